@@ -1,0 +1,56 @@
+// The `vigil` command line. Each subcommand lives in its own module and
+// registers itself on the program; errors print one clear line (a stack trace
+// only with --debug) and map to exit codes: 0 ok, 1 failure found, 2 usage or
+// config error.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { registerRun } from './run.js';
+
+export class UsageError extends Error {}
+
+export function buildProgram(): Command {
+  const program = new Command('vigil')
+    .description('OpenTelemetry Collector-compatible sidecar: audit-ready access logs, real-time anomaly flags, a tamper-evident archive.')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRun(program);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  vigil run                         run on the embedded default (OTLP on 127.0.0.1:4317/4318, archive in ./vigil-data)
+  vigil run --config vigil.yaml     run the pipelines a config file describes
+  vigil run --help                  options of one command`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err, argv.includes('--debug'));
+  }
+}
+
+/** Prints an error for a person and returns the exit code. */
+export function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // commander already printed help or the usage error.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof ConfigError) {
+    process.stderr.write(`vigil: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`vigil: ${err.message}\n`);
+    return 2;
+  }
+  const e = err as Error;
+  process.stderr.write(`vigil: ${e?.message ?? String(err)}\n`);
+  if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}

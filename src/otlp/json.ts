@@ -1,0 +1,346 @@
+// OTLP/JSON: the protobuf JSON mapping with the OTLP exceptions — trace and span
+// ids as hex (not base64), enums as integers, 64-bit integers as decimal strings
+// (numbers accepted on input), field names in lowerCamelCase (the original
+// snake_case accepted on input), unknown fields ignored.
+import Long from 'long';
+import type {
+  AnyValue,
+  EntityRef,
+  InstrumentationScope,
+  KeyValue,
+  LogRecord,
+  Resource,
+} from '../pipeline/record.js';
+import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from './convert.js';
+import { Refusal } from '../pipeline/errors.js';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type JsonObject = { [k: string]: Json };
+
+// ---- encoding ---------------------------------------------------------------
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function bytesToHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
+  return s;
+}
+
+function int64ToString(v: Long | number, unsigned: boolean): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(Math.trunc(v)) : '0';
+  return (v.unsigned === unsigned ? v : Long.fromBits(v.low, v.high, unsigned)).toString();
+}
+
+function isZero64(v: Long | number | null | undefined): boolean {
+  if (v == null) return true;
+  return typeof v === 'number' ? v === 0 : v.isZero();
+}
+
+function doubleToJson(d: number): Json {
+  if (Number.isFinite(d)) return d;
+  return Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity';
+}
+
+export function anyValueToJson(v: AnyValue | null | undefined): JsonObject {
+  if (v == null) return {};
+  if (Object.hasOwn(v, 'stringValue') && v.stringValue != null) return { stringValue: v.stringValue };
+  if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return { boolValue: v.boolValue };
+  if (Object.hasOwn(v, 'intValue') && v.intValue != null) return { intValue: int64ToString(v.intValue, false) };
+  if (Object.hasOwn(v, 'doubleValue') && v.doubleValue != null) return { doubleValue: doubleToJson(v.doubleValue) };
+  if (Object.hasOwn(v, 'arrayValue') && v.arrayValue != null)
+    return { arrayValue: { values: (v.arrayValue.values ?? []).map(anyValueToJson) } };
+  if (Object.hasOwn(v, 'kvlistValue') && v.kvlistValue != null)
+    return { kvlistValue: { values: keyValuesToJson(v.kvlistValue.values ?? []) } };
+  if (Object.hasOwn(v, 'bytesValue') && v.bytesValue != null)
+    return { bytesValue: Buffer.from(v.bytesValue.buffer, v.bytesValue.byteOffset, v.bytesValue.byteLength).toString('base64') };
+  return {};
+}
+
+export function keyValuesToJson(kvs: readonly KeyValue[]): Json[] {
+  return kvs.map((kv) => ({ key: kv.key, value: anyValueToJson(kv.value) }));
+}
+
+function resourceToJson(r: Resource): JsonObject {
+  const o: JsonObject = { attributes: keyValuesToJson(r.attributes ?? []) };
+  if (r.droppedAttributesCount) o.droppedAttributesCount = r.droppedAttributesCount;
+  if (r.entityRefs && r.entityRefs.length > 0) {
+    o.entityRefs = r.entityRefs.map((e) => {
+      const eo: JsonObject = {};
+      if (e.schemaUrl) eo.schemaUrl = e.schemaUrl;
+      if (e.type) eo.type = e.type;
+      if (e.idKeys?.length) eo.idKeys = [...e.idKeys];
+      if (e.descriptionKeys?.length) eo.descriptionKeys = [...e.descriptionKeys];
+      return eo;
+    });
+  }
+  return o;
+}
+
+function scopeToJson(s: InstrumentationScope): JsonObject {
+  const o: JsonObject = {};
+  if (s.name) o.name = s.name;
+  if (s.version) o.version = s.version;
+  if (s.attributes && s.attributes.length > 0) o.attributes = keyValuesToJson(s.attributes);
+  if (s.droppedAttributesCount) o.droppedAttributesCount = s.droppedAttributesCount;
+  return o;
+}
+
+export function logRecordToJson(l: LogRecord): JsonObject {
+  const o: JsonObject = {};
+  if (!isZero64(l.timeUnixNano)) o.timeUnixNano = int64ToString(l.timeUnixNano!, true);
+  if (!isZero64(l.observedTimeUnixNano)) o.observedTimeUnixNano = int64ToString(l.observedTimeUnixNano!, true);
+  if (l.severityNumber) o.severityNumber = l.severityNumber;
+  if (l.severityText) o.severityText = l.severityText;
+  if (l.body != null) o.body = anyValueToJson(l.body);
+  o.attributes = keyValuesToJson(l.attributes ?? []);
+  if (l.droppedAttributesCount) o.droppedAttributesCount = l.droppedAttributesCount;
+  if (l.flags) o.flags = l.flags;
+  if (l.traceId && l.traceId.length > 0) o.traceId = bytesToHex(l.traceId);
+  if (l.spanId && l.spanId.length > 0) o.spanId = bytesToHex(l.spanId);
+  if (l.eventName) o.eventName = l.eventName;
+  return o;
+}
+
+export function requestToJson(req: ExportRequestMessage): JsonObject {
+  return {
+    resourceLogs: req.resourceLogs.map((rl) => {
+      const o: JsonObject = {
+        resource: resourceToJson(rl.resource ?? { attributes: [] }),
+        scopeLogs: rl.scopeLogs.map((sl) => {
+          const so: JsonObject = { scope: scopeToJson(sl.scope ?? {}), logRecords: sl.logRecords.map(logRecordToJson) };
+          if (sl.schemaUrl) so.schemaUrl = sl.schemaUrl;
+          return so;
+        }),
+      };
+      if (rl.schemaUrl) o.schemaUrl = rl.schemaUrl;
+      return o;
+    }),
+  };
+}
+
+export function encodeJsonRequest(req: ExportRequestMessage): string {
+  return JSON.stringify(requestToJson(req));
+}
+
+// ---- decoding ---------------------------------------------------------------
+
+/** A problem confined to one log record: that record is rejected (partial success), its neighbours go on. */
+class RecordError extends Error {}
+
+function field(o: JsonObject, camel: string, snake: string): Json | undefined {
+  const v = o[camel];
+  return v !== undefined ? v : o[snake];
+}
+
+function asObject(v: Json | undefined, what: string): JsonObject | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${what} must be an object`);
+  return v;
+}
+
+function asArray(v: Json | undefined, what: string): Json[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new TypeError(`${what} must be an array`);
+  return v;
+}
+
+function asString(v: Json | undefined, what: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new TypeError(`${what} must be a string`);
+  return v;
+}
+
+function asUint32(v: Json | undefined, what: string): number {
+  if (v === undefined || v === null) return 0;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new TypeError(`${what} must be a uint32`);
+  return n;
+}
+
+const INT_RE = /^-?\d{1,20}$/;
+
+function asInt64(v: Json | undefined, unsigned: boolean, what: string): Long {
+  if (v === undefined || v === null) return unsigned ? Long.UZERO : Long.ZERO;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || (unsigned && v < 0)) throw new TypeError(`${what} must be an integer`);
+    return Long.fromNumber(v, unsigned);
+  }
+  if (typeof v === 'string' && INT_RE.test(v) && !(unsigned && v.startsWith('-'))) {
+    const l = Long.fromString(v, unsigned, 10);
+    // Long.fromString wraps silently on overflow: round-trip to detect it.
+    if (l.toString() !== v.replace(/^(-?)0+(?=\d)/, '$1')) throw new TypeError(`${what} is out of range`);
+    return l;
+  }
+  throw new TypeError(`${what} must be an integer or a decimal string`);
+}
+
+function hexToBytes(v: Json | undefined, len: number, what: string): Uint8Array | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || v.length !== len * 2 || !/^[0-9a-fA-F]*$/.test(v))
+    throw new RecordError(`${what} must be ${len * 2} hex digits`);
+  return Uint8Array.from(Buffer.from(v, 'hex'));
+}
+
+const SEVERITY_NAMES = new Map<string, number>(
+  ['UNSPECIFIED', 'TRACE', 'TRACE2', 'TRACE3', 'TRACE4', 'DEBUG', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'INFO', 'INFO2', 'INFO3', 'INFO4',
+    'WARN', 'WARN2', 'WARN3', 'WARN4', 'ERROR', 'ERROR2', 'ERROR3', 'ERROR4', 'FATAL', 'FATAL2', 'FATAL3', 'FATAL4'].map((n, i) => [
+    `SEVERITY_NUMBER_${n}`,
+    i,
+  ]),
+);
+
+function asSeverity(v: Json | undefined): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === 'string' && SEVERITY_NAMES.has(v)) return SEVERITY_NAMES.get(v)!;
+  const n = asUint32(v, 'severityNumber');
+  if (n > 24) throw new RecordError('severityNumber must be between 0 and 24');
+  return n;
+}
+
+function asDouble(v: Json | undefined): number {
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return NaN;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  throw new TypeError('doubleValue must be a number');
+}
+
+function decodeAnyValue(v: Json | undefined): AnyValue | null {
+  const o = asObject(v, 'AnyValue');
+  if (!o) return null;
+  let x: Json | undefined;
+  if ((x = field(o, 'stringValue', 'string_value')) !== undefined) return { stringValue: asString(x, 'stringValue') };
+  if ((x = field(o, 'boolValue', 'bool_value')) !== undefined) {
+    if (typeof x !== 'boolean') throw new TypeError('boolValue must be a boolean');
+    return { boolValue: x };
+  }
+  if ((x = field(o, 'intValue', 'int_value')) !== undefined) return { intValue: asInt64(x, false, 'intValue') };
+  if ((x = field(o, 'doubleValue', 'double_value')) !== undefined) return { doubleValue: asDouble(x) };
+  if ((x = field(o, 'arrayValue', 'array_value')) !== undefined) {
+    const a = asObject(x, 'arrayValue') ?? {};
+    return { arrayValue: { values: asArray(a.values, 'arrayValue.values').map((e) => decodeAnyValue(e) ?? {}) } };
+  }
+  if ((x = field(o, 'kvlistValue', 'kvlist_value')) !== undefined) {
+    const kv = asObject(x, 'kvlistValue') ?? {};
+    return { kvlistValue: { values: decodeKeyValues(kv.values) } };
+  }
+  if ((x = field(o, 'bytesValue', 'bytes_value')) !== undefined) {
+    const s = asString(x, 'bytesValue');
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(s)) throw new TypeError('bytesValue must be base64');
+    return { bytesValue: Uint8Array.from(Buffer.from(s, 'base64')) };
+  }
+  return {};
+}
+
+function decodeKeyValues(v: Json | undefined): KeyValue[] {
+  return asArray(v, 'attributes').map((e) => {
+    const o = asObject(e, 'KeyValue') ?? {};
+    return { key: asString(o.key, 'key'), value: decodeAnyValue(o.value) };
+  });
+}
+
+function decodeResource(v: Json | undefined): Resource {
+  const o = asObject(v, 'resource') ?? {};
+  const r: Resource = {
+    attributes: decodeKeyValues(o.attributes),
+    droppedAttributesCount: asUint32(field(o, 'droppedAttributesCount', 'dropped_attributes_count'), 'droppedAttributesCount'),
+  };
+  const refs = asArray(field(o, 'entityRefs', 'entity_refs'), 'entityRefs');
+  if (refs.length > 0) {
+    r.entityRefs = refs.map((e): EntityRef => {
+      const eo = asObject(e, 'entityRef') ?? {};
+      return {
+        schemaUrl: asString(field(eo, 'schemaUrl', 'schema_url'), 'schemaUrl'),
+        type: asString(eo.type, 'type'),
+        idKeys: asArray(field(eo, 'idKeys', 'id_keys'), 'idKeys').map((k) => asString(k, 'idKeys')),
+        descriptionKeys: asArray(field(eo, 'descriptionKeys', 'description_keys'), 'descriptionKeys').map((k) =>
+          asString(k, 'descriptionKeys'),
+        ),
+      };
+    });
+  }
+  return r;
+}
+
+function decodeScope(v: Json | undefined): InstrumentationScope {
+  const o = asObject(v, 'scope') ?? {};
+  return {
+    name: asString(o.name, 'scope.name'),
+    version: asString(o.version, 'scope.version'),
+    attributes: decodeKeyValues(o.attributes),
+    droppedAttributesCount: asUint32(field(o, 'droppedAttributesCount', 'dropped_attributes_count'), 'droppedAttributesCount'),
+  };
+}
+
+function decodeLogRecord(v: Json): LogRecord {
+  const o = asObject(v, 'logRecord') ?? {};
+  const rec: LogRecord = {
+    timeUnixNano: asInt64(field(o, 'timeUnixNano', 'time_unix_nano'), true, 'timeUnixNano'),
+    observedTimeUnixNano: asInt64(field(o, 'observedTimeUnixNano', 'observed_time_unix_nano'), true, 'observedTimeUnixNano'),
+    severityNumber: asSeverity(field(o, 'severityNumber', 'severity_number')),
+    severityText: asString(field(o, 'severityText', 'severity_text'), 'severityText'),
+    body: decodeAnyValue(o.body),
+    attributes: decodeKeyValues(o.attributes),
+    droppedAttributesCount: asUint32(field(o, 'droppedAttributesCount', 'dropped_attributes_count'), 'droppedAttributesCount'),
+    flags: asUint32(o.flags, 'flags'),
+    eventName: asString(field(o, 'eventName', 'event_name'), 'eventName'),
+  };
+  const traceId = hexToBytes(field(o, 'traceId', 'trace_id'), 16, 'traceId');
+  const spanId = hexToBytes(field(o, 'spanId', 'span_id'), 8, 'spanId');
+  if (traceId) rec.traceId = traceId;
+  if (spanId) rec.spanId = spanId;
+  return rec;
+}
+
+export interface DecodedJsonRequest {
+  request: ExportRequestMessage;
+  rejected: number;
+  rejectReason?: string;
+}
+
+/**
+ * Decodes an OTLP/JSON ExportLogsServiceRequest. A structural error anywhere but
+ * inside one log record refuses the request (INVALID_ARGUMENT); a record whose
+ * own fields are unusable is dropped and counted for partial success.
+ */
+export function decodeJsonRequest(text: string): DecodedJsonRequest {
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(text) as Json;
+  } catch (err) {
+    throw Refusal.invalid(`malformed JSON: ${(err as Error).message}`);
+  }
+  let rejected = 0;
+  let rejectReason: string | undefined;
+  try {
+    const top = asObject(parsed, 'request');
+    if (!top) throw new TypeError('request must be a JSON object');
+    const resourceLogs: ResourceLogsMessage[] = asArray(field(top, 'resourceLogs', 'resource_logs'), 'resourceLogs').map((rlv) => {
+      const rl = asObject(rlv, 'resourceLogs[]') ?? {};
+      const scopeLogs: ScopeLogsMessage[] = asArray(field(rl, 'scopeLogs', 'scope_logs'), 'scopeLogs').map((slv) => {
+        const sl = asObject(slv, 'scopeLogs[]') ?? {};
+        const logRecords: LogRecord[] = [];
+        for (const lv of asArray(field(sl, 'logRecords', 'log_records'), 'logRecords')) {
+          try {
+            logRecords.push(decodeLogRecord(lv));
+          } catch (err) {
+            if (!(err instanceof RecordError || err instanceof TypeError)) throw err;
+            rejected++;
+            rejectReason ??= err.message;
+          }
+        }
+        return { scope: decodeScope(sl.scope), logRecords, schemaUrl: asString(field(sl, 'schemaUrl', 'schema_url'), 'schemaUrl') };
+      });
+      return { resource: decodeResource(rl.resource), scopeLogs, schemaUrl: asString(field(rl, 'schemaUrl', 'schema_url'), 'schemaUrl') };
+    });
+    const out: DecodedJsonRequest = { request: { resourceLogs }, rejected };
+    if (rejectReason !== undefined) out.rejectReason = rejectReason;
+    return out;
+  } catch (err) {
+    if (err instanceof Refusal) throw err;
+    if (err instanceof RangeError) throw Refusal.invalid('malformed OTLP/JSON: nesting too deep');
+    throw Refusal.invalid(`malformed OTLP/JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,77 @@
+// The component model, after the OpenTelemetry Collector's: every component is a
+// factory (type name + config schema with defaults + create) and an instance with
+// start/shutdown. The pipeline knows components only through these interfaces.
+import type { z } from 'zod';
+import type { Logger } from '../telemetry/logger.js';
+import type { Telemetry } from '../telemetry/metrics.js';
+import type { LogBatch } from './record.js';
+
+export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
+
+/** Consumes a batch; resolves once every record is durably accepted downstream, rejects with a Refusal otherwise. */
+export interface Consumer {
+  consume(batch: LogBatch): Promise<void>;
+}
+
+export interface Lifecycle {
+  start?(host: Host): Promise<void>;
+  /** Stops taking work and flushes what was accepted; must resolve before the deadline signal aborts. */
+  shutdown?(signal: AbortSignal): Promise<void>;
+}
+
+export interface Receiver extends Lifecycle {
+  /** Addresses it listens on, for the start-up banner. */
+  describe?(): string[];
+}
+
+export interface Processor extends Lifecycle {
+  /**
+   * Transforms a batch. May mutate the records in place, drop records, or append
+   * new ones (alerts). Throws a Refusal to refuse the whole batch (memory limit).
+   */
+  process(batch: LogBatch): LogBatch | Promise<LogBatch>;
+}
+
+export interface Exporter extends Lifecycle, Consumer {
+  describe?(): string[];
+}
+
+export interface Extension extends Lifecycle {
+  describe?(): string[];
+}
+
+/** What a running component can see of the others: extensions by id, and the service state. */
+export interface Host {
+  getExtension<T extends Extension>(id: string): T | undefined;
+}
+
+export interface CreateContext {
+  /** The component's id as written in config: `type` or `type/name`. */
+  id: string;
+  logger: Logger;
+  telemetry: Telemetry;
+  /** The consumer a receiver feeds (the pipelines it belongs to). Undefined for other kinds. */
+  next?: Consumer;
+  /** Emits records into the pipeline's processors after this one (used by processors that raise alerts). */
+  emit?: (batch: LogBatch) => Promise<void>;
+}
+
+export interface Factory<C = unknown, T = unknown> {
+  kind: ComponentKind;
+  type: string;
+  /** Validates and fills defaults; its errors name the offending key. */
+  configSchema: z.ZodType<C>;
+  create(config: C, ctx: CreateContext): T | Promise<T>;
+}
+
+export type ReceiverFactory<C = any> = Factory<C, Receiver> & { kind: 'receiver' };
+export type ProcessorFactory<C = any> = Factory<C, Processor> & { kind: 'processor' };
+export type ExporterFactory<C = any> = Factory<C, Exporter> & { kind: 'exporter' };
+export type ExtensionFactory<C = any> = Factory<C, Extension> & { kind: 'extension' };
+export type AnyFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;
+
+/** `type/name` → `type`. */
+export function componentType(id: string): string {
+  const slash = id.indexOf('/');
+  return slash < 0 ? id : id.slice(0, slash);
+}

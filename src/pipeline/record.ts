@@ -1,0 +1,181 @@
+// The one record type that flows through Vigil: an OTLP log record together with
+// the resource and instrumentation scope it was sent under.
+//
+// The shapes mirror the OTLP protobuf messages exactly as protobufjs decodes and
+// encodes them (camelCase fields, 64-bit integers as long.js `Long`), so a record
+// decoded from the wire is used as-is and encoded once per destination without
+// an intermediate copy. Oneof fields (AnyValue) carry exactly one own property.
+import Long from 'long';
+
+export { Long };
+
+export interface AnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: Long | number;
+  doubleValue?: number;
+  arrayValue?: ArrayValue;
+  kvlistValue?: KeyValueList;
+  bytesValue?: Uint8Array;
+}
+
+export interface ArrayValue {
+  values: AnyValue[];
+}
+
+export interface KeyValueList {
+  values: KeyValue[];
+}
+
+export interface KeyValue {
+  key: string;
+  value?: AnyValue | null;
+}
+
+export interface EntityRef {
+  schemaUrl?: string;
+  type?: string;
+  idKeys?: string[];
+  descriptionKeys?: string[];
+}
+
+export interface Resource {
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  entityRefs?: EntityRef[];
+}
+
+export interface InstrumentationScope {
+  name?: string;
+  version?: string;
+  attributes?: KeyValue[];
+  droppedAttributesCount?: number;
+}
+
+export interface LogRecord {
+  timeUnixNano?: Long | number;
+  observedTimeUnixNano?: Long | number;
+  severityNumber?: number;
+  severityText?: string;
+  body?: AnyValue | null;
+  attributes: KeyValue[];
+  droppedAttributesCount?: number;
+  flags?: number;
+  traceId?: Uint8Array;
+  spanId?: Uint8Array;
+  eventName?: string;
+}
+
+/** A resource as sent, shared by every record that came under it. */
+export interface ResourceContext {
+  resource: Resource;
+  schemaUrl: string;
+}
+
+/** An instrumentation scope as sent, shared by every record that came under it. */
+export interface ScopeContext {
+  scope: InstrumentationScope;
+  schemaUrl: string;
+}
+
+export interface VigilRecord {
+  resource: ResourceContext;
+  scope: ScopeContext;
+  log: LogRecord;
+}
+
+/** Records travel in batches: one batch per Export call, in the order received. */
+export type LogBatch = VigilRecord[];
+
+// ---- attribute access --------------------------------------------------------
+
+export type Scalar = string | number | boolean;
+
+/** The attribute's AnyValue, or undefined when the key is absent. */
+export function findAttribute(attrs: readonly KeyValue[], key: string): AnyValue | undefined {
+  for (let i = 0; i < attrs.length; i++) {
+    if (attrs[i].key === key) return attrs[i].value ?? undefined;
+  }
+  return undefined;
+}
+
+/** The scalar held by an AnyValue (ints as numbers), or undefined for arrays, maps, bytes and empty values. */
+export function scalarOf(v: AnyValue | undefined | null): Scalar | undefined {
+  if (v == null) return undefined;
+  if (v.stringValue !== undefined && Object.hasOwn(v, 'stringValue')) return v.stringValue;
+  if (Object.hasOwn(v, 'intValue') && v.intValue != null) return toNumber(v.intValue);
+  if (Object.hasOwn(v, 'doubleValue') && v.doubleValue != null) return v.doubleValue;
+  if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return v.boolValue;
+  return undefined;
+}
+
+export function getAttribute(attrs: readonly KeyValue[], key: string): Scalar | undefined {
+  return scalarOf(findAttribute(attrs, key));
+}
+
+export function getStringAttribute(attrs: readonly KeyValue[], key: string): string | undefined {
+  const v = scalarOf(findAttribute(attrs, key));
+  return v === undefined ? undefined : String(v);
+}
+
+/** Wraps a JS value as an AnyValue: integers become intValue, other numbers doubleValue. */
+export function anyValue(value: Scalar | readonly Scalar[]): AnyValue {
+  if (Array.isArray(value)) return { arrayValue: { values: value.map((v) => anyValue(v)) } };
+  switch (typeof value) {
+    case 'string':
+      return { stringValue: value };
+    case 'boolean':
+      return { boolValue: value };
+    default:
+      return Number.isSafeInteger(value) ? { intValue: value as number } : { doubleValue: value as number };
+  }
+}
+
+/** Sets (replacing in place, or appending) an attribute. */
+export function setAttribute(attrs: KeyValue[], key: string, value: AnyValue): void {
+  for (let i = 0; i < attrs.length; i++) {
+    if (attrs[i].key === key) {
+      attrs[i] = { key, value };
+      return;
+    }
+  }
+  attrs.push({ key, value });
+}
+
+// ---- 64-bit integers -----------------------------------------------------------
+
+export function toNumber(v: Long | number | string | null | undefined): number {
+  if (v == null) return 0;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return Number(v);
+  return v.toNumber();
+}
+
+/** Nanoseconds since the epoch (a fixed64 field) to milliseconds; 0 stays 0 (unset). */
+export function nanosToMillis(v: Long | number | null | undefined): number {
+  if (v == null) return 0;
+  if (typeof v === 'number') return Math.floor(v / 1e6);
+  // Split to keep precision: high*2^32 + low, divided by 1e6.
+  return Math.floor((v.high >>> 0) * 4294.967296 + (v.low >>> 0) / 1e6);
+}
+
+/** Milliseconds (may be fractional) to an unsigned 64-bit nanosecond count. */
+export function millisToNanos(ms: number): Long {
+  if (!(ms > 0) || !Number.isFinite(ms)) return Long.UZERO;
+  const whole = Math.floor(ms);
+  const fracNanos = Math.round((ms - whole) * 1e6);
+  return Long.fromNumber(whole, true).multiply(1_000_000).add(fracNanos);
+}
+
+/** The unsigned decimal string of a fixed64 nanosecond value (the OTLP JSON form). */
+export function nanosToString(v: Long | number | null | undefined): string {
+  if (v == null) return '0';
+  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? BigInt(Math.floor(v)).toString() : '0';
+  return Long.fromBits(v.low, v.high, true).toString();
+}
+
+/** Event time of a record in ms: its timestamp, else its observed timestamp, else 0. */
+export function eventTimeMillis(log: LogRecord): number {
+  const t = nanosToMillis(log.timeUnixNano);
+  return t > 0 ? t : nanosToMillis(log.observedTimeUnixNano);
+}
