@@ -5,10 +5,12 @@ import type { AnyFactory } from './pipeline/component.js';
 import type { Registry } from './config/load.js';
 import { debugExporterFactory } from './exporters/debug/debug.js';
 import { fileExporterFactory } from './exporters/file/file.js';
+import { healthCheckExtensionFactory } from './extensions/health_check/health_check.js';
 
 export const factories: AnyFactory[] = [
   debugExporterFactory,
   fileExporterFactory,
+  healthCheckExtensionFactory,
 ];
 
 export function defaultRegistry(extra: AnyFactory[] = []): Registry {

@@ -167,7 +167,7 @@ export function validateConfig(raw: unknown, registry: Registry, source = 'confi
       const factory = registry.get(`${kind}:${type}`);
       if (!factory) {
         const known = [...registry.values()].filter((f) => f.kind === kind).map((f) => f.type).sort();
-        issues.push({ path, message: `unknown ${kind} type "${type}": known types are ${known.join(', ')}` });
+        issues.push({ path, message: `unknown ${kind} type "${type}": known ${kind} types are ${known.join(', ') || '(none)'}` });
         continue;
       }
       const parsed = factory.configSchema.safeParse(settings ?? {});
@@ -209,7 +209,7 @@ export function validateConfig(raw: unknown, registry: Registry, source = 'confi
         });
         if (new Set(ids).size !== ids.length) issues.push({ path: joinPath(ppath, field), message: 'lists a component twice' });
       }
-      if (p.receivers.length === 0 && p.exporters.length === 0 && p.processors.length === 0) {
+      if (!replay && p.receivers.length === 0 && p.exporters.length === 0 && p.processors.length === 0) {
         issues.push({ path: ppath, message: 'an empty pipeline does nothing: list its receivers, processors and exporters' });
       }
       if (!replay && p.exporters.length === 0) issues.push({ path: joinPath(ppath, 'exporters'), message: 'a pipeline needs at least one exporter' });

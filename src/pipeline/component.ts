@@ -40,9 +40,12 @@ export interface Extension extends Lifecycle {
   describe?(): string[];
 }
 
+export type ServiceState = 'starting' | 'ready' | 'stopping' | 'stopped';
+
 /** What a running component can see of the others: extensions by id, and the service state. */
 export interface Host {
   getExtension<T extends Extension>(id: string): T | undefined;
+  readonly state: ServiceState;
 }
 
 export interface CreateContext {

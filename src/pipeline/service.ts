@@ -5,12 +5,12 @@
 import type { ComponentConfig, PipelineConfig, VigilConfig } from '../config/load.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/metrics.js';
-import type { Consumer, CreateContext, Exporter, Extension, Host, Lifecycle, Processor, Receiver } from './component.js';
+import type { Consumer, CreateContext, Exporter, Extension, Host, Lifecycle, Processor, Receiver, ServiceState } from './component.js';
 import { Refusal, asRefusal } from './errors.js';
 import type { LogBatch } from './record.js';
 import { cloneBatch } from './clone.js';
 
-export type ServiceState = 'starting' | 'ready' | 'stopping' | 'stopped';
+export type { ServiceState };
 
 /** A built pipeline: its processors in order, then every exporter gets the result. */
 export class Pipeline implements Consumer {
