@@ -1,0 +1,190 @@
+// The spine benchmark (issue 2): end-to-end throughput of `vigil run` under
+// concurrent OTLP/gRPC load with a discard downstream, against two references
+// measured in the same run:
+//   - the Node ceiling for this work: protobufjs decode + encode + SHA-256 of
+//     the same requests in one process;
+//   - a bare grpc-js receive-and-forward relay.
+// Then CPU % of one core and RSS of `vigil run` at a steady 10,000 records/s.
+// Prints figures; asserts nothing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultRegistry } from '../src/components.js';
+import { decodeProtobufRequest, encodeProtobufRequest } from '../src/otlp/convert.js';
+import { RawClient, startDiscardServer } from './lib/grpc-raw.js';
+import { cpuSeconds, freePort, rssMiB } from './lib/proc.js';
+import { encodedRequests } from './lib/workload.js';
+
+const RECORDS_PER_REQUEST = 512;
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 400); // per throughput run, bounded
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+const requests = encodedRequests(32, RECORDS_PER_REQUEST);
+
+function ceiling(): number {
+  const rounds = 200;
+  const t0 = process.hrtime.bigint();
+  for (let k = 0; k < rounds; k++) {
+    const bytes = requests[k % requests.length];
+    const msg = decodeProtobufRequest(bytes);
+    const out = encodeProtobufRequest(msg);
+    createHash('sha256').update(out).digest();
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return (rounds * RECORDS_PER_REQUEST) / s;
+}
+
+async function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${buf.slice(-500)}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (pattern.test(buf)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${buf.slice(-500)}`)));
+  });
+}
+
+interface Load {
+  recordsPerSecond: number;
+  cpuPercent: number;
+  rssMiB: number;
+}
+
+/** Sends REQUESTS requests from CLIENTS concurrent clients as fast as acknowledged. */
+async function saturate(address: string, pid: number): Promise<Load> {
+  const clients = Array.from({ length: CLIENTS }, () => new RawClient(address));
+  await Promise.all(clients.map((c) => c.export(requests[0]))); // warm up connections
+  let next = 0;
+  let peakRss = 0;
+  const cpu0 = cpuSeconds(pid);
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    clients.map(async (c) => {
+      while (next < REQUESTS) {
+        const k = next++;
+        await c.export(requests[k % requests.length]);
+        if (k % 20 === 0) peakRss = Math.max(peakRss, rssMiB(pid));
+      }
+    }),
+  );
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(pid) - cpu0;
+  clients.forEach((c) => c.close());
+  return { recordsPerSecond: (REQUESTS * RECORDS_PER_REQUEST) / s, cpuPercent: (100 * cpu) / s, rssMiB: Math.max(peakRss, rssMiB(pid)) };
+}
+
+/** Sends at a steady records/s rate for STEADY_SECONDS and measures the server's cost. */
+async function steady(address: string, pid: number, recordsPerSecond: number): Promise<Load> {
+  const client = new RawClient(address);
+  await client.export(requests[0]);
+  const intervalMs = (1000 * RECORDS_PER_REQUEST) / recordsPerSecond;
+  const total = Math.round((STEADY_SECONDS * 1000) / intervalMs);
+  const cpu0 = cpuSeconds(pid);
+  const t0 = Date.now();
+  let peakRss = 0;
+  const inflight: Promise<unknown>[] = [];
+  for (let k = 0; k < total; k++) {
+    const due = t0 + k * intervalMs;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(client.export(requests[k % requests.length]));
+    if (k % 10 === 0) peakRss = Math.max(peakRss, rssMiB(pid));
+  }
+  await Promise.all(inflight);
+  const s = (Date.now() - t0) / 1000;
+  const cpu = cpuSeconds(pid) - cpu0;
+  client.close();
+  return { recordsPerSecond: (total * RECORDS_PER_REQUEST) / s, cpuPercent: (100 * cpu) / s, rssMiB: peakRss };
+}
+
+function vigilConfig(dir: string, grpcPort: number, downstream: string): string {
+  const reg = defaultRegistry();
+  const processors = ['audit', 'anomaly'].filter((p) => reg.has(`processor:${p}`));
+  const archive = reg.has('exporter:worm')
+    ? `worm: { directory: ${dir}/archive, signing: { key_file: ${dir}/keys/archive.key } }`
+    : `file: { path: ${dir}/archive.jsonl }`;
+  const archiveId = reg.has('exporter:worm') ? 'worm' : 'file';
+  const procCfg = processors.map((p) => (p === 'anomaly' ? `  anomaly: { state: { directory: ${dir}/anomaly } }` : `  ${p}: {}`)).join('\n');
+  return `
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:${grpcPort}, max_recv_msg_size_mib: 64 }
+${processors.length ? `processors:\n${procCfg}` : ''}
+exporters:
+  ${archive}
+  otlp_grpc:
+    endpoint: ${downstream}
+    tls: { insecure: true }
+    compression: none
+    sending_queue: { storage: file_storage, queue_size: 5000 }
+extensions:
+  file_storage: { directory: ${dir}/queue }
+service:
+  extensions: [file_storage]
+  telemetry: { metrics: { address: '' }, logs: { level: warn } }
+  pipelines:
+    logs: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [${archiveId}, otlp_grpc] }
+`;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const discard = await startDiscardServer();
+  const children: ChildProcess[] = [];
+  try {
+    const ceil = ceiling();
+
+    const relayPort = await freePort();
+    const relay = spawn(process.execPath, [join(here, 'lib', 'relay.js'), String(relayPort), discard.address], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(relay);
+    await waitForLine(relay, /ready/, 'relay');
+    const bare = await saturate(`127.0.0.1:${relayPort}`, relay.pid!);
+    relay.kill('SIGTERM');
+
+    const grpcPort = await freePort();
+    const cfgPath = join(dir, 'vigil.yaml');
+    writeFileSync(cfgPath, vigilConfig(dir, grpcPort, discard.address));
+    const vigil = spawn(process.execPath, [join(root, 'bin', 'vigil.js'), 'run', '--config', cfgPath], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(vigil);
+    await waitForLine(vigil, /vigil ready/, 'vigil');
+    const full = await saturate(`127.0.0.1:${grpcPort}`, vigil.pid!);
+    const at10k = await steady(`127.0.0.1:${grpcPort}`, vigil.pid!, 10_000);
+    vigil.kill('SIGTERM');
+    await new Promise((r) => vigil.once('exit', r));
+
+    const pipeline = vigilConfig(dir, 0, '-').match(/exporters: \[.*\]/)![0];
+    console.log(`workload: ${CLIENTS} concurrent gRPC clients, ${REQUESTS} requests of ${RECORDS_PER_REQUEST} access-log records`);
+    console.log(`vigil pipeline: otlp → [${vigilConfig(dir, 0, '-').match(/processors: \[(.*)\]/)![1]}] → ${pipeline}`);
+    console.log('');
+    console.log(`node ceiling (decode+encode+sha256, 1 core):  ${fmt(ceil)} records/s`);
+    console.log(`bare grpc-js relay:                           ${fmt(bare.recordsPerSecond)} records/s  (${fmt(bare.cpuPercent)}% CPU, ${fmt(bare.rssMiB)} MiB RSS)`);
+    console.log(`vigil run (full pipeline):                    ${fmt(full.recordsPerSecond)} records/s  (${fmt(full.cpuPercent)}% CPU, ${fmt(full.rssMiB)} MiB RSS)`);
+    console.log(`ratios: vigil/ceiling = ${fmt(full.recordsPerSecond / ceil, 2)}  (target ≥ 0.45), vigil/relay = ${fmt(full.recordsPerSecond / bare.recordsPerSecond, 2)}`);
+    console.log(`steady ${fmt(at10k.recordsPerSecond)} records/s: ${fmt(at10k.cpuPercent, 1)}% of one core, ${fmt(at10k.rssMiB)} MiB RSS  (targets ≤ 15%, ≤ 120 MiB)`);
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await discard.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,52 @@
+// Running the real `vigil` command (from dist/, built by `npm test`'s pretest).
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { join } from 'node:path';
+
+export const VIGIL_BIN = join(process.cwd(), 'bin', 'vigil.js');
+
+export function vigilSync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [VIGIL_BIN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+export interface VigilProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Starts `vigil ARGS…` and resolves once stdout matches `ready` (default: the start-up banner). */
+export async function startVigilProcess(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; ready?: RegExp; timeoutMs?: number } = {},
+): Promise<VigilProcess> {
+  const child = spawn(process.execPath, [VIGIL_BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const ready = opts.ready ?? /vigil ready/;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vigil did not become ready:\n${out}\n${err}`)), opts.timeoutMs ?? 30_000);
+    const check = () => {
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`vigil exited (${code}) before becoming ready:\n${out}\n${err}`));
+    });
+  });
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
