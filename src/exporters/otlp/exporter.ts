@@ -1,0 +1,166 @@
+// The otlp_grpc / otlp_http exporter: encodes each batch once for its
+// destination, puts the bytes in its sending queue (the acknowledgement point)
+// and lets the queue's consumers deliver them with retry. Protocol details live
+// in the Sender; queueing in SendingQueue; retry rules in retry.ts.
+import { ConfigError } from '../../config/errors.js';
+import type { Exporter, Host } from '../../pipeline/component.js';
+import { Refusal } from '../../pipeline/errors.js';
+import type { LogBatch } from '../../pipeline/record.js';
+import { isQueueStorage, type QueueStore } from '../../extensions/file_storage/queue-store.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Telemetry } from '../../telemetry/metrics.js';
+import type { OtlpCommonConfig } from './config.js';
+import { MemoryQueueStore, SendingQueue, type DeliverySignals } from './queue.js';
+import { type DeliveryResult, deliverWithRetry } from './retry.js';
+import type { Sender } from './sender.js';
+
+export interface OtlpExporterOptions {
+  id: string;
+  config: OtlpCommonConfig;
+  sender: Sender;
+  /** Encodes a batch into the request bytes this destination takes. */
+  encode: (batch: LogBatch) => Uint8Array;
+  logger: Logger;
+  telemetry: Telemetry;
+}
+
+export class OtlpExporter implements Exporter {
+  private queue: SendingQueue | undefined;
+  private store: QueueStore | undefined;
+  private started = false;
+  private stopping = false;
+  /** Without a queue, consume() delivers inline; these stop it at shutdown. */
+  private readonly inlineRetry = new AbortController();
+  private readonly inlineSend = new AbortController();
+  private readonly inlineCalls = new Set<Promise<void>>();
+  private stopped: Promise<void> | undefined;
+  private readonly label: { exporter: string };
+
+  constructor(private readonly o: OtlpExporterOptions) {
+    this.label = { exporter: o.id };
+  }
+
+  describe(): string[] {
+    const q = this.o.config.sending_queue;
+    let queue: string;
+    if (!q.enabled) queue = 'no queue: delivered before acknowledging';
+    else if (this.store?.durable) queue = `persistent queue in ${this.store.location}`;
+    else if (q.storage) queue = `persistent queue via ${q.storage}`;
+    else queue = `in-memory queue of ${q.queue_size} batches`;
+    return [`${this.o.sender.description} (${queue})`];
+  }
+
+  async start(host: Host): Promise<void> {
+    await this.o.sender.start();
+    const q = this.o.config.sending_queue;
+    try {
+      if (q.enabled) {
+        this.store = q.storage ? await this.openStorage(host, q.storage) : new MemoryQueueStore();
+        this.queue = new SendingQueue({
+          exporterId: this.o.id,
+          store: this.store,
+          capacity: q.queue_size,
+          consumers: q.num_consumers,
+          deliver: async (payload, batch, signals) => {
+            const r = await this.deliver(payload, batch.records, signals);
+            return r.kind === 'aborted' ? 'kept' : 'done';
+          },
+          logger: this.o.logger,
+          telemetry: this.o.telemetry,
+        });
+        await this.queue.start();
+      }
+    } catch (err) {
+      await this.store?.close().catch(() => undefined);
+      await this.o.sender.close();
+      throw err;
+    }
+    this.started = true;
+  }
+
+  private async openStorage(host: Host, storageId: string): Promise<QueueStore> {
+    // A wrong reference is a config mistake (exit code 2), found once extensions are running.
+    const path = `exporters.${this.o.id}.sending_queue.storage`;
+    const ext = host.getExtension(storageId);
+    if (!ext) {
+      throw new ConfigError([
+        { path, message: `extension "${storageId}" is not running: define it under extensions: and list it in service.extensions` },
+      ]);
+    }
+    if (!isQueueStorage(ext)) throw new ConfigError([{ path, message: `extension "${storageId}" is not a storage extension (use file_storage)` }]);
+    return ext.openQueue(this.o.id, this.o.logger);
+  }
+
+  async consume(batch: LogBatch): Promise<void> {
+    if (!this.started) throw Refusal.unavailable(`exporter ${this.o.id} is not started`);
+    if (this.stopping) throw Refusal.unavailable(`exporter ${this.o.id} is shutting down`);
+    if (batch.length === 0) return;
+    const payload = this.o.encode(batch);
+    if (this.queue) return this.queue.offer(payload, batch.length);
+    const call = this.deliverInline(payload, batch.length);
+    this.inlineCalls.add(call);
+    try {
+      await call;
+    } finally {
+      this.inlineCalls.delete(call);
+    }
+  }
+
+  /** sending_queue.enabled: false — the Collector's synchronous mode: the caller waits for delivery and learns its fate. */
+  private async deliverInline(payload: Uint8Array, records: number): Promise<void> {
+    const r = await this.deliver(payload, records, { retry: this.inlineRetry.signal, send: this.inlineSend.signal });
+    if (r.kind === 'aborted') throw Refusal.unavailable(`exporter ${this.o.id} is shutting down`);
+    if (r.kind === 'failed') throw r.permanent ? new Refusal('INVALID_ARGUMENT', `downstream refused the data: ${r.reason}`) : Refusal.unavailable(`downstream unavailable: ${r.reason}`);
+  }
+
+  /** One batch, retried per retry_on_failure; counts and logs its fate. */
+  private async deliver(payload: Uint8Array, records: number, signals: DeliverySignals): Promise<DeliveryResult> {
+    const log = this.o.logger;
+    const r = await deliverWithRetry((signal) => this.o.sender.send(payload, signal), {
+      policy: this.o.config.retry_on_failure,
+      retrySignal: signals.retry,
+      sendSignal: signals.send,
+      onRetry: ({ attempt, waitMs, reason }) => log.info({ attempt, retry_in_ms: waitMs, reason, records }, 'export failed; will retry'),
+    });
+    const t = this.o.telemetry;
+    if (r.kind === 'sent') {
+      t.exporterSent.inc(this.label, records - Math.min(r.rejected, records));
+      if (r.rejected > 0 || r.message !== undefined) {
+        if (r.rejected > 0) t.exporterSendFailed.inc(this.label, Math.min(r.rejected, records));
+        log.warn({ rejected: r.rejected, records, message: r.message }, 'downstream accepted the batch partially (OTLP partial success)');
+      }
+    } else if (r.kind === 'failed') {
+      t.exporterSendFailed.inc(this.label, records);
+      log.error(
+        { records, attempts: r.attempts, reason: r.reason },
+        r.permanent ? 'downstream rejected the batch permanently; dropping it (not retried)' : 'giving up on the batch; dropping it',
+      );
+    }
+    return r;
+  }
+
+  shutdown(signal: AbortSignal): Promise<void> {
+    this.stopped ??= this.stop(signal);
+    return this.stopped;
+  }
+
+  private async stop(signal: AbortSignal): Promise<void> {
+    this.stopping = true;
+    try {
+      if (this.queue) {
+        await this.queue.shutdown(signal);
+      } else if (this.inlineCalls.size > 0) {
+        const onDeadline = () => {
+          this.inlineRetry.abort();
+          this.inlineSend.abort();
+        };
+        if (signal.aborted) onDeadline();
+        else signal.addEventListener('abort', onDeadline, { once: true });
+        await Promise.allSettled([...this.inlineCalls]);
+        signal.removeEventListener('abort', onDeadline);
+      }
+    } finally {
+      await this.o.sender.close();
+    }
+  }
+}

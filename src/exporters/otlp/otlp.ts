@@ -1,0 +1,41 @@
+// Factories of the `otlp_grpc` and `otlp_http` exporters.
+import type { ExporterFactory } from '../../pipeline/component.js';
+import type { LogBatch } from '../../pipeline/record.js';
+import { batchToRequest, encodeBatchProtobuf } from '../../otlp/convert.js';
+import { encodeJsonRequest } from '../../otlp/json.js';
+import { type OtlpGrpcConfig, type OtlpHttpConfig, otlpGrpcConfigSchema, otlpHttpConfigSchema } from './config.js';
+import { OtlpExporter } from './exporter.js';
+import { GrpcSender } from './grpc.js';
+import { HttpSender } from './http.js';
+
+const encodeJson = (batch: LogBatch): Uint8Array => Buffer.from(encodeJsonRequest(batchToRequest(batch)), 'utf8');
+
+export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
+  kind: 'exporter',
+  type: 'otlp_grpc',
+  configSchema: otlpGrpcConfigSchema,
+  create: (config, ctx) =>
+    new OtlpExporter({
+      id: ctx.id,
+      config,
+      sender: new GrpcSender(ctx.id, config),
+      encode: encodeBatchProtobuf,
+      logger: ctx.logger,
+      telemetry: ctx.telemetry,
+    }),
+};
+
+export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
+  kind: 'exporter',
+  type: 'otlp_http',
+  configSchema: otlpHttpConfigSchema,
+  create: (config, ctx) =>
+    new OtlpExporter({
+      id: ctx.id,
+      config,
+      sender: new HttpSender(ctx.id, config),
+      encode: config.encoding === 'json' ? encodeJson : encodeBatchProtobuf,
+      logger: ctx.logger,
+      telemetry: ctx.telemetry,
+    }),
+};

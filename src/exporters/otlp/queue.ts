@@ -1,0 +1,209 @@
+// sending_queue: the exporter's acknowledgement point and its delivery engine.
+//
+// offer() resolves once the batch is in the store (for a persistent store:
+// written and fsync'd), NOT when it is delivered; `num_consumers` workers
+// deliver in the background, oldest first. A full queue refuses with a
+// retryable Refusal, so the client keeps the data and tries again later;
+// nothing accepted is ever dropped to make room.
+//
+// Shutdown: no new batches. With a durable store, in-flight attempts may finish
+// (until the deadline) but no new attempt or retry wait starts: what is left
+// stays on disk for the next start. With a memory store, keep delivering
+// (retries included) until empty or the deadline, then log what is lost.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Refusal, asRefusal } from '../../pipeline/errors.js';
+import type { QueueStore, StoredBatch } from '../../extensions/file_storage/queue-store.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Telemetry } from '../../telemetry/metrics.js';
+
+export interface DeliverySignals {
+  /** Aborted: start no new attempt or retry wait. */
+  retry: AbortSignal;
+  /** Aborted: cancel the attempt in flight. */
+  send: AbortSignal;
+}
+
+/** Delivers one batch: `done` (sent or given up on: remove it) or `kept` (interrupted: keep it). */
+export type Deliver = (payload: Uint8Array, batch: StoredBatch, signals: DeliverySignals) => Promise<'done' | 'kept'>;
+
+export interface SendingQueueOptions {
+  exporterId: string;
+  store: QueueStore;
+  capacity: number;
+  consumers: number;
+  deliver: Deliver;
+  logger: Logger;
+  telemetry: Telemetry;
+}
+
+/** Keeps batches in memory: lost on a crash, as the Collector's in-memory queue. */
+export class MemoryQueueStore implements QueueStore {
+  readonly location = 'memory';
+  readonly durable = false;
+  private seq = 0;
+  async recover(): Promise<StoredBatch[]> {
+    return [];
+  }
+  async put(payload: Uint8Array, records: number): Promise<StoredBatch> {
+    return { seq: this.seq++, records, payload };
+  }
+  async read(batch: StoredBatch): Promise<Uint8Array | undefined> {
+    return batch.payload;
+  }
+  async remove(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export class SendingQueue {
+  /** Stored, waiting for a consumer, in seq order. */
+  private pending: StoredBatch[] = [];
+  /** Batches accepted (or being written) and not yet done: what counts against capacity. */
+  private occupied = 0;
+  private readonly writes = new Set<Promise<StoredBatch>>();
+  private readonly idle: (() => void)[] = [];
+  private workers: Promise<void>[] = [];
+  private stopping = false;
+  private readonly retryAbort = new AbortController();
+  private readonly sendAbort = new AbortController();
+  private readonly label: { exporter: string };
+
+  constructor(private readonly o: SendingQueueOptions) {
+    this.label = { exporter: o.exporterId };
+  }
+
+  /** Batches accepted and not yet delivered or given up on. */
+  get size(): number {
+    return this.occupied;
+  }
+
+  async start(): Promise<void> {
+    this.pending = await this.o.store.recover();
+    this.occupied = this.pending.length;
+    if (this.occupied > this.o.capacity) {
+      this.o.logger.warn(
+        { batches: this.occupied, queue_size: this.o.capacity },
+        'more batches recovered than sending_queue.queue_size: all are kept; new batches are refused until the queue drains below its size',
+      );
+    }
+    this.o.telemetry.exporterQueueCapacity.set(this.label, this.o.capacity);
+    this.updateGauge();
+    this.workers = Array.from({ length: this.o.consumers }, () => this.work());
+  }
+
+  async offer(payload: Uint8Array, records: number): Promise<void> {
+    if (this.stopping) throw Refusal.unavailable(`exporter ${this.o.exporterId} is shutting down`);
+    if (this.occupied >= this.o.capacity) {
+      this.o.telemetry.exporterEnqueueFailed.inc(this.label, records);
+      throw Refusal.unavailable(
+        `sending queue of exporter ${this.o.exporterId} is full (${this.o.capacity} batches): the downstream is slow or unavailable`,
+      );
+    }
+    this.occupied++;
+    this.updateGauge();
+    const write = this.o.store.put(payload, records);
+    this.writes.add(write);
+    let batch: StoredBatch;
+    try {
+      batch = await write;
+    } catch (err) {
+      this.occupied--;
+      this.updateGauge();
+      this.o.telemetry.exporterEnqueueFailed.inc(this.label, records);
+      this.o.logger.error({ err: (err as Error).message, records }, 'cannot store batch in the sending queue; refusing it');
+      throw asRefusal(err);
+    } finally {
+      this.writes.delete(write);
+    }
+    this.insert(batch);
+    this.idle.shift()?.();
+  }
+
+  /** Concurrent writes may finish out of order; keep pending in seq order (FIFO). */
+  private insert(batch: StoredBatch): void {
+    let i = this.pending.length;
+    while (i > 0 && this.pending[i - 1].seq > batch.seq) i--;
+    this.pending.splice(i, 0, batch);
+  }
+
+  private updateGauge(): void {
+    this.o.telemetry.exporterQueueSize.set(this.label, this.occupied);
+  }
+
+  private async take(): Promise<StoredBatch | undefined> {
+    for (;;) {
+      if (this.sendAbort.signal.aborted) return undefined;
+      if (this.stopping && this.o.store.durable) return undefined;
+      const next = this.pending.shift();
+      if (next) return next;
+      if (this.stopping && this.writes.size === 0) return undefined;
+      await new Promise<void>((resolve) => this.idle.push(resolve));
+    }
+  }
+
+  private async work(): Promise<void> {
+    const signals: DeliverySignals = { retry: this.retryAbort.signal, send: this.sendAbort.signal };
+    for (let batch = await this.take(); batch; batch = await this.take()) {
+      let outcome: 'done' | 'kept' = 'done';
+      try {
+        const payload = batch.payload ?? (await this.o.store.read(batch));
+        if (payload) {
+          outcome = await this.o.deliver(payload, batch, signals);
+        } else {
+          this.o.telemetry.exporterSendFailed.inc(this.label, batch.records);
+        }
+      } catch (err) {
+        // deliver never throws by contract; if it does, keep the batch rather than lose it.
+        this.o.logger.error({ err: (err as Error).message }, 'unexpected error while delivering a batch; keeping it');
+        outcome = 'kept';
+      }
+      if (outcome === 'kept') {
+        this.insert(batch);
+        // Normally only a stopping queue keeps batches; after an unexpected error, pause rather than spin.
+        if (!this.stopping) await sleep(1000, undefined, { signal: this.sendAbort.signal }).catch(() => undefined);
+        continue;
+      }
+      try {
+        await this.o.store.remove(batch);
+      } catch (err) {
+        this.o.logger.error({ err: (err as Error).message, seq: batch.seq }, 'cannot remove a delivered batch from the queue; it will be delivered again after a restart');
+      }
+      this.occupied--;
+      this.updateGauge();
+    }
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.idle.splice(0)) wake();
+  }
+
+  async shutdown(signal: AbortSignal): Promise<void> {
+    this.stopping = true;
+    if (this.o.store.durable) this.retryAbort.abort();
+    const onDeadline = () => {
+      this.retryAbort.abort();
+      this.sendAbort.abort();
+      this.wakeAll();
+    };
+    if (signal.aborted) onDeadline();
+    else signal.addEventListener('abort', onDeadline, { once: true });
+    try {
+      await Promise.allSettled([...this.writes]);
+      this.wakeAll();
+      await Promise.all(this.workers);
+    } finally {
+      signal.removeEventListener('abort', onDeadline);
+    }
+    const left = this.pending.length;
+    const records = this.pending.reduce((n, b) => n + b.records, 0);
+    if (left > 0 && this.o.store.durable) {
+      this.o.logger.info({ batches: left, records, dir: this.o.store.location }, 'undelivered batches stay in the persistent queue for the next start');
+    } else if (left > 0) {
+      this.o.telemetry.exporterSendFailed.inc(this.label, records);
+      this.o.logger.error({ batches: left, records }, 'shutdown deadline reached: dropping undelivered batches of the in-memory queue');
+      this.occupied -= left;
+      this.pending = [];
+      this.updateGauge();
+    }
+    await this.o.store.close();
+  }
+}

@@ -1,0 +1,121 @@
+// Real downstream OTLP servers for tests: a gRPC LogsService and an HTTP
+// /v1/logs endpoint that decode with Vigil's codec and keep what they receive.
+// `failNext` makes them answer with a chosen error for the next N calls.
+import * as grpc from '@grpc/grpc-js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { decodeProtobufRequest, requestToBatch } from '../../src/otlp/convert.js';
+import { decodeJsonRequest } from '../../src/otlp/json.js';
+import { EXPORT_METHOD_PATH, ExportLogsServiceResponse } from '../../src/otlp/schema.js';
+import type { LogBatch } from '../../src/pipeline/record.js';
+
+export interface Downstream {
+  address: string;
+  batches: LogBatch[];
+  calls: number;
+  failNext(n: number, code?: grpc.status | number): void;
+  records(): LogBatch;
+  stop(): Promise<void>;
+}
+
+const identity = (b: Buffer) => b;
+
+export async function startGrpcDownstream(port = 0): Promise<Downstream> {
+  const server = new grpc.Server();
+  let failures = 0;
+  let failCode: number = grpc.status.UNAVAILABLE;
+  const d: Downstream = {
+    address: '',
+    batches: [],
+    calls: 0,
+    failNext(n, code = grpc.status.UNAVAILABLE) {
+      failures = n;
+      failCode = code;
+    },
+    records: () => d.batches.flat(),
+    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+  server.addService(
+    {
+      Export: {
+        path: EXPORT_METHOD_PATH,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
+    },
+    {
+      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+        d.calls++;
+        if (failures > 0) {
+          failures--;
+          cb({ code: failCode, details: 'test downstream refusing' });
+          return;
+        }
+        d.batches.push(requestToBatch(decodeProtobufRequest(call.request)).records);
+        cb(null, Buffer.from(ExportLogsServiceResponse.encode({}).finish()));
+      },
+    },
+  );
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  d.address = `127.0.0.1:${bound}`;
+  return d;
+}
+
+export async function startHttpDownstream(): Promise<Downstream> {
+  let failures = 0;
+  let failCode = 503;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      d.calls++;
+      if (failures > 0) {
+        failures--;
+        res.writeHead(failCode, { 'retry-after': '0' }).end();
+        return;
+      }
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      const json = String(req.headers['content-type']).startsWith('application/json');
+      const records = json
+        ? requestToBatch(decodeJsonRequest(body.toString('utf8')).request).records
+        : requestToBatch(decodeProtobufRequest(body)).records;
+      d.batches.push(records);
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      res.end(json ? '{}' : Buffer.alloc(0));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const d: Downstream = {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    batches: [],
+    calls: 0,
+    failNext(n, code = 503) {
+      failures = n;
+      failCode = code;
+    },
+    records: () => d.batches.flat(),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return d;
+}
+
+/** Polls until `cond()` holds, failing after `timeoutMs` with `what`. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
