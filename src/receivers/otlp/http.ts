@@ -1,0 +1,226 @@
+// OTLP/HTTP: POST <logs_url_path> with a protobuf or OTLP/JSON body, optionally
+// gzip/deflate/zstd-compressed; the response is in the request's encoding.
+// Status codes as the OTLP specification says: 200 (with partial_success when
+// records were rejected), 400 malformed, 404 unknown path, 405 not POST,
+// 413 too large (also after decompression: a gzip bomb is 413), 415 content
+// type or encoding not supported, 429/503 with Retry-After when a retry helps.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { splitHostPort } from '../../config/units.js';
+import { decodeProtobufRequest, requestToBatch, type DecodedBatch } from '../../otlp/convert.js';
+import { decodeJsonRequest } from '../../otlp/json.js';
+import { Refusal, asRefusal } from '../../pipeline/errors.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { HttpConfig } from './config.js';
+import { aborted, type ExportHandler } from './export.js';
+import {
+  CONTENT_TYPES,
+  type Encoding,
+  encodeExportResponseAs,
+  encodeRpcStatusAs,
+  grpcCodeOf,
+  httpStatusOf,
+  retryAfterHeader,
+  retryDelayOf,
+} from './status.js';
+
+type Decompress = (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
+
+const DECOMPRESSORS: Record<string, Decompress | undefined> = {
+  gzip: promisify(zlib.gunzip),
+  'x-gzip': promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  // Node ≥ 22.15 has zstd; older builds simply do not offer it.
+  ...(typeof zlib.zstdDecompress === 'function'
+    ? { zstd: promisify(zlib.zstdDecompress) as unknown as Decompress }
+    : {}),
+};
+
+/** The body encoding from Content-Type (parameters such as charset allowed), or undefined when unsupported. */
+export function encodingOf(contentType: string | undefined): Encoding | undefined {
+  const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (media === 'application/x-protobuf') return 'protobuf';
+  if (media === 'application/json') return 'json';
+  return undefined;
+}
+
+/** An error answered before the request reached the pipeline. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly grpcCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const NOT_FOUND = 5;
+const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+const UNIMPLEMENTED = 12;
+
+export class OtlpHttpServer {
+  private server: Server | undefined;
+
+  constructor(
+    private readonly config: HttpConfig,
+    private readonly handler: ExportHandler,
+    private readonly logger: Logger,
+  ) {}
+
+  /** host:port actually bound (the real port when the config said 0). */
+  address(): string {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) return this.config.endpoint;
+    return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  url(): string {
+    return `http://${this.address()}${this.config.logs_url_path}`;
+  }
+
+  async start(): Promise<void> {
+    // TLS (the hardening issue) swaps this for node:https with the configured certificates.
+    const server = createServer((req, res) => void this.serve(req, res));
+    const { host, port } = splitHostPort(this.config.endpoint);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((err: Error) => {
+      throw new Error(`cannot listen for OTLP/HTTP on ${this.config.endpoint}: ${err.message}`);
+    });
+    this.server = server;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const encoding = encodingOf(req.headers['content-type']);
+    const replyIn: Encoding = encoding ?? 'json';
+    try {
+      const body = await this.readRequest(req, encoding);
+      // Bearer-token auth (the hardening issue) checks req.headers here, before any decoding.
+      const result = await this.handler.handle('http', () => decodeBody(body, encoding!));
+      this.reply(res, 200, replyIn, encodeExportResponseAs(replyIn, result));
+    } catch (err) {
+      if (err instanceof HttpError) {
+        this.logger.debug({ transport: 'http', status: err.status, method: req.method, err: err.message }, 'request refused');
+        // Whatever the client still sends is discarded; the connection closes after the answer.
+        req.resume();
+        res.setHeader('connection', 'close');
+        this.reply(res, err.status, replyIn, encodeRpcStatusAs(replyIn, err.grpcCode, err.message), {
+          ...(err.status === 405 ? { allow: 'POST' } : {}),
+        });
+        return;
+      }
+      const refusal = asRefusal(err);
+      const delay = retryDelayOf(refusal);
+      const code = grpcCodeOf(refusal.code);
+      this.reply(res, httpStatusOf(refusal), replyIn, encodeRpcStatusAs(replyIn, code, refusal.message, delay), {
+        ...(delay !== undefined ? { 'retry-after': retryAfterHeader(delay) } : {}),
+      });
+    }
+  }
+
+  /** Checks what can be checked before reading, then reads (and decompresses) the body within the size limit. */
+  private async readRequest(req: IncomingMessage, encoding: Encoding | undefined): Promise<Buffer> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== this.config.logs_url_path) {
+      throw new HttpError(404, NOT_FOUND, `no OTLP endpoint at ${path}: logs are POSTed to ${this.config.logs_url_path}`);
+    }
+    if (req.method !== 'POST') throw new HttpError(405, UNIMPLEMENTED, `method ${req.method} not allowed: POST logs to ${path}`);
+    if (this.handler.isStopping) throw this.handler.refuse('http', Refusal.unavailable('vigil is shutting down', 1000), 0);
+    if (!encoding) {
+      throw new HttpError(
+        415,
+        INVALID_ARGUMENT,
+        `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/x-protobuf or application/json`,
+      );
+    }
+    const coding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const decompress = coding === 'identity' || coding === '' ? undefined : DECOMPRESSORS[coding];
+    if (coding !== 'identity' && coding !== '' && !decompress) {
+      throw new HttpError(415, INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(coding)}: send gzip, deflate, zstd or none`);
+    }
+    const limit = this.config.max_request_body_size;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) throw tooLarge(limit);
+    const raw = await readLimited(req, limit);
+    if (!decompress) return raw;
+    try {
+      return await decompress(raw, { maxOutputLength: limit });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(limit, 'decompressed ');
+      throw new HttpError(400, INVALID_ARGUMENT, `malformed ${coding} body: ${(err as Error).message}`);
+    }
+  }
+
+  private reply(res: ServerResponse, status: number, encoding: Encoding, body: Uint8Array | string, headers: Record<string, string> = {}): void {
+    if (res.headersSent || res.destroyed) return;
+    // While draining, every answer closes its connection so the server can finish closing.
+    if (this.handler.isStopping) res.setHeader('connection', 'close');
+    const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    res.writeHead(status, { ...headers, 'content-type': CONTENT_TYPES[encoding], 'content-length': String(bytes.length) });
+    res.end(bytes);
+  }
+
+  /**
+   * Stops accepting connections and closes idle keep-alive ones; requests in
+   * flight finish (their acknowledgement matters) and close their connection;
+   * requests that still arrive on open connections get 503. If the signal
+   * aborts first, every connection is cut.
+   */
+  async shutdown(signal: AbortSignal): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await Promise.race([closed, aborted(signal)]);
+    if (signal.aborted) {
+      server.closeAllConnections();
+      await closed;
+    }
+  }
+}
+
+function tooLarge(limit: number, what = ''): HttpError {
+  return new HttpError(413, RESOURCE_EXHAUSTED, `request body ${what}larger than max_request_body_size (${limit} bytes)`);
+}
+
+function decodeBody(body: Buffer, encoding: Encoding): DecodedBatch {
+  if (encoding === 'protobuf') return requestToBatch(decodeProtobufRequest(body));
+  const json = decodeJsonRequest(body.toString('utf8'));
+  const decoded = requestToBatch(json.request);
+  // Records the JSON decoder already dropped count as rejected too.
+  const rejected = json.rejected + decoded.rejected;
+  const rejectReason = json.rejectReason ?? decoded.rejectReason;
+  return rejectReason === undefined ? { records: decoded.records, rejected } : { records: decoded.records, rejected, rejectReason };
+}
+
+/** Reads the whole body, refusing (413) as soon as it passes `limit` bytes. */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before sending the whole body'));
+    });
+  });
+}
