@@ -1,0 +1,30 @@
+// The memory limiter's decisions, as pure functions of measured values: easy to
+// test, and the timer that feeds them stays a thin shell.
+import type { Limits } from './config.js';
+
+/** normal: accept; soft: refuse; hard: refuse and force a garbage collection. */
+export type Pressure = 'normal' | 'soft' | 'hard';
+
+export function pressureOf(usageBytes: number, limits: Limits): Pressure {
+  if (usageBytes > limits.hardBytes) return 'hard';
+  if (usageBytes > limits.softBytes) return 'soft';
+  return 'normal';
+}
+
+export interface CheckOutcome {
+  refusing: boolean;
+  /** Set only when the state changed: what to log, once. */
+  transition?: 'started_refusing' | 'recovered';
+}
+
+/** The limiter's next state from the previous one and the (post-GC) pressure. */
+export function nextState(wasRefusing: boolean, pressure: Pressure): CheckOutcome {
+  const refusing = pressure !== 'normal';
+  if (refusing === wasRefusing) return { refusing };
+  return { refusing, transition: refusing ? 'started_refusing' : 'recovered' };
+}
+
+/** The retry hint given to refused clients: the state cannot change before the next check; at least a second. */
+export function retryAfterMs(checkIntervalMs: number): number {
+  return Math.max(1000, Math.ceil(checkIntervalMs / 1000) * 1000);
+}

@@ -1,0 +1,21 @@
+// The audit processor's body parsers under fuzzing: any CLF-ish line, JSON text
+// or AnyValue body is answered (parsed, partly parsed or left unparsed), never
+// with an exception, and the fields they extract have the right types.
+import { describe, expect, it } from 'vitest';
+import { fuzz } from './helpers.js';
+
+describe('audit body parser fuzzing', () => {
+  it('parses or declines CLF/Combined lines, mutated and repetitive ones included (500 cases)', () => {
+    const r = fuzz('audit.clf', 500);
+    expect(r.outcomes.accepted).toBeGreaterThan(20); // well-formed lines do parse fully
+    expect(r.outcomes.refused).toBeGreaterThan(20);
+  });
+
+  it('parses or declines JSON access-log texts with hostile values (400 cases)', () => {
+    fuzz('audit.json', 400);
+  });
+
+  it('answers any AnyValue body: text, kvlist, arrays, bytes, nothing (400 cases)', () => {
+    fuzz('audit.body', 400);
+  });
+});
