@@ -1,0 +1,64 @@
+// Lines of a byte stream, with bounded memory: a line longer than the cap is
+// cut (and said so) instead of being buffered whole. LF and CRLF line ends;
+// invalid UTF-8 decodes to U+FFFD.
+
+export interface Line {
+  text: string;
+  /** 1-based line number in its input. */
+  number: number;
+  /** Bytes of the line beyond the cap were dropped. */
+  truncated: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export async function* readLines(
+  input: AsyncIterable<Buffer | string>,
+  maxLineBytes: number,
+  onBytes: (n: number) => void = () => {},
+): AsyncGenerator<Line> {
+  let parts: Buffer[] = [];
+  let partBytes = 0;
+  let truncated = false;
+  let number = 0;
+  const emit = (last: Buffer): Line => {
+    let buf = parts.length === 0 ? last : Buffer.concat([...parts, last]);
+    if (buf.length > 0 && buf[buf.length - 1] === CR) buf = buf.subarray(0, buf.length - 1);
+    const line: Line = { text: buf.toString('utf8'), number: ++number, truncated };
+    parts = [];
+    partBytes = 0;
+    truncated = false;
+    return line;
+  };
+  const keep = (piece: Buffer) => {
+    const room = maxLineBytes - partBytes;
+    if (piece.length > room) {
+      truncated = true;
+      piece = piece.subarray(0, Math.max(0, room));
+    }
+    if (piece.length > 0) {
+      // Copy: the chunk's memory is reused by the stream.
+      parts.push(Buffer.from(piece));
+      partBytes += piece.length;
+    }
+  };
+  for await (const raw of input) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    onBytes(chunk.length);
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(LF, start);
+      if (nl < 0) break;
+      let piece = chunk.subarray(start, nl);
+      if (partBytes + piece.length > maxLineBytes) {
+        keep(piece);
+        piece = Buffer.alloc(0);
+      }
+      yield emit(piece);
+      start = nl + 1;
+    }
+    if (start < chunk.length) keep(chunk.subarray(start));
+  }
+  if (partBytes > 0 || truncated) yield emit(Buffer.alloc(0));
+}

@@ -1,0 +1,555 @@
+// Enrichment of one record, in the order the audit contract needs:
+//   0. audit.record_id from the record as received (computed per batch, before anything changes)
+//   1. limits on what the sender sent
+//   2. parse the body, read semconv attributes, fill the missing semconv attributes
+//   3. geo on the real client address
+//   4. pseudonymise (attributes, and the same values in the body)
+//   5. audit.* and ocsf.* fields
+// Nothing here throws on any input; the processor is a thin shell around it.
+//
+// This is the hot path (hundreds of thousands of records per second per core):
+// attributes are appended in one go, the enumerated ones (outcome, action,
+// method, status, OCSF ids…) as shared frozen KeyValue objects, so that most of
+// the ~25 attributes cost no allocation. Attribute objects are immutable:
+// replace them (record.ts setAttribute does), never mutate them in place.
+import type { AnyValue, KeyValue, LogRecord, ResourceContext, VigilRecord } from '../../pipeline/record.js';
+import { findAttribute, nanosToMillis, scalarOf } from '../../pipeline/record.js';
+import type { BodyOptions } from './body.js';
+import { parseBody } from './body.js';
+import type { AccessFields, BodyParse, Outcome, ParseStatus } from './fields.js';
+import { applyTarget, KNOWN_METHODS, millisToNanosLong, normaliseOutcome, splitProtocol, validStatus } from './fields.js';
+import type { GeoLookup } from './geo.js';
+import { capRecord, capString, type Limits, type Marks } from './limits.js';
+import { ocsfFor, ocsfKey } from './ocsf.js';
+import { PSEUDONYM_PREFIX, type Pseudonymiser, replaceDelimited } from './pseudonymise.js';
+import type { CompiledRules } from './rules.js';
+import { decideAction, decideOutcome, decideResource } from './rules.js';
+
+export const SCHEMA_VERSION = '1';
+
+export interface EnrichSettings {
+  rules: CompiledRules;
+  body: BodyOptions;
+  limits: Limits;
+  environment: string | undefined;
+  skipEnriched: boolean;
+  ocsf: boolean;
+  geo: GeoLookup | undefined;
+  pseudonymiser: Pseudonymiser | undefined;
+  pseudonymised: readonly string[];
+  pseudonymiseBody: boolean;
+}
+
+export interface EnrichResult {
+  /** undefined when the record was already enriched and passed unchanged. */
+  status: ParseStatus | undefined;
+  marks: number;
+}
+
+// ---- shared attribute objects ---------------------------------------------------
+
+const MEMO_LIMIT = 512;
+
+/** Frozen KeyValue objects for one key, shared by every record with the same (low-cardinality) value. */
+class SharedValues {
+  private readonly byValue = new Map<string | number, KeyValue>();
+
+  constructor(readonly key: string) {}
+
+  get(value: string | number): KeyValue {
+    let kv = this.byValue.get(value);
+    if (kv === undefined) {
+      const v: AnyValue = typeof value === 'string' ? { stringValue: value } : Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value };
+      kv = Object.freeze({ key: this.key, value: Object.freeze(v) });
+      if (this.byValue.size < MEMO_LIMIT) this.byValue.set(value, kv);
+    }
+    return kv;
+  }
+}
+
+const sharedByKey = new Map<string, SharedValues>();
+
+function sharedValues(key: string): SharedValues {
+  let s = sharedByKey.get(key);
+  if (s === undefined) sharedByKey.set(key, (s = new SharedValues(key)));
+  return s;
+}
+
+const SCHEMA = sharedValues('audit.schema_version').get(SCHEMA_VERSION);
+const OUTCOME = sharedValues('audit.outcome');
+const ACTION = sharedValues('audit.action');
+const PARSE_STATUS = sharedValues('audit.parse_status');
+const PARSE_ISSUE = sharedValues('audit.parse_issue');
+const OCSF_CLASS = sharedValues('ocsf.class_uid');
+const OCSF_CATEGORY = sharedValues('ocsf.category_uid');
+const OCSF_ACTIVITY = sharedValues('ocsf.activity_id');
+const OCSF_TYPE = sharedValues('ocsf.type_uid');
+const OCSF_STATUS = sharedValues('ocsf.status_id');
+const OCSF_SEVERITY = sharedValues('ocsf.severity_id');
+
+/** The six OCSF attributes of each (action, method, outcome, severity) seen, built once. */
+const ocsfByInput = new Map<number, readonly KeyValue[]>();
+
+function ocsfAttributes(action: string, method: string | undefined, outcome: Outcome, severityNumber: number | undefined): readonly KeyValue[] {
+  const key = ocsfKey(action, method, outcome, severityNumber);
+  let kvs = ocsfByInput.get(key);
+  if (kvs === undefined) {
+    const o = ocsfFor(action, method, outcome, severityNumber);
+    kvs = Object.freeze([
+      OCSF_CLASS.get(o.class_uid),
+      OCSF_CATEGORY.get(o.category_uid),
+      OCSF_ACTIVITY.get(o.activity_id),
+      OCSF_TYPE.get(o.type_uid),
+      OCSF_STATUS.get(o.status_id),
+      OCSF_SEVERITY.get(o.severity_id),
+    ]);
+    ocsfByInput.set(key, kvs); // at most 100 activities × 3 statuses × 7 severities × 2 classes
+  }
+  return kvs;
+}
+
+/** A per-batch shared audit.ingested_at attribute. */
+export function ingestedAtAttribute(iso: string): KeyValue {
+  return Object.freeze({ key: 'audit.ingested_at', value: Object.freeze({ stringValue: iso }) });
+}
+
+// ---- reading what the sender sent -------------------------------------------------
+
+/** The sender's attributes, looked up by key (indexed when there are many). */
+class SenderAttrs {
+  private readonly index: Map<string, number> | undefined;
+
+  constructor(
+    readonly list: KeyValue[],
+    readonly count: number,
+  ) {
+    if (count > 16) {
+      this.index = new Map();
+      for (let i = count - 1; i >= 0; i--) this.index.set(list[i].key, i);
+    }
+  }
+
+  find(key: string): number {
+    if (this.index) return this.index.get(key) ?? -1;
+    for (let i = 0; i < this.count; i++) if (this.list[i].key === key) return i;
+    return -1;
+  }
+
+  /** A scalar attribute's value; empty strings count as absent. */
+  scalar(key: string): string | number | boolean | undefined {
+    const i = this.find(key);
+    if (i < 0) return undefined;
+    const v = scalarOf(this.list[i].value);
+    return v === '' ? undefined : v;
+  }
+
+  string(key: string): string | undefined {
+    const v = this.scalar(key);
+    return v === undefined ? undefined : String(v);
+  }
+
+  number(key: string): number | undefined {
+    const v = this.scalar(key);
+    if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+    if (typeof v === 'string' && /^\d+(?:\.\d+)?$/.test(v)) return Number(v);
+    return undefined;
+  }
+
+  /** Present with a usable value (not an empty string, not an empty AnyValue). */
+  has(key: string): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    const v = this.list[i].value;
+    if (v == null) return false;
+    for (const k in v) if (Object.hasOwn(v, k)) return scalarOf(v) !== '';
+    return false;
+  }
+}
+
+function firstString(a: SenderAttrs, keys: readonly string[]): string | undefined {
+  for (const k of keys) {
+    const v = a.string(k);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+function firstNumber(a: SenderAttrs, keys: readonly string[]): number | undefined {
+  for (const k of keys) {
+    const v = a.number(k);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** What semconv attributes (current names, then deprecated ones) already say. */
+function readSemconv(a: SenderAttrs): AccessFields {
+  const f: AccessFields = {};
+  const method = a.string('http.request.method') === '_OTHER' ? a.string('http.request.method_original') : firstString(a, ['http.request.method', 'http.method']);
+  if (method !== undefined) f.method = method;
+  const path = a.string('url.path');
+  const target = a.string('http.target') ?? firstString(a, ['url.full', 'http.url']);
+  if (path !== undefined) f.path = path;
+  else if (target !== undefined) applyTarget(f, target);
+  const route = a.string('http.route');
+  if (route !== undefined) f.route = route;
+  const status = firstNumber(a, ['http.response.status_code', 'http.status_code']);
+  if (status !== undefined && validStatus(status)) f.status = status;
+  const size = firstNumber(a, ['http.response.body.size', 'http.response_content_length']);
+  if (size !== undefined) f.size = size;
+  const duration = a.number('http.server.request.duration');
+  if (duration !== undefined) f.durationS = duration;
+  const client = firstString(a, ['client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address']);
+  if (client !== undefined) f.client = client;
+  const user = firstString(a, ['user.id', 'enduser.id']);
+  if (user !== undefined) f.user = user;
+  const session = a.string('session.id');
+  if (session !== undefined) f.session = session;
+  const ua = firstString(a, ['user_agent.original', 'http.user_agent']);
+  if (ua !== undefined) f.userAgent = ua;
+  const outcome = normaliseOutcome(a.scalar('event.outcome'));
+  if (outcome !== undefined) f.outcome = outcome;
+  return f;
+}
+
+/** Every attribute readSemconv looks at: records carrying none of them (most text-log records) skip it. */
+const SEMCONV_KEYS: ReadonlySet<string> = new Set([
+  'http.request.method', 'http.request.method_original', 'http.method', 'url.path', 'http.target', 'url.full', 'http.url', 'http.route',
+  'http.response.status_code', 'http.status_code', 'http.response.body.size', 'http.response_content_length', 'http.server.request.duration',
+  'client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address', 'user.id', 'enduser.id', 'session.id',
+  'user_agent.original', 'http.user_agent', 'event.outcome',
+]);
+
+function hasSemconvKey(list: readonly KeyValue[]): boolean {
+  for (let i = 0; i < list.length; i++) if (SEMCONV_KEYS.has(list[i].key)) return true;
+  return false;
+}
+
+function hasHttpCore(f: AccessFields): boolean {
+  return f.method !== undefined && f.status !== undefined && (f.path !== undefined || f.route !== undefined);
+}
+
+function hasAnyAccessField(f: AccessFields): boolean {
+  return f.method !== undefined || f.status !== undefined || f.path !== undefined || f.route !== undefined || f.client !== undefined || f.user !== undefined;
+}
+
+const NO_FIELDS: AccessFields = Object.freeze({});
+
+/** The record's parse status and issue from the body parse and what the attributes already held. */
+function parseStatusOf(parsed: BodyParse | undefined, fromAttrs: AccessFields): { status: ParseStatus; issue?: string } {
+  if (parsed?.status === 'ok') return OK;
+  if (parsed?.status === 'partial') return parsed.issue === undefined ? { status: 'partial' } : { status: 'partial', issue: parsed.issue };
+  if (hasHttpCore(fromAttrs)) return OK;
+  if (hasAnyAccessField(fromAttrs)) return { status: 'partial', issue: 'attributes lack http.request.method, http.response.status_code or url.path' };
+  return { status: 'unparsed', issue: parsed?.issue ?? 'no body and no access-log attributes' };
+}
+
+const OK = Object.freeze({ status: 'ok' as const });
+
+// ---- writing ------------------------------------------------------------------------
+
+/** Appends Vigil's attributes after the sender's; fills semconv ones only where the sender had none. */
+class Out {
+  constructor(
+    private readonly list: KeyValue[],
+    private readonly sender: SenderAttrs | undefined,
+    private readonly maxLen: number,
+    readonly marks: Marks,
+  ) {}
+
+  private senderHas(key: string): boolean {
+    return this.sender !== undefined && this.sender.has(key);
+  }
+
+  fillShared(key: string, value: string | number | undefined): void {
+    if (value === undefined || this.senderHas(key)) return;
+    this.list.push(sharedValues(key).get(value));
+  }
+
+  fillString(key: string, value: string | undefined): void {
+    if (value === undefined || this.senderHas(key)) return;
+    this.list.push({ key, value: { stringValue: capString(value, this.maxLen, this.marks, key) } });
+  }
+
+  fillNumber(key: string, value: number | undefined, integer: boolean): void {
+    if (value === undefined || !Number.isFinite(value) || this.senderHas(key)) return;
+    this.list.push({ key, value: integer && Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value } });
+  }
+
+  /** Header attributes are string arrays in semantic conventions. */
+  fillStringArray(key: string, value: string | undefined): void {
+    if (value === undefined || this.senderHas(key)) return;
+    this.list.push({ key, value: { arrayValue: { values: [{ stringValue: capString(value, this.maxLen, this.marks, key) }] } } });
+  }
+
+  /** Vigil-owned attributes (audit.*, ocsf.*; the sender's were dropped). */
+  own(kv: KeyValue): void {
+    this.list.push(kv);
+  }
+}
+
+/**
+ * Enriches one record in place. `recordId` was computed over the batch as
+ * received; `ingestedAt` is the batch's shared audit.ingested_at attribute.
+ */
+export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: KeyValue, s: EnrichSettings): EnrichResult {
+  const log: LogRecord = rec.log;
+  if (!Array.isArray(log.attributes)) log.attributes = [];
+  const list = log.attributes;
+  if (s.skipEnriched && list.length > 0 && alreadyEnriched(list)) return { status: undefined, marks: 0 };
+
+  // 1. limits on what was sent.
+  const marks: Marks = [];
+  capRecord(log, s.limits, marks);
+  if (list.length > 0) dropOwned(list);
+  const sender = list.length > 0 ? new SenderAttrs(list, list.length) : undefined;
+
+  // 2. what the attributes say, then what the body says; attributes win.
+  const fromAttrs = sender && hasSemconvKey(list) ? readSemconv(sender) : NO_FIELDS;
+  let parsed: BodyParse | undefined;
+  try {
+    parsed = parseBody(log.body, s.body);
+  } catch (err) {
+    // Parsers are written not to throw; this is the last line of defence (e.g. a V8 stack overflow).
+    parsed = { status: 'unparsed', fields: {}, issue: `parser failed: ${(err as Error)?.message ?? 'unknown error'}` };
+  }
+  const p = parsed?.fields ?? NO_FIELDS;
+  let f: AccessFields = p;
+  if (fromAttrs !== NO_FIELDS) {
+    f = { ...p };
+    for (const k in fromAttrs) {
+      const v = fromAttrs[k as keyof AccessFields];
+      if (v !== undefined) (f as Record<string, unknown>)[k] = v;
+    }
+  }
+  if (p.timeMs !== undefined && p.timeMs > 0 && nanosToMillis(log.timeUnixNano) === 0) log.timeUnixNano = millisToNanosLong(p.timeMs);
+
+  // 3. geo, on the address as received; 4. pseudonyms (computed here, written below).
+  const geo = s.geo !== undefined && f.client !== undefined && !sender?.has('geo.country.iso_code') ? s.geo.country(f.client) : undefined;
+  const ps = s.pseudonymiser;
+  const pseudo = ps ? pseudonymsFor(f, s) : undefined;
+
+  const out = new Out(list, sender, s.limits.maxValueLength, marks);
+  fillSemconv(out, sender, f, p, pseudo);
+  if (geo !== undefined) out.fillShared('geo.country.iso_code', geo);
+  if (!sender?.has('deployment.environment.name')) {
+    const env = resourceEnvironment(rec.resource) ?? s.environment;
+    if (env !== undefined) out.fillShared('deployment.environment.name', env);
+  }
+  if (ps) pseudonymise(log, sender, s, pseudo!);
+
+  // 5. audit and OCSF fields.
+  const method = f.method;
+  const outcome: Outcome = decideOutcome(s.rules, f);
+  const action = decideAction(s.rules, f);
+  const resource = decideResource(s.rules, f);
+  const status = parseStatusOf(parsed, fromAttrs);
+
+  out.own({ key: 'audit.record_id', value: { stringValue: recordId } });
+  out.own(SCHEMA);
+  out.own(OUTCOME.get(outcome));
+  out.own(ACTION.get(action));
+  if (resource !== undefined) out.own({ key: 'audit.resource', value: { stringValue: capString(resource, s.limits.maxValueLength, marks, 'audit.resource') } });
+  out.own(PARSE_STATUS.get(status.status));
+  if (status.issue !== undefined) out.own(PARSE_ISSUE.get(capString(status.issue, s.limits.maxValueLength, marks, 'audit.parse_issue')));
+  out.own(ingestedAt);
+  if (s.ocsf) for (const kv of ocsfAttributes(action, method, outcome, log.severityNumber)) out.own(kv);
+  if (marks.length > 0) {
+    const values = marks.map((m) => ({ stringValue: capString(m, s.limits.maxValueLength, [], '') }));
+    out.own({ key: 'audit.limits_applied', value: { arrayValue: { values } } });
+  }
+  return { status: status.status, marks: marks.length };
+}
+
+/** The attributes Vigil writes itself: a sender's values for them (spoofed ids, stale outcomes) are dropped. */
+const OWNED: ReadonlySet<string> = new Set([
+  'audit.record_id', 'audit.schema_version', 'audit.outcome', 'audit.action', 'audit.resource', 'audit.parse_status', 'audit.parse_issue',
+  'audit.ingested_at', 'audit.limits_applied', 'ocsf.class_uid', 'ocsf.category_uid', 'ocsf.activity_id', 'ocsf.type_uid', 'ocsf.status_id', 'ocsf.severity_id',
+]);
+
+function dropOwned(list: KeyValue[]): void {
+  let w = 0;
+  for (let r = 0; r < list.length; r++) {
+    const kv = list[r];
+    if (OWNED.has(kv.key)) continue;
+    list[w++] = kv;
+  }
+  list.length = w;
+}
+
+/** deployment.environment.name (or its deprecated name) of a resource, looked up once per resource. */
+const environments = new WeakMap<ResourceContext, string | null>();
+
+function resourceEnvironment(r: ResourceContext): string | undefined {
+  let env = environments.get(r);
+  if (env === undefined) {
+    const attrs = r.resource.attributes ?? [];
+    env = str(findAttribute(attrs, 'deployment.environment.name')) ?? str(findAttribute(attrs, 'deployment.environment')) ?? null;
+    environments.set(r, env);
+  }
+  return env ?? undefined;
+}
+
+function str(v: AnyValue | undefined): string | undefined {
+  const s = scalarOf(v);
+  return s === undefined || s === '' ? undefined : String(s);
+}
+
+function alreadyEnriched(attrs: readonly KeyValue[]): boolean {
+  return scalarOf(findAttribute(attrs, 'audit.schema_version')) === SCHEMA_VERSION && str(findAttribute(attrs, 'audit.record_id')) !== undefined;
+}
+
+/** Pseudonyms of the merged client, user and session, for the configured ones among them, and [original, pseudonym] pairs. */
+interface Pseudonyms {
+  client?: string;
+  user?: string;
+  session?: string;
+  originals: [string, string][];
+}
+
+function pseudonymsFor(f: AccessFields, s: EnrichSettings): Pseudonyms {
+  const out: Pseudonyms = { originals: [] };
+  const ps = s.pseudonymiser!;
+  const one = (key: string, v: string | undefined): string | undefined => {
+    if (v === undefined || isPseudonym(v)) return undefined;
+    const p = ps.pseudonym(key, v);
+    if (p !== v) out.originals.push([v, p]);
+    return p;
+  };
+  for (const key of s.pseudonymised) {
+    if (key === 'client.address') out.client = one(key, f.client);
+    else if (key === 'user.id') out.user = one(key, f.user);
+    else if (key === 'session.id') out.session = one(key, f.session);
+  }
+  return out;
+}
+
+/** Fills the semconv attributes the record lacks from the merged fields (pseudonyms in place of the configured ones). */
+function fillSemconv(out: Out, sender: SenderAttrs | undefined, f: AccessFields, p: AccessFields, pseudo: Pseudonyms | undefined): void {
+  if (f.method !== undefined && !sender?.has('http.request.method')) {
+    if (KNOWN_METHODS.has(f.method)) {
+      out.fillShared('http.request.method', f.method);
+    } else {
+      out.fillShared('http.request.method', '_OTHER');
+      out.fillString('http.request.method_original', f.method);
+    }
+  }
+  out.fillString('url.path', f.path);
+  out.fillString('url.query', p.query);
+  out.fillString('url.full', p.fullUrl);
+  out.fillString('http.route', f.route);
+  if (f.status !== undefined && Number.isInteger(f.status)) out.fillShared('http.response.status_code', f.status);
+  out.fillNumber('http.response.body.size', f.size, true);
+  out.fillNumber('http.server.request.duration', f.durationS, false);
+  out.fillString('client.address', pseudo?.client ?? f.client);
+  out.fillNumber('client.port', p.clientPort, true);
+  out.fillString('user.id', pseudo?.user ?? f.user);
+  out.fillString('session.id', pseudo?.session ?? f.session);
+  out.fillString('user_agent.original', f.userAgent);
+  out.fillStringArray('http.request.header.referer', p.referer);
+  out.fillString('server.address', p.serverAddress);
+  out.fillNumber('server.port', p.serverPort, true);
+  if (p.protocol !== undefined && !sender?.has('network.protocol.name')) {
+    const proto = splitProtocol(p.protocol);
+    if (proto) {
+      out.fillShared('network.protocol.name', proto.name);
+      if (proto.version !== undefined) out.fillShared('network.protocol.version', proto.version);
+    }
+  }
+}
+
+/** Deprecated names that carry the same value as a pseudonymised attribute, replaced with it. */
+const PSEUDONYMISED_ALIASES: Record<string, readonly string[]> = {
+  'client.address': ['http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address'],
+  'user.id': ['enduser.id'],
+};
+
+/**
+ * Replaces the configured attributes the sender set (and their deprecated
+ * aliases) by their pseudonyms, and every original value in the body. The
+ * attributes Vigil filled were written as pseudonyms already.
+ */
+function pseudonymise(log: LogRecord, sender: SenderAttrs | undefined, s: EnrichSettings, filled: Pseudonyms): void {
+  const ps = s.pseudonymiser!;
+  const replacements: [string, string][] = [];
+  const note = (orig: string, p: string) => {
+    if (p !== orig && !replacements.some(([o]) => o === orig)) replacements.push([orig, p]);
+  };
+  if (sender) {
+    const list = sender.list;
+    for (const key of s.pseudonymised) {
+      const aliases = PSEUDONYMISED_ALIASES[key];
+      for (let n = -1; n < (aliases?.length ?? 0); n++) {
+        const k = n < 0 ? key : aliases![n];
+        const i = sender.find(k);
+        if (i < 0) continue;
+        const v = scalarOf(list[i].value);
+        if (v === undefined || v === '') continue;
+        const orig = String(v);
+        if (isPseudonym(orig)) continue;
+        // Aliases share the canonical attribute's pseudonym: one person, one pseudonym.
+        const p = ps.pseudonym(key, orig);
+        list[i] = { key: k, value: { stringValue: p } };
+        note(orig, p);
+      }
+    }
+  }
+  if (!s.pseudonymiseBody || log.body == null) return;
+  // Values Vigil read from the body and wrote as pseudonyms.
+  for (const [orig, p] of filled.originals) note(orig, p);
+  if (replacements.length === 0) return;
+  if (!s.pseudonymiseBody || replacements.length === 0 || log.body == null) return;
+  const body = log.body;
+  if (Object.hasOwn(body, 'stringValue') && typeof body.stringValue === 'string') {
+    const text = body.stringValue;
+    log.body = { stringValue: replaceAll(text, replacements, startsWithBrace(text)) };
+  } else if (Object.hasOwn(body, 'kvlistValue') && body.kvlistValue != null) {
+    replaceInValue(body, replacements, 0);
+  }
+}
+
+function startsWithBrace(text: string): boolean {
+  let i = 0;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  return text.charCodeAt(i) === 123;
+}
+
+function isPseudonym(v: string): boolean {
+  return v.length === PSEUDONYM_PREFIX.length + 22 && v.startsWith(PSEUDONYM_PREFIX);
+}
+
+function replaceAll(text: string, replacements: readonly [string, string][], jsonEscapes: boolean): string {
+  let out = text;
+  for (const [orig, ps] of replacements) {
+    out = replaceDelimited(out, orig, ps);
+    if (jsonEscapes) {
+      // The same value as a JSON body spells it (quotes, backslashes, non-ASCII escaped).
+      const escaped = JSON.stringify(orig).slice(1, -1);
+      if (escaped !== orig) out = replaceDelimited(out, escaped, ps);
+    }
+  }
+  return out;
+}
+
+const MAX_BODY_WALK_DEPTH = 16;
+
+function replaceInValue(v: AnyValue, replacements: readonly [string, string][], depth: number): void {
+  if (depth > MAX_BODY_WALK_DEPTH) return;
+  if (Object.hasOwn(v, 'kvlistValue') && v.kvlistValue != null) {
+    for (const kv of v.kvlistValue.values ?? []) {
+      const inner = kv?.value;
+      if (inner == null) continue;
+      if (Object.hasOwn(inner, 'stringValue') && typeof inner.stringValue === 'string') kv.value = { stringValue: replaceAll(inner.stringValue, replacements, false) };
+      else replaceInValue(inner, replacements, depth + 1);
+    }
+  } else if (Object.hasOwn(v, 'arrayValue') && v.arrayValue != null) {
+    const values = v.arrayValue.values ?? [];
+    for (let i = 0; i < values.length; i++) {
+      const inner = values[i];
+      if (inner == null) continue;
+      if (Object.hasOwn(inner, 'stringValue') && typeof inner.stringValue === 'string') values[i] = { stringValue: replaceAll(inner.stringValue, replacements, false) };
+      else replaceInValue(inner, replacements, depth + 1);
+    }
+  }
+}
+
