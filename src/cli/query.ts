@@ -1,0 +1,120 @@
+// `vigil query ARCHIVE`: records in a time window matching attribute filters,
+// printed as OTLP JSON lines (one ExportLogsServiceRequest per record, as
+// archived), for an audit: "everything this user did in March".
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { parsePredicate, type Predicate, queryArchive, type QueryStats } from '../exporters/worm/query.js';
+import { UsageError } from './main.js';
+import { archiveProgress, collect, fmtInt, openOrUsage, parseTimeArg } from './verify.js';
+
+interface QueryCliOptions {
+  from?: string;
+  to?: string;
+  where: string[];
+  limit?: string;
+  sealedOnly?: boolean;
+  endpoint?: string;
+}
+
+export function registerQuery(program: Command): void {
+  program
+    .command('query')
+    .description('print the archived records that match, as OTLP JSON lines')
+    .argument('<archive>', 'archive directory, or s3://bucket/prefix')
+    .option('--from <time>', 'records at or after this time (ISO date/time, or -24h)')
+    .option('--to <time>', 'records before this time')
+    .option('-w, --where <filter>', 'attr=value, attr!=value or attr~regex on record, resource or scope attributes (or body); repeat to AND', collect, [])
+    .option('-n, --limit <n>', 'stop after N records')
+    .option('--sealed-only', 'leave out records of the open (unsealed) segment')
+    .option('--endpoint <url>', 'S3-compatible endpoint (credentials from the AWS environment)')
+    .addHelpText(
+      'after',
+      `
+Each line is the record exactly as archived (its hash still holds); records whose
+content no longer matches its hash are left out and named on stderr. Time is the
+record's timestamp (else observed time, else archive time).
+
+Examples:
+  vigil query ./vigil-data/archive --where user.id=alice --from 2026-03-01 --to 2026-04-01
+  vigil query ./vigil-data/archive -w audit.outcome=failure -w audit.action=login --limit 100
+  vigil query s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -w 'url.path~^/admin' | jq .`,
+    )
+    .action(async (archive: string, opts: QueryCliOptions) => {
+      const from = parseTimeArg(opts.from, '--from');
+      const to = parseTimeArg(opts.to, '--to');
+      let where: Predicate[];
+      try {
+        where = opts.where.map(parsePredicate);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      let limit: number | undefined;
+      if (opts.limit !== undefined) {
+        limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a positive integer`);
+      }
+      const { sources, close } = await openOrUsage(archive, opts.endpoint);
+      const stats: QueryStats = { scanned: 0, matched: 0, segmentsRead: 0, segmentsSkipped: 0, damaged: [] };
+      const out = new LineWriter();
+      const progress = archiveProgress('querying');
+      try {
+        for (const source of sources) {
+          const left = limit === undefined ? undefined : limit - stats.matched;
+          if (left !== undefined && left <= 0) break;
+          const local: QueryStats = { scanned: 0, matched: 0, segmentsRead: 0, segmentsSkipped: 0, damaged: [] };
+          for await (const hit of queryArchive(source, { from, to, where, limit: left, unsealed: !opts.sealedOnly, onProgress: progress.onProgress }, local)) {
+            if (!(await out.write(hit.json))) return; // the reader went away (| head)
+          }
+          stats.scanned += local.scanned;
+          stats.matched += local.matched;
+          stats.segmentsRead += local.segmentsRead;
+          stats.segmentsSkipped += local.segmentsSkipped;
+          for (const d of local.damaged) {
+            stats.damaged.push(d);
+            process.stderr.write(`vigil: left out segment ${d.segment} entry ${d.index} of ${source.location}: its content does not match its hash (run vigil verify)\n`);
+          }
+        }
+        await out.end();
+      } finally {
+        progress.done();
+        close();
+      }
+      if (process.stderr.isTTY) {
+        process.stderr.write(`${fmtInt(stats.matched)} record${stats.matched === 1 ? '' : 's'} matched (${stats.segmentsRead} segments read, ${stats.segmentsSkipped} outside the window)\n`);
+      }
+      process.exitCode = stats.damaged.length > 0 ? 1 : 0;
+    });
+}
+
+/** Buffers lines into large writes and honours backpressure; false once stdout is closed (EPIPE). */
+class LineWriter {
+  private buf: string[] = [];
+  private size = 0;
+  private closed = false;
+
+  constructor() {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.closed = true;
+    });
+  }
+
+  async write(line: string): Promise<boolean> {
+    if (this.closed) return false;
+    this.buf.push(line, '\n');
+    this.size += line.length + 1;
+    if (this.size >= 64 * 1024) await this.flush();
+    return !this.closed;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buf.length === 0 || this.closed) return;
+    const chunk = this.buf.join('');
+    this.buf = [];
+    this.size = 0;
+    if (!process.stdout.write(chunk)) await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'error')]).catch(() => undefined);
+  }
+
+  async end(): Promise<void> {
+    await this.flush();
+  }
+}

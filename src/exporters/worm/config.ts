@@ -1,0 +1,100 @@
+// The `worm` exporter's configuration (exporters: { worm: { ... } }).
+// Every field has a default except what only the operator can know (bucket);
+// unknown keys are refused so that a typo never silently weakens the archive.
+import { z } from 'zod';
+import { duration, size } from '../../config/units.js';
+import { type Retention, type RetentionInput, parseRetention } from './retention.js';
+
+const retentionSchema = z
+  .union([z.string(), z.number(), z.object({ preset: z.string().optional(), period: z.union([z.string(), z.number()]).optional() }).strict()])
+  .transform((v, ctx): Retention => {
+    try {
+      return parseRetention(v as RetentionInput);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const s3Schema = z
+  .object({
+    bucket: z.string().min(3, 'set the bucket name (created with Object Lock enabled)'),
+    prefix: z
+      .string()
+      .default('')
+      .refine((p) => !p.startsWith('/'), { message: 'the prefix is a key prefix such as vigil/, without a leading slash' }),
+    endpoint: z
+      .string()
+      .refine((e) => e === '' || /^https?:\/\/[^/\s]+/.test(e), { message: 'expected a URL such as https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:7480' })
+      .optional(),
+    region: z.string().min(1).optional(),
+    force_path_style: z.boolean().default(false),
+    object_lock: z
+      .object({
+        mode: z.enum(['COMPLIANCE', 'GOVERNANCE'], { message: 'mode is COMPLIANCE (nobody can shorten or delete) or GOVERNANCE (privileged bypass allowed)' }).default('COMPLIANCE'),
+        legal_hold: z.boolean().default(false),
+      })
+      .strict()
+      .default({ mode: 'COMPLIANCE', legal_hold: false }),
+    server_side_encryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse'], { message: 'use AES256 (SSE-S3), aws:kms or aws:kms:dsse (SSE-KMS)' }).optional(),
+    kms_key_id: z.string().min(1).optional(),
+    /** Accept a bucket without Object Lock (objects are then not WORM-protected): an explicit, logged opt-out. */
+    allow_unlocked_bucket: z.boolean().default(false),
+    retry: z
+      .object({ initial_interval: duration().default(1000), max_interval: duration().default(60_000) })
+      .strict()
+      .default({ initial_interval: 1000, max_interval: 60_000 }),
+    /** Per-request timeout. */
+    timeout: duration().default(30_000),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.kms_key_id && !s.server_side_encryption?.startsWith('aws:kms')) {
+      ctx.addIssue({ code: 'custom', path: ['kms_key_id'], message: 'kms_key_id needs server_side_encryption: aws:kms' });
+    }
+  });
+
+export const wormConfigSchema = z
+  .object({
+    directory: z.string().min(1).default('./vigil-data/archive'),
+    segment: z
+      .object({
+        max_bytes: size()
+          .default(64 * 1024 * 1024)
+          .refine((n) => n >= 4096, { message: 'max_bytes below 4KiB would seal on almost every batch: use e.g. 64MiB' }),
+        max_age: duration()
+          .default(300_000)
+          .refine((n) => n >= 100, { message: 'max_age must be at least 100ms, e.g. 5m' }),
+      })
+      .strict()
+      .default({ max_bytes: 64 * 1024 * 1024, max_age: 300_000 }),
+    heartbeat: duration()
+      .default(60_000)
+      .refine((n) => n >= 100, { message: 'heartbeat must be at least 100ms, e.g. 1m' }),
+    signing: z
+      .object({
+        key_file: z.string().min(1).default('./vigil-data/keys/archive.key'),
+        /** Generate the key pair when key_file does not exist (first run). */
+        generate: z.boolean().default(true),
+      })
+      .strict()
+      .default({ key_file: './vigil-data/keys/archive.key', generate: true }),
+    retention: retentionSchema.optional(),
+    /** Keep local copies of uploaded, locked segments this long (unset: keep them forever). */
+    local_retention: duration().optional(),
+    /** gzip level for sealed segments (1 fastest … 9 smallest); 3 costs about a third of 6's CPU for ~10% larger files. */
+    compression_level: z.number().int().min(1).max(9).default(3),
+    s3: s3Schema.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.s3 && !c.retention) {
+      ctx.addIssue({ code: 'custom', path: ['retention'], message: 'S3 Object Lock needs a retention: set retention: 400d or a preset (pci-dss, hipaa, sec-17a-4, sox)' });
+    }
+    if (c.local_retention !== undefined && !c.s3) {
+      ctx.addIssue({ code: 'custom', path: ['local_retention'], message: 'local copies are pruned only once uploaded to S3: configure s3 or remove local_retention' });
+    }
+  });
+
+export type WormConfig = z.infer<typeof wormConfigSchema>;
+export type S3Config = NonNullable<WormConfig['s3']>;

@@ -1,0 +1,162 @@
+// `vigil query`: the records of an archive that match a time window and
+// attribute filters, as OTLP JSON (one ExportLogsServiceRequest per record,
+// byte for byte as archived). Segments whose signed time range lies outside the
+// window are not read at all.
+import { type LineView, entryHash, payloadText, splitLines, viewLine } from './entry.js';
+import { groupListing } from './layout.js';
+import { type ArchiveSource, readManifests, readSegmentContent } from './source.js';
+
+export type PredicateOp = '=' | '!=' | '~';
+
+export interface Predicate {
+  key: string;
+  op: PredicateOp;
+  value: string;
+  regex?: RegExp;
+}
+
+/** `user.id=alice`, `http.response.status_code!=200`, `url.path~^/admin`. */
+export function parsePredicate(s: string): Predicate {
+  const m = /^([^=!~\s][^=!~]*?)(!=|=|~)(.*)$/.exec(s);
+  if (!m) throw new Error(`--where ${s}: expected attr=value, attr!=value or attr~regex (e.g. user.id=alice)`);
+  const p: Predicate = { key: m[1].trim(), op: m[2] as PredicateOp, value: m[3] };
+  if (p.op === '~') {
+    try {
+      p.regex = new RegExp(p.value);
+    } catch (err) {
+      throw new Error(`--where ${s}: invalid regular expression (${(err as Error).message})`);
+    }
+  }
+  return p;
+}
+
+interface JsonKv {
+  key: string;
+  value?: Record<string, unknown> | null;
+}
+
+export type JsonRecordLike = JsonRecord;
+
+interface JsonRecord {
+  resourceLogs?: { resource?: { attributes?: JsonKv[] }; scopeLogs?: { scope?: { attributes?: JsonKv[] }; logRecords?: Record<string, unknown>[] }[] }[];
+}
+
+/** The scalar of an OTLP/JSON AnyValue as text (ints come as strings already). */
+function scalarText(v: Record<string, unknown> | null | undefined): string | undefined {
+  if (!v) return undefined;
+  for (const k of ['stringValue', 'intValue', 'doubleValue', 'boolValue']) if (k in v) return String(v[k]);
+  return undefined;
+}
+
+/** An attribute's value: the log record's own attributes first, then the resource's, then the scope's; `body` is the body. */
+export function attributeText(rec: JsonRecord, key: string): string | undefined {
+  const rl = rec.resourceLogs?.[0];
+  const sl = rl?.scopeLogs?.[0];
+  const log = sl?.logRecords?.[0];
+  if (key === 'body') return scalarText(log?.body as Record<string, unknown> | undefined);
+  for (const attrs of [log?.attributes as JsonKv[] | undefined, rl?.resource?.attributes, sl?.scope?.attributes]) {
+    const kv = attrs?.find((a) => a.key === key);
+    if (kv) return scalarText(kv.value);
+  }
+  return undefined;
+}
+
+export function matches(rec: JsonRecord, preds: readonly Predicate[]): boolean {
+  for (const p of preds) {
+    const v = attributeText(rec, p.key);
+    if (p.op === '=' && v !== p.value) return false;
+    if (p.op === '!=' && v === p.value) return false;
+    if (p.op === '~' && (v === undefined || !p.regex!.test(v))) return false;
+  }
+  return true;
+}
+
+/** A record's event time in ms: its timestamp, else its observed time, else when it was archived. */
+export function recordTime(rec: JsonRecord, archivedAt: string): number {
+  const log = rec.resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords?.[0];
+  for (const k of ['timeUnixNano', 'observedTimeUnixNano']) {
+    const t = log?.[k];
+    if (typeof t === 'string' && /^\d+$/.test(t) && t !== '0') return Number(BigInt(t) / 1_000_000n);
+  }
+  return Date.parse(archivedAt);
+}
+
+export interface QueryOptions {
+  from?: number | undefined;
+  to?: number | undefined;
+  where?: readonly Predicate[];
+  limit?: number | undefined;
+  /** Include records of the open (unsealed) segment (default true). */
+  unsealed?: boolean;
+  onProgress?: ((p: { segmentsDone: number; segmentsTotal: number; bytes: number; totalBytes: number; records: number }) => void) | undefined;
+}
+
+export interface QueryHit {
+  segment: number;
+  index: number;
+  sealed: boolean;
+  /** The record's OTLP JSON exactly as archived. */
+  json: string;
+  time: number;
+  /** When the archive appended it (ms). */
+  archivedAt: number;
+}
+
+export interface QueryStats {
+  scanned: number;
+  matched: number;
+  segmentsRead: number;
+  segmentsSkipped: number;
+  /** Lines whose content no longer matches their hash: left out, named here. */
+  damaged: { segment: number; index: number }[];
+}
+
+export async function* queryArchive(source: ArchiveSource, opts: QueryOptions, stats: QueryStats): AsyncGenerator<QueryHit> {
+  const groups = groupListing(await source.list());
+  const manifests = await readManifests(source, groups);
+  const preds = opts.where ?? [];
+  // Fast byte prefilter: an `=` predicate's value must appear in the line.
+  const needles = preds.filter((p) => p.op === '=').map((p) => Buffer.from(JSON.stringify(p.value).slice(1, -1)));
+  let done = 0;
+  let bytes = 0;
+  const totalBytes = groups.reduce((a, g) => a + (g.sizes.sealed ?? g.sizes.open ?? 0), 0);
+  for (const g of groups) {
+    if (!g.sealed && !g.open) continue;
+    const m = manifests.get(g.segment)?.manifest;
+    if (!g.sealed && opts.unsealed === false) continue;
+    if (m && g.sealed && (opts.from !== undefined || opts.to !== undefined)) {
+      const lo = m.time_min ? Date.parse(m.time_min) : Infinity;
+      const hi = m.time_max ? Date.parse(m.time_max) : -Infinity;
+      if ((opts.from !== undefined && hi < opts.from) || (opts.to !== undefined && lo >= opts.to)) {
+        stats.segmentsSkipped++;
+        continue;
+      }
+    }
+    const { content, sealed, stored } = await readSegmentContent(source, g);
+    stats.segmentsRead++;
+    bytes += stored;
+    let index = -1;
+    for (const { line, complete } of splitLines(content)) {
+      index++;
+      if (!complete) break;
+      if (needles.length > 0 && !needles.every((n) => line.includes(n))) continue;
+      const v = viewLine(line);
+      if (typeof v === 'string' || v.kind !== 'record') continue;
+      stats.scanned++;
+      if (entryHash(v.entry).toString('hex') !== v.hash) {
+        stats.damaged.push({ segment: g.segment, index });
+        continue;
+      }
+      const json = payloadText(v as LineView);
+      const rec = JSON.parse(json) as JsonRecord;
+      const t = recordTime(rec, v.at);
+      if ((opts.from !== undefined && t < opts.from) || (opts.to !== undefined && t >= opts.to)) continue;
+      if (!matches(rec, preds)) continue;
+      stats.matched++;
+      yield { segment: g.segment, index, sealed, json, time: t, archivedAt: Date.parse(v.at) };
+      if (opts.limit !== undefined && stats.matched >= opts.limit) return;
+    }
+    done++;
+    opts.onProgress?.({ segmentsDone: done, segmentsTotal: groups.length, bytes, totalBytes, records: stats.scanned });
+  }
+}

@@ -1,0 +1,105 @@
+// Reading back a segment's JSON lines: the longest valid prefix that continues
+// a given chain (start-up recovery cuts whatever follows it), with what a
+// manifest needs (hashes, counts, time range).
+import { ENTRY_OFFSET, entryHash, splitLines, viewLine } from './entry.js';
+
+export interface ScanResult {
+  /** Length of the valid prefix: complete lines, each hash right, each linked to the one before. */
+  validBytes: number;
+  /** Raw 32-byte entry hashes of the valid prefix, in order (Merkle leaves). */
+  hashes: Buffer[];
+  entries: number;
+  records: number;
+  notes: number;
+  firstHash: string | null;
+  lastHash: string | null;
+  /** Event time range of the records, ms (undefined when there are none). */
+  timeMin: number | undefined;
+  timeMax: number | undefined;
+  /** Append time of the first and last entry, ms. */
+  firstAt: number | undefined;
+  lastAt: number | undefined;
+  /** Bytes after the valid prefix and how many complete-looking lines they hold. */
+  cutBytes: number;
+  cutLines: number;
+  /** Why the scan stopped early, when it did. */
+  problem: string | undefined;
+}
+
+const TIME_RE = /"timeUnixNano":"(\d{1,20})"/;
+const OBSERVED_RE = /"observedTimeUnixNano":"(\d{1,20})"/;
+
+/** A record's event time in ms from its entry JSON (timestamp, else observed time), 0 when it has neither. */
+export function eventTimeFromEntry(entryText: string): number {
+  const m = TIME_RE.exec(entryText) ?? OBSERVED_RE.exec(entryText);
+  return m ? Number(BigInt(m[1]) / 1_000_000n) : 0;
+}
+
+export function scanSegment(buf: Buffer, firstSeq: number, chainPrev: string): ScanResult {
+  const r: ScanResult = {
+    validBytes: 0,
+    hashes: [],
+    entries: 0,
+    records: 0,
+    notes: 0,
+    firstHash: null,
+    lastHash: null,
+    timeMin: undefined,
+    timeMax: undefined,
+    firstAt: undefined,
+    lastAt: undefined,
+    cutBytes: 0,
+    cutLines: 0,
+    problem: undefined,
+  };
+  let prev = chainPrev;
+  let seq = firstSeq;
+  for (const { line, start, complete } of splitLines(buf)) {
+    if (r.problem === undefined) {
+      const problem = checkLine(line, complete, seq, prev);
+      if (typeof problem === 'string') {
+        r.problem = `at byte ${start} (entry seq ${seq}): ${problem}`;
+      } else {
+        const { hash, raw, at, kind, entryText } = problem;
+        r.hashes.push(raw);
+        r.entries++;
+        if (kind === 'record') {
+          r.records++;
+          const t = eventTimeFromEntry(entryText) || at;
+          r.timeMin = r.timeMin === undefined ? t : Math.min(r.timeMin, t);
+          r.timeMax = r.timeMax === undefined ? t : Math.max(r.timeMax, t);
+        } else r.notes++;
+        r.firstHash ??= hash;
+        r.lastHash = hash;
+        r.firstAt ??= at;
+        r.lastAt = at;
+        prev = hash;
+        seq++;
+        r.validBytes = start + line.length + 1;
+        continue;
+      }
+    }
+    if (complete) r.cutLines++;
+  }
+  r.cutBytes = buf.length - r.validBytes;
+  if (r.cutBytes > 0 && r.problem === undefined) r.problem = 'incomplete last line';
+  return r;
+}
+
+function checkLine(
+  line: Buffer,
+  complete: boolean,
+  seq: number,
+  prev: string,
+): string | { hash: string; raw: Buffer; at: number; kind: 'record' | 'note'; entryText: string } {
+  if (!complete) return 'incomplete last line (torn write)';
+  const v = viewLine(line);
+  if (typeof v === 'string') return v;
+  const raw = entryHash(v.entry);
+  if (raw.toString('hex') !== v.hash) return 'hash does not match the entry';
+  if (v.seq !== seq) return `seq ${v.seq} where ${seq} was expected`;
+  if (v.prev !== prev) return 'prev does not link to the previous entry';
+  const at = Date.parse(v.at);
+  if (!Number.isFinite(at)) return 'append time is not a date';
+  return { hash: v.hash, raw, at, kind: v.kind, entryText: line.toString('latin1', ENTRY_OFFSET) };
+}

@@ -1,0 +1,693 @@
+// The archive's write side: the open segment, appends with fsync group commit,
+// sealing (gzip + signed manifest), and start-up recovery.
+//
+// Appends go through one serial loop: every batch waiting when the loop comes
+// round is chained onto the durable head and written with one write + one fsync
+// (GroupCommitFile), and only then acknowledged. A failed write (disk full) is
+// cut back by GroupCommitFile and refused; the chain head stays where the disk
+// is, so nothing after it links to bytes that are not there.
+//
+// Sealing is two-phase so appends never wait for compression: the loop closes
+// the segment (a durable seal intent records its times) and opens the next at
+// once; compression and the manifest follow in the background, strictly in
+// segment order since each manifest names the previous one's hash.
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes, createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { GroupCommitFile } from '../../util/group-commit.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { GENESIS_HASH, type Note, encodeEntry, notePayload } from './entry.js';
+import { fsyncDir, unlinkIfExists, writeFileDurably } from './fsutil.js';
+import type { SigningKey } from './keys.js';
+import { ARCHIVE_INFO_FILE, LOCK_FILE, groupListing, segmentFileName } from './layout.js';
+import { type Manifest, MANIFEST_VERSION, type SealReason, checkManifest, manifestHash, serializeSignedManifest, signManifest } from './manifest.js';
+import { IncrementalMerkle } from './merkle.js';
+import type { WormMetrics } from './metrics.js';
+import { type Retention, retainUntil } from './retention.js';
+import { scanSegment } from './scan.js';
+
+export interface AppendItem {
+  /** `"record":{…}` or `"note":{…}`. */
+  payload: string;
+  kind: 'record' | 'note';
+  /** Event time in ms (0: use the append time). */
+  eventTime: number;
+}
+
+export interface SegmentLogOptions {
+  directory: string;
+  maxBytes: number;
+  maxAgeMs: number;
+  heartbeatMs: number;
+  compressionLevel: number;
+  key: SigningKey;
+  retention: Retention | undefined;
+  logger: Logger;
+  metrics?: WormMetrics;
+  clock?: () => number;
+  /** Called after a segment's manifest is durably written (the uploader listens). */
+  onSealed?: (segment: number, manifest: Manifest) => void;
+}
+
+/** What the loop knows of the open segment. */
+interface OpenSegment {
+  segment: number;
+  file: GroupCommitFile;
+  openedAt: number;
+  firstSeq: number;
+  chainPrev: string;
+  entries: number;
+  records: number;
+  notes: number;
+  bytes: number;
+  firstHash: string | null;
+  lastHash: string | null;
+  merkle: IncrementalMerkle;
+  timeMin: number | undefined;
+  timeMax: number | undefined;
+}
+
+/** Written (fsync'd) when a segment is closed, before the next opens: what its manifest will say. */
+interface SealIntent {
+  segment: number;
+  opened_at: number;
+  sealed_at: number;
+  seal_reason: SealReason;
+  first_seq: number;
+  chain_prev: string;
+}
+
+interface PendingAppend {
+  items: AppendItem[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface RecoveryReport {
+  /** True when the previous run did not end with a clean shutdown seal. */
+  unclean: boolean;
+  truncatedBytes: number;
+  truncatedLines: number;
+  openSegmentFound: boolean;
+  /** Segments whose seal the previous run had begun and this start finished. */
+  finishedSeals: number[];
+}
+
+export class ArchiveLockedError extends Error {}
+export class ArchiveStateError extends Error {}
+
+const SEALING_SUFFIX = '.sealing.json';
+
+export class SegmentLog {
+  readonly directory: string;
+  archiveId = '';
+  private readonly clock: () => number;
+  private open: OpenSegment | undefined;
+  private headSeq = 0;
+  private headHash = GENESIS_HASH;
+  private prevManifestHash = GENESIS_HASH;
+  private lastSealedAt: number | undefined;
+  /** When the previous run last wrote (for the recovery note). */
+  private lastEntryAt: number | undefined;
+  private nextSegment = 1;
+  private queue: PendingAppend[] = [];
+  private sealRequests: { reason: SealReason; final: boolean; done: () => void; fail: (e: unknown) => void }[] = [];
+  private pumping: Promise<void> | undefined;
+  /** Background seal work, in segment order. */
+  private sealChain: Promise<void> = Promise.resolve();
+  private pendingSeals = 0;
+  private closed = false;
+  private broken: Error | undefined;
+  recovery: RecoveryReport | undefined;
+
+  constructor(private readonly opts: SegmentLogOptions) {
+    this.directory = opts.directory;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  // ---- start-up ---------------------------------------------------------------
+
+  /** Takes the directory lock, recovers whatever the last run left, opens a segment. */
+  async start(): Promise<RecoveryReport> {
+    await mkdir(this.directory, { recursive: true });
+    await this.lock();
+    try {
+      this.recovery = await this.recover();
+      await this.openSegment(this.clock());
+      if (this.recovery.unclean) {
+        // Say in the chain what happened, then seal it at once: the gap since
+        // the last entry is named by a signed manifest, not left to guesswork.
+        const note: Note = {
+          kind: 'recovery',
+          truncated_bytes: this.recovery.truncatedBytes,
+          open_segment_found: this.recovery.openSegmentFound,
+        };
+        if (this.recovery.truncatedLines > 0) note.truncated_lines = this.recovery.truncatedLines;
+        if (this.lastEntryAt !== undefined) note.last_entry_at = new Date(this.lastEntryAt).toISOString();
+        if (!this.recovery.openSegmentFound) note.detail = 'the previous run stopped uncleanly and its open segment was missing';
+        await this.append([{ payload: notePayload(note), kind: 'note', eventTime: 0 }]);
+        await this.seal('recovery');
+        this.opts.metrics?.repairs.inc(this.opts.metrics.labels);
+      }
+    } catch (err) {
+      await this.abandon();
+      throw err;
+    }
+    return this.recovery;
+  }
+
+  /**
+   * One writer per directory: a lock file naming the holder's pid and start time
+   * (so that a container restarted with the same pid does not lock itself out),
+   * plus this process's own set of held directories.
+   */
+  private async lock(): Promise<void> {
+    const path = join(this.directory, LOCK_FILE);
+    const inUse = (who: string) =>
+      new ArchiveLockedError(`archive ${this.directory} is in use by ${who} (${path}): one writer per archive directory`);
+    if (heldDirectories.has(this.directory)) throw inUse('this process');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+        await fh.writeFile(`${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
+        await fh.close();
+        heldDirectories.add(this.directory);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const [pidText, started] = (await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/);
+        const pid = Number(pidText);
+        const alive =
+          Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) && (!started || processStartTime(pid) === undefined || processStartTime(pid) === started);
+        if (alive) throw inUse(`process ${pid}`);
+        await unlinkIfExists(path); // stale: its process is gone (or was an earlier incarnation of this pid)
+      }
+    }
+    throw new ArchiveLockedError(`cannot lock archive ${this.directory}`);
+  }
+
+  private unlock(): Promise<void> {
+    heldDirectories.delete(this.directory);
+    return unlinkIfExists(join(this.directory, LOCK_FILE));
+  }
+
+  private async recover(): Promise<RecoveryReport> {
+    const dir = this.directory;
+    const names = await readdir(dir);
+    for (const n of names) if (n.endsWith('.tmp')) await unlinkIfExists(join(dir, n));
+    const intents = new Map<number, SealIntent>();
+    for (const n of names.filter((x) => x.endsWith(SEALING_SUFFIX))) {
+      const seg = Number(n.slice('segment-'.length, n.length - SEALING_SUFFIX.length));
+      try {
+        intents.set(seg, JSON.parse(await readFile(join(dir, n), 'utf8')) as SealIntent);
+      } catch {
+        await unlinkIfExists(join(dir, n)); // written atomically, so a bad one is a stray: the segment is then the open one
+      }
+    }
+    const groups = groupListing(names.filter((n) => !n.endsWith('.tmp')).map((name) => ({ name })));
+    const manifests = groups.filter((g) => g.manifest);
+    const last = manifests[manifests.length - 1];
+    let lastReason: SealReason | undefined;
+    if (last) {
+      const checked = checkManifest(await readFile(join(dir, last.manifest!)), new Map([[this.opts.key.keyId, { keyId: this.opts.key.keyId, key: this.opts.key.publicKey, source: 'signing key' }]]));
+      const m = checked.manifest;
+      if (!m || (checked.problem && checked.problem.kind !== 'unknown key')) {
+        throw new ArchiveStateError(`the newest manifest ${last.manifest} is not valid (${checked.problem?.detail}): run \`vigil verify ${dir}\`; Vigil will not extend a chain it cannot trust`);
+      }
+      this.archiveId = m.archive_id;
+      this.headSeq = m.first_seq + m.entries - 1;
+      this.headHash = m.last_hash ?? m.chain_prev;
+      this.prevManifestHash = checked.hash!;
+      this.nextSegment = m.segment + 1;
+      this.lastSealedAt = Date.parse(m.sealed_at);
+      this.lastEntryAt = this.lastSealedAt;
+      lastReason = m.seal_reason;
+    } else {
+      const info = await readFile(join(dir, ARCHIVE_INFO_FILE), 'utf8').then((t) => JSON.parse(t) as { archive_id?: string }).catch(() => undefined);
+      this.archiveId = info?.archive_id ?? newArchiveId(this.clock());
+      if (!info?.archive_id) {
+        await writeFileDurably(dir, ARCHIVE_INFO_FILE, Buffer.from(`${JSON.stringify({ archive_id: this.archiveId, created_at: new Date(this.clock()).toISOString(), format: 'vigil-worm/1' }, null, 2)}\n`));
+      }
+    }
+    // Leftovers of seals that completed (manifest written) but were not cleaned up.
+    for (const g of groups) {
+      if (g.segment < this.nextSegment && g.open) {
+        if (!g.manifest || !g.sealed) throw new ArchiveStateError(`${g.open} sits below the newest manifest without its own sealed file and manifest: move it aside and run \`vigil verify ${dir}\``);
+        await unlinkIfExists(join(dir, g.open));
+      }
+    }
+    for (const seg of intents.keys()) if (seg < this.nextSegment) await unlinkIfExists(join(dir, sealingName(seg)));
+
+    const pending = groups.filter((g) => g.segment >= this.nextSegment && g.open);
+    const report: RecoveryReport = { unclean: false, truncatedBytes: 0, truncatedLines: 0, openSegmentFound: false, finishedSeals: [] };
+    const fresh = !last && pending.length === 0;
+    pending.forEach((g, i) => {
+      if (g.segment !== this.nextSegment + i) {
+        throw new ArchiveStateError(`unsealed segment files are out of sequence (expected ${segmentFileName(this.nextSegment + i, 'open')}, found ${g.open}): move the stray files aside and run \`vigil verify ${dir}\``);
+      }
+    });
+    for (const g of pending) {
+      const path = join(dir, g.open!);
+      const buf = await readFile(path);
+      const scan = scanSegment(buf, this.headSeq + 1, this.headHash);
+      const intent = intents.get(g.segment);
+      if (scan.cutBytes > 0) {
+        if (intent) throw new ArchiveStateError(`${g.open} was closed for sealing but does not read back intact (${scan.problem}): run \`vigil verify ${dir}\``);
+        this.opts.logger.warn({ file: g.open, cut_bytes: scan.cutBytes, cut_lines: scan.cutLines, problem: scan.problem }, 'cutting a torn tail left by an unclean stop');
+        await truncate(path, scan.validBytes);
+        await fsyncFile(path);
+        report.truncatedBytes += scan.cutBytes;
+        report.truncatedLines += scan.cutLines;
+      }
+      if (g.sealed) await unlinkIfExists(join(dir, g.sealed)); // a seal that did not finish: redo it
+      const merkle = new IncrementalMerkle();
+      for (const h of scan.hashes) merkle.push(h);
+      const firstSeq = this.headSeq + 1;
+      const chainPrev = this.headHash;
+      this.headSeq += scan.entries;
+      this.headHash = scan.lastHash ?? this.headHash;
+      if (scan.lastAt !== undefined) this.lastEntryAt = scan.lastAt;
+      const openedAt = intent?.opened_at ?? (lastReason !== undefined && lastReason !== 'shutdown' && this.lastSealedAt !== undefined ? this.lastSealedAt : (scan.firstAt ?? this.clock()));
+      const state: OpenSegment = {
+        segment: g.segment,
+        file: undefined as unknown as GroupCommitFile,
+        openedAt,
+        firstSeq,
+        chainPrev,
+        entries: scan.entries,
+        records: scan.records,
+        notes: scan.notes,
+        bytes: scan.validBytes,
+        firstHash: scan.firstHash,
+        lastHash: scan.lastHash,
+        merkle,
+        timeMin: scan.timeMin,
+        timeMax: scan.timeMax,
+      };
+      this.nextSegment = g.segment + 1;
+      if (intent) {
+        await this.finishSeal(state, intent);
+        report.finishedSeals.push(g.segment);
+        lastReason = intent.seal_reason;
+      } else {
+        // The segment the previous run had open: keep appending to it.
+        report.openSegmentFound = true;
+        state.file = await GroupCommitFile.open(path);
+        this.open = state;
+        lastReason = undefined;
+      }
+    }
+    // A seal the previous run had begun accounts for its open segment too.
+    if (report.finishedSeals.length > 0) report.openSegmentFound = true;
+    report.unclean = !fresh && lastReason !== 'shutdown';
+    return report;
+  }
+
+  // ---- appends ------------------------------------------------------------------
+
+  /** Appends entries; resolves once they are fsync'd. */
+  append(items: AppendItem[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the archive is closed'));
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ items, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Closes the open segment and seals it (even when empty); resolves once the segment is closed (the manifest follows in the background). */
+  seal(reason: SealReason, final = false): Promise<void> {
+    return new Promise<void>((done, fail) => {
+      this.sealRequests.push({ reason, final, done, fail });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = (async () => {
+      try {
+        while (this.queue.length > 0 || this.sealRequests.length > 0) {
+          if (this.queue.length > 0) {
+            const group = this.queue;
+            this.queue = [];
+            await this.writeGroup(group).catch((err: unknown) => {
+              for (const p of group) p.reject(err); // an unexpected failure: refuse (retryable), never crash the loop
+            });
+            if (this.open && this.open.bytes >= this.opts.maxBytes) {
+              await this.switchSegment('size', false).catch((err: Error) =>
+                this.opts.logger.error({ err: err.message }, 'sealing a full segment failed; it stays open and is sealed on a later attempt'),
+              );
+            }
+          } else {
+            const req = this.sealRequests.shift()!;
+            try {
+              if (this.open) await this.switchSegment(req.reason, req.final);
+              req.done();
+            } catch (err) {
+              req.fail(err);
+            }
+          }
+        }
+      } finally {
+        this.pumping = undefined;
+      }
+    })();
+  }
+
+  private async writeGroup(group: PendingAppend[]): Promise<void> {
+    if (!this.open && !this.closed) await this.openSegment(this.clock()).catch(() => undefined);
+    const seg = this.open;
+    if (!seg) {
+      const err = new Error(this.closed ? 'the archive is closing' : 'no open segment could be created (is the disk full?)');
+      for (const p of group) p.reject(err);
+      return;
+    }
+    const at = this.clock();
+    let seq = this.headSeq;
+    let prev = this.headHash;
+    const lines: Buffer[] = [];
+    const hashes: Buffer[] = [];
+    let bytes = 0;
+    for (const p of group) {
+      for (const it of p.items) {
+        const e = encodeEntry(++seq, at, prev, it.payload);
+        lines.push(e.line);
+        hashes.push(e.raw);
+        bytes += e.line.length;
+        prev = e.hash;
+      }
+    }
+    try {
+      await seg.file.append(lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes));
+    } catch (err) {
+      // GroupCommitFile cut the file back to its durable size; make sure of it, since
+      // the next group is chained onto the durable head.
+      await this.ensureDurableSize(seg).catch((e: Error) => {
+        this.broken = new Error(`the open segment could not be cut back after a failed write (${e.message}); restart Vigil to recover it`);
+      });
+      this.opts.metrics?.appendFailures.inc(this.opts.metrics.labels);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    let i = 0;
+    for (const p of group) {
+      for (const it of p.items) {
+        const raw = hashes[i++];
+        seg.merkle.push(raw);
+        const h = raw.toString('hex');
+        seg.firstHash ??= h;
+        seg.lastHash = h;
+        seg.entries++;
+        if (it.kind === 'record') {
+          seg.records++;
+          const t = it.eventTime > 0 ? it.eventTime : at;
+          seg.timeMin = seg.timeMin === undefined ? t : Math.min(seg.timeMin, t);
+          seg.timeMax = seg.timeMax === undefined ? t : Math.max(seg.timeMax, t);
+        } else seg.notes++;
+      }
+    }
+    seg.bytes += bytes;
+    this.headSeq = seq;
+    this.headHash = prev;
+    const m = this.opts.metrics;
+    if (m) {
+      m.appendedBytes.inc(m.labels, bytes);
+      m.openSegmentBytes.set(m.labels, seg.bytes);
+    }
+    for (const p of group) p.resolve();
+  }
+
+  private async ensureDurableSize(seg: OpenSegment): Promise<void> {
+    const path = join(this.directory, segmentFileName(seg.segment, 'open'));
+    if ((await stat(path)).size !== seg.bytes) {
+      await truncate(path, seg.bytes);
+      await fsyncFile(path);
+    }
+  }
+
+  // ---- sealing --------------------------------------------------------------------
+
+  /** How long the open segment has been open, and whether it holds entries. */
+  openSegmentState(): { segment: number; openedAt: number; entries: number; records: number; bytes: number } | undefined {
+    const s = this.open;
+    return s && { segment: s.segment, openedAt: s.openedAt, entries: s.entries, records: s.records, bytes: s.bytes };
+  }
+
+  /** Whether a timer-driven seal is due now: age for a segment with entries, heartbeat for an empty one. */
+  sealDue(now = this.clock()): SealReason | undefined {
+    const s = this.open;
+    if (!s) return undefined;
+    if (s.entries > 0 && now - s.openedAt >= this.opts.maxAgeMs) return 'age';
+    if (s.entries === 0 && now - s.openedAt >= this.opts.heartbeatMs) return 'heartbeat';
+    return undefined;
+  }
+
+  /** Closes the open segment, records the seal intent, opens the next, and queues the background seal. */
+  private async switchSegment(reason: SealReason, final: boolean): Promise<void> {
+    const seg = this.open!;
+    const sealedAt = this.clock();
+    const intent: SealIntent = {
+      segment: seg.segment,
+      opened_at: seg.openedAt,
+      sealed_at: sealedAt,
+      seal_reason: reason,
+      first_seq: seg.firstSeq,
+      chain_prev: seg.chainPrev,
+    };
+    await seg.file.close();
+    try {
+      await writeFileDurably(this.directory, sealingName(seg.segment), Buffer.from(JSON.stringify(intent)));
+    } catch (err) {
+      // Not closed after all: keep appending to it and try sealing again later.
+      seg.file = await GroupCommitFile.open(join(this.directory, segmentFileName(seg.segment, 'open')));
+      this.opts.metrics?.sealFailures.inc(this.opts.metrics.labels);
+      throw err;
+    }
+    this.open = undefined;
+    // The next segment exists before this one's seal can finish: after a crash, a
+    // non-final manifest without a successor file can then only mean a deletion.
+    if (!final) await this.openSegment(sealedAt).catch((err: Error) => this.opts.logger.error({ err: err.message }, 'cannot open the next segment yet; appends are refused until it opens'));
+    this.pendingSeals++;
+    this.sealChain = this.sealChain.then(() => this.finishSealWithRetry(seg, intent));
+  }
+
+  private async openSegment(openedAt: number): Promise<void> {
+    if (this.open) return;
+    const n = this.nextSegment;
+    const path = join(this.directory, segmentFileName(n, 'open'));
+    const file = await GroupCommitFile.open(path);
+    await fsyncDir(this.directory);
+    this.nextSegment++;
+    this.open = {
+      segment: n,
+      file,
+      openedAt,
+      firstSeq: this.headSeq + 1,
+      chainPrev: this.headHash,
+      entries: 0,
+      records: 0,
+      notes: 0,
+      bytes: 0,
+      firstHash: null,
+      lastHash: null,
+      merkle: new IncrementalMerkle(),
+      timeMin: undefined,
+      timeMax: undefined,
+    };
+    this.opts.metrics?.openSegmentBytes.set(this.opts.metrics.labels, 0);
+  }
+
+  private async finishSealWithRetry(seg: OpenSegment, intent: SealIntent): Promise<void> {
+    let delay = 500;
+    for (;;) {
+      try {
+        await this.finishSeal(seg, intent);
+        this.pendingSeals--;
+        return;
+      } catch (err) {
+        this.opts.metrics?.sealFailures.inc(this.opts.metrics.labels);
+        this.opts.logger.error({ segment: seg.segment, err: (err as Error).message }, 'sealing failed; retrying');
+        if (this.closed && delay > 8000) {
+          this.pendingSeals--;
+          this.opts.logger.error({ segment: seg.segment }, 'giving up sealing at shutdown; the next start finishes it');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, delay).unref());
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  /** Compresses the closed segment, writes its signed manifest, removes the plain file. */
+  private async finishSeal(seg: OpenSegment, intent: SealIntent): Promise<void> {
+    const started = performance.now();
+    const dir = this.directory;
+    const plain = join(dir, segmentFileName(seg.segment, 'open'));
+    const sealedName = segmentFileName(seg.segment, 'sealed');
+    const size = (await stat(plain)).size;
+    if (size !== seg.bytes) throw new ArchiveStateError(`${plain} is ${size} bytes where ${seg.bytes} were written: it was changed while open`);
+    const { sha256, bytes } = await gzipFile(plain, join(dir, `${sealedName}.tmp`), this.opts.compressionLevel);
+    await renameDurably(dir, `${sealedName}.tmp`, sealedName);
+    const manifest: Manifest = {
+      version: MANIFEST_VERSION,
+      archive_id: this.archiveId,
+      segment: seg.segment,
+      file: sealedName,
+      segment_sha256: sha256,
+      segment_bytes: bytes,
+      content_bytes: seg.bytes,
+      first_seq: intent.first_seq,
+      entries: seg.entries,
+      records: seg.records,
+      notes: seg.notes,
+      chain_prev: intent.chain_prev,
+      first_hash: seg.firstHash,
+      last_hash: seg.lastHash,
+      merkle_root: seg.merkle.root().toString('hex'),
+      time_min: seg.timeMin === undefined ? null : new Date(seg.timeMin).toISOString(),
+      time_max: seg.timeMax === undefined ? null : new Date(seg.timeMax).toISOString(),
+      opened_at: new Date(intent.opened_at).toISOString(),
+      sealed_at: new Date(intent.sealed_at).toISOString(),
+      seal_reason: intent.seal_reason,
+      heartbeat_ms: this.opts.heartbeatMs,
+      max_age_ms: this.opts.maxAgeMs,
+      retain_until: this.opts.retention ? new Date(retainUntil(this.opts.retention, intent.sealed_at)).toISOString() : null,
+      prev_manifest: this.prevManifestHash,
+      key_id: this.opts.key.keyId,
+    };
+    const signed = signManifest(manifest, this.opts.key.privateKey);
+    await writeFileDurably(dir, segmentFileName(seg.segment, 'manifest'), serializeSignedManifest(signed));
+    this.prevManifestHash = manifestHash(manifest);
+    this.lastSealedAt = intent.sealed_at;
+    await unlinkIfExists(plain);
+    await unlinkIfExists(join(dir, sealingName(seg.segment)));
+    await fsyncDir(dir);
+    const m = this.opts.metrics;
+    if (m) {
+      m.sealedSegments.inc({ ...m.labels, reason: intent.seal_reason });
+      m.sealSeconds.observe(m.labels, (performance.now() - started) / 1000);
+      m.lastSealTime.set(m.labels, intent.sealed_at / 1000);
+    }
+    this.opts.logger.debug({ segment: seg.segment, entries: seg.entries, reason: intent.seal_reason }, 'segment sealed');
+    this.opts.onSealed?.(seg.segment, manifest);
+  }
+
+  /** Resolves once every background seal queued so far has finished. */
+  async flushSeals(): Promise<void> {
+    let chain: Promise<void>;
+    do {
+      chain = this.sealChain;
+      await chain;
+    } while (chain !== this.sealChain);
+  }
+
+  get sealsPending(): number {
+    return this.pendingSeals;
+  }
+
+  get lastSealTime(): number | undefined {
+    return this.lastSealedAt;
+  }
+
+  // ---- shutdown -------------------------------------------------------------------
+
+  /** Seals the open segment as the run's last (`shutdown`), waits for every seal, releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.seal('shutdown', true);
+    while (this.pumping) await this.pumping;
+    await this.flushSeals();
+    await this.unlock();
+  }
+
+  /** Drops everything without sealing (start-up failure, or a test simulating a crash). */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    while (this.pumping) await this.pumping.catch(() => undefined);
+    await this.open?.file?.close().catch(() => undefined);
+    this.open = undefined;
+    await this.unlock().catch(() => undefined);
+  }
+
+  get head(): { seq: number; hash: string } {
+    return { seq: this.headSeq, hash: this.headHash };
+  }
+}
+
+function sealingName(segment: number): string {
+  return `segment-${String(segment).padStart(12, '0')}${SEALING_SUFFIX}`;
+}
+
+function newArchiveId(now: number): string {
+  const d = new Date(now).toISOString().slice(0, 10).replaceAll('-', '');
+  return `${d}-${randomBytes(4).toString('hex')}`;
+}
+
+const heldDirectories = new Set<string>();
+
+/** A process's start time (clock ticks since boot, /proc/PID/stat field 22), where /proc exists. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function renameDurably(dir: string, from: string, to: string): Promise<void> {
+  await rename(join(dir, from), join(dir, to));
+  await fsyncDir(dir);
+}
+
+/** Streams `src` through gzip into `dst` (fsync'd), hashing the compressed bytes on the way. */
+async function gzipFile(src: string, dst: string, level: number): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const out = createWriteStream(dst, { mode: 0o644 });
+  try {
+    await pipeline(createReadStream(src), createGzip({ level }), tap, out);
+    const fh = await open(dst, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    await unlink(dst).catch(() => undefined);
+    throw err;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}

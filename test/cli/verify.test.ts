@@ -1,0 +1,97 @@
+// The archive commands as a user runs them: `node bin/vigil.js verify | prove |
+// verify-proof | query` on a real archive, exit codes included (0 intact,
+// 1 broken, 2 usage). Needs the build (npm test runs it first).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archivePath, editSealedLines, makeBatch, newExporter, tempDir } from '../exporters/worm/helpers.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const built = existsSync(join(root, 'dist/src/cli/main.js'));
+if (!built) console.warn('CLI tests skipped: run `npm run build` first (npm test does)');
+
+function vigil(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [join(root, 'bin/vigil.js'), ...args], { cwd, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let archive: string;
+let pub: string;
+
+describe.skipIf(!built)('vigil verify / prove / verify-proof / query', () => {
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir('vigil-cli-'));
+    const w = newExporter(dir);
+    await w.start();
+    await w.consume(makeBatch(10));
+    await w.sealNow();
+    await w.consume(makeBatch(10, { start: 10 }));
+    await w.shutdown(new AbortController().signal);
+    archive = join(dir, 'archive');
+    pub = join(dir, 'keys', 'archive.pub');
+  });
+  afterAll(async () => cleanup?.());
+
+  it('verify: a CloudTrail-style summary and exit 0 on an intact archive', async () => {
+    const r = await vigil(['verify', archive, '--public-key', pub]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2\/2 segments valid/);
+    expect(r.stdout).toMatch(/20\/20 records valid/);
+    expect(r.stdout).toMatch(/Intact\./);
+    expect(r.stderr).toBe(''); // no progress bar when not on a terminal
+    const j = await vigil(['verify', archive, '-k', pub, '--json']);
+    expect(JSON.parse(j.stdout)).toMatchObject({ ok: true, archives: [{ records: { checked: 20, valid: 20 } }] });
+  });
+
+  it('verify: usage errors exit 2 with a hint', async () => {
+    const noKey = await vigil(['verify', archive]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/--public-key FILE.*found nearby: .*archive\.pub/);
+    expect((await vigil(['verify', join(dir, 'nope'), '-k', pub])).code).toBe(2);
+    expect((await vigil(['verify', archive, '-k', pub, '--from', 'yesterdayish'])).stderr).toMatch(/--from yesterdayish: use an ISO date/);
+    expect((await vigil(['verify'])).code).toBe(2);
+  });
+
+  it('prove + verify-proof: a proof by audit.record_id verifies offline (exit 0); a tampered one fails (exit 1)', async () => {
+    const p = await vigil(['prove', archive, 'rid-13']);
+    expect(p.code).toBe(0);
+    const proof = JSON.parse(p.stdout);
+    expect(proof).toMatchObject({ segment: 2, index: 3 });
+    const file = join(dir, 'proof.json');
+    await writeFile(file, p.stdout);
+    const ok = await vigil(['verify-proof', file, '-k', pub]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/The record is part of the signed archive/);
+    proof.line = proof.line.replace('/items/13', '/items/99');
+    await writeFile(file, JSON.stringify(proof));
+    const bad = await vigil(['verify-proof', file, '-k', pub]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL {2}entry hash/);
+    expect((await vigil(['prove', archive, 'no-such-id'])).code).toBe(1);
+    expect((await vigil(['prove', archive, '1:3', '-o', file])).code).toBe(0);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ segment: 1, index: 3 });
+  });
+
+  it('query: OTLP JSON lines for a filter and window', async () => {
+    const r = await vigil(['query', archive, '--where', 'user.id=alice', '--from', '2026-03-01T09:00:04Z', '--limit', '3']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.resourceLogs[0].scopeLogs[0].logRecords[0].attributes[0].value.stringValue)).toEqual(['rid-4', 'rid-6', 'rid-8']);
+    expect((await vigil(['query', archive, '--where', 'oops'])).code).toBe(2);
+  });
+
+  it('verify exits 1 and names the break once the archive is touched', async () => {
+    await editSealedLines(archivePath(dir, 2, 'sealed'), (l) => l.filter((_, i) => i !== 5));
+    const r = await vigil(['verify', archive, '-k', pub]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/segment 2, entry 5 \(seq 16\): MISSING: 1 entry \(seq 16\) missing before index 5/);
+    expect(r.stdout).toMatch(/BROKEN: 1 break\./);
+  });
+});
