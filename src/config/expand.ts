@@ -9,20 +9,34 @@ const REF = /\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}
 
 export function expandEnv(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
   const issues: ConfigIssue[] = [];
-  const out = walk(value, '', env, issues);
+  const out = walk(value, '', env, issues, new Set());
   if (issues.length > 0) throw new ConfigError(issues);
   return out;
 }
 
-function walk(v: unknown, path: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): unknown {
+/** Deeper than any real config: what is below is refused rather than risking the stack. */
+const MAX_DEPTH = 64;
+
+/** `ancestors`: the maps and lists above v, to catch a YAML alias that refers to its own anchor (a cycle). */
+function walk(v: unknown, path: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], ancestors: Set<object>): unknown {
   if (typeof v === 'string') return expandString(v, path, env, issues);
-  if (Array.isArray(v)) return v.map((e, i) => walk(e, joinPath(path, i), env, issues));
-  if (v && typeof v === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const [k, e] of Object.entries(v)) o[k] = walk(e, joinPath(path, k), env, issues);
-    return o;
+  if (!v || typeof v !== 'object') return v;
+  if (ancestors.has(v)) {
+    issues.push({ path, message: 'refers to itself (a YAML alias inside its own anchor): write the value out instead' });
+    return undefined;
   }
-  return v;
+  if (ancestors.size >= MAX_DEPTH) {
+    issues.push({ path, message: `nested more than ${MAX_DEPTH} levels deep` });
+    return undefined;
+  }
+  ancestors.add(v);
+  try {
+    if (Array.isArray(v)) return v.map((e, i) => walk(e, joinPath(path, i), env, issues, ancestors));
+    // fromEntries defines own keys: a `__proto__` key stays a key (and is reported as unknown), never a prototype.
+    return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e, joinPath(path, k), env, issues, ancestors)]));
+  } finally {
+    ancestors.delete(v);
+  }
 }
 
 function expandString(s: string, path: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): unknown {

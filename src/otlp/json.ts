@@ -61,7 +61,7 @@ export function keyValuesToJson(kvs: readonly KeyValue[]): Json[] {
   return kvs.map((kv) => ({ key: kv.key, value: anyValueToJson(kv.value) }));
 }
 
-function resourceToJson(r: Resource): JsonObject {
+export function resourceToJson(r: Resource): JsonObject {
   const o: JsonObject = { attributes: keyValuesToJson(r.attributes ?? []) };
   if (r.droppedAttributesCount) o.droppedAttributesCount = r.droppedAttributesCount;
   if (r.entityRefs && r.entityRefs.length > 0) {
@@ -77,7 +77,7 @@ function resourceToJson(r: Resource): JsonObject {
   return o;
 }
 
-function scopeToJson(s: InstrumentationScope): JsonObject {
+export function scopeToJson(s: InstrumentationScope): JsonObject {
   const o: JsonObject = {};
   if (s.name) o.name = s.name;
   if (s.version) o.version = s.version;
@@ -148,7 +148,33 @@ function asArray(v: Json | undefined, what: string): Json[] {
 function asString(v: Json | undefined, what: string): string {
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') throw new TypeError(`${what} must be a string`);
-  return v;
+  return wellFormed(v);
+}
+
+type WellFormedString = { isWellFormed(): boolean; toWellFormed(): string }; // ES2024, in Node ≥ 20
+
+/**
+ * A lone surrogate (`"\ud800"` is valid JSON) has no UTF-8 form: the protobuf
+ * encoder would write bytes every protobuf decoder refuses, poisoning the
+ * downstream export. Replace it with U+FFFD, as a UTF-8 decoder does with
+ * invalid bytes.
+ */
+function wellFormed(s: string): string {
+  const w = s as unknown as WellFormedString;
+  return w.isWellFormed() ? s : w.toWellFormed();
+}
+
+/**
+ * Protobuf messages may nest at most this deep (protobufjs's recursion limit,
+ * protoc's default): deeper input is refused by the protobuf decoder and cannot
+ * be encoded. OTLP/JSON must not accept what the protobuf side cannot carry, so
+ * a record nested deeper is rejected (partial success) instead of poisoning the
+ * exporters. Depths below count messages from the request (0).
+ */
+const MAX_MESSAGE_DEPTH = 100;
+
+function nest(depth: number): void {
+  if (depth > MAX_MESSAGE_DEPTH) throw new RecordError(`body or attributes nest deeper than the ${MAX_MESSAGE_DEPTH} protobuf message levels OTLP can carry`);
 }
 
 function asUint32(v: Json | undefined, what: string): number {
@@ -164,6 +190,8 @@ function asInt64(v: Json | undefined, unsigned: boolean, what: string): Long {
   if (v === undefined || v === null) return unsigned ? Long.UZERO : Long.ZERO;
   if (typeof v === 'number') {
     if (!Number.isInteger(v) || (unsigned && v < 0)) throw new TypeError(`${what} must be an integer`);
+    // Long.fromNumber saturates silently (1e30 would become 2^64 − 1): out of range is an error, as for strings.
+    if (unsigned ? v >= 2 ** 64 : v < -(2 ** 63) || v >= 2 ** 63) throw new TypeError(`${what} is out of range`);
     return Long.fromNumber(v, unsigned);
   }
   if (typeof v === 'string' && INT_RE.test(v) && !(unsigned && v.startsWith('-'))) {
@@ -190,11 +218,18 @@ const SEVERITY_NAMES = new Map<string, number>(
   ]),
 );
 
+/**
+ * SeverityNumber is an open protobuf enum: values beyond the 0–24 OTLP defines
+ * are kept, as the protobuf decoder (and the Collector) keep them, so a record
+ * reads back the same from the JSON it was written as.
+ */
 function asSeverity(v: Json | undefined): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'string' && SEVERITY_NAMES.has(v)) return SEVERITY_NAMES.get(v)!;
-  const n = asUint32(v, 'severityNumber');
-  if (n > 24) throw new RecordError('severityNumber must be between 0 and 24');
+  const n = typeof v === 'string' && /^-?\d{1,10}$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < -0x80000000 || n > 0x7fffffff) {
+    throw new RecordError('severityNumber must be an integer (0 to 24) or a SEVERITY_NUMBER_* name');
+  }
   return n;
 }
 
@@ -207,9 +242,11 @@ function asDouble(v: Json | undefined): number {
   throw new TypeError('doubleValue must be a number');
 }
 
-function decodeAnyValue(v: Json | undefined): AnyValue | null {
+/** `depth`: the protobuf message depth of this AnyValue. */
+function decodeAnyValue(v: Json | undefined, depth: number): AnyValue | null {
   const o = asObject(v, 'AnyValue');
   if (!o) return null;
+  nest(depth);
   let x: Json | undefined;
   if ((x = field(o, 'stringValue', 'string_value')) !== undefined) return { stringValue: asString(x, 'stringValue') };
   if ((x = field(o, 'boolValue', 'bool_value')) !== undefined) {
@@ -220,11 +257,13 @@ function decodeAnyValue(v: Json | undefined): AnyValue | null {
   if ((x = field(o, 'doubleValue', 'double_value')) !== undefined) return { doubleValue: asDouble(x) };
   if ((x = field(o, 'arrayValue', 'array_value')) !== undefined) {
     const a = asObject(x, 'arrayValue') ?? {};
-    return { arrayValue: { values: asArray(a.values, 'arrayValue.values').map((e) => decodeAnyValue(e) ?? {}) } };
+    nest(depth + 1);
+    return { arrayValue: { values: asArray(a.values, 'arrayValue.values').map((e) => decodeAnyValue(e, depth + 2) ?? {}) } };
   }
   if ((x = field(o, 'kvlistValue', 'kvlist_value')) !== undefined) {
     const kv = asObject(x, 'kvlistValue') ?? {};
-    return { kvlistValue: { values: decodeKeyValues(kv.values) } };
+    nest(depth + 1);
+    return { kvlistValue: { values: decodeKeyValues(kv.values, depth + 1) } };
   }
   if ((x = field(o, 'bytesValue', 'bytes_value')) !== undefined) {
     const s = asString(x, 'bytesValue');
@@ -234,17 +273,19 @@ function decodeAnyValue(v: Json | undefined): AnyValue | null {
   return {};
 }
 
-function decodeKeyValues(v: Json | undefined): KeyValue[] {
+/** `parentDepth`: the protobuf message depth of the message holding these KeyValues. */
+function decodeKeyValues(v: Json | undefined, parentDepth: number): KeyValue[] {
   return asArray(v, 'attributes').map((e) => {
     const o = asObject(e, 'KeyValue') ?? {};
-    return { key: asString(o.key, 'key'), value: decodeAnyValue(o.value) };
+    nest(parentDepth + 1);
+    return { key: asString(o.key, 'key'), value: decodeAnyValue(o.value, parentDepth + 2) };
   });
 }
 
 function decodeResource(v: Json | undefined): Resource {
   const o = asObject(v, 'resource') ?? {};
   const r: Resource = {
-    attributes: decodeKeyValues(o.attributes),
+    attributes: decodeKeyValues(o.attributes, 2),
     droppedAttributesCount: asUint32(field(o, 'droppedAttributesCount', 'dropped_attributes_count'), 'droppedAttributesCount'),
   };
   const refs = asArray(field(o, 'entityRefs', 'entity_refs'), 'entityRefs');
@@ -269,7 +310,7 @@ function decodeScope(v: Json | undefined): InstrumentationScope {
   return {
     name: asString(o.name, 'scope.name'),
     version: asString(o.version, 'scope.version'),
-    attributes: decodeKeyValues(o.attributes),
+    attributes: decodeKeyValues(o.attributes, 3),
     droppedAttributesCount: asUint32(field(o, 'droppedAttributesCount', 'dropped_attributes_count'), 'droppedAttributesCount'),
   };
 }
@@ -281,8 +322,8 @@ function decodeLogRecord(v: Json): LogRecord {
     observedTimeUnixNano: asInt64(field(o, 'observedTimeUnixNano', 'observed_time_unix_nano'), true, 'observedTimeUnixNano'),
     severityNumber: asSeverity(field(o, 'severityNumber', 'severity_number')),
     severityText: asString(field(o, 'severityText', 'severity_text'), 'severityText'),
-    body: decodeAnyValue(o.body),
-    attributes: decodeKeyValues(o.attributes),
+    body: decodeAnyValue(o.body, 4),
+    attributes: decodeKeyValues(o.attributes, 3),
     droppedAttributesCount: asUint32(field(o, 'droppedAttributesCount', 'dropped_attributes_count'), 'droppedAttributesCount'),
     flags: asUint32(o.flags, 'flags'),
     eventName: asString(field(o, 'eventName', 'event_name'), 'eventName'),
