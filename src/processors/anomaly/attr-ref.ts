@@ -1,0 +1,118 @@
+// Attribute references, as written in detector keys, signals and conditions:
+//   http.route                 the record's attribute (else the resource's)
+//   http.route|url.path        the first of these that is present
+//   net(client.address)        the address's network: IPv4 /24, IPv6 /48
+import { isIP } from 'node:net';
+import { type AnyValue, findAttribute, scalarOf, type Scalar, type VigilRecord } from '../../pipeline/record.js';
+
+export interface AttrRef {
+  /** As written, for messages and reasons. */
+  readonly text: string;
+  get(view: AttributeView): Scalar | undefined;
+}
+
+/**
+ * One record's attributes, indexed on first use: every detector reads several
+ * attributes of the same record, and a map lookup beats rescanning the list.
+ * A record attribute wins over a resource attribute of the same name.
+ */
+export class AttributeView {
+  private rec: VigilRecord | undefined;
+  private readonly index = new Map<string, AnyValue | null | undefined>();
+  private readonly fromResource = new Map<string, AnyValue | undefined>();
+  private indexed = false;
+
+  /** Points the view at another record (the view object is reused: no allocation per record). */
+  reset(rec: VigilRecord): this {
+    this.rec = rec;
+    this.indexed = false;
+    return this;
+  }
+
+  get record(): VigilRecord {
+    return this.rec!;
+  }
+
+  private build(): void {
+    this.index.clear();
+    this.fromResource.clear();
+    const attrs = this.rec!.log.attributes;
+    for (let i = 0; i < attrs.length; i++) if (!this.index.has(attrs[i].key)) this.index.set(attrs[i].key, attrs[i].value);
+    this.indexed = true;
+  }
+
+  get(name: string): Scalar | undefined {
+    if (!this.indexed) this.build();
+    const v = this.index.get(name);
+    if (v !== undefined || this.index.has(name)) return scalarOf(v);
+    // Not on the record: the resource's attribute, remembered (also when absent) for the next reader.
+    if (this.fromResource.has(name)) return scalarOf(this.fromResource.get(name));
+    const r = findAttribute(this.rec!.resource.resource.attributes, name);
+    this.fromResource.set(name, r);
+    return scalarOf(r);
+  }
+
+  /** Whether the record itself (not its resource) carries the attribute. */
+  has(name: string): boolean {
+    if (!this.indexed) this.build();
+    return this.index.has(name);
+  }
+
+  static of(rec: VigilRecord): AttributeView {
+    return new AttributeView().reset(rec);
+  }
+}
+
+const NAME = /^[A-Za-z_@][A-Za-z0-9_.@:/-]*$/;
+
+/** Parses a reference; throws an Error whose message says how to fix it. */
+export function parseAttrRef(input: string): AttrRef {
+  const text = input.trim();
+  if (text === '') throw new Error('empty attribute name');
+  const fn = /^([a-z_]+)\((.*)\)$/.exec(text);
+  if (fn) {
+    if (fn[1] !== 'net') throw new Error(`unknown function ${fn[1]}(): the only function is net(attribute)`);
+    const inner = parseAttrRef(fn[2]);
+    return { text, get: (view) => networkOf(inner.get(view)) };
+  }
+  const names = text.split('|').map((n) => n.trim());
+  for (const n of names) {
+    if (!NAME.test(n)) throw new Error(`"${n}" is not an attribute name (letters, digits, _ . - / : @; alternatives separated by |)`);
+  }
+  if (names.length === 1) {
+    const name = names[0];
+    return { text, get: (view) => view.get(name) };
+  }
+  return {
+    text,
+    get(view) {
+      for (const n of names) {
+        const v = view.get(n);
+        if (v !== undefined && v !== '') return v;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The network an address belongs to (IPv4 /24, IPv6 /48), or undefined when it is not an IP address. */
+export function networkOf(v: Scalar | undefined): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  let ip = v.trim();
+  if (ip.startsWith('[')) ip = ip.slice(1, ip.indexOf(']') > 0 ? ip.indexOf(']') : undefined);
+  const kind = isIP(ip);
+  if (kind === 4) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
+  if (kind !== 6) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return networkOf(mapped[1]);
+  const groups = expandIPv6(ip);
+  return `${groups.slice(0, 3).join(':')}::/48`;
+}
+
+function expandIPv6(ip: string): string[] {
+  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : new Array(Math.max(0, 8 - h.length - t.length)).fill('0');
+  return [...h, ...fill, ...t].map((g) => (g.includes('.') ? g : (parseInt(g, 16) || 0).toString(16)));
+}

@@ -1,0 +1,59 @@
+// What every detector kind implements. A detector owns no per-key objects: its
+// per-key state is a fixed run of cells in the KeyTable slabs, so the bytes per
+// key are known and constant, and a snapshot is a copy of the cells.
+import type { AttributeView } from '../attr-ref.js';
+import type { KeyTable } from '../key-table.js';
+
+export type DetectorKindName = 'rate' | 'ratio' | 'value' | 'distinct' | 'novelty' | 'hour_of_week';
+
+/** Per-key float64 cells the scorer maintains for every detector; a detector's own cells start at BASE. */
+export const CELL_COUNT = 0;
+export const CELL_T_LAST = 1;
+export const CELL_T_FIRST = 2;
+export const CELL_LAST_ALERT = 3;
+export const BASE = 4;
+
+export interface Detector {
+  readonly kind: DetectorKindName;
+  /** Score calibration: score = 1 − p^(1/k), so the default threshold 0.9 means p ≤ 10^−k. */
+  readonly k: number;
+  /** Float64 cells per key after BASE, and uint32 cells per key. */
+  readonly f64Cells: number;
+  readonly u32Cells: number;
+  /** Everything that gives the state its meaning; a snapshot with another fingerprint is not restored. */
+  readonly fingerprint: string;
+  /** Observations a key needs before it can alert. */
+  readonly warmup: number;
+  /** The detector's input from a record (seen through its attribute view), or NaN when the record does not apply. */
+  input(view: AttributeView): number;
+  /**
+   * Scores the input against the key's state, then learns it. `n` is the key's
+   * observation count including this one; dt the event time since the key's
+   * previous observation (0 for the first). Returns the surprise −log10(p),
+   * 0 while the key is warming up.
+   */
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number): number;
+  /** Observed versus baseline, for the reason of the last observe() call. */
+  explain(): string;
+  /** Detector-wide state (population baselines), for snapshots. */
+  saveGlobal(): number[];
+  loadGlobal(v: readonly number[]): void;
+}
+
+/** Compact number formatting for reasons. */
+export function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(2);
+  return String(Number(x.toPrecision(3)));
+}
+
+/** The numeric value of a record attribute, NaN when absent or not a number. */
+export function numeric(v: string | number | boolean | undefined): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : NaN;
+  }
+  return NaN;
+}

@@ -1,0 +1,231 @@
+// The scoring engine: runs every detector over a record, writes anomaly.score,
+// anomaly.detected and anomaly.reasons onto it, and reports which (detector,
+// key) pairs should alert (one per cooldown). Pure: no I/O, no wall clock —
+// time is the record's own event time, so replay and live give the same scores.
+import { type AnyValue, eventTimeMillis, type Scalar, setAttribute, type VigilRecord } from '../../pipeline/record.js';
+import { AttributeView, type AttrRef, parseAttrRef } from './attr-ref.js';
+import { type AnomalyConfig, type DetectorConfig, defaultDetectors, kindOf } from './config.js';
+import { BASE, CELL_COUNT, CELL_LAST_ALERT, CELL_T_FIRST, CELL_T_LAST, type Detector } from './detectors/detector.js';
+import { DistinctDetector } from './detectors/distinct.js';
+import { HourOfWeekDetector } from './detectors/hour-of-week.js';
+import { NoveltyDetector } from './detectors/novelty.js';
+import { RateDetector } from './detectors/rate.js';
+import { RatioDetector } from './detectors/ratio.js';
+import { ValueDetector } from './detectors/value.js';
+import { type Predicate, parseCondition } from './filter.js';
+import { KeyTable } from './key-table.js';
+import { scoreFromSurprise, surpriseForScore } from './math.js';
+
+export const EVENT_NAME = 'vigil.anomaly';
+
+export interface CompiledDetector {
+  name: string;
+  config: DetectorConfig;
+  keyRefs: AttrRef[];
+  where: Predicate | undefined;
+  detector: Detector;
+  table: KeyTable;
+  /** Score at which this detector flags and alerts. */
+  threshold: number;
+}
+
+/** A (detector, key) that crossed the threshold and is out of its cooldown. */
+export interface AlertEvent {
+  detector: string;
+  kind: string;
+  key: string;
+  keyAttributes: [string, Scalar][];
+  score: number;
+  reason: string;
+  timeMs: number;
+  sourceRecordId: string | undefined;
+}
+
+const WARMUP_DEFAULTS: Record<string, number> = { value: 300, rate: 10, ratio: 10, distinct: 10, novelty: 20, hour_of_week: 50 };
+const MIN_COUNT_DEFAULT = 5;
+const VALUE_SUPPRESS_DEFAULT = 8 * 3_600_000;
+
+export function compileDetectors(cfg: AnomalyConfig): CompiledDetector[] {
+  const list = cfg.detectors ?? defaultDetectors(cfg.sensitive_routes);
+  return list.map((d) => compileDetector(d, cfg));
+}
+
+function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetector {
+  const kind = kindOf(d);
+  const warmup = d.warmup ?? cfg.warmup ?? WARMUP_DEFAULTS[kind];
+  const halfLifeMs = d.half_life ?? cfg.half_life;
+  const minCount = d.min_count ?? MIN_COUNT_DEFAULT;
+  const threshold = d.threshold ?? cfg.threshold;
+  const surpriseAt = (k: number) => surpriseForScore(threshold, k);
+  let detector: Detector;
+  switch (kind) {
+    case 'value':
+      detector = new ValueDetector({
+        attr: parseAttrRef(d.value!),
+        halfLifeMs,
+        warmup,
+        suppressMs: d.suppress ?? VALUE_SUPPRESS_DEFAULT,
+        scale: d.scale ?? 'linear',
+        direction: d.direction ?? 'both',
+        aggregateMs: d.aggregate,
+        minCount,
+        alertSurprise: surpriseAt(2),
+      });
+      break;
+    case 'rate':
+      detector = new RateDetector({
+        weight: d.weight === undefined ? undefined : parseAttrRef(d.weight),
+        windowMs: d.rate!,
+        halfLifeMs,
+        warmup,
+        minCount,
+        alertSurprise: surpriseAt(6),
+      });
+      break;
+    case 'ratio':
+      detector = new RatioDetector({
+        condition: parseCondition(d.ratio!),
+        conditionText: d.ratio!,
+        windowMs: d.window ?? 300_000,
+        halfLifeMs,
+        warmup,
+        minCount,
+        alertSurprise: surpriseAt(6),
+      });
+      break;
+    case 'distinct':
+      detector = new DistinctDetector({
+        attr: parseAttrRef(d.distinct!),
+        windowMs: d.window ?? 600_000,
+        halfLifeMs,
+        warmup,
+        minCount,
+        alertSurprise: surpriseAt(6),
+      });
+      break;
+    case 'novelty':
+      detector = new NoveltyDetector({ attr: parseAttrRef(d.novelty!), halfLifeMs, warmup });
+      break;
+    case 'hour_of_week':
+      detector = new HourOfWeekDetector({ halfLifeMs, warmup });
+      break;
+  }
+  return {
+    name: d.name,
+    config: d,
+    keyRefs: d.key.map(parseAttrRef),
+    where: d.where === undefined ? undefined : parseCondition(d.where),
+    detector,
+    table: new KeyTable(d.max_keys ?? cfg.max_keys, BASE + detector.f64Cells, detector.u32Cells),
+    threshold,
+  };
+}
+
+const KEY_SEPARATOR = '\u001f';
+
+/** Scores at or above this are reported to a ScoreListener (the status page's "keys scoring highest"). */
+export const NOTABLE_SCORE = 0.5;
+
+/** Sees every (detector, key) score at or above NOTABLE_SCORE; `reason` is set when it reached the detector's threshold. */
+export type ScoreListener = (detector: string, key: string, score: number, reason: string | undefined, timeMs: number) => void;
+
+export class Scorer {
+  /** The latest event time seen: the time of records that carry none. */
+  lastTime = 0;
+  private readonly values: Scalar[] = [];
+  private readonly view = new AttributeView();
+  /** Optional observer of notable scores (off the hot path: called only for scores ≥ NOTABLE_SCORE). */
+  listener: ScoreListener | undefined;
+
+  constructor(
+    readonly detectors: CompiledDetector[],
+    readonly cooldownMs: number,
+  ) {}
+
+  /** Scores a record in place and appends the alerts it raises; returns its score. */
+  score(rec: VigilRecord, alerts: AlertEvent[]): number {
+    let t = eventTimeMillis(rec.log);
+    if (t > 0) {
+      if (t > this.lastTime) this.lastTime = t;
+    } else t = this.lastTime;
+    const view = this.view.reset(rec);
+    let max = 0;
+    let detected = false;
+    let reasons: string[] | undefined;
+    for (const c of this.detectors) {
+      if (c.where !== undefined && !c.where(view)) continue;
+      const key = this.keyOf(c.keyRefs, view);
+      if (key === undefined) continue;
+      const d = c.detector;
+      const x = d.input(view);
+      if (Number.isNaN(x)) continue;
+      const table = c.table;
+      let slot = table.find(key);
+      if (slot < 0) slot = table.add(key);
+      const o = slot * table.f64Stride;
+      const f = table.f64;
+      const n = ++f[o + CELL_COUNT];
+      let dt = 0;
+      if (n === 1) {
+        f[o + CELL_T_FIRST] = t;
+        f[o + CELL_T_LAST] = t;
+      } else {
+        dt = Math.max(0, t - f[o + CELL_T_LAST]);
+        if (t > f[o + CELL_T_LAST]) f[o + CELL_T_LAST] = t;
+      }
+      const score = scoreFromSurprise(d.observe(table, slot, t, dt, n, x), d.k);
+      if (score > max) max = score;
+      if (score < c.threshold) {
+        if (score >= NOTABLE_SCORE && this.listener) this.listener(c.name, this.values.length === 1 ? String(this.values[0]) : this.values.join(', '), score, undefined, t);
+        continue;
+      }
+      detected = true;
+      const display = this.values.length === 1 ? String(this.values[0]) : this.values.join(', ');
+      const reason = `${c.name} [${display}]: ${d.explain()} (score ${score.toFixed(3)})`;
+      (reasons ??= []).push(reason);
+      this.listener?.(c.name, display, score, reason, t);
+      // LAST_ALERT holds time + 1, so that 0 means "never alerted".
+      const last = f[o + CELL_LAST_ALERT];
+      if (last === 0 || t - (last - 1) >= this.cooldownMs) {
+        f[o + CELL_LAST_ALERT] = t + 1;
+        alerts.push({
+          detector: c.name,
+          kind: d.kind,
+          key: display,
+          keyAttributes: c.keyRefs.map((r, i) => [r.text, this.values[i]]),
+          score,
+          reason,
+          timeMs: t,
+          sourceRecordId: stringOrUndefined(view.get('audit.record_id')),
+        });
+      }
+    }
+    const attrs = rec.log.attributes;
+    const put = (key: string, value: AnyValue) => (view.has(key) ? setAttribute(attrs, key, value) : attrs.push({ key, value }));
+    put('anomaly.score', { doubleValue: max });
+    put('anomaly.detected', { boolValue: detected });
+    if (reasons) put('anomaly.reasons', stringArray(reasons));
+    return max;
+  }
+
+  /** The key of a record for a detector (its values also left in this.values), or undefined when one is missing. */
+  private keyOf(refs: AttrRef[], view: AttributeView): string | undefined {
+    this.values.length = 0;
+    let key = '';
+    for (let i = 0; i < refs.length; i++) {
+      const v = refs[i].get(view);
+      if (v === undefined || v === '') return undefined;
+      this.values.push(v);
+      key = i === 0 ? String(v) : `${key}${KEY_SEPARATOR}${String(v)}`;
+    }
+    return key;
+  }
+}
+
+function stringOrUndefined(v: Scalar | undefined): string | undefined {
+  return v === undefined ? undefined : String(v);
+}
+
+export function stringArray(values: readonly string[]): AnyValue {
+  return { arrayValue: { values: values.map((s) => ({ stringValue: s })) } };
+}
