@@ -5,6 +5,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { registerRun } from './run.js';
+import { registerVerify } from './verify.js';
+import { registerProve } from './prove.js';
+import { registerQuery } from './query.js';
+import { registerCheck } from './check.js';
+import { registerReplay } from './replay.js';
 
 export class UsageError extends Error {}
 
@@ -15,12 +20,18 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerRun(program);
+  registerVerify(program);
+  registerProve(program);
+  registerQuery(program);
+  registerCheck(program);
+  registerReplay(program);
   program.addHelpText(
     'after',
     `
 Examples:
   vigil run                         run on the embedded default (OTLP on 127.0.0.1:4317/4318, archive in ./vigil-data)
   vigil run --config vigil.yaml     run the pipelines a config file describes
+  vigil replay access.log           enrich past logs offline (same processors as live), OTLP JSON lines out
   vigil run --help                  options of one command`,
   );
   return program;
