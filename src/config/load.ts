@@ -108,8 +108,13 @@ export function readConfigFile(path: string | undefined): { raw: unknown; source
   } catch (err) {
     throw new ConfigError([{ path: '', message: `cannot read config file ${file}: ${(err as Error).message}` }]);
   }
+  return { raw: parseConfigText(text, file), source: path ?? 'embedded default' };
+}
+
+/** The YAML of a config file as plain data; `file` names it in errors. */
+export function parseConfigText(text: string, file: string): unknown {
   try {
-    return { raw: parseYaml(text, { maxAliasCount: 100 }) ?? {}, source: path ?? 'embedded default' };
+    return parseYaml(text, { maxAliasCount: 100 }) ?? {};
   } catch (err) {
     throw new ConfigError([{ path: '', message: `${file} is not valid YAML: ${(err as Error).message}` }]);
   }
