@@ -31,6 +31,12 @@ describe('config loading', () => {
     expect(cfg.service.pipelines[0].id).toBe('logs');
   });
 
+  it('loads the container image config', () => {
+    const cfg = loadConfig(join(process.cwd(), 'config', 'vigil.container.yaml'), registry);
+    expect([...cfg.exporters.keys()]).toEqual(['worm']);
+    expect(cfg.service.pipelines[0].processors).toEqual(['audit', 'anomaly']);
+  });
+
   it('fills defaults and accepts type/name ids', () => {
     const cfg = validateConfig(
       { ...minimal, exporters: { 'file/a': { path: '/tmp/a' }, 'debug/b': {} }, service: { pipelines: { 'logs/x': { exporters: ['file/a', 'debug/b'] } } } },
