@@ -9,6 +9,7 @@ import { wormExporterFactory } from './exporters/worm/worm.js';
 import { otlpGrpcExporterFactory, otlpHttpExporterFactory } from './exporters/otlp/otlp.js';
 import { fileStorageExtensionFactory } from './extensions/file_storage/file_storage.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/health_check.js';
+import { bearerTokenAuthExtensionFactory } from './extensions/bearertokenauth/bearertokenauth.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/memory_limiter.js';
 import { auditProcessorFactory } from './processors/audit/processor.js';
 import { anomalyProcessorFactory } from './processors/anomaly/processor.js';
@@ -24,6 +25,7 @@ export const factories: AnyFactory[] = [
   otlpHttpExporterFactory,
   fileStorageExtensionFactory,
   healthCheckExtensionFactory,
+  bearerTokenAuthExtensionFactory,
   memoryLimiterProcessorFactory,
   auditProcessorFactory,
   anomalyProcessorFactory,

@@ -3,39 +3,59 @@
 // it listens and stores, and on SIGTERM/SIGINT drains and exits 0.
 import type { Command } from 'commander';
 import { defaultRegistry } from '../components.js';
-import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, type VigilConfig } from '../config/load.js';
 import { Service } from '../pipeline/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { TelemetryServer } from '../telemetry/server.js';
+import { mountStatusPage } from '../telemetry/status/routes.js';
+import { StatusState } from '../telemetry/status/state.js';
 
 export interface RunningVigil {
   service: Service;
   telemetryServer: TelemetryServer | undefined;
+  /** The status page's state (service.telemetry.status_page), when the telemetry server runs. */
+  status: StatusState | undefined;
   stop(): Promise<boolean>;
 }
 
 /** Starts Vigil in this process from a config path (undefined = the embedded default). */
 export async function startVigil(configPath: string | undefined): Promise<RunningVigil> {
-  const config = loadConfig(configPath, defaultRegistry());
+  return startVigilWithConfig(loadConfig(configPath, defaultRegistry()));
+}
+
+/** Starts Vigil in this process from a validated config (the demo builds its own). */
+export async function startVigilWithConfig(config: VigilConfig): Promise<RunningVigil> {
   const logger = createLogger(config.service.telemetry.logs.level);
   const telemetry = new Telemetry();
   const service = await Service.build(config, logger, telemetry);
-  const addr = config.service.telemetry.metrics.address;
-  const telemetryServer = addr && config.service.telemetry.metrics.level !== 'none' ? new TelemetryServer(addr, telemetry) : undefined;
+  const metrics = config.service.telemetry.metrics;
+  const addr = metrics.address;
+  const telemetryServer =
+    addr && metrics.level !== 'none'
+      ? new TelemetryServer(addr, telemetry, { tls: metrics.tls, auth: metrics.auth, logger: logger.child({ component: 'telemetry' }) })
+      : undefined;
+  const status = telemetryServer && config.service.telemetry.status_page ? new StatusState(service, telemetry) : undefined;
+  if (telemetryServer && status) mountStatusPage(telemetryServer, status);
   await service.start();
   try {
-    await telemetryServer?.start();
+    await telemetryServer?.start(service);
+    status?.start();
   } catch (err) {
+    status?.stop();
     await service.shutdown();
+    if (err instanceof ConfigError) throw err;
     throw new Error(`cannot serve metrics on ${addr}: ${(err as Error).message} (set service.telemetry.metrics.address)`);
   }
   logger.info({ config: config.source }, 'vigil started');
   return {
     service,
     telemetryServer,
+    status,
     async stop() {
       const clean = await service.shutdown();
+      status?.stop();
       await telemetryServer?.stop();
       logger.info({ clean }, 'vigil stopped');
       return clean;
@@ -48,7 +68,8 @@ function banner(v: RunningVigil): string {
   for (const r of v.service.receivers) for (const d of r.instance.describe?.() ?? [r.id]) lines.push(`  receiving  ${d}`);
   for (const e of v.service.exporters) for (const d of e.instance.describe?.() ?? [e.id]) lines.push(`  exporting  ${d}`);
   for (const x of v.service.extensions) for (const d of x.instance.describe?.() ?? []) lines.push(`  serving    ${d}`);
-  if (v.telemetryServer) lines.push(`  metrics    http://${v.telemetryServer.address()}/metrics`);
+  if (v.telemetryServer) lines.push(`  metrics    ${v.telemetryServer.url('/metrics')}`);
+  if (v.telemetryServer && v.status) lines.push(`  status     ${v.telemetryServer.url('/')}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -71,7 +92,6 @@ Examples:
     )
     .action(async (opts: { config?: string }) => {
       const vigil = await startVigil(opts.config);
-      process.stdout.write(banner(vigil));
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals) => {
@@ -92,6 +112,8 @@ Examples:
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        // Only now: whoever waits for the banner may signal at once, and must find the handlers in place.
+        process.stdout.write(banner(vigil));
       });
     });
 }

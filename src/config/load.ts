@@ -13,6 +13,9 @@ import { packageRoot } from '../util/paths.js';
 import { ConfigError, type ConfigIssue, joinPath } from './errors.js';
 import { expandEnv } from './expand.js';
 import { duration, hostPort } from './units.js';
+import { type ServerAuthConfig, serverAuthSchema } from '../security/auth.js';
+import { type TlsServerConfig, tlsServerSchema } from '../security/tls.js';
+import { redactIssues, referencedEnvValues } from '../security/redact.js';
 
 export interface ComponentConfig {
   id: string;
@@ -30,7 +33,7 @@ export interface PipelineConfig {
 export interface ServiceConfig {
   extensions: string[];
   telemetry: {
-    metrics: { address: string | null; level: 'none' | 'basic' | 'detailed' };
+    metrics: { address: string | null; level: 'none' | 'basic' | 'detailed'; tls?: TlsServerConfig; auth?: ServerAuthConfig };
     logs: { level: 'debug' | 'info' | 'warn' | 'error' };
     status_page: boolean;
   };
@@ -70,6 +73,9 @@ const serviceSchema = z
           .object({
             address: z.union([hostPort(), z.literal(''), z.null()]).default('127.0.0.1:8888'),
             level: z.enum(['none', 'basic', 'detailed']).default('basic'),
+            // TLS and bearer-token auth of the telemetry server (metrics, status page): see src/security/README.md.
+            tls: tlsServerSchema.optional(),
+            auth: serverAuthSchema.optional(),
           })
           .strict()
           .default({ address: '127.0.0.1:8888', level: 'basic' }),
@@ -116,7 +122,9 @@ export function parseConfigText(text: string, file: string): unknown {
   try {
     return parseYaml(text, { maxAliasCount: 100 }) ?? {};
   } catch (err) {
-    throw new ConfigError([{ path: '', message: `${file} is not valid YAML: ${(err as Error).message}` }]);
+    // Only the first line: the rest is an excerpt of the file, which may hold a literal secret.
+    const reason = (err as Error).message.split('\n')[0].replace(/:$/, '');
+    throw new ConfigError([{ path: '', message: `${file} is not valid YAML: ${reason}` }]);
   }
 }
 
@@ -231,7 +239,8 @@ export function validateConfig(raw: unknown, registry: Registry, source = 'confi
     service = { extensions: s.extensions, telemetry: s.telemetry, shutdown_timeout: s.shutdown_timeout, pipelines };
   }
 
-  if (issues.length > 0) throw new ConfigError(issues);
+  // A message quoting a value that came from ${env:…} names the reference instead (it may be a secret).
+  if (issues.length > 0) throw new ConfigError(redactIssues(issues, referencedEnvValues(raw, env)));
   return {
     receivers: sections.get('receiver')!,
     processors: sections.get('processor')!,

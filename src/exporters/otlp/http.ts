@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
+import { redactUrl } from '../../security/redact.js';
 import { type OtlpHttpConfig, logsUrl } from './config.js';
 import type { SendOutcome, Sender } from './sender.js';
 import { readTlsFile, userAgent } from './sender.js';
@@ -27,7 +28,8 @@ export class HttpSender implements Sender {
   }
 
   get description(): string {
-    return `OTLP/HTTP (${this.config.encoding}) → ${this.url.href}`;
+    // The URL may carry credentials (user:pass@, ?api_key=): never print them.
+    return `OTLP/HTTP (${this.config.encoding}) → ${redactUrl(this.url)}`;
   }
 
   async start(): Promise<void> {

@@ -1,21 +1,21 @@
 // Config of the `otlp` receiver, after the Collector's otlpreceiver:
-//   protocols: { grpc: { endpoint, max_recv_msg_size_mib, max_concurrent_streams, keepalive },
-//                http: { endpoint, logs_url_path, max_request_body_size } }
+//   protocols: { grpc: { endpoint, max_recv_msg_size_mib, max_concurrent_streams, max_connections, keepalive, tls, auth },
+//                http: { endpoint, logs_url_path, max_request_body_size, max_connections,
+//                        read_header_timeout, read_timeout, idle_timeout, tls, auth } }
 // A protocol is enabled by naming it (`grpc:` with no settings takes the defaults).
 import { z } from 'zod';
 import { duration, hostPort, size } from '../../config/units.js';
+import { serverAuthSchema } from '../../security/auth.js';
+import { tlsServerSchema } from '../../security/tls.js';
 
-/**
- * Keys the Collector has that Vigil does not implement yet: refused with a
- * message that says so, rather than the generic "unknown key" (or silently
- * ignored, which for TLS and auth would be worse). TLS/mTLS and bearer-token
- * auth arrive with the hardening issue: this is where their schemas go.
- */
-function notYet(what: string) {
-  return z.unknown().refine((v) => v === undefined, {
-    message: `${what} is not supported by this version of Vigil yet: remove the key (terminate TLS or check tokens in front of Vigil for now)`,
-  });
-}
+/** Concurrent connections per protocol by default: far above what a sidecar or gateway needs, far below what exhausts file descriptors. */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+
+const maxConnections = z
+  .number()
+  .int('a whole number of connections')
+  .min(0, 'a number of connections (0 = unlimited)')
+  .default(DEFAULT_MAX_CONNECTIONS);
 
 const MAX_RECV_MIB = 1024;
 
@@ -29,6 +29,8 @@ export const grpcConfigSchema = z
       .max(MAX_RECV_MIB, `must be at most ${MAX_RECV_MIB} (MiB)`)
       .default(4),
     max_concurrent_streams: z.number().int().positive('must be a positive whole number of streams per connection').optional(),
+    /** Concurrent connections; more are closed as soon as accepted (0 = unlimited). */
+    max_connections: maxConnections,
     keepalive: z
       .object({
         server_parameters: z
@@ -42,7 +44,8 @@ export const grpcConfigSchema = z
           .strict()
           .optional(),
         // Accepted for Collector compatibility; grpc-js has no server-side ping
-        // policy, so the receiver warns at start-up that it is not enforced.
+        // policy, so the receiver warns at start-up that it is not enforced
+        // (see the README: keepalive pings and max_connection_idle/age are).
         enforcement_policy: z
           .object({ min_time: duration().optional(), permit_without_stream: z.boolean().optional() })
           .strict()
@@ -50,8 +53,10 @@ export const grpcConfigSchema = z
       })
       .strict()
       .optional(),
-    tls: notYet('TLS on the OTLP receiver').optional(),
-    auth: notYet('authentication on the OTLP receiver').optional(),
+    /** TLS (mTLS with client_ca_file); plaintext when absent. */
+    tls: tlsServerSchema.optional(),
+    /** `authenticator: <extension id>`: every call must carry a valid credential. */
+    auth: serverAuthSchema.optional(),
   })
   .strict();
 export type GrpcConfig = z.infer<typeof grpcConfigSchema>;
@@ -70,10 +75,28 @@ export const httpConfigSchema = z
     max_request_body_size: size()
       .refine((n) => n > 0, 'must be greater than 0, e.g. 20MiB')
       .default(20 * 1024 * 1024),
-    tls: notYet('TLS on the OTLP receiver').optional(),
-    auth: notYet('authentication on the OTLP receiver').optional(),
+    /** Concurrent connections; more are closed as soon as accepted (0 = unlimited). */
+    max_connections: maxConnections,
+    /** Request headers must arrive within this (slowloris): 408 and close otherwise. */
+    read_header_timeout: duration()
+      .refine((t) => t > 0, 'must be greater than 0, e.g. 10s')
+      .default(10_000),
+    /** The whole request (headers and body) must arrive within this; 0 = no limit. */
+    read_timeout: duration().default(60_000),
+    /** Keep-alive connections idle this long are closed. */
+    idle_timeout: duration()
+      .refine((t) => t > 0, 'must be greater than 0, e.g. 60s')
+      .default(60_000),
+    /** TLS (mTLS with client_ca_file); plaintext when absent. */
+    tls: tlsServerSchema.optional(),
+    /** `authenticator: <extension id>`: every request must carry a valid credential. */
+    auth: serverAuthSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((h) => h.read_timeout === 0 || h.read_timeout >= h.read_header_timeout, {
+    path: ['read_timeout'],
+    message: 'read_timeout covers the headers too: make it at least read_header_timeout (or 0 for no limit)',
+  });
 export type HttpConfig = z.infer<typeof httpConfigSchema>;
 
 /** `grpc:` with nothing after it is YAML null: the protocol with its defaults, as in the Collector. */

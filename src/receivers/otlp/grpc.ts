@@ -4,11 +4,25 @@
 // INVALID_ARGUMENT with a message instead of grpc-js's bare INTERNAL. grpc-js
 // itself decompresses gzip/deflate requests and enforces the size limit
 // (RESOURCE_EXHAUSTED, without RetryInfo: a retry cannot help).
+//
+// Connections are accepted by our own net.Server and handed to grpc-js (its
+// connection injector): that is where max_connections is enforced, and it
+// lets shutdown cut connections that never became HTTP/2 sessions. TLS (with
+// certificate reload) comes from ReloadingServerCredentials, bearer-token
+// auth from an interceptor that answers UNAUTHENTICATED before the message
+// is decoded or reaches the pipeline.
 import * as grpc from '@grpc/grpc-js';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch } from '../../otlp/convert.js';
 import { EXPORT_METHOD_PATH } from '../../otlp/schema.js';
 import { asRefusal, type Refusal } from '../../pipeline/errors.js';
+import type { ServerAuthenticator } from '../../security/auth.js';
+import { ReloadingServerCredentials } from '../../security/grpc-credentials.js';
+import { capConnections } from '../../security/connection-cap.js';
+import type { SecurityMetrics } from '../../security/metrics.js';
+import type { ServerTls } from '../../security/tls.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { GrpcConfig } from './config.js';
 import { aborted, type ExportHandler } from './export.js';
 import { encodeExportResponse, encodeRpcStatus, grpcCodeOf, retryDelayOf } from './status.js';
@@ -51,13 +65,46 @@ export function grpcError(refusal: Refusal): Partial<grpc.StatusObject> {
   return { code, details: refusal.message, metadata };
 }
 
-/** Server credentials. TLS/mTLS (the hardening issue) plugs in here. */
-function serverCredentials(): grpc.ServerCredentials {
-  return grpc.ServerCredentials.createInsecure();
+export const UNAUTHENTICATED_MESSAGE = 'missing or invalid bearer token';
+
+/**
+ * Checks the call's credential as soon as its metadata arrives: a call without
+ * a valid one is answered UNAUTHENTICATED and its message is never decoded.
+ */
+export function authInterceptor(auth: ServerAuthenticator, onRefused: () => void): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, proceed) => {
+            const outcome = auth.authenticate((name) => {
+              const values = metadata.get(name);
+              return values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+            });
+            if (outcome.ok) {
+              proceed(metadata);
+              return;
+            }
+            onRefused();
+            call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: UNAUTHENTICATED_MESSAGE, metadata: new grpc.Metadata() });
+          },
+        }),
+    });
+}
+
+/** What the receiver adds around the gRPC server: TLS, auth, and where to count and log. */
+export interface GrpcSecurity {
+  tls?: ServerTls | undefined;
+  auth?: ServerAuthenticator | undefined;
+  receiver: string;
+  metrics: SecurityMetrics;
+  logger: Logger;
 }
 
 export class OtlpGrpcServer {
   private server: grpc.Server | undefined;
+  private listener: NetServer | undefined;
+  private readonly sockets = new Set<Socket>();
   private boundPort = 0;
 
   constructor(
@@ -71,27 +118,53 @@ export class OtlpGrpcServer {
     return `${host.includes(':') ? `[${host}]` : host}:${this.server ? this.boundPort : port}`;
   }
 
-  async start(): Promise<void> {
-    const server = new grpc.Server(serverOptions(this.config));
+  async start(security?: GrpcSecurity): Promise<void> {
+    const options = serverOptions(this.config);
+    const auth = security?.auth;
+    if (auth && security) {
+      const labels = { server: security.receiver, transport: 'grpc', reason: 'unauthenticated' };
+      options.interceptors = [
+        authInterceptor(auth, () => {
+          security.metrics.refusedRequests.inc(labels);
+          security.logger.debug({ transport: 'grpc', code: 'UNAUTHENTICATED' }, 'export refused');
+        }),
+      ];
+    }
+    const server = new grpc.Server(options);
     server.addService(LOGS_SERVICE, {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         void this.export(call, callback);
       },
     });
+    const credentials = security?.tls ? new ReloadingServerCredentials(security.tls) : grpc.ServerCredentials.createInsecure();
+    const injector = server.createConnectionInjector(credentials);
+    const listener = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      // A reset by the peer before grpc-js attached its handlers must not be an uncaught error.
+      socket.on('error', () => undefined);
+      injector.injectConnection(socket);
+    });
+    if (security) capConnections(listener, this.config.max_connections, { server: security.receiver, transport: 'grpc', metrics: security.metrics, logger: security.logger });
     const { host, port } = splitHostPort(this.config.endpoint);
-    const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(target, serverCredentials(), (err, p) => (err ? reject(err) : resolve(p))),
-    ).catch((err: Error) => {
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    }).catch((err: Error) => {
+      injector.destroy();
       server.forceShutdown();
       throw new Error(`cannot listen for OTLP/gRPC on ${this.config.endpoint}: ${err.message}`);
     });
+    this.boundPort = (listener.address() as { port: number }).port;
+    this.listener = listener;
     this.server = server;
   }
 
   private async export(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
     try {
-      // Bearer-token auth (the hardening issue) checks call.metadata here, before any decoding.
       const result = await this.handler.handle('grpc', () => requestToBatch(decodeProtobufRequest(call.request)));
       callback(null, Buffer.from(encodeExportResponse(result)));
     } catch (err) {
@@ -106,10 +179,19 @@ export class OtlpGrpcServer {
    */
   async shutdown(signal: AbortSignal): Promise<void> {
     const server = this.server;
+    const listener = this.listener;
     if (!server) return;
     this.server = undefined;
+    this.listener = undefined;
+    // The listener's close callback fires once every connection it accepted has ended.
+    const closed = new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
     const graceful = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    await Promise.race([graceful, aborted(signal)]);
-    if (signal.aborted) server.forceShutdown();
+    // grpc-js may report done while a session still finishes its last calls: wait for the connections themselves.
+    await Promise.race([graceful.then(() => closed), aborted(signal)]);
+    if (signal.aborted) {
+      server.forceShutdown();
+      for (const s of this.sockets) s.destroy();
+      await closed;
+    }
   }
 }

@@ -3,8 +3,11 @@
 // Status codes as the OTLP specification says: 200 (with partial_success when
 // records were rejected), 400 malformed, 404 unknown path, 405 not POST,
 // 413 too large (also after decompression: a gzip bomb is 413), 415 content
-// type or encoding not supported, 429/503 with Retry-After when a retry helps.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// type or encoding not supported, 429/503 with Retry-After when a retry helps,
+// 401 with WWW-Authenticate when auth is on and the credential is missing or wrong.
+// The server itself (http or https, timeouts against slow clients, the
+// connection cap, certificate reload) comes from security/http-server.ts.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
@@ -12,6 +15,10 @@ import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch, type DecodedBatch } from '../../otlp/convert.js';
 import { decodeJsonRequest } from '../../otlp/json.js';
 import { Refusal, asRefusal } from '../../pipeline/errors.js';
+import { type ServerAuthenticator, httpHeaders } from '../../security/auth.js';
+import { createHardenedServer } from '../../security/http-server.js';
+import { SecurityMetrics } from '../../security/metrics.js';
+import type { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { HttpConfig } from './config.js';
 import { aborted, type ExportHandler } from './export.js';
@@ -52,11 +59,21 @@ class HttpError extends Error {
     readonly status: number,
     readonly grpcCode: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 }
 
+/** What the receiver adds around the HTTP server: TLS, auth, and where to count. */
+export interface HttpSecurity {
+  tls?: ServerTls | undefined;
+  auth?: ServerAuthenticator | undefined;
+  receiver: string;
+  metrics: SecurityMetrics;
+}
+
+const UNAUTHENTICATED = 16;
 const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
@@ -64,6 +81,7 @@ const UNIMPLEMENTED = 12;
 
 export class OtlpHttpServer {
   private server: Server | undefined;
+  private security: HttpSecurity | undefined;
 
   constructor(
     private readonly config: HttpConfig,
@@ -79,12 +97,20 @@ export class OtlpHttpServer {
   }
 
   url(): string {
-    return `http://${this.address()}${this.config.logs_url_path}`;
+    return `${this.security?.tls ? 'https' : 'http'}://${this.address()}${this.config.logs_url_path}`;
   }
 
-  async start(): Promise<void> {
-    // TLS (the hardening issue) swaps this for node:https with the configured certificates.
-    const server = createServer((req, res) => void this.serve(req, res));
+  async start(security?: HttpSecurity): Promise<void> {
+    this.security = security;
+    const c = this.config;
+    const server = createHardenedServer((req, res) => void this.serve(req, res), {
+      limits: { readHeaderTimeoutMs: c.read_header_timeout, readTimeoutMs: c.read_timeout, idleTimeoutMs: c.idle_timeout, maxConnections: c.max_connections },
+      tls: security?.tls,
+      server: security?.receiver ?? 'otlp',
+      transport: 'http',
+      metrics: security?.metrics ?? new SecurityMetrics(undefined),
+      logger: this.logger,
+    });
     const { host, port } = splitHostPort(this.config.endpoint);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -103,7 +129,6 @@ export class OtlpHttpServer {
     const replyIn: Encoding = encoding ?? 'json';
     try {
       const body = await this.readRequest(req, encoding);
-      // Bearer-token auth (the hardening issue) checks req.headers here, before any decoding.
       const result = await this.handler.handle('http', () => decodeBody(body, encoding!));
       this.reply(res, 200, replyIn, encodeExportResponseAs(replyIn, result));
     } catch (err) {
@@ -114,6 +139,7 @@ export class OtlpHttpServer {
         res.setHeader('connection', 'close');
         this.reply(res, err.status, replyIn, encodeRpcStatusAs(replyIn, err.grpcCode, err.message), {
           ...(err.status === 405 ? { allow: 'POST' } : {}),
+          ...err.headers,
         });
         return;
       }
@@ -132,6 +158,7 @@ export class OtlpHttpServer {
     if (path !== this.config.logs_url_path) {
       throw new HttpError(404, NOT_FOUND, `no OTLP endpoint at ${path}: logs are POSTed to ${this.config.logs_url_path}`);
     }
+    this.authenticate(req);
     if (req.method !== 'POST') throw new HttpError(405, UNIMPLEMENTED, `method ${req.method} not allowed: POST logs to ${path}`);
     if (this.handler.isStopping) throw this.handler.refuse('http', Refusal.unavailable('vigil is shutting down', 1000), 0);
     if (!encoding) {
@@ -157,6 +184,16 @@ export class OtlpHttpServer {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(limit, 'decompressed ');
       throw new HttpError(400, INVALID_ARGUMENT, `malformed ${coding} body: ${(err as Error).message}`);
     }
+  }
+
+  /** Refuses (401, body discarded undecoded, counted) a request without a valid credential when auth is on. */
+  private authenticate(req: IncomingMessage): void {
+    const sec = this.security;
+    if (!sec?.auth) return;
+    const outcome = sec.auth.authenticate(httpHeaders(req));
+    if (outcome.ok) return;
+    sec.metrics.refusedRequests.inc({ server: sec.receiver, transport: 'http', reason: 'unauthenticated' });
+    throw new HttpError(401, UNAUTHENTICATED, 'missing or invalid bearer token', { 'www-authenticate': sec.auth.challenge(outcome) });
   }
 
   private reply(res: ServerResponse, status: number, encoding: Encoding, body: Uint8Array | string, headers: Record<string, string> = {}): void {

@@ -1,27 +1,39 @@
 // The `otlp` receiver: OTLP/gRPC and/or OTLP/HTTP in front of the pipeline.
 // An Export call is answered only once the pipeline acknowledged its records
 // (every exporter durably took them), so a success means stored.
-import type { Consumer, Receiver, ReceiverFactory } from '../../pipeline/component.js';
+import type { Consumer, Host, Receiver, ReceiverFactory } from '../../pipeline/component.js';
+import { type ServerAuthenticator, resolveAuthenticator } from '../../security/auth.js';
+import { warnIfExposed } from '../../security/loopback.js';
+import { SecurityMetrics } from '../../security/metrics.js';
+import { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
-import { type OtlpReceiverConfig, otlpReceiverConfigSchema } from './config.js';
+import { type GrpcConfig, type HttpConfig, type OtlpReceiverConfig, otlpReceiverConfigSchema } from './config.js';
 import { ExportHandler } from './export.js';
 import { OtlpGrpcServer } from './grpc.js';
 import { OtlpHttpServer } from './http.js';
+
+interface Guard {
+  tls: ServerTls | undefined;
+  auth: ServerAuthenticator | undefined;
+}
 
 export class OtlpReceiver implements Receiver {
   private readonly handler: ExportHandler;
   private readonly grpc: OtlpGrpcServer | undefined;
   private readonly http: OtlpHttpServer | undefined;
+  private readonly metrics: SecurityMetrics;
+  private readonly guards: { grpc?: Guard; http?: Guard } = {};
 
   constructor(
-    config: OtlpReceiverConfig,
+    private readonly config: OtlpReceiverConfig,
     next: Consumer,
-    id: string,
+    private readonly id: string,
     telemetry: Telemetry,
     private readonly logger: Logger,
   ) {
     this.handler = new ExportHandler(id, next, telemetry, logger);
+    this.metrics = new SecurityMetrics(telemetry);
     const { grpc, http } = config.protocols;
     this.grpc = grpc ? new OtlpGrpcServer(grpc, this.handler) : undefined;
     this.http = http ? new OtlpHttpServer(http, this.handler, logger) : undefined;
@@ -32,8 +44,8 @@ export class OtlpReceiver implements Receiver {
 
   describe(): string[] {
     const out: string[] = [];
-    if (this.grpc) out.push(`OTLP/gRPC ${this.grpc.address()}`);
-    if (this.http) out.push(`OTLP/HTTP ${this.http.url()}`);
+    if (this.grpc) out.push(`OTLP/gRPC ${this.grpc.address()}${suffix(this.guards.grpc)}`);
+    if (this.http) out.push(`OTLP/HTTP ${this.http.url()}${suffix(this.guards.http)}`);
     return out;
   }
 
@@ -47,22 +59,56 @@ export class OtlpReceiver implements Receiver {
     return this.http?.address();
   }
 
-  async start(): Promise<void> {
-    await this.grpc?.start();
+  async start(host?: Host): Promise<void> {
+    const { grpc, http } = this.config.protocols;
+    // Load certificates and find authenticators first: a mistake there stops start-up before anything listens.
+    if (grpc) this.guards.grpc = this.guard('grpc', grpc, host);
+    if (http) this.guards.http = this.guard('http', http, host);
+    const common = { receiver: this.id, metrics: this.metrics };
+    await this.grpc?.start({ ...common, ...this.guards.grpc, logger: this.logger });
     try {
-      await this.http?.start();
+      await this.http?.start({ ...common, ...this.guards.http });
     } catch (err) {
       await this.grpc?.shutdown(AbortSignal.abort());
+      this.stopWatching();
       throw err;
     }
+    for (const g of [this.guards.grpc, this.guards.http]) await g?.tls?.start();
     this.logger.info({ listening: this.describe() }, 'otlp receiver listening');
   }
 
   /** Stops taking calls, lets those in flight get their acknowledgement, force-closes when the signal aborts. */
   async shutdown(signal: AbortSignal): Promise<void> {
     this.handler.beginShutdown();
+    this.stopWatching();
     await Promise.all([this.grpc?.shutdown(signal), this.http?.shutdown(signal), this.handler.drained(signal)]);
   }
+
+  private guard(protocol: 'grpc' | 'http', c: GrpcConfig | HttpConfig, host: Host | undefined): Guard {
+    const key = `receivers.${this.id}.protocols.${protocol}`;
+    let tls: ServerTls | undefined;
+    if (c.tls) {
+      tls = new ServerTls(c.tls, `${key}.tls`, this.logger);
+      tls.load();
+    }
+    let auth: ServerAuthenticator | undefined;
+    if (c.auth) {
+      if (!host) throw new Error(`${key}.auth needs the service's extensions: start the receiver through the service`);
+      auth = resolveAuthenticator(host, c.auth, `${key}.auth`);
+    }
+    warnIfExposed(this.logger, key, c.endpoint, { tls: tls !== undefined, auth: auth !== undefined });
+    return { tls, auth };
+  }
+
+  private stopWatching(): void {
+    this.guards.grpc?.tls?.stop();
+    this.guards.http?.tls?.stop();
+  }
+}
+
+function suffix(g: Guard | undefined): string {
+  const parts = [g?.tls?.describe(), g?.auth ? 'bearer auth' : undefined].filter((p) => p !== undefined);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {

@@ -28,8 +28,16 @@ function issues(receiver: unknown): { path: string; message: string }[] {
 describe('otlp receiver config', () => {
   it('fills the Collector defaults; `grpc:` and `http:` with no settings enable a protocol', () => {
     const c = otlpReceiverConfigSchema.parse({ protocols: { grpc: null, http: null } });
-    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4 });
-    expect(c.protocols.http).toEqual({ endpoint: '127.0.0.1:4318', logs_url_path: '/v1/logs', max_request_body_size: 20 * 1024 * 1024 });
+    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, max_connections: 1000 });
+    expect(c.protocols.http).toEqual({
+      endpoint: '127.0.0.1:4318',
+      logs_url_path: '/v1/logs',
+      max_request_body_size: 20 * 1024 * 1024,
+      max_connections: 1000,
+      read_header_timeout: 10_000,
+      read_timeout: 60_000,
+      idle_timeout: 60_000,
+    });
     expect(otlpReceiverConfigSchema.parse({ protocols: { http: {} } }).protocols.grpc).toBeUndefined();
   });
 
@@ -86,11 +94,30 @@ describe('otlp receiver config', () => {
     expect(found.find((i) => i.path.endsWith('protocols.http'))?.message).toMatch(/unknown key\(s\) "endpnt"/);
   });
 
-  it('says plainly that TLS and auth are not supported yet, and refuses other protocols', () => {
-    const found = issues({ protocols: { grpc: { tls: { cert_file: 'a.pem' } }, http: { auth: { authenticator: 'bearertokenauth' } } } });
+  it('takes Collector-shaped tls and auth blocks, and names the key of their mistakes', () => {
+    const c = otlpReceiverConfigSchema.parse({
+      protocols: {
+        grpc: { tls: { cert_file: 'a.pem', key_file: 'a.key', client_ca_file: 'ca.pem', min_version: 1.3 }, auth: { authenticator: 'bearertokenauth' } },
+        http: { tls: { cert_file: 'a.pem', key_file: 'a.key', reload_interval: '5s' }, auth: { authenticator: 'bearertokenauth/ingest' } },
+      },
+    });
+    expect(c.protocols.grpc?.tls).toEqual({ cert_file: 'a.pem', key_file: 'a.key', client_ca_file: 'ca.pem', min_version: '1.3', reload_interval: 60_000 });
+    expect(c.protocols.http?.tls).toEqual({ cert_file: 'a.pem', key_file: 'a.key', min_version: '1.2', reload_interval: 5_000 });
+    expect(c.protocols.http?.auth).toEqual({ authenticator: 'bearertokenauth/ingest' });
+    const found = issues({
+      protocols: {
+        grpc: { tls: { cert_file: 'a.pem', ca_file: 'ca.pem', min_version: '1.1' } },
+        http: { auth: { authenticator: 'Bearer Token' } },
+      },
+    });
     expect(found).toEqual([
-      { path: 'receivers.otlp.protocols.grpc.tls', message: expect.stringMatching(/TLS on the OTLP receiver is not supported/) },
-      { path: 'receivers.otlp.protocols.http.auth', message: expect.stringMatching(/authentication on the OTLP receiver is not supported/) },
+      { path: 'receivers.otlp.protocols.grpc.tls.key_file', message: expect.stringMatching(/set key_file/) },
+      { path: 'receivers.otlp.protocols.grpc.tls.min_version', message: expect.stringMatching(/"1\.2" or "1\.3"/) },
+      { path: 'receivers.otlp.protocols.grpc.tls.ca_file', message: expect.stringMatching(/client_ca_file/) },
+      { path: 'receivers.otlp.protocols.http.auth.authenticator', message: expect.stringMatching(/extension id/) },
+    ]);
+    expect(issues({ protocols: { http: { read_header_timeout: '30s', read_timeout: '5s' } } })).toEqual([
+      { path: 'receivers.otlp.protocols.http.read_timeout', message: expect.stringMatching(/at least read_header_timeout/) },
     ]);
     expect(issues({ protocols: { thrift: {} } })[0].path).toBe('receivers.otlp.protocols');
   });
