@@ -15,6 +15,7 @@ import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
 import { eventTimeMillis, findAttribute, getAttribute, type LogBatch, scalarOf, type VigilRecord } from '../../pipeline/record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
+import { redactUrl } from '../../security/redact.js';
 
 export const ANOMALY_EVENT = 'vigil.anomaly';
 
@@ -108,6 +109,8 @@ class PermanentError extends Error {}
 export class AlertmanagerExporter implements Exporter {
   private readonly queue: PostableAlert[] = [];
   private readonly url: string;
+  /** The URL as it may appear in logs and errors: credentials and query values masked. */
+  private readonly shownUrl: string;
   private sending: Promise<void> | undefined;
   /** Aborted when the service's shutdown deadline passes: stops waiting between retries. */
   private readonly stopping = new AbortController();
@@ -120,11 +123,12 @@ export class AlertmanagerExporter implements Exporter {
     private readonly telemetry: Telemetry,
   ) {
     this.url = `${config.endpoint.replace(/\/+$/, '')}/api/v2/alerts`;
+    this.shownUrl = redactUrl(new URL(this.url));
     telemetry.exporterQueueCapacity.set({ exporter: id }, config.sending_queue.queue_size);
   }
 
   describe(): string[] {
-    return [`alertmanager ${this.url}`];
+    return [`alertmanager ${this.shownUrl}`];
   }
 
   async consume(batch: LogBatch): Promise<void> {
@@ -164,7 +168,7 @@ export class AlertmanagerExporter implements Exporter {
         this.telemetry.exporterSent.inc({ exporter: this.id }, alerts.length);
       } catch (err) {
         this.telemetry.exporterSendFailed.inc({ exporter: this.id }, alerts.length);
-        this.logger.error({ alerts: alerts.length, err: (err as Error).message, endpoint: this.url }, 'could not deliver anomaly alerts to Alertmanager');
+        this.logger.error({ alerts: alerts.length, err: (err as Error).message, endpoint: this.shownUrl }, 'could not deliver anomaly alerts to Alertmanager');
       }
     }
   }
@@ -198,7 +202,7 @@ export class AlertmanagerExporter implements Exporter {
         signal: AbortSignal.timeout(this.config.timeout),
       });
     } catch (err) {
-      throw new Error(`cannot reach ${this.url}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      throw new Error(`cannot reach ${this.shownUrl}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
     }
     const text = await res.text().catch(() => '');
     if (res.ok) return;
