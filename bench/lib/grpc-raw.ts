@@ -1,22 +1,13 @@
 // Raw-bytes OTLP/gRPC plumbing for benchmarks: a client that sends pre-encoded
 // ExportLogsServiceRequests, a discard server, and a bare receive-and-forward relay.
 import * as grpc from '@grpc/grpc-js';
+import { RAW_LOGS_SERVICE } from '../../src/otlp/grpc-service.js';
 import { EXPORT_METHOD_PATH } from '../../src/otlp/schema.js';
 
 const identity = (b: Buffer) => b;
 const toBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-export const rawService: grpc.ServiceDefinition = {
-  Export: {
-    path: EXPORT_METHOD_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: toBuffer,
-    requestDeserialize: identity,
-    responseSerialize: toBuffer,
-    responseDeserialize: identity,
-  },
-};
+export const rawService = RAW_LOGS_SERVICE;
 
 export class RawClient {
   private readonly client: grpc.Client;

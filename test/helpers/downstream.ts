@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { decodeProtobufRequest, requestToBatch } from '../../src/otlp/convert.js';
 import { decodeJsonRequest } from '../../src/otlp/json.js';
-import { EXPORT_METHOD_PATH, ExportLogsServiceResponse } from '../../src/otlp/schema.js';
+import { RAW_LOGS_SERVICE } from '../../src/otlp/grpc-service.js';
+import { ExportLogsServiceResponse } from '../../src/otlp/schema.js';
 import type { LogBatch } from '../../src/pipeline/record.js';
 
 export interface Downstream {
@@ -18,8 +19,6 @@ export interface Downstream {
   records(): LogBatch;
   stop(): Promise<void>;
 }
-
-const identity = (b: Buffer) => b;
 
 export async function startGrpcDownstream(port = 0): Promise<Downstream> {
   const server = new grpc.Server();
@@ -37,17 +36,7 @@ export async function startGrpcDownstream(port = 0): Promise<Downstream> {
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
   server.addService(
-    {
-      Export: {
-        path: EXPORT_METHOD_PATH,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
+    RAW_LOGS_SERVICE,
     {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
         d.calls++;

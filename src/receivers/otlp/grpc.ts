@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch } from '../../otlp/convert.js';
-import { EXPORT_METHOD_PATH } from '../../otlp/schema.js';
+import { RAW_LOGS_SERVICE } from '../../otlp/grpc-service.js';
 import { asRefusal, type Refusal } from '../../pipeline/errors.js';
 import type { ServerAuthenticator } from '../../security/auth.js';
 import { ReloadingServerCredentials } from '../../security/grpc-credentials.js';
@@ -27,19 +27,7 @@ import type { GrpcConfig } from './config.js';
 import { aborted, type ExportHandler } from './export.js';
 import { encodeExportResponse, encodeRpcStatus, grpcCodeOf, retryDelayOf } from './status.js';
 
-const identity = (b: Buffer): Buffer => b;
 
-const LOGS_SERVICE: grpc.ServiceDefinition = {
-  Export: {
-    path: EXPORT_METHOD_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
 
 /** grpc-js channel options from the Collector-style settings. */
 export function serverOptions(config: GrpcConfig): grpc.ServerOptions {
@@ -131,7 +119,7 @@ export class OtlpGrpcServer {
       ];
     }
     const server = new grpc.Server(options);
-    server.addService(LOGS_SERVICE, {
+    server.addService(RAW_LOGS_SERVICE, {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         void this.export(call, callback);
       },

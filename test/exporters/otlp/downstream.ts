@@ -8,7 +8,8 @@ import { createServer, type IncomingHttpHeaders, type RequestListener, type Serv
 import { createServer as createTlsServer, type ServerOptions as TlsServerOptions } from 'node:https';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { EXPORT_METHOD_PATH, ExportLogsServiceResponse, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../../src/otlp/schema.js';
+import { RAW_LOGS_SERVICE } from '../../../src/otlp/grpc-service.js';
+import { ExportLogsServiceResponse, RETRY_INFO_TYPE_URL, RetryInfo, RpcStatus } from '../../../src/otlp/schema.js';
 
 /** A port that was free a moment ago (for a server that starts late). */
 export function freePort(): Promise<number> {
@@ -60,19 +61,8 @@ export class GrpcDownstream {
   static async start(credentials = grpc.ServerCredentials.createInsecure(), port = 0): Promise<GrpcDownstream> {
     const server = new grpc.Server();
     const d: { self?: GrpcDownstream } = {};
-    const identity = (b: Buffer) => b;
     server.addService(
-      {
-        Export: {
-          path: EXPORT_METHOD_PATH,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      },
+      RAW_LOGS_SERVICE,
       { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => d.self!.answer(call, cb) },
     );
     const bound = await new Promise<number>((resolve, reject) =>
