@@ -10,6 +10,8 @@ import { registerProve } from './prove.js';
 import { registerQuery } from './query.js';
 import { registerCheck } from './check.js';
 import { registerReplay } from './replay.js';
+import { registerSimulate } from './simulate.js';
+import { registerDemo } from './demo.js';
 
 export class UsageError extends Error {}
 
@@ -25,13 +27,17 @@ export function buildProgram(): Command {
   registerQuery(program);
   registerCheck(program);
   registerReplay(program);
+  registerSimulate(program);
+  registerDemo(program);
   program.addHelpText(
     'after',
     `
 Examples:
+  vigil demo                        see it work in under a minute (no config, no network)
   vigil run                         run on the embedded default (OTLP on 127.0.0.1:4317/4318, archive in ./vigil-data)
   vigil run --config vigil.yaml     run the pipelines a config file describes
   vigil replay access.log           enrich past logs offline (same processors as live), OTLP JSON lines out
+  vigil simulate --check            smoke-test a running Vigil: inject anomalies, check each was flagged
   vigil run --help                  options of one command`,
   );
   return program;

@@ -61,3 +61,51 @@ function clock(seconds: number): string {
   const ss = String(s % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
+
+export interface CountProgress {
+  update(done: number): void;
+  done(): void;
+}
+
+/**
+ * Progress of a job with a known count (records to send): a bar redrawn on one
+ * line on a terminal; when piped, a plain line at each quarter, so logs show
+ * that it moves without filling up.
+ */
+export function countProgress(opts: { label: string; total: number; unit: string; stream?: NodeJS.WriteStream; now?: () => number }): CountProgress {
+  const stream = opts.stream ?? process.stderr;
+  const now = opts.now ?? (() => performance.now());
+  const started = now();
+  const tty = stream.isTTY === true;
+  let last = -Infinity;
+  let quarter = 0;
+  let drawn = false;
+  return {
+    update(done) {
+      const t = now();
+      if (tty) {
+        if (t - last < 100 && done < opts.total) return;
+        last = t;
+        stream.write(`\r${renderCount(opts.label, done, opts.total, opts.unit, (t - started) / 1000)}\x1b[K`);
+        drawn = true;
+      } else {
+        const q = opts.total > 0 ? Math.floor((done / opts.total) * 4) : 4;
+        if (q > quarter && q < 4) {
+          quarter = q;
+          stream.write(`${renderCount(opts.label, done, opts.total, opts.unit, (t - started) / 1000)}\n`);
+        }
+      }
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+/** `sending [##########..............] 42% 12,345/29,400 records  8,120/s` (pure, for tests). */
+export function renderCount(label: string, done: number, total: number, unit: string, seconds: number): string {
+  const frac = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(frac * WIDTH);
+  const rate = seconds > 0 ? `  ${fmt(done / seconds)}/s` : '';
+  return `${label} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${Math.floor(frac * 100)}% ${fmt(done)}/${fmt(total)} ${unit}${rate}`;
+}

@@ -1,0 +1,132 @@
+// The status page in a real browser (Debian's headless Chromium driven by
+// playwright-core): it loads without console errors, shows an injected
+// anomaly within seconds through its live stream, renders attacker-controlled
+// values as text (no script runs), and the JSON and SSE endpoints answer.
+// Skipped, saying so, when /usr/bin/chromium is not installed.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfig } from '../../../src/cli/demo.js';
+import { type RunningVigil, startVigilWithConfig } from '../../../src/cli/run.js';
+import { defaultRegistry } from '../../../src/components.js';
+import { validateConfig } from '../../../src/config/load.js';
+import { buildPlan } from '../../../src/simulate/plan.js';
+import { selectScenarios } from '../../../src/simulate/scenarios.js';
+import { sendEvents } from '../../../src/simulate/send.js';
+import type { SimEvent } from '../../../src/simulate/traffic.js';
+import type { StatusSnapshot } from '../../../src/telemetry/status/state.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`status page browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+const XSS_USER = '<img src=x onerror="window.__xss=1">';
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('status page', () => {
+  let vigil: RunningVigil;
+  let base: string;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    const dir = tempDir('vigil-status-');
+    vigil = await startVigilWithConfig(validateConfig(demoConfig(dir), defaultRegistry()));
+    base = vigil.telemetryServer!.url('/');
+    endpoint = (vigil.service.receivers[0].instance as unknown as { grpcAddress(): string }).grpcAddress();
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('serves a JSON snapshot and a live event stream', async () => {
+    const snap = (await (await fetch(new URL('/status.json', base))).json()) as StatusSnapshot;
+    expect(snap.vigil.state).toBe('ready');
+    expect(snap.archives).toHaveLength(1);
+    expect(snap.archives[0].openSegment?.segment).toBeGreaterThanOrEqual(0);
+    expect(snap.anomalies.threshold).toBe(0.9);
+    const res = await fetch(new URL('/status/events', base));
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    await until('a status event', async () => {
+      const { value } = await reader.read();
+      text += Buffer.from(value ?? new Uint8Array()).toString();
+      return text.includes('event: status\ndata: {') ? true : undefined;
+    });
+    await reader.cancel();
+    const page = await fetch(base);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+
+  it.skipIf(!haveChromium)('loads without console errors and shows an injected anomaly live, values as text', async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'vigil-chromium-'));
+    // Kept after the run so the screenshot can be looked at (printed below).
+    const shots = mkdtempSync(join(tmpdir(), 'vigil-status-shot-'));
+    let browser: BrowserContext | undefined;
+    try {
+      // A fresh user-data dir (playwright passes it as --user-data-dir).
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        viewport: { width: 1280, height: 1000 },
+      });
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      await page.goto(base);
+      await until('the first render', async () => ((await page.textContent('#state')) === 'ready' ? true : undefined));
+      await until('the live stream', async () => ((await page.getAttribute('#live', 'class')) === 'live on' ? true : undefined));
+
+      // Traffic arrives while the page is open: four days of history, then a burst and a brute force
+      // on an account whose name is markup.
+      const plan = buildPlan({ seed: 3, users: 60, days: 4, scenarios: selectScenarios('rate-burst'), endAt: Date.now() });
+      const burst = plan.scenarios[0];
+      const hostile: SimEvent[] = Array.from({ length: 40 }, (_, i) => ({
+        t: burst.to + 5 * 60_000 + i * 2_000,
+        attrs: { 'client.address': '2.63.10.99', 'user.id': XSS_USER, 'http.request.method': 'POST', 'http.route': '/login', 'url.path': '/login', 'http.response.status_code': 401, 'http.server.request.duration': 0.2, 'http.response.body.size': 300, 'user_agent.original': '<script>alert(1)</script>' },
+      }));
+      await sendEvents([...plan.events, ...hostile], { endpoint, protocol: 'grpc' });
+
+      const shown = await until('the injected burst on the page', async () => {
+        const t = await page.textContent('#recent-list');
+        return t?.includes(burst.key) && t.includes('client_rate') ? t : undefined;
+      });
+      expect(shown).toContain('records in ~1m vs baseline');
+      await until('the alert history', async () => ((await page.textContent('#alerts-body'))?.includes(burst.key) ? true : undefined));
+      await until('the markup account, as text', async () => ((await page.textContent('#recent-list'))?.includes(XSS_USER) ? true : undefined));
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      expect(await page.locator('#recent-list img').count()).toBe(0);
+      expect(await page.textContent('#totals')).toMatch(/[\d,]+ accepted/);
+      expect(await page.textContent('#archives')).toContain('open segment');
+
+      const shot = join(shots, 'status-page.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      console.log(`status page screenshot: ${shot}`);
+      // A phone: the page reflows into one column without horizontal scrolling.
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+      await page.screenshot({ path: join(shots, 'status-page-phone.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser?.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
