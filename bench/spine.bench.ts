@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     const grpcPort = await freePort();
     const cfgPath = join(dir, 'vigil.yaml');
     writeFileSync(cfgPath, vigilConfig(dir, grpcPort, discard.address));
-    const vigil = spawn(process.execPath, [join(root, 'bin', 'vigil.js'), 'run', '--config', cfgPath], {
+    const vigil = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(root, 'bin', 'vigil.js'), 'run', '--config', cfgPath], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -171,9 +171,11 @@ async function main(): Promise<void> {
     vigil.kill('SIGTERM');
     await new Promise((r) => vigil.once('exit', r));
 
-    const pipeline = vigilConfig(dir, 0, '-').match(/exporters: \[.*\]/)![0];
+    const cfgText = vigilConfig(dir, 0, '-');
+    const processors = /processors: \[(.*?)\]/.exec(cfgText)![1];
+    const exporters = /exporters: \[(.*?)\]/.exec(cfgText)![1];
     console.log(`workload: ${CLIENTS} concurrent gRPC clients, ${REQUESTS} requests of ${RECORDS_PER_REQUEST} access-log records`);
-    console.log(`vigil pipeline: otlp → [${vigilConfig(dir, 0, '-').match(/processors: \[(.*)\]/)![1]}] → ${pipeline}`);
+    console.log(`vigil pipeline: otlp → [${processors}] → [${exporters}] (discard downstream)`);
     console.log('');
     console.log(`node ceiling (decode+encode+sha256, 1 core):  ${fmt(ceil)} records/s`);
     console.log(`bare grpc-js relay:                           ${fmt(bare.recordsPerSecond)} records/s  (${fmt(bare.cpuPercent)}% CPU, ${fmt(bare.rssMiB)} MiB RSS)`);
