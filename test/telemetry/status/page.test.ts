@@ -111,7 +111,8 @@ describe('status page', () => {
       expect(shown).toContain('records in ~1m vs baseline');
       await until('the alert history', async () => ((await page.textContent('#alerts-body'))?.includes(burst.key) ? true : undefined));
       await until('the markup account, as text', async () => ((await page.textContent('#recent-list'))?.includes(XSS_USER) ? true : undefined));
-      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      // Runs in the page (browser globals, not Node's: the test project has no DOM types).
+      expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
       expect(await page.locator('#recent-list img').count()).toBe(0);
       expect(await page.textContent('#totals')).toMatch(/[\d,]+ accepted/);
       expect(await page.textContent('#archives')).toContain('open segment');
@@ -121,7 +122,11 @@ describe('status page', () => {
       console.log(`status page screenshot: ${shot}`);
       // A phone: the page reflows into one column without horizontal scrolling.
       await page.setViewportSize({ width: 390, height: 844 });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+      const fitsWidth = () => {
+        const w = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+        return w.document.documentElement.scrollWidth <= w.innerWidth + 1;
+      };
+      expect(await page.evaluate(fitsWidth)).toBe(true);
       await page.screenshot({ path: join(shots, 'status-page-phone.png'), fullPage: true });
       expect(problems).toEqual([]);
     } finally {
