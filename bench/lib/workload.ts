@@ -6,23 +6,12 @@ import type { ExportRequestMessage } from '../../src/otlp/convert.js';
 import { encodeProtobufRequest } from '../../src/otlp/convert.js';
 import type { KeyValue, LogRecord } from '../../src/pipeline/record.js';
 import { millisToNanos } from '../../src/pipeline/record.js';
+import { Rng } from '../../src/simulate/rng.js';
 
 const ROUTES = ['/api/orders', '/api/orders/{id}', '/api/cart', '/login', '/static/app.js', '/api/search', '/admin/users', '/health'];
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'GET', 'PUT', 'DELETE'];
 const STATUSES = [200, 200, 200, 200, 201, 204, 301, 304, 400, 401, 403, 404, 429, 500, 503];
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36', 'curl/8.5.0', 'okhttp/4.12.0'];
-
-/** A tiny deterministic PRNG (mulberry32), so every run sends the same traffic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function s(key: string, v: string): KeyValue {
   return { key, value: { stringValue: v } };
@@ -67,7 +56,8 @@ export function accessLogRecord(r: () => number, timeMs: number): LogRecord {
 }
 
 export function accessLogRequest(records: number, seed: number, startMs = Date.UTC(2026, 10, 1)): ExportRequestMessage {
-  const r = rng(seed);
+  const rng = new Rng(seed);
+  const r = () => rng.next();
   return {
     resourceLogs: [
       {
