@@ -13,6 +13,12 @@ const METHODS = ['GET', 'GET', 'GET', 'POST', 'GET', 'PUT', 'DELETE'];
 const STATUSES = [200, 200, 200, 200, 201, 204, 301, 304, 400, 401, 403, 404, 429, 500, 503];
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36', 'curl/8.5.0', 'okhttp/4.12.0'];
 
+/** A deterministic random source in [0, 1) for a seed: the same seed, the same traffic. */
+export function rng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}
+
 function s(key: string, v: string): KeyValue {
   return { key, value: { stringValue: v } };
 }
@@ -56,8 +62,7 @@ export function accessLogRecord(r: () => number, timeMs: number): LogRecord {
 }
 
 export function accessLogRequest(records: number, seed: number, startMs = Date.UTC(2026, 10, 1)): ExportRequestMessage {
-  const rng = new Rng(seed);
-  const r = () => rng.next();
+  const r = rng(seed);
   return {
     resourceLogs: [
       {
