@@ -22,7 +22,7 @@ import { createGzip } from 'node:zlib';
 import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { GENESIS_HASH, type Note, encodeEntry, notePayload } from './entry.js';
-import { fsyncDir, unlinkIfExists, writeFileDurably } from './fsutil.js';
+import { fsyncDir, unlinkIfExists, writeFileDurably } from '../../util/durable.js';
 import type { SigningKey } from './keys.js';
 import { ARCHIVE_INFO_FILE, LOCK_FILE, groupListing, segmentFileName } from './layout.js';
 import { type Manifest, MANIFEST_VERSION, type SealReason, checkManifest, manifestHash, serializeSignedManifest, signManifest } from './manifest.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../../telemetry/logger.js';
 import type { S3Config } from './config.js';
-import { writeFileDurably } from './fsutil.js';
+import { writeFileDurably } from '../../util/durable.js';
 import { groupListing, segmentFileName } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { WormMetrics } from './metrics.js';

@@ -20,9 +20,8 @@
 // whole encoding, and the extra memory is one detector's state. Atomic: temp
 // file, fsync, rename, directory fsync.
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { CompiledDetector } from './scorer.js';
+import { writeFileAtomic } from '../../util/durable.js';
 
 const MAGIC = Buffer.from('VGANOMLY', 'latin1');
 export const SNAPSHOT_VERSION = 1;
@@ -226,35 +225,3 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
   return result;
 }
 
-/**
- * Writes a file so that a crash leaves either the old or the new content:
- * the content goes to a temp file beside it (through `fill`), which is
- * fsync'd, renamed over the target, and the directory fsync'd.
- */
-export async function writeFileAtomic<T>(path: string, fill: (write: (data: Uint8Array) => Promise<void>) => Promise<T>): Promise<T> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${path.slice(dir.length + 1)}.tmp-${process.pid}`);
-  const fh = await open(tmp, 'w', 0o600);
-  let result: T;
-  try {
-    result = await fill(async (data) => {
-      let off = 0;
-      while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
-    });
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, path);
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
-  return result;
-}
