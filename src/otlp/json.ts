@@ -11,6 +11,7 @@ import type {
   LogRecord,
   Resource,
 } from '../pipeline/record.js';
+import { int64Decimal } from '../pipeline/record.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from './convert.js';
 import { Refusal } from '../pipeline/errors.js';
 
@@ -29,7 +30,7 @@ export function bytesToHex(b: Uint8Array): string {
 
 function int64ToString(v: Long | number, unsigned: boolean): string {
   if (typeof v === 'number') return Number.isFinite(v) ? String(Math.trunc(v)) : '0';
-  return (v.unsigned === unsigned ? v : Long.fromBits(v.low, v.high, unsigned)).toString();
+  return int64Decimal(v.low, v.high, unsigned);
 }
 
 function isZero64(v: Long | number | null | undefined): boolean {

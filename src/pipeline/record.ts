@@ -167,11 +167,24 @@ export function millisToNanos(ms: number): Long {
   return Long.fromNumber(whole, true).multiply(1_000_000).add(fracNanos);
 }
 
+/**
+ * The decimal string of a 64-bit integer given as its two 32-bit halves: the same
+ * text as `Long.fromBits(low, high, unsigned).toString()`, several times faster
+ * (a plain double when the value fits in 53 bits, else BigInt): it runs a few
+ * times per record on the hot path (record ids, OTLP JSON timestamps).
+ */
+export function int64Decimal(low: number, high: number, unsigned: boolean): string {
+  const lo = low >>> 0;
+  const hi = unsigned ? high >>> 0 : high | 0;
+  if (hi < 0x200000 && hi >= -0x200000) return String(hi * 4294967296 + lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
 /** The unsigned decimal string of a fixed64 nanosecond value (the OTLP JSON form). */
 export function nanosToString(v: Long | number | null | undefined): string {
   if (v == null) return '0';
   if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? BigInt(Math.floor(v)).toString() : '0';
-  return Long.fromBits(v.low, v.high, true).toString();
+  return int64Decimal(v.low, v.high, true);
 }
 
 /** Event time of a record in ms: its timestamp, else its observed timestamp, else 0. */

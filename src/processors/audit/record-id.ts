@@ -13,7 +13,7 @@
 // in one request stay two records, and a resend of the request gives the same ids.
 import { hash } from 'node:crypto';
 import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, ResourceContext, ScopeContext, VigilRecord } from '../../pipeline/record.js';
-import { Long } from '../../pipeline/record.js';
+import { int64Decimal, type Long } from '../../pipeline/record.js';
 
 const resourceCanon = new WeakMap<ResourceContext, string>();
 const scopeCanon = new WeakMap<ScopeContext, string>();
@@ -31,13 +31,13 @@ function u64(v: Long | number | string | undefined | null): string {
   if (v == null) return '0';
   if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? BigInt(Math.trunc(v)).toString() : '0';
   if (typeof v === 'string') return v === '' ? '0' : v;
-  return Long.fromBits(v.low, v.high, true).toString();
+  return int64Decimal(v.low, v.high, true);
 }
 
 function i64(v: Long | number | undefined | null): string {
   if (v == null) return '0';
   if (typeof v === 'number') return Number.isFinite(v) ? BigInt(Math.trunc(v)).toString() : '0';
-  return Long.fromBits(v.low, v.high, false).toString();
+  return int64Decimal(v.low, v.high, false);
 }
 
 function bytes(b: Uint8Array | undefined | null): string {
