@@ -8,7 +8,7 @@
 // Prints figures; asserts nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +133,7 @@ extensions:
   file_storage: { directory: ${dir}/queue }
 service:
   extensions: [file_storage]
-  telemetry: { metrics: { address: '' }, logs: { level: warn } }
+  telemetry: { metrics: { address: '${process.env.BENCH_METRICS ?? ''}' }, logs: { level: warn } }
   pipelines:
     logs: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [${archiveId}, otlp_grpc] }
 `;
@@ -157,19 +157,33 @@ async function main(): Promise<void> {
     const bare = await saturate(`127.0.0.1:${relayPort}`, relay.pid!);
     relay.kill('SIGTERM');
 
-    const grpcPort = await freePort();
-    const cfgPath = join(dir, 'vigil.yaml');
-    writeFileSync(cfgPath, vigilConfig(dir, grpcPort, discard.address));
-    const vigil = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(root, 'bin', 'vigil.js'), 'run', '--config', cfgPath], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(vigil);
-    await waitForLine(vigil, /vigil ready/, 'vigil');
-    const full = await saturate(`127.0.0.1:${grpcPort}`, vigil.pid!);
-    const at10k = await steady(`127.0.0.1:${grpcPort}`, vigil.pid!, 10_000);
-    vigil.kill('SIGTERM');
-    await new Promise((r) => vigil.once('exit', r));
+    // Saturation and the steady rate each get a fresh `vigil run` (own data dir), so the
+    // steady figures are not the high-water mark left by the saturation run.
+    const startVigil = async (name: string): Promise<{ child: ChildProcess; address: string }> => {
+      const grpcPort = await freePort();
+      const runDir = join(dir, name);
+      mkdirSync(runDir);
+      const cfgPath = join(runDir, 'vigil.yaml');
+      writeFileSync(cfgPath, vigilConfig(runDir, grpcPort, discard.address));
+      const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+      const child = spawn(process.execPath, [...profile, join(root, 'bin', 'vigil.js'), 'run', '--config', cfgPath], {
+        cwd: runDir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      await waitForLine(child, /vigil ready/, 'vigil');
+      return { child, address: `127.0.0.1:${grpcPort}` };
+    };
+    const stopVigil = async (child: ChildProcess): Promise<void> => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    };
+    const a = await startVigil('saturate');
+    const full = await saturate(a.address, a.child.pid!);
+    await stopVigil(a.child);
+    const b = await startVigil('steady');
+    const at10k = await steady(b.address, b.child.pid!, 10_000);
+    await stopVigil(b.child);
 
     const cfgText = vigilConfig(dir, 0, '-');
     const processors = /processors: \[(.*?)\]/.exec(cfgText)![1];
