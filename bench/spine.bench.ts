@@ -12,7 +12,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultRegistry } from '../src/components.js';
 import { decodeProtobufRequest, encodeProtobufRequest } from '../src/otlp/convert.js';
 import { RawClient, startDiscardServer } from './lib/grpc-raw.js';
 import { cpuSeconds, freePort, rssMiB } from './lib/proc.js';
@@ -108,34 +107,42 @@ async function steady(address: string, pid: number, recordsPerSecond: number): P
   return { recordsPerSecond: (total * RECORDS_PER_REQUEST) / s, cpuPercent: (100 * cpu) / s, rssMiB: peakRss };
 }
 
+/**
+ * The pipeline under test: the product's (audit, anomaly → worm + otlp_grpc) unless
+ * BENCH_PROCESSORS / BENCH_EXPORTERS name a subset (comma-separated; '' for none),
+ * which is how the cost of each stage is isolated.
+ */
+function pipelineParts(): { processors: string[]; exporters: string[] } {
+  const pick = (env: string | undefined, all: string[]) => (env === undefined ? all : env.split(',').map((x) => x.trim()).filter(Boolean));
+  return {
+    processors: pick(process.env.BENCH_PROCESSORS, ['audit', 'anomaly']),
+    exporters: pick(process.env.BENCH_EXPORTERS, ['worm', 'otlp_grpc']),
+  };
+}
+
 function vigilConfig(dir: string, grpcPort: number, downstream: string): string {
-  const reg = defaultRegistry();
-  const processors = ['audit', 'anomaly'].filter((p) => reg.has(`processor:${p}`));
-  const archive = reg.has('exporter:worm')
-    ? `worm: { directory: ${dir}/archive, signing: { key_file: ${dir}/keys/archive.key } }`
-    : `file: { path: ${dir}/archive.jsonl }`;
-  const archiveId = reg.has('exporter:worm') ? 'worm' : 'file';
-  const procCfg = processors.map((p) => (p === 'anomaly' ? `  anomaly: { state: { directory: ${dir}/anomaly } }` : `  ${p}: {}`)).join('\n');
+  const { processors, exporters } = pipelineParts();
+  const processorCfg: Record<string, string> = { audit: 'audit: {}', anomaly: `anomaly: { state: { directory: ${dir}/anomaly } }` };
+  const exporterCfg: Record<string, string> = {
+    worm: `worm: { directory: ${dir}/archive, signing: { key_file: ${dir}/keys/archive.key } }`,
+    file: `file: { path: ${dir}/archive.jsonl }`,
+    otlp_grpc: `otlp_grpc: { endpoint: ${downstream}, tls: { insecure: true }, compression: none, sending_queue: { storage: file_storage, queue_size: 5000 } }`,
+  };
   return `
 receivers:
   otlp:
     protocols:
       grpc: { endpoint: 127.0.0.1:${grpcPort}, max_recv_msg_size_mib: 64 }
-${processors.length ? `processors:\n${procCfg}` : ''}
+${processors.length ? `processors:\n${processors.map((p) => `  ${processorCfg[p]}`).join('\n')}` : ''}
 exporters:
-  ${archive}
-  otlp_grpc:
-    endpoint: ${downstream}
-    tls: { insecure: true }
-    compression: none
-    sending_queue: { storage: file_storage, queue_size: 5000 }
+${exporters.map((e) => `  ${exporterCfg[e]}`).join('\n')}
 extensions:
   file_storage: { directory: ${dir}/queue }
 service:
   extensions: [file_storage]
   telemetry: { metrics: { address: '${process.env.BENCH_METRICS ?? ''}' }, logs: { level: warn } }
   pipelines:
-    logs: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [${archiveId}, otlp_grpc] }
+    logs: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [${exporters.join(', ')}] }
 `;
 }
 
