@@ -8,16 +8,17 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchToRequest, decodeProtobufRequest, encodeProtobufRequest } from '../../src/otlp/convert.js';
-import { decodeJsonRequest, encodeJsonRequest, logRecordToJson } from '../../src/otlp/json.js';
-import { EXPORT_METHOD_PATH } from '../../src/otlp/schema.js';
+import { encodeJsonRequest, logRecordToJson } from '../../src/otlp/json.js';
 import type { LogRecord } from '../../src/pipeline/record.js';
 import { startVigilProcess, vigilSync } from '../helpers/cli.js';
 import { startGrpcDownstream, until } from '../helpers/downstream.js';
+import { logsOfJsonLines } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
+import { grpcExportOk } from '../receivers/otlp/clients.js';
 
 const dir = tempDir('vigil-parity-');
 const KEY_ENV = { VIGIL_PARITY_KEY: 'parity-test-key-0123456789abcdef' };
@@ -48,25 +49,6 @@ async function sdkRequest(): Promise<Uint8Array> {
     await provider.shutdown();
     await capture.stop();
   }
-}
-
-function exportRaw(address: string, body: Uint8Array): Promise<void> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  const identity = (b: Buffer) => b;
-  return new Promise<void>((resolve, reject) => {
-    client.makeUnaryRequest(EXPORT_METHOD_PATH, (b: Uint8Array) => Buffer.from(b), identity, body, (err) => {
-      client.close();
-      if (err) reject(err);
-      else resolve();
-    });
-  });
-}
-
-function logsOf(file: string): LogRecord[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .flatMap((l) => decodeJsonRequest(l).request.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
 }
 
 /** A record as JSON, without audit.ingested_at (the one attribute that is the time of processing). */
@@ -108,7 +90,7 @@ service:
     try {
       const address = /OTLP\/gRPC (\S+)/.exec(vigil.stdout())?.[1];
       expect(address, vigil.stdout()).toBeDefined();
-      await exportRaw(address!, request);
+      await grpcExportOk(address!, request);
     } finally {
       vigil.child.kill('SIGTERM');
       expect(await vigil.exited).toBe(0);
@@ -120,8 +102,8 @@ service:
     const r = vigilSync(['replay', '--config', config, '--output', replayed, sent], { env: KEY_ENV });
     expect(r.status, r.stderr).toBe(0);
 
-    const a = logsOf(live);
-    const b = logsOf(replayed);
+    const a = logsOfJsonLines(live);
+    const b = logsOfJsonLines(replayed);
     expect(a).toHaveLength(7);
     expect(b.map(comparable)).toEqual(a.map(comparable));
 

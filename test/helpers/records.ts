@@ -1,6 +1,8 @@
 // Building real records the way a decoder would, for tests.
+import { readFileSync } from 'node:fs';
 import Long from 'long';
-import type { AnyValue, KeyValue, LogBatch, ResourceContext, ScopeContext, VigilRecord } from '../../src/pipeline/record.js';
+import { decodeJsonRequest } from '../../src/otlp/json.js';
+import type { AnyValue, KeyValue, LogBatch, LogRecord, ResourceContext, ScopeContext, VigilRecord } from '../../src/pipeline/record.js';
 import { anyValue, millisToNanos } from '../../src/pipeline/record.js';
 
 export function kv(key: string, value: string | number | boolean): KeyValue {
@@ -28,4 +30,12 @@ export function makeBatch(n: number, prefix = 'r'): LogBatch {
   const resource: ResourceContext = { resource: { attributes: [kv('service.name', 'batch')] }, schemaUrl: '' };
   const scope: ScopeContext = { scope: { name: 's' }, schemaUrl: '' };
   return Array.from({ length: n }, (_, i) => makeRecord({ resource, scope, body: { stringValue: `${prefix}-${i}` } }));
+}
+
+/** The log records of an OTLP JSON lines file (the file exporter's and replay's output), in order. */
+export function logsOfJsonLines(file: string): LogRecord[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .flatMap((l) => decodeJsonRequest(l).request.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
 }

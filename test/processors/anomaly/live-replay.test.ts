@@ -3,32 +3,19 @@
 // `vigil replay` as OTLP JSON lines come out with the same anomaly.score,
 // anomaly.detected and anomaly.reasons, record for record, and the same alert
 // records. Time is the records' own event time, never the wall clock.
-import * as grpc from '@grpc/grpc-js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchToRequest, decodeProtobufRequest, encodeProtobufRequest } from '../../../src/otlp/convert.js';
-import { decodeJsonRequest, encodeJsonRequest } from '../../../src/otlp/json.js';
-import { EXPORT_METHOD_PATH } from '../../../src/otlp/schema.js';
+import { encodeJsonRequest } from '../../../src/otlp/json.js';
 import { getAttribute, type LogRecord } from '../../../src/pipeline/record.js';
 import { startVigilProcess, vigilSync } from '../../helpers/cli.js';
+import { logsOfJsonLines } from '../../helpers/records.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { grpcExportOk } from '../../receivers/otlp/clients.js';
 import { DAY, HOUR, login, makeUsers, normalTraffic, Rng, START, toRecord } from './traffic.js';
 
 const dir = tempDir('vigil-anomaly-parity-');
-
-function exportRaw(client: grpc.Client, body: Uint8Array): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    client.makeUnaryRequest(EXPORT_METHOD_PATH, (b: Uint8Array) => Buffer.from(b), (b: Buffer) => b, body, (err) => (err ? reject(err) : resolve()));
-  });
-}
-
-function logsOf(file: string): LogRecord[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .flatMap((l) => decodeJsonRequest(l).request.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
-}
 
 function anomalyOf(log: LogRecord) {
   const reasons = log.attributes.find((a) => a.key === 'anomaly.reasons')?.value?.arrayValue?.values.map((v) => v.stringValue);
@@ -80,12 +67,7 @@ service:
     try {
       const address = /OTLP\/gRPC (\S+)/.exec(vigil.stdout())?.[1];
       expect(address, vigil.stdout()).toBeDefined();
-      const client = new grpc.Client(address!, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
-      try {
-        for (const body of requests) await exportRaw(client, body); // in order, one call at a time
-      } finally {
-        client.close();
-      }
+      for (const body of requests) await grpcExportOk(address!, body); // in order, one call at a time
     } finally {
       vigil.child.kill('SIGTERM');
       expect(await vigil.exited).toBe(0);
@@ -97,8 +79,8 @@ service:
     const r = vigilSync(['replay', '--quiet', '--config', config, '--output', replayed, sent]);
     expect(r.status, r.stderr).toBe(0);
 
-    const a = logsOf(live).map(anomalyOf);
-    const b = logsOf(replayed).map(anomalyOf);
+    const a = logsOfJsonLines(live).map(anomalyOf);
+    const b = logsOfJsonLines(replayed).map(anomalyOf);
     const records = (xs: ReturnType<typeof anomalyOf>[]) => xs.filter((x) => x.event !== 'vigil.anomaly');
     const alerts = (xs: ReturnType<typeof anomalyOf>[]) => xs.filter((x) => x.event === 'vigil.anomaly').map((x) => x.id);
     expect(records(a)).toHaveLength(events.length);

@@ -38,6 +38,12 @@ export async function grpcExport(
   }
 }
 
+/** Sends one request over gRPC and fails unless it was acknowledged (OK). */
+export async function grpcExportOk(address: string, body: Uint8Array): Promise<void> {
+  const r = await grpcExport(address, body);
+  if (r.code !== grpc.status.OK) throw new Error(`export refused: ${grpc.status[r.code]} ${r.details}`);
+}
+
 export interface HttpOutcome {
   status: number;
   headers: Headers;
