@@ -11,7 +11,7 @@
 // the segment (a durable seal intent records its times) and opens the next at
 // once; compression and the manifest follow in the background, strictly in
 // segment order since each manifest names the previous one's hash.
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { GENESIS_HASH, type Note, encodeEntry, notePayload } from './entry.js';
 import { fsyncDir, unlinkIfExists, writeFileDurably } from '../../util/durable.js';
+import { isProcessAlive, processStartTime } from '../../util/process.js';
 import type { SigningKey } from './keys.js';
 import { ARCHIVE_INFO_FILE, LOCK_FILE, groupListing, segmentFileName } from './layout.js';
 import { type Manifest, MANIFEST_VERSION, type SealReason, checkManifest, manifestHash, serializeSignedManifest, signManifest } from './manifest.js';
@@ -183,7 +184,7 @@ export class SegmentLog {
         const [pidText, started] = (await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/);
         const pid = Number(pidText);
         const alive =
-          Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) && (!started || processStartTime(pid) === undefined || processStartTime(pid) === started);
+          Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid) && (!started || processStartTime(pid) === undefined || processStartTime(pid) === started);
         if (alive) throw inUse(`process ${pid}`);
         await unlinkIfExists(path); // stale: its process is gone (or was an earlier incarnation of this pid)
       }
@@ -631,25 +632,6 @@ function newArchiveId(now: number): string {
 }
 
 const heldDirectories = new Set<string>();
-
-/** A process's start time (clock ticks since boot, /proc/PID/stat field 22), where /proc exists. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r+');

@@ -6,6 +6,7 @@
 // covers kill -9 and containers where Vigil is always pid 1).
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isProcessAlive } from '../../util/process.js';
 
 const heldInProcess = new Set<string>();
 
@@ -25,7 +26,7 @@ export class DirLock {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-        if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
           throw new Error(
             `queue directory ${dir} is in use by process ${owner}: two Vigil instances cannot share a file_storage directory ` +
               `(if no other Vigil runs, remove ${path})`,
@@ -43,15 +44,5 @@ export class DirLock {
   async release(): Promise<void> {
     await unlink(this.path).catch(() => undefined);
     heldInProcess.delete(this.key);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -19,6 +19,7 @@ export interface AnomalyListener {
   alert?: (e: AlertEvent) => void;
 }
 import { restoreSnapshot, writeSnapshot } from './snapshot.js';
+import { isProcessAlive } from '../../util/process.js';
 
 /** Snapshot files taken by running processors, so that two instances never write the same one. */
 const claimedSnapshots = new Set<string>();
@@ -116,7 +117,7 @@ export class AnomalyProcessor implements Processor {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
           this.logger.warn({ lock: lockPath, pid }, 'anomaly state is owned by another running Vigil: this one keeps its baselines in memory only (no snapshots)');
           return false;
         }
@@ -199,15 +200,6 @@ export class AnomalyProcessor implements Processor {
     if (this.lockPath) await unlink(this.lockPath).catch(() => undefined);
     this.lockPath = undefined;
     this.unregister?.();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
