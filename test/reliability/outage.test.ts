@@ -1,0 +1,183 @@
+// Downstream outages at the process level: `vigil run` with an otlp_grpc
+// exporter and a persistent queue in front of a real downstream that goes down.
+// 1. Under load with room in the queue: the queue grows on disk (and survives a
+//    kill -9 in the middle of the outage), nothing is refused or lost, and it
+//    drains when the downstream returns.
+// 2. With a small queue: once it is full the receivers refuse with
+//    UNAVAILABLE + RetryInfo / 503 + Retry-After, and the clients' own retries
+//    (the official OpenTelemetry OTLP/HTTP exporters', and a gRPC client that
+//    honours RetryInfo) carry the data once the downstream is back.
+import { OTLPLogExporter as HttpJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as HttpProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { queryArchive, verifyArchive } from '../../bench/soak/archive.js';
+import { AckingClient, Load } from '../../bench/soak/client.js';
+import { archiveDirOf, publicKeyOf, writeHarnessConfig, type HarnessConfigOptions } from '../../bench/soak/config.js';
+import { FlakyDownstream } from '../../bench/soak/downstream.js';
+import { reconcile } from '../../bench/soak/reconcile.js';
+import { VigilChild, vigilBuilt } from '../../bench/soak/vigil.js';
+import { until, waitDelivered } from '../../bench/soak/wait.js';
+import { retryDelayFromStatusDetails } from '../../src/exporters/otlp/status.js';
+import { encodeProtobufRequest, type ExportRequestMessage } from '../../src/otlp/convert.js';
+import { grpcExport, httpPost } from '../receivers/otlp/clients.js';
+
+const built = vigilBuilt();
+if (!built) console.warn('reliability outage tests skipped: run `npm run build` first (npm test does)');
+
+let root = '';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function setup(name: string, o: Partial<HarnessConfigOptions>, downstreamUp = true) {
+  const downstream = await FlakyDownstream.start({ seed: 7 });
+  cleanups.push(() => downstream.stop());
+  if (!downstreamUp) await downstream.down();
+  const cfg: HarnessConfigOptions = { dir: join(root, name), downstream: downstream.address, ...o };
+  mkdirSync(cfg.dir, { recursive: true });
+  const config = writeHarnessConfig(cfg);
+  const start = async () => {
+    const v = await VigilChild.start({ config, cwd: cfg.dir, logFile: join(cfg.dir, 'vigil.log') });
+    cleanups.push(() => v.kill9());
+    return v;
+  };
+  return { downstream, cfg, start };
+}
+
+/** One request of `n` records tagged test.id = `<tag>-<i>`. */
+function request(tag: string, n: number): Uint8Array {
+  const req: ExportRequestMessage = {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'outage-test' } }] },
+        scopeLogs: [{ scope: { name: 'raw' }, logRecords: Array.from({ length: n }, (_, i) => ({ body: { stringValue: `GET /x ${i}` }, attributes: [{ key: 'test.id', value: { stringValue: `${tag}-${i}` } }] })) }],
+      },
+    ],
+  };
+  return encodeProtobufRequest(req);
+}
+
+async function sdkSend(exporter: LogRecordExporter, tag: string): Promise<void> {
+  const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': `sdk-${tag}` }), processors: [new BatchLogRecordProcessor({ exporter })] });
+  provider.getLogger('outage').emit({ body: `GET /sdk ${tag}`, attributes: { 'test.id': tag } });
+  await provider.forceFlush();
+  await provider.shutdown();
+}
+
+describe.skipIf(!built)('downstream outages (vigil run as a child process)', () => {
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'vigil-reliability-outage-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('downstream down under load: the persistent queue grows (and survives kill -9), nothing is refused or lost, it drains when the downstream returns', async () => {
+    const { downstream, cfg, start } = await setup('grow', { queueSize: 10_000 });
+    let vigil: VigilChild | undefined = await start();
+    const load = new Load(
+      (['grpc', 'http'] as const).map((transport, i) => ({
+        name: `${transport}${i}`,
+        transport,
+        target: () => vigil?.endpoints,
+        recordsPerRequest: 20,
+        maxRequests: 150,
+        seed: 11 + i,
+        intervalMs: 20,
+        maxRetryDelayMs: 250,
+      })),
+    );
+    cleanups.push(() => load.kill());
+    load.start();
+    await until(() => load.acked.size >= 200, 20_000, 'load to be acknowledged while the downstream is up');
+    await until(() => downstream.delivered >= 100, 20_000, 'deliveries before the outage');
+
+    await downstream.down();
+    const queued = async () => (await vigil!.metric('vigil_exporter_queue_size', { exporter: 'otlp_grpc' })) ?? 0;
+    await until(async () => (await queued()) >= 20, 20_000, 'the queue to grow during the outage');
+    // kill -9 in the middle of the outage: what was queued is on disk and comes back.
+    const before = await queued();
+    await vigil.kill9();
+    vigil = undefined;
+    vigil = await start();
+    const recovered = await queued();
+    expect(recovered).toBeGreaterThanOrEqual(before);
+    // The outage goes on: the restarted Vigil keeps queueing on top of what it recovered.
+    await until(async () => (await queued()) >= recovered + 10, 20_000, 'the queue to keep growing after the restart');
+
+    await load.finish(30_000);
+    const stats = load.stats();
+    // A large queue never refuses: the only retries the clients made were while Vigil was down.
+    expect(Object.keys(stats.refusals).filter((k) => !/vigil is down|network error|gRPC UNAVAILABLE/.test(k))).toEqual([]);
+    expect(stats.hinted).toBe(0);
+    const peak = await queued();
+    expect(peak).toBeGreaterThanOrEqual(recovered);
+
+    await downstream.up();
+    expect(await waitDelivered(load.acked, downstream.deliveries, 30_000)).toBe(0);
+    await until(async () => (await queued()) === 0, 20_000, 'the queue to drain');
+    expect(await vigil.terminate()).toBe(0);
+
+    const archived = await queryArchive(archiveDirOf(cfg));
+    const r = reconcile(load.acked, archived.byTestId, downstream.deliveries, [...downstream.idConflicts, ...archived.idConflicts]);
+    expect(r.lost, JSON.stringify(r)).toBe(0);
+    expect(r.idMismatches).toEqual([]);
+    expect(r.acked).toBe(stats.ackedRecords);
+    const v = await verifyArchive(archiveDirOf(cfg), publicKeyOf(cfg));
+    expect(v.exitCode, v.text).toBe(0);
+    expect(v.uncleanStops + v.repairedTruncations).toBe(1);
+    console.info(`outage: queue peaked at ≥ ${peak} batches (${before} at the kill, ${recovered} recovered); ${r.acked} acked, ${r.delivered} delivered, ${r.duplicatesDownstream} duplicates`);
+  });
+
+  it('a full queue refuses with UNAVAILABLE + RetryInfo / 503 + Retry-After; the clients’ own retries carry the data once the downstream is back', async () => {
+    const { downstream, cfg, start } = await setup('full', { queueSize: 3, consumers: 1 }, false);
+    const vigil = await start();
+    const { grpc, http } = vigil.endpoints;
+    // Fill the queue: three batches, each durably queued (acknowledged).
+    for (let i = 0; i < 3; i++) expect((await grpcExport(grpc, request(`fill${i}`, 5))).code).toBe(0);
+
+    // gRPC: UNAVAILABLE with a RetryInfo in grpc-status-details-bin.
+    const g = await grpcExport(grpc, request('refused-grpc', 5));
+    expect(g.code).toBe(14);
+    expect(g.details).toMatch(/sending queue .* is full/);
+    const bin = g.metadata.get('grpc-status-details-bin')[0];
+    expect(Buffer.isBuffer(bin)).toBe(true);
+    expect(retryDelayFromStatusDetails(bin as Buffer)).toBeGreaterThan(0);
+    // HTTP: 503 with Retry-After.
+    const h = await httpPost(http, request('refused-http', 5), { 'content-type': 'application/x-protobuf' });
+    expect(h.status).toBe(503);
+    expect(Number(h.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const refusedHttp = async () => (await vigil.metric('vigil_receiver_refused_log_records_total', { transport: 'http' })) ?? 0;
+    const refusedGrpc = async () => (await vigil.metric('vigil_receiver_refused_log_records_total', { transport: 'grpc' })) ?? 0;
+    const httpBase = await refusedHttp();
+    const grpcBase = await refusedGrpc();
+    // The official exporters (protobuf and JSON over HTTP) and a gRPC client that honours RetryInfo, all while the queue is full.
+    const sdk = [
+      sdkSend(new HttpProtoLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-proto'),
+      sdkSend(new HttpJsonLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-json'),
+    ];
+    const acked = new Set<string>();
+    const grpcClient = new AckingClient({ name: 'retry', transport: 'grpc', target: () => vigil.endpoints, recordsPerRequest: 5, maxRequests: 2, seed: 3, maxRetryDelayMs: 1000, onAck: (ids) => ids.forEach((id) => acked.add(id)) });
+    cleanups.push(() => grpcClient.kill());
+    const grpcDone = grpcClient.start();
+    // Both SDK exporters and the gRPC client have been refused at least once...
+    await until(async () => (await refusedHttp()) >= httpBase + 2 && (await refusedGrpc()) > grpcBase, 20_000, 'the clients to be refused');
+    expect(grpcClient.stats.hinted).toBeGreaterThan(0);
+    // ...then the downstream returns, the queue drains, and their retries get through.
+    await downstream.up();
+    await Promise.all(sdk);
+    await grpcDone;
+    expect(grpcClient.stats.permanent).toEqual([]);
+    expect(acked.size).toBe(10);
+    await until(() => ['sdk-proto', 'sdk-json', 'fill0-0', 'fill2-4', ...acked].every((id) => downstream.deliveries.has(id)), 30_000, 'everything acknowledged to be delivered');
+    expect(await vigil.terminate()).toBe(0);
+    const archived = await queryArchive(archiveDirOf(cfg));
+    for (const id of ['sdk-proto', 'sdk-json', 'fill1-2', ...acked]) expect(archived.byTestId.has(id), id).toBe(true);
+  });
+});
