@@ -12,7 +12,6 @@
 // once; compression and the manifest follow in the background, strictly in
 // segment order since each manifest names the previous one's hash.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
@@ -23,7 +22,7 @@ import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { GENESIS_HASH, type Note, encodeEntry, notePayload } from './entry.js';
 import { fsyncDir, unlinkIfExists, writeFileDurably } from '../../util/durable.js';
-import { isProcessAlive, processStartTime } from '../../util/process.js';
+import { tryLock } from '../../util/lock-file.js';
 import type { SigningKey } from './keys.js';
 import { ARCHIVE_INFO_FILE, LOCK_FILE, groupListing, segmentFileName } from './layout.js';
 import { type Manifest, MANIFEST_VERSION, type SealReason, checkManifest, manifestHash, serializeSignedManifest, signManifest } from './manifest.js';
@@ -169,32 +168,19 @@ export class SegmentLog {
    */
   private async lock(): Promise<void> {
     const path = join(this.directory, LOCK_FILE);
-    const inUse = (who: string) =>
-      new ArchiveLockedError(`archive ${this.directory} is in use by ${who} (${path}): one writer per archive directory`);
-    if (heldDirectories.has(this.directory)) throw inUse('this process');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-        await fh.writeFile(`${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
-        await fh.close();
-        heldDirectories.add(this.directory);
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const [pidText, started] = (await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/);
-        const pid = Number(pidText);
-        const alive =
-          Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid) && (!started || processStartTime(pid) === undefined || processStartTime(pid) === started);
-        if (alive) throw inUse(`process ${pid}`);
-        await unlinkIfExists(path); // stale: its process is gone (or was an earlier incarnation of this pid)
-      }
+    const r = await tryLock(path);
+    if (!r.acquired) {
+      const who = r.owner === 'this process' ? 'this process' : `process ${r.owner}`;
+      throw new ArchiveLockedError(`archive ${this.directory} is in use by ${who} (${path}): one writer per archive directory`);
     }
-    throw new ArchiveLockedError(`cannot lock archive ${this.directory}`);
+    this.releaseLock = r.release;
   }
 
-  private unlock(): Promise<void> {
-    heldDirectories.delete(this.directory);
-    return unlinkIfExists(join(this.directory, LOCK_FILE));
+  private releaseLock: (() => Promise<void>) | undefined;
+
+  private async unlock(): Promise<void> {
+    await this.releaseLock?.();
+    this.releaseLock = undefined;
   }
 
   private async recover(): Promise<RecoveryReport> {
@@ -631,7 +617,6 @@ function newArchiveId(now: number): string {
   return `${d}-${randomBytes(4).toString('hex')}`;
 }
 
-const heldDirectories = new Set<string>();
 
 async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r+');

@@ -2,7 +2,7 @@
 // .reasons), appends `vigil.anomaly` alert records to the batch, counts alerts
 // and tracked keys, and snapshots its baselines to state.directory
 // periodically and at shutdown (restoring them at start).
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Processor, ProcessorFactory } from '../../pipeline/component.js';
 import type { LogBatch } from '../../pipeline/record.js';
@@ -19,7 +19,7 @@ export interface AnomalyListener {
   alert?: (e: AlertEvent) => void;
 }
 import { restoreSnapshot, writeSnapshot } from './snapshot.js';
-import { isProcessAlive } from '../../util/process.js';
+import { tryLock } from '../../util/lock-file.js';
 
 /** Snapshot files taken by running processors, so that two instances never write the same one. */
 const claimedSnapshots = new Set<string>();
@@ -102,28 +102,16 @@ export class AnomalyProcessor implements Processor {
     }
   }
 
-  private lockPath: string | undefined;
+  private releaseLock: (() => Promise<void>) | undefined;
 
-  /** Takes the snapshot lock (a file holding our pid); a lock left by a process that is gone is taken over. */
+  /** Takes the snapshot lock (src/util/lock-file.ts); a lock left by a process that is gone is taken over. */
   private async lock(lockPath: string): Promise<boolean> {
-    await mkdir(resolve(lockPath, '..'), { recursive: true });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fh = await open(lockPath, 'wx', 0o600);
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        this.lockPath = lockPath;
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
-          this.logger.warn({ lock: lockPath, pid }, 'anomaly state is owned by another running Vigil: this one keeps its baselines in memory only (no snapshots)');
-          return false;
-        }
-        await unlink(lockPath).catch(() => undefined);
-      }
+    const r = await tryLock(lockPath, 0o600);
+    if (r.acquired) {
+      this.releaseLock = r.release;
+      return true;
     }
+    this.logger.warn({ lock: lockPath, pid: r.owner }, 'anomaly state is owned by another running Vigil: this one keeps its baselines in memory only (no snapshots)');
     return false;
   }
 
@@ -197,8 +185,8 @@ export class AnomalyProcessor implements Processor {
     await this.snapshot('shutdown');
     if (this.snapshotPath) claimedSnapshots.delete(this.snapshotPath);
     this.snapshotPath = undefined;
-    if (this.lockPath) await unlink(this.lockPath).catch(() => undefined);
-    this.lockPath = undefined;
+    await this.releaseLock?.().catch(() => undefined);
+    this.releaseLock = undefined;
     this.unregister?.();
   }
 }
