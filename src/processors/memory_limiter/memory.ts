@@ -4,15 +4,22 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 
 export interface MemorySample {
-  /** Resident set size: what the kernel (and a container's OOM killer) counts. */
+  /**
+   * Live memory: V8 heap in use plus memory held outside it (Buffers and other
+   * ArrayBuffers). The limits apply to this, as the Collector's apply to the Go
+   * heap in use: it falls as soon as a collection frees data, whereas V8 keeps
+   * freed pages resident, so a limit on RSS would keep refusing long after a flood.
+   */
+  live: number;
+  /** Resident set size (what a container's OOM killer counts), for logs and metrics. */
   rss: number;
-  /** V8 heap in use, for context in logs and metrics. */
+  /** V8 heap in use, for logs and metrics. */
   heapUsed: number;
 }
 
 export function sampleMemory(): MemorySample {
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed };
+  return { live: m.heapUsed + m.external, rss: m.rss, heapUsed: m.heapUsed };
 }
 
 /**

@@ -27,7 +27,7 @@ const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 export class MemoryLimiter implements Processor {
   private refusing = false;
   private timer: NodeJS.Timeout | undefined;
-  private last: MemorySample = { rss: 0, heapUsed: 0 };
+  private last: MemorySample = { live: 0, rss: 0, heapUsed: 0 };
   private refusingSince = 0;
   private refusedInEpisode = 0;
   private warnedNoGc = false;
@@ -62,7 +62,7 @@ export class MemoryLimiter implements Processor {
   async start(): Promise<void> {
     const outcome = this.check();
     this.logger.info(
-      { rss_mib: mib(this.last.rss), soft_limit_mib: mib(this.limits.softBytes), hard_limit_mib: mib(this.limits.hardBytes), check_interval_ms: this.config.check_interval, refusing: outcome.refusing },
+      { live_mib: mib(this.last.live), rss_mib: mib(this.last.rss), soft_limit_mib: mib(this.limits.softBytes), hard_limit_mib: mib(this.limits.hardBytes), check_interval_ms: this.config.check_interval, refusing: outcome.refusing },
       'memory limiter started',
     );
     this.timer = setInterval(() => this.check(), this.config.check_interval);
@@ -73,23 +73,24 @@ export class MemoryLimiter implements Processor {
   check(): CheckOutcome {
     try {
       let s = this.sample();
-      let pressure = pressureOf(s.rss, this.limits);
+      let pressure = pressureOf(s.live, this.limits);
       if (pressure === 'hard') {
         const gc = this.gc();
         if (gc) {
           gc();
           this.metrics.forcedGc.inc({ processor: this.id });
           s = this.sample();
-          pressure = pressureOf(s.rss, this.limits);
+          pressure = pressureOf(s.live, this.limits);
         } else if (!this.warnedNoGc) {
           this.warnedNoGc = true;
           this.logger.warn(
-            { rss_mib: mib(s.rss), hard_limit_mib: mib(this.limits.hardBytes) },
+            { live_mib: mib(s.live), hard_limit_mib: mib(this.limits.hardBytes) },
             'memory usage is above the hard limit and node does not expose gc: run node with --expose-gc (NODE_OPTIONS=--expose-gc) to let the limiter force a collection',
           );
         }
       }
       this.last = s;
+      this.metrics.usage.set({ processor: this.id, measure: 'live' }, s.live);
       this.metrics.usage.set({ processor: this.id, measure: 'rss' }, s.rss);
       this.metrics.usage.set({ processor: this.id, measure: 'heap_used' }, s.heapUsed);
       const outcome = nextState(this.refusing, pressure);
@@ -106,6 +107,7 @@ export class MemoryLimiter implements Processor {
 
   private logTransition(t: 'started_refusing' | 'recovered', s: MemorySample): void {
     const figures = {
+      live_mib: mib(s.live),
       rss_mib: mib(s.rss),
       heap_used_mib: mib(s.heapUsed),
       soft_limit_mib: mib(this.limits.softBytes),
@@ -128,7 +130,7 @@ export class MemoryLimiter implements Processor {
     this.refusedInEpisode += batch.length;
     this.metrics.refused.inc({ processor: this.id }, batch.length);
     throw Refusal.unavailable(
-      `memory limit: usage ${mib(this.last.rss)} MiB is above the soft limit of ${mib(this.limits.softBytes)} MiB; retry later`,
+      `memory limit: usage ${mib(this.last.live)} MiB (live: V8 heap + buffers) is above the soft limit of ${mib(this.limits.softBytes)} MiB; retry later`,
       retryAfterMs(this.config.check_interval),
     );
   }

@@ -29,7 +29,7 @@ export function memoryLimiterMetrics(registry: Registry): MemoryLimiterMetrics {
     usage: once(registry, 'vigil_memory_limiter_usage_bytes', () =>
       new Gauge({
         name: 'vigil_memory_limiter_usage_bytes',
-        help: 'Process memory at the memory limiter\'s last check (measure="rss" is what the limits apply to).',
+        help: 'Process memory at the memory limiter\'s last check (measure="live", V8 heap in use plus external buffers, is what the limits apply to).',
         labelNames: ['processor', 'measure'],
         registers,
       }),

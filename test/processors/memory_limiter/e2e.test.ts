@@ -39,7 +39,7 @@ const limiterFactory: ProcessorFactory<MemoryLimiterConfig> = {
       registry: ctx.telemetry.registry,
       sample: () => {
         const s = sampleMemory();
-        return { rss: s.rss + pretend, heapUsed: s.heapUsed };
+        return { live: s.live + pretend, rss: s.rss + pretend, heapUsed: s.heapUsed };
       },
       gc: () => undefined,
     }),
@@ -83,7 +83,7 @@ describe('memory_limiter behind the OTLP receiver', () => {
   let telemetry: Telemetry;
 
   beforeAll(async () => {
-    const rssMib = Math.ceil(sampleMemory().rss / 1024 / 1024);
+    const rssMib = Math.ceil(sampleMemory().rss / 1024 / 1024); // above live memory: a generous base
     const config = validateConfig(
       {
         receivers: { otlp: { protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } } } },

@@ -161,7 +161,7 @@ describe('memory_limiter on real memory', () => {
     return { l, lines, metrics };
   }
 
-  it('refuses with a retryable UNAVAILABLE when the soft limit is below actual RSS, and accepts under a generous one', async () => {
+  it('refuses with a retryable UNAVAILABLE when the soft limit is below actual live memory, and accepts under a generous one', async () => {
     const rssMib = Math.ceil(sampleMemory().rss / MIB);
     const tiny = limiter(2, 1);
     await tiny.l.start();
@@ -180,6 +180,7 @@ describe('memory_limiter on real memory', () => {
     const text = await tiny.metrics.metrics();
     expect(text).toMatch(/vigil_processor_refused_log_records_total\{processor="memory_limiter"\} 7/);
     expect(text).toMatch(/vigil_memory_limiter_refusing\{processor="memory_limiter"\} 1/);
+    expect(text).toMatch(/vigil_memory_limiter_usage_bytes\{processor="memory_limiter",measure="live"\} \d+/);
     expect(text).toMatch(/vigil_memory_limiter_usage_bytes\{processor="memory_limiter",measure="rss"\} \d+/);
     expect(text).toMatch(/vigil_memory_limiter_limit_bytes\{processor="memory_limiter",limit="soft"\} 1048576/);
     await tiny.l.shutdown();
@@ -192,7 +193,7 @@ describe('memory_limiter on real memory', () => {
     await roomy.l.shutdown();
   });
 
-  it('refuses while allocations push RSS over the limit, forces a GC above the hard limit, and recovers once memory is freed', async () => {
+  it('refuses while allocations push live memory over the limit, forces a GC above the hard limit, and recovers once memory is freed', async () => {
     const gc = exposedGc();
     if (!gc) {
       console.warn('skipped: cannot expose V8 gc in this process');
@@ -201,7 +202,7 @@ describe('memory_limiter on real memory', () => {
     gc();
     // Chunks above glibc's largest mmap threshold (32 MiB) are returned to the kernel when freed.
     let chunks: Buffer[] | undefined = Array.from({ length: 4 }, () => Buffer.alloc(40 * MIB, 1));
-    const grown = sampleMemory().rss;
+    const grown = sampleMemory().live;
     // Soft limit 80 MiB below what we hold now and hard limit just under it: refusing, at hard pressure.
     const hardMib = Math.floor(grown / MIB) - 20;
     let gcs = 0;
@@ -220,7 +221,7 @@ describe('memory_limiter on real memory', () => {
     expect(chunks).toBeUndefined();
     // The limiter's own forced collection frees the chunks; poll its checks until RSS shows it.
     await pollUntil(() => !l.check().refusing, 'the limiter to recover after freeing 160 MiB');
-    expect(l.lastSample.rss).toBeLessThanOrEqual(l.limits.softBytes);
+    expect(l.lastSample.live).toBeLessThanOrEqual(l.limits.softBytes);
     expect(l.process(makeBatch(1))).toHaveLength(1);
     await l.shutdown();
 
@@ -233,10 +234,10 @@ describe('memory_limiter on real memory', () => {
   });
 
   it('logs each transition once, never per batch or per check', async () => {
-    const rss = sampleMemory().rss;
+    const m = sampleMemory();
     // Real measured values replayed: over, over, over, under, under, over.
-    const over = { rss: 10 * MIB + 1, heapUsed: rss };
-    const under = { rss: 1 * MIB, heapUsed: rss };
+    const over = { live: 10 * MIB + 1, rss: m.rss, heapUsed: m.heapUsed };
+    const under = { live: 1 * MIB, rss: m.rss, heapUsed: m.heapUsed };
     const seq = [over, over, over, under, under, over];
     let i = 0;
     const { l, lines } = limiter(10, 2, { sample: () => seq[Math.min(i++, seq.length - 1)], gc: () => undefined });
@@ -265,7 +266,7 @@ describe('memory_limiter on real memory', () => {
     const { l, lines } = limiter(10, 2, {
       sample: () => {
         if (fail) throw new Error('EMFILE');
-        return { rss: 20 * MIB, heapUsed: 0 };
+        return { live: 20 * MIB, rss: 20 * MIB, heapUsed: 0 };
       },
       gc: () => undefined,
     });
