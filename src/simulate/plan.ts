@@ -48,7 +48,6 @@ export function buildPlan(o: PlanOptions): SimulationPlan {
   const rng = new Rng(o.seed);
   const users = makeUsers(o.users, rng);
   const day = VIRTUAL_START + o.days * DAY;
-  const ctx: ScenarioContext = { users, rng, day };
   // The anomaly day runs until 30 minutes after the last scenario ends.
   const end = day + Math.max(12 * 3_600_000, ...o.scenarios.map((s) => s.at + s.lasts)) + 30 * MINUTE;
   const background = backgroundTraffic(users, VIRTUAL_START, end, rng);
@@ -57,6 +56,7 @@ export function buildPlan(o: PlanOptions): SimulationPlan {
   const planned: PlannedScenario[] = [];
   const injected: SimEvent[] = [];
   for (const s of o.scenarios) {
+    const ctx: ScenarioContext = { users, rng, start: day + s.at, lasts: s.lasts };
     const { key, events } = s.build(ctx);
     for (const e of events) injected.push({ ...e, scenario: s.name });
     planned.push({ name: s.name, title: s.title, detector: s.detector, key, from: day + s.at + shift, to: day + s.at + s.lasts + shift, records: events.length });

@@ -11,8 +11,10 @@ import { adminRequest, HOUR, login, MINUTE, type SimEvent, spread, userRequest }
 export interface ScenarioContext {
   users: readonly User[];
   rng: Rng;
-  /** Site-clock midnight of the anomaly day. */
-  day: number;
+  /** When the scenario's first event happens: the anomaly day's midnight plus its `at`. */
+  start: number;
+  /** Its `lasts`. */
+  lasts: number;
 }
 
 export interface Scenario {
@@ -56,9 +58,9 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'route_5xx',
     at: 10 * HOUR,
     lasts: 10 * MINUTE,
-    build: ({ users, rng, day }) => ({
+    build: ({ users, rng, start, lasts }) => ({
       key: '/api/orders',
-      events: spread(120, day + 10 * HOUR, 10 * MINUTE, (t, i) => userRequest(users[i % users.length], t, rng, { route: '/api/orders', status: i % 5 < 3 ? 503 : 200 })),
+      events: spread(120, start, lasts, (t, i) => userRequest(users[i % users.length], t, rng, { route: '/api/orders', status: i % 5 < 3 ? 503 : 200 })),
     }),
   },
   {
@@ -67,9 +69,9 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'route_429',
     at: 10 * HOUR + 25 * MINUTE,
     lasts: 10 * MINUTE,
-    build: ({ users, rng, day }) => ({
+    build: ({ users, rng, start, lasts }) => ({
       key: '/api/search',
-      events: spread(120, day + 10 * HOUR + 25 * MINUTE, 10 * MINUTE, (t, i) => userRequest(users[i % users.length], t, rng, { route: '/api/search', status: i % 10 < 7 ? 429 : 200 })),
+      events: spread(120, start, lasts, (t, i) => userRequest(users[i % users.length], t, rng, { route: '/api/search', status: i % 10 < 7 ? 429 : 200 })),
     }),
   },
   {
@@ -78,9 +80,9 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'credential_stuffing',
     at: 10 * HOUR + 50 * MINUTE,
     lasts: 5 * MINUTE,
-    build: ({ users, rng, day }) => {
+    build: ({ users, rng, start, lasts }) => {
       const ip = addressIn('RU', 200);
-      return { key: ip, events: spread(40, day + 10 * HOUR + 50 * MINUTE, 5 * MINUTE, (t, i) => login(stuffingTarget(users, i), t, rng, 'failure', ip, 'python-requests/2.32')) };
+      return { key: ip, events: spread(40, start, lasts, (t, i) => login(stuffingTarget(users, i), t, rng, 'failure', ip, 'python-requests/2.32')) };
     },
   },
   {
@@ -89,10 +91,10 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'login_failures',
     at: 11 * HOUR + 15 * MINUTE,
     lasts: 2 * MINUTE,
-    build: ({ users, rng, day }) => {
+    build: ({ users, rng, start, lasts }) => {
       const victim = steadyUser(users, 0);
       const ip = addressIn('NL', 201);
-      return { key: victim.id, events: spread(40, day + 11 * HOUR + 15 * MINUTE, 2 * MINUTE, (t) => login(victim, t, rng, 'failure', ip, 'hydra')) };
+      return { key: victim.id, events: spread(40, start, lasts, (t) => login(victim, t, rng, 'failure', ip, 'hydra')) };
     },
   },
   {
@@ -101,9 +103,9 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'off_hours',
     at: 3 * HOUR,
     lasts: 30 * MINUTE,
-    build: ({ users, rng, day }) => {
+    build: ({ users, rng, start, lasts }) => {
       const admin = someone(users, (u) => u.admin && !u.weekends && u.countries.length === 1, 'admin working weekdays only');
-      return { key: admin.id, events: spread(5, day + 3 * HOUR, 30 * MINUTE, (t) => adminRequest(admin, t, rng, { route: '/admin/export', bytes: 40e6 + rng.int(20e6) })) };
+      return { key: admin.id, events: spread(5, start, lasts, (t) => adminRequest(admin, t, rng, { route: '/admin/export', bytes: 40e6 + rng.int(20e6) })) };
     },
   },
   {
@@ -112,10 +114,10 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'new_country',
     at: 12 * HOUR + 5 * MINUTE,
     lasts: 10 * MINUTE,
-    build: ({ users, rng, day }) => {
+    build: ({ users, rng, start }) => {
       const u = steadyUser(users, 1, (x) => x.countries[0] !== 'SG');
       const ip = addressIn('SG', 204);
-      const t0 = day + 12 * HOUR + 5 * MINUTE;
+      const t0 = start;
       return { key: u.id, events: [login(u, t0, rng, 'success', ip), ...spread(3, t0 + MINUTE, 9 * MINUTE, (t) => userRequest(u, t, rng, { ip }))] };
     },
   },
@@ -125,11 +127,11 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'client_rate',
     at: 12 * HOUR + 30 * MINUTE,
     lasts: MINUTE,
-    build: ({ users, rng, day }) => {
+    build: ({ users, rng, start, lasts }) => {
       const ip = addressIn('NL', 202);
       return {
         key: ip,
-        events: spread(600, day + 12 * HOUR + 30 * MINUTE, MINUTE, (t) => {
+        events: spread(600, start, lasts, (t) => {
           const e = userRequest(users[0], t, rng, { route: '/api/items', ip });
           delete e.attrs['user.id']; // a scraper: no account
           e.attrs['user_agent.original'] = 'curl/8.8.0';
@@ -144,9 +146,9 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'route_latency',
     at: 13 * HOUR,
     lasts: 15 * MINUTE,
-    build: ({ users, rng, day }) => ({
+    build: ({ users, rng, start, lasts }) => ({
       key: '/api/items',
-      events: spread(300, day + 13 * HOUR, 15 * MINUTE, (t, i) => userRequest(users[(i * 11) % users.length], t, rng, { route: '/api/items', latencyFactor: 10 })),
+      events: spread(300, start, lasts, (t, i) => userRequest(users[(i * 11) % users.length], t, rng, { route: '/api/items', latencyFactor: 10 })),
     }),
   },
   {
@@ -155,9 +157,9 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'download_bytes',
     at: 13 * HOUR + 30 * MINUTE,
     lasts: 10 * MINUTE,
-    build: ({ users, rng, day }) => {
+    build: ({ users, rng, start, lasts }) => {
       const u = steadyUser(users, 2);
-      return { key: u.id, events: spread(40, day + 13 * HOUR + 30 * MINUTE, 10 * MINUTE, (t) => userRequest(u, t, rng, { route: '/api/items', bytes: 5_000_000 })) };
+      return { key: u.id, events: spread(40, start, lasts, (t) => userRequest(u, t, rng, { route: '/api/items', bytes: 5_000_000 })) };
     },
   },
   {
@@ -166,13 +168,13 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'sensitive_route_network',
     at: 14 * HOUR,
     lasts: 10 * MINUTE,
-    build: ({ users, rng, day }) => {
+    build: ({ users, rng, start, lasts }) => {
       const admin = users.find((u) => u.admin) ?? users[0];
       // A network no admin uses, in the admin's own country if it has one: new to the route, not a new country.
       const known = new Set(users.filter((u) => u.admin).flatMap((u) => u.ips.map(net24)));
       const prefix = [admin.countries[0], ...HOME_COUNTRIES].flatMap((c) => COUNTRY_PREFIXES[c]).find((p) => !known.has(p)) ?? '45.7.10';
       const ip = `${prefix}.77`;
-      return { key: '/admin/settings', events: spread(3, day + 14 * HOUR, 10 * MINUTE, (t) => adminRequest(admin, t, rng, { ip })) };
+      return { key: '/admin/settings', events: spread(3, start, lasts, (t) => adminRequest(admin, t, rng, { ip })) };
     },
   },
 ];
