@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { batchToRequest, decodeProtobufRequest, encodeProtobufRequest } from '../../src/otlp/convert.js';
 import { encodeJsonRequest, logRecordToJson } from '../../src/otlp/json.js';
 import type { LogRecord } from '../../src/pipeline/record.js';
-import { startVigilProcess, vigilSync } from '../helpers/cli.js';
+import { startVigilProcess, vigilSync, listening } from '../helpers/cli.js';
 import { startGrpcDownstream, until } from '../helpers/downstream.js';
 import { logsOfJsonLines } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -88,7 +88,7 @@ service:
 
     const vigil = await startVigilProcess(['run', '--config', config], { env: KEY_ENV });
     try {
-      const address = /OTLP\/gRPC (\S+)/.exec(vigil.stdout())?.[1];
+      const address = listening(vigil).grpc || undefined;
       expect(address, vigil.stdout()).toBeDefined();
       await grpcExportOk(address!, request);
     } finally {

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { batchToRequest, encodeProtobufRequest, type ExportRequestMessage } from '../../src/otlp/convert.js';
 import { decodeJsonRequest, encodeJsonRequest } from '../../src/otlp/json.js';
 import { getStringAttribute, type LogBatch } from '../../src/pipeline/record.js';
-import { startVigilProcess, type VigilProcess } from '../helpers/cli.js';
+import { listening, startVigilProcess, type VigilProcess } from '../helpers/cli.js';
 import { startGrpcDownstream, startHttpDownstream, until, type Downstream } from '../helpers/downstream.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fullRequest, grpcExport } from '../receivers/otlp/clients.js';
@@ -67,10 +67,6 @@ service:
   return path;
 }
 
-function addresses(v: VigilProcess): { grpc: string; http: string } {
-  const out = v.stdout();
-  return { grpc: /OTLP\/gRPC (\S+)/.exec(out)![1], http: /OTLP\/HTTP (\S+)/.exec(out)![1] }; // http: the full /v1/logs URL
-}
 
 function archived(dir: string): LogBatch {
   const text = readFileSync(join(dir, 'archive.jsonl'), 'utf8').trim();
@@ -116,7 +112,7 @@ describe('vigil run: the spine end to end', () => {
     downstreams.push(g, h);
     const v = await startVigilProcess(['run', '--config', config(dir, g.address, h.address)], { cwd: dir });
     running.push(v);
-    const a = addresses(v);
+    const a = listening(v);
 
     await sendWithSdk(new GrpcLogExporter({ url: `http://${a.grpc}`, compression: 'gzip' as never }), 'grpc');
     await sendWithSdk(new HttpJsonLogExporter({ url: a.http }), 'http-json');
@@ -154,7 +150,7 @@ describe('vigil run: the spine end to end', () => {
     running.push(v1);
     for (let i = 0; i < 5; i++) {
       const req = batchToRequest([{ resource: { resource: { attributes: [] }, schemaUrl: '' }, scope: { scope: {}, schemaUrl: '' }, log: { attributes: [{ key: 'test.seq', value: { stringValue: `q${i}` } }] } }]);
-      expect((await grpcExport(addresses(v1).grpc, encodeProtobufRequest(req))).code).toBe(0); // acked: durably queued
+      expect((await grpcExport(listening(v1).grpc, encodeProtobufRequest(req))).code).toBe(0); // acked: durably queued
     }
     v1.child.kill('SIGTERM');
     expect(await v1.exited).toBe(0);
@@ -175,7 +171,7 @@ describe('vigil run: the spine end to end', () => {
     downstreams.push(g);
     const v = await startVigilProcess(['run', '--config', config(dir, g.address)], { cwd: dir });
     running.push(v);
-    const { grpc: addr } = addresses(v);
+    const { grpc: addr } = listening(v);
     const acked: string[] = [];
     let sent = 0;
     let stop = false;

@@ -14,7 +14,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { expandEnv } from '../../src/config/expand.js';
 import { loadConfig } from '../../src/config/load.js';
 import { kindOf, defaultDetectors } from '../../src/processors/anomaly/config.js';
-import { startVigilProcess, type VigilProcess } from '../helpers/cli.js';
+import { startVigilProcess, type VigilProcess, listening } from '../helpers/cli.js';
 import { type Downstream, startGrpcDownstream, until } from '../helpers/downstream.js';
 import { tempDir } from '../helpers/tmp.js';
 import { attributesOf, checkCollectorWiring, EXAMPLES, exampleText, exitWithin, portOf, resourceAttribute, type Yaml } from './helpers.js';
@@ -89,7 +89,7 @@ describe('examples/collector', () => {
     writeFileSync(path, stringifyYaml(cfg));
     const v = await startVigilProcess(['run', '--config', path], { cwd: dir, env: { VIGIL_DATA_DIR: dir, VIGIL_RETURN_ENDPOINT: back.address } });
     running.push(v);
-    const grpc = /OTLP\/gRPC (\S+)/.exec(v.stdout())![1];
+    const grpc = listening(v).grpc;
 
     // What filelog/access sends (the raw line as the body), and what an SDK sends.
     const line = '203.0.113.7 - carol [26/Nov/2026:09:15:02 +0000] "POST /api/login HTTP/1.1" 401 73 "-" "curl/8.5.0" 0.012';

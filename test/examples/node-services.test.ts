@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VigilRecord } from '../../src/pipeline/record.js';
-import { startVigilProcess, type VigilProcess } from '../helpers/cli.js';
+import { startVigilProcess, type VigilProcess, listening } from '../helpers/cli.js';
 import { until } from '../helpers/downstream.js';
 import { tempDir } from '../helpers/tmp.js';
 import { attributesOf, cleanEnv, exitWithin, readOtlpJsonLines, resourceAttribute, startExample } from './helpers.js';
@@ -40,8 +40,8 @@ service:
 `,
   );
   vigil = await startVigilProcess(['run', '--config', config], { cwd: dir });
-  grpc = /OTLP\/gRPC (\S+)/.exec(vigil.stdout())![1];
-  http = /OTLP\/HTTP (\S+)/.exec(vigil.stdout())![1];
+  grpc = listening(vigil).grpc;
+  http = listening(vigil).http;
 });
 
 afterAll(async () => {

@@ -50,3 +50,11 @@ export async function startVigilProcess(
   });
   return { child, stdout: () => out, stderr: () => err, exited };
 }
+
+/** Where a started `vigil run` listens, read from its banner: `grpc` is host:port, `http` the full /v1/logs URL. */
+export function listening(v: VigilProcess): { grpc: string; http: string } {
+  const out = v.stdout();
+  const grpc = /OTLP\/gRPC (\S+)/.exec(out)?.[1];
+  const http = /OTLP\/HTTP (\S+)/.exec(out)?.[1];
+  return { grpc: grpc ?? '', http: http ?? '' };
+}

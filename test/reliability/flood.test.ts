@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchToRequest, encodeProtobufRequest } from '../../src/otlp/convert.js';
 import type { LogBatch } from '../../src/pipeline/record.js';
-import { startVigilProcess, vigilSync, type VigilProcess } from '../helpers/cli.js';
+import { startVigilProcess, vigilSync, type VigilProcess, listening } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Soft limit 300 MiB: above what Vigil keeps resident after a collection (~250 MiB here), below what
@@ -60,7 +60,7 @@ service:
 `,
     );
     vigil = await startVigilProcess(['run', '--config', cfg], { cwd: dir});
-    const url = /OTLP\/HTTP (\S+)/.exec(vigil.stdout())![1];
+    const url = listening(vigil).http;
     const pid = vigil.child.pid!;
     const bodies = Array.from({ length: 4 }, (_, k) => request(k));
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { batchToRequest, decodeProtobufRequest, encodeProtobufRequest } from '../../../src/otlp/convert.js';
 import { encodeJsonRequest } from '../../../src/otlp/json.js';
 import { getAttribute, type LogRecord } from '../../../src/pipeline/record.js';
-import { startVigilProcess, vigilSync } from '../../helpers/cli.js';
+import { startVigilProcess, vigilSync, listening } from '../../helpers/cli.js';
 import { logsOfJsonLines } from '../../helpers/records.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { grpcExportOk } from '../../receivers/otlp/clients.js';
@@ -65,7 +65,7 @@ service:
 
     const vigil = await startVigilProcess(['run', '--config', config]);
     try {
-      const address = /OTLP\/gRPC (\S+)/.exec(vigil.stdout())?.[1];
+      const address = listening(vigil).grpc || undefined;
       expect(address, vigil.stdout()).toBeDefined();
       for (const body of requests) await grpcExportOk(address!, body); // in order, one call at a time
     } finally {
