@@ -11,7 +11,7 @@ import type {
   LogRecord,
   Resource,
 } from '../pipeline/record.js';
-import { int64Decimal } from '../pipeline/record.js';
+import { int64Decimal, isSharedAttribute } from '../pipeline/record.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from './convert.js';
 import { Refusal } from '../pipeline/errors.js';
 
@@ -38,28 +38,83 @@ function isZero64(v: Long | number | null | undefined): boolean {
   return typeof v === 'number' ? v === 0 : v.isZero();
 }
 
-function doubleToJson(d: number): Json {
-  if (Number.isFinite(d)) return d;
-  return Number.isNaN(d) ? 'NaN' : d > 0 ? 'Infinity' : '-Infinity';
+// Log records, the bulk of every request, are written straight to text (no
+// intermediate object for JSON.stringify to walk); shared attributes (frozen, see
+// `sharedAttribute`) are written once and their text reused. Resources and
+// scopes, one per request or less, go through objects and JSON.stringify.
+
+/** `{"key":"<name>","value":` per attribute name (bounded: names are a small vocabulary). */
+const keyHeads = new Map<string, string>();
+const MAX_KEY_HEADS = 4096;
+const sharedText = new WeakMap<KeyValue, string>();
+
+function keyHead(key: string | undefined): string {
+  if (key === undefined) return '{"value":';
+  let h = keyHeads.get(key);
+  if (h === undefined) {
+    h = `{"key":${JSON.stringify(key)},"value":`;
+    if (keyHeads.size < MAX_KEY_HEADS) keyHeads.set(key, h);
+  }
+  return h;
 }
 
-export function anyValueToJson(v: AnyValue | null | undefined): JsonObject {
-  if (v == null) return {};
-  if (Object.hasOwn(v, 'stringValue') && v.stringValue != null) return { stringValue: v.stringValue };
-  if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return { boolValue: v.boolValue };
-  if (Object.hasOwn(v, 'intValue') && v.intValue != null) return { intValue: int64ToString(v.intValue, false) };
-  if (Object.hasOwn(v, 'doubleValue') && v.doubleValue != null) return { doubleValue: doubleToJson(v.doubleValue) };
-  if (Object.hasOwn(v, 'arrayValue') && v.arrayValue != null)
-    return { arrayValue: { values: (v.arrayValue.values ?? []).map(anyValueToJson) } };
-  if (Object.hasOwn(v, 'kvlistValue') && v.kvlistValue != null)
-    return { kvlistValue: { values: keyValuesToJson(v.kvlistValue.values ?? []) } };
+function doubleText(d: number): string {
+  if (Number.isFinite(d)) return JSON.stringify(d);
+  return Number.isNaN(d) ? '"NaN"' : d > 0 ? '"Infinity"' : '"-Infinity"';
+}
+
+/** An AnyValue as OTLP/JSON text: exactly one of its fields, `{}` when empty. */
+export function anyValueJsonText(v: AnyValue | null | undefined): string {
+  if (v == null) return '{}';
+  if (Object.hasOwn(v, 'stringValue') && v.stringValue != null) return `{"stringValue":${JSON.stringify(v.stringValue)}}`;
+  if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return v.boolValue ? '{"boolValue":true}' : '{"boolValue":false}';
+  if (Object.hasOwn(v, 'intValue') && v.intValue != null) return `{"intValue":"${int64ToString(v.intValue, false)}"}`;
+  if (Object.hasOwn(v, 'doubleValue') && v.doubleValue != null) return `{"doubleValue":${doubleText(v.doubleValue)}}`;
+  if (Object.hasOwn(v, 'arrayValue') && v.arrayValue != null) {
+    const values = v.arrayValue.values ?? [];
+    let out = '{"arrayValue":{"values":[';
+    for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + anyValueJsonText(values[i]);
+    return `${out}]}}`;
+  }
+  if (Object.hasOwn(v, 'kvlistValue') && v.kvlistValue != null) return `{"kvlistValue":{"values":${keyValuesJsonText(v.kvlistValue.values ?? [])}}}`;
   if (Object.hasOwn(v, 'bytesValue') && v.bytesValue != null)
-    return { bytesValue: Buffer.from(v.bytesValue.buffer, v.bytesValue.byteOffset, v.bytesValue.byteLength).toString('base64') };
-  return {};
+    return `{"bytesValue":"${Buffer.from(v.bytesValue.buffer, v.bytesValue.byteOffset, v.bytesValue.byteLength).toString('base64')}"}`;
+  return '{}';
 }
 
-export function keyValuesToJson(kvs: readonly KeyValue[]): Json[] {
-  return kvs.map((kv) => ({ key: kv.key, value: anyValueToJson(kv.value) }));
+function keyValueJsonText(kv: KeyValue): string {
+  if (!isSharedAttribute(kv)) return `${keyHead(kv.key)}${anyValueJsonText(kv.value)}}`;
+  let t = sharedText.get(kv);
+  if (t === undefined) sharedText.set(kv, (t = `${keyHead(kv.key)}${anyValueJsonText(kv.value)}}`));
+  return t;
+}
+
+/** A list of KeyValues as an OTLP/JSON array. */
+export function keyValuesJsonText(kvs: readonly KeyValue[]): string {
+  let out = '[';
+  for (let i = 0; i < kvs.length; i++) out += (i === 0 ? '' : ',') + keyValueJsonText(kvs[i]);
+  return `${out}]`;
+}
+
+/** A log record as OTLP/JSON text (defaults omitted, fields in protobuf order). */
+export function logRecordJsonText(l: LogRecord): string {
+  let out = '{';
+  if (!isZero64(l.timeUnixNano)) out += `"timeUnixNano":"${int64ToString(l.timeUnixNano!, true)}",`;
+  if (!isZero64(l.observedTimeUnixNano)) out += `"observedTimeUnixNano":"${int64ToString(l.observedTimeUnixNano!, true)}",`;
+  if (l.severityNumber) out += `"severityNumber":${JSON.stringify(l.severityNumber)},`;
+  if (l.severityText) out += `"severityText":${JSON.stringify(l.severityText)},`;
+  if (l.body != null) out += `"body":${anyValueJsonText(l.body)},`;
+  out += `"attributes":${keyValuesJsonText(l.attributes ?? [])}`;
+  if (l.droppedAttributesCount) out += `,"droppedAttributesCount":${JSON.stringify(l.droppedAttributesCount)}`;
+  if (l.flags) out += `,"flags":${JSON.stringify(l.flags)}`;
+  if (l.traceId && l.traceId.length > 0) out += `,"traceId":"${bytesToHex(l.traceId)}"`;
+  if (l.spanId && l.spanId.length > 0) out += `,"spanId":"${bytesToHex(l.spanId)}"`;
+  if (l.eventName) out += `,"eventName":${JSON.stringify(l.eventName)}`;
+  return `${out}}`;
+}
+
+function keyValuesToJson(kvs: readonly KeyValue[]): Json[] {
+  return JSON.parse(keyValuesJsonText(kvs)) as Json[];
 }
 
 export function resourceToJson(r: Resource): JsonObject {
@@ -87,41 +142,50 @@ export function scopeToJson(s: InstrumentationScope): JsonObject {
   return o;
 }
 
-export function logRecordToJson(l: LogRecord): JsonObject {
-  const o: JsonObject = {};
-  if (!isZero64(l.timeUnixNano)) o.timeUnixNano = int64ToString(l.timeUnixNano!, true);
-  if (!isZero64(l.observedTimeUnixNano)) o.observedTimeUnixNano = int64ToString(l.observedTimeUnixNano!, true);
-  if (l.severityNumber) o.severityNumber = l.severityNumber;
-  if (l.severityText) o.severityText = l.severityText;
-  if (l.body != null) o.body = anyValueToJson(l.body);
-  o.attributes = keyValuesToJson(l.attributes ?? []);
-  if (l.droppedAttributesCount) o.droppedAttributesCount = l.droppedAttributesCount;
-  if (l.flags) o.flags = l.flags;
-  if (l.traceId && l.traceId.length > 0) o.traceId = bytesToHex(l.traceId);
-  if (l.spanId && l.spanId.length > 0) o.spanId = bytesToHex(l.spanId);
-  if (l.eventName) o.eventName = l.eventName;
-  return o;
-}
-
-export function requestToJson(req: ExportRequestMessage): JsonObject {
+/** The text around one ResourceLogs' scopeLogs: `{"resource":…,"scopeLogs":[` … `]<,"schemaUrl":…>}`. */
+export function resourceLogsFrame(resource: Resource | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
   return {
-    resourceLogs: req.resourceLogs.map((rl) => {
-      const o: JsonObject = {
-        resource: resourceToJson(rl.resource ?? { attributes: [] }),
-        scopeLogs: rl.scopeLogs.map((sl) => {
-          const so: JsonObject = { scope: scopeToJson(sl.scope ?? {}), logRecords: sl.logRecords.map(logRecordToJson) };
-          if (sl.schemaUrl) so.schemaUrl = sl.schemaUrl;
-          return so;
-        }),
-      };
-      if (rl.schemaUrl) o.schemaUrl = rl.schemaUrl;
-      return o;
-    }),
+    head: `{"resource":${JSON.stringify(resourceToJson(resource ?? { attributes: [] }))},"scopeLogs":[`,
+    tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
   };
 }
 
+/** The text around one ScopeLogs' records: `{"scope":…,"logRecords":[` … `]<,"schemaUrl":…>}`. */
+export function scopeLogsFrame(scope: InstrumentationScope | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
+  return {
+    head: `{"scope":${JSON.stringify(scopeToJson(scope ?? {}))},"logRecords":[`,
+    tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
+  };
+}
+
+export const REQUEST_HEAD = '{"resourceLogs":[';
+export const REQUEST_TAIL = ']}';
+
+/** A whole request as OTLP/JSON text. */
 export function encodeJsonRequest(req: ExportRequestMessage): string {
-  return JSON.stringify(requestToJson(req));
+  let out = REQUEST_HEAD;
+  const rls = req.resourceLogs ?? [];
+  for (let i = 0; i < rls.length; i++) {
+    const rl = rls[i];
+    const r = resourceLogsFrame(rl.resource, rl.schemaUrl);
+    out += (i === 0 ? '' : ',') + r.head;
+    const sls = rl.scopeLogs ?? [];
+    for (let j = 0; j < sls.length; j++) {
+      const sl = sls[j];
+      const sc = scopeLogsFrame(sl.scope, sl.schemaUrl);
+      out += (j === 0 ? '' : ',') + sc.head;
+      const logs = sl.logRecords ?? [];
+      for (let k = 0; k < logs.length; k++) out += (k === 0 ? '' : ',') + logRecordJsonText(logs[k]);
+      out += sc.tail;
+    }
+    out += r.tail;
+  }
+  return out + REQUEST_TAIL;
+}
+
+/** A request as a plain JSON object (for tools that edit it before encoding, like the fuzzer). */
+export function requestToJson(req: ExportRequestMessage): JsonObject {
+  return JSON.parse(encodeJsonRequest(req)) as JsonObject;
 }
 
 // ---- decoding ---------------------------------------------------------------

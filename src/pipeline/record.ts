@@ -131,15 +131,44 @@ export function anyValue(value: Scalar | readonly Scalar[]): AnyValue {
   }
 }
 
+/**
+ * A shared attribute: one frozen KeyValue (with a frozen scalar value) handed to
+ * every record that carries the same low-cardinality key and value (audit.outcome,
+ * ocsf.*, a batch's audit.ingested_at…). Being immutable, its encodings can be
+ * computed once and reused by every encoder (see `isSharedAttribute`).
+ */
+export function sharedAttribute(key: string, value: string | number | boolean): KeyValue {
+  const v: AnyValue =
+    typeof value === 'string'
+      ? { stringValue: value }
+      : typeof value === 'boolean'
+        ? { boolValue: value }
+        : Number.isSafeInteger(value)
+          ? { intValue: value }
+          : { doubleValue: value };
+  return Object.freeze({ key, value: Object.freeze(v) });
+}
+
+/** Whether a KeyValue cannot change (frozen, with a frozen scalar value), so an encoding of it may be cached. */
+export function isSharedAttribute(kv: KeyValue): boolean {
+  const v = kv.value;
+  return Object.isFrozen(kv) && v != null && Object.isFrozen(v) && v.arrayValue === undefined && v.kvlistValue === undefined && v.bytesValue === undefined;
+}
+
 /** Sets (replacing in place, or appending) an attribute. */
 export function setAttribute(attrs: KeyValue[], key: string, value: AnyValue): void {
+  putAttribute(attrs, { key, value });
+}
+
+/** Puts a KeyValue in place of the first one with its key, or appends it. */
+export function putAttribute(attrs: KeyValue[], kv: KeyValue): void {
   for (let i = 0; i < attrs.length; i++) {
-    if (attrs[i].key === key) {
-      attrs[i] = { key, value };
+    if (attrs[i].key === kv.key) {
+      attrs[i] = kv;
       return;
     }
   }
-  attrs.push({ key, value });
+  attrs.push(kv);
 }
 
 // ---- 64-bit integers -----------------------------------------------------------

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import Long from 'long';
 import {
@@ -8,7 +9,9 @@ import {
   type ExportRequestMessage,
 } from '../../src/otlp/convert.js';
 import { decodeJsonRequest, encodeJsonRequest } from '../../src/otlp/json.js';
+import { validRequest } from '../../src/fuzz/arbitraries.js';
 import { Refusal } from '../../src/pipeline/errors.js';
+import { isSharedAttribute, type KeyValue, sharedAttribute } from '../../src/pipeline/record.js';
 
 /** A request that uses every field of the logs schema. */
 export function fullRequest(): ExportRequestMessage {
@@ -74,6 +77,37 @@ describe('OTLP codecs', () => {
     expect(rec.severityNumber).toBe(17);
     expect(rec.eventName).toBe('http.access');
     expect(rec.attributes.find((a: { key: string }) => a.key === 'y').value).toEqual({ bytesValue: 'AAH+/w==' });
+  });
+
+  it('OTLP/JSON text is exactly what JSON.stringify writes, shared attributes included', () => {
+    // The log-record writer builds text directly; any drift from JSON.stringify
+    // (escaping, numbers, key order) would change archive bytes and hashes.
+    const shared = [sharedAttribute('s.str', 'a "quoted" \u2028 \ud800 value'), sharedAttribute('s.int', -3), sharedAttribute('s.dbl', 1e21), sharedAttribute('s.bool', false)];
+    fc.assert(
+      fc.property(validRequest(), (req) => {
+        const text = encodeJsonRequest(req);
+        expect(JSON.stringify(JSON.parse(text))).toBe(text);
+        // A shared attribute writes the same text as an ordinary copy of it, every time (cached after the first).
+        for (const rl of req.resourceLogs) for (const sl of rl.scopeLogs) for (const l of sl.logRecords) l.attributes.push(...shared);
+        const withShared = encodeJsonRequest(req);
+        expect(encodeJsonRequest(req)).toBe(withShared);
+        for (const rl of req.resourceLogs)
+          for (const sl of rl.scopeLogs)
+            for (const l of sl.logRecords) l.attributes = l.attributes.map((kv) => (isSharedAttribute(kv) ? { key: kv.key, value: { ...kv.value } } : kv));
+        expect(encodeJsonRequest(req)).toBe(withShared);
+      }),
+      { numRuns: 300, seed: 20261126 },
+    );
+  });
+
+  it('only immutable scalar attributes count as shared (their encodings may be cached)', () => {
+    const kv = sharedAttribute('audit.outcome', 'success');
+    expect(Object.isFrozen(kv) && Object.isFrozen(kv.value)).toBe(true);
+    expect(isSharedAttribute(kv)).toBe(true);
+    expect(isSharedAttribute({ key: 'k', value: { stringValue: 'v' } })).toBe(false);
+    expect(isSharedAttribute(Object.freeze({ key: 'k', value: { stringValue: 'v' } }) as KeyValue)).toBe(false);
+    const list = Object.freeze({ arrayValue: { values: [{ stringValue: 'v' }] } });
+    expect(isSharedAttribute(Object.freeze({ key: 'k', value: list }) as KeyValue)).toBe(false);
   });
 
   it('batch ⇄ request keeps grouping and order', () => {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
 import type { LogBatch } from '../../pipeline/record.js';
-import { logRecordToJson } from '../../otlp/json.js';
+import { logRecordJsonText } from '../../otlp/json.js';
 
 export const debugConfigSchema = z
   .object({ verbosity: z.enum(['basic', 'normal', 'detailed']).default('basic') })
@@ -21,7 +21,7 @@ export class DebugExporter implements Exporter {
     const resources = new Set(batch.map((r) => r.resource)).size;
     this.write(`${this.id}: ${batch.length} log records, ${resources} resources`);
     if (this.config.verbosity !== 'basic') {
-      for (const r of batch) this.write(JSON.stringify(logRecordToJson(r.log)));
+      for (const r of batch) this.write(logRecordJsonText(r.log));
     }
   }
 }

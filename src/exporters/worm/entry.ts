@@ -15,7 +15,7 @@
 // entry can be changed, dropped, added or moved without breaking a hash or a link.
 import { hash as oneShotHash } from 'node:crypto';
 import type { ResourceContext, ScopeContext, VigilRecord } from '../../pipeline/record.js';
-import { logRecordToJson, resourceToJson, scopeToJson } from '../../otlp/json.js';
+import { logRecordJsonText, REQUEST_HEAD, REQUEST_TAIL, resourceLogsFrame, scopeLogsFrame } from '../../otlp/json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const LINE_HEAD = '{"hash":"';
@@ -67,14 +67,13 @@ export class RecordJsonEncoder {
     if (!byScope) this.heads.set(rec.resource, (byScope = new WeakMap()));
     let parts = byScope.get(rec.scope);
     if (!parts) {
-      // Same shape and key order as encodeJsonRequest(batchToRequest([rec])).
-      const head = `{"resourceLogs":[{"resource":${JSON.stringify(resourceToJson(rec.resource.resource ?? { attributes: [] }))},"scopeLogs":[{"scope":${JSON.stringify(scopeToJson(rec.scope.scope ?? {}))},"logRecords":[`;
-      const scopeUrl = rec.scope.schemaUrl ? `,"schemaUrl":${JSON.stringify(rec.scope.schemaUrl)}` : '';
-      const resUrl = rec.resource.schemaUrl ? `,"schemaUrl":${JSON.stringify(rec.resource.schemaUrl)}` : '';
-      parts = { head, tail: `]${scopeUrl}}]${resUrl}}]}` };
+      // The text encodeJsonRequest(batchToRequest([rec])) writes around the record.
+      const r = resourceLogsFrame(rec.resource.resource, rec.resource.schemaUrl);
+      const sc = scopeLogsFrame(rec.scope.scope, rec.scope.schemaUrl);
+      parts = { head: REQUEST_HEAD + r.head + sc.head, tail: sc.tail + r.tail + REQUEST_TAIL };
       byScope.set(rec.scope, parts);
     }
-    return parts.head + JSON.stringify(logRecordToJson(rec.log)) + parts.tail;
+    return parts.head + logRecordJsonText(rec.log) + parts.tail;
   }
 }
 
@@ -100,29 +99,50 @@ export interface EncodedEntry {
   raw: Buffer;
 }
 
-/** Builds one line: `payload` is `"record":{…}` or `"note":{…}` (already JSON). */
-export function encodeEntry(seq: number, at: number, prev: string, payload: string): EncodedEntry {
-  // Encoded behind a 0x00 byte: the buffer hashed is exactly the RFC 6962 leaf input.
-  const framed = Buffer.from(`\0{"seq":${seq},"at":"${new Date(at).toISOString()}","prev":"${prev}",${payload}}`);
-  const raw = oneShotHash('sha256', framed, 'buffer');
+let lastAt = NaN;
+let lastIso = '';
+
+/** ISO time of `at`, remembered: records of a group are written within the same milliseconds. */
+function isoTime(at: number): string {
+  if (at !== lastAt) {
+    lastIso = new Date(at).toISOString();
+    lastAt = at;
+  }
+  return lastIso;
+}
+
+/**
+ * Builds one line around `payload`, the UTF-8 bytes of `"record":{…}` or
+ * `"note":{…}`. Payloads are bytes from the moment they are encoded: the JSON
+ * text is assembled from many small strings, and holding that rope for every
+ * record of a batch waiting for its group commit would take several times the
+ * memory of the bytes.
+ */
+export function encodeEntry(seq: number, at: number, prev: string, payload: Buffer): EncodedEntry {
+  const head = `{"seq":${seq},"at":"${isoTime(at)}","prev":"${prev}",`; // ASCII: one byte per character
+  const length = head.length + payload.length + 1;
+  const line = Buffer.allocUnsafe(ENTRY_OFFSET + length + 2);
+  line.write(head, ENTRY_OFFSET, 'latin1');
+  payload.copy(line, ENTRY_OFFSET + head.length);
+  line[ENTRY_OFFSET + length - 1] = CLOSE_BRACE;
+  // The byte before the entry is 0x00 while hashing (the RFC 6962 leaf input is 0x00 ‖ entry), then the line's own.
+  line[ENTRY_OFFSET - 1] = 0;
+  const raw = oneShotHash('sha256', line.subarray(ENTRY_OFFSET - 1, ENTRY_OFFSET + length), 'buffer');
   const hash = raw.toString('hex');
-  const entry = framed.subarray(1);
-  const line = Buffer.allocUnsafe(ENTRY_OFFSET + entry.length + 2);
   line.write(LINE_HEAD, 0, 'latin1');
   line.write(hash, LINE_HEAD.length, 'latin1');
   line.write(ENTRY_HEAD, LINE_HEAD.length + 64, 'latin1');
-  entry.copy(line, ENTRY_OFFSET);
   line[line.length - 2] = CLOSE_BRACE;
   line[line.length - 1] = NEWLINE;
   return { line, hash, raw };
 }
 
-export function recordPayload(recordJson: string): string {
-  return `"record":${recordJson}`;
+export function recordPayload(recordJson: string): Buffer {
+  return Buffer.from(`"record":${recordJson}`);
 }
 
-export function notePayload(note: Note): string {
-  return `"note":${JSON.stringify(note)}`;
+export function notePayload(note: Note): Buffer {
+  return Buffer.from(`"note":${JSON.stringify(note)}`);
 }
 
 // ---- decoding ---------------------------------------------------------------

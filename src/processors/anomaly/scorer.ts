@@ -2,7 +2,7 @@
 // anomaly.detected and anomaly.reasons onto it, and reports which (detector,
 // key) pairs should alert (one per cooldown). Pure: no I/O, no wall clock —
 // time is the record's own event time, so replay and live give the same scores.
-import { type AnyValue, eventTimeMillis, type Scalar, setAttribute, type VigilRecord } from '../../pipeline/record.js';
+import { type AnyValue, eventTimeMillis, type KeyValue, putAttribute, type Scalar, sharedAttribute, type VigilRecord } from '../../pipeline/record.js';
 import { AttributeView, type AttrRef, parseAttrRef } from './attr-ref.js';
 import { type AnomalyConfig, type DetectorConfig, defaultDetectors, kindOf } from './config.js';
 import { BASE, CELL_COUNT, CELL_LAST_ALERT, CELL_T_FIRST, CELL_T_LAST, type Detector } from './detectors/detector.js';
@@ -122,6 +122,8 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
 }
 
 const KEY_SEPARATOR = '\u001f';
+const DETECTED = sharedAttribute('anomaly.detected', true);
+const NOT_DETECTED = sharedAttribute('anomaly.detected', false);
 
 /** Scores at or above this are reported to a ScoreListener (the status page's "keys scoring highest"). */
 export const NOTABLE_SCORE = 0.5;
@@ -201,10 +203,10 @@ export class Scorer {
       }
     }
     const attrs = rec.log.attributes;
-    const put = (key: string, value: AnyValue) => (view.has(key) ? setAttribute(attrs, key, value) : attrs.push({ key, value }));
-    put('anomaly.score', { doubleValue: max });
-    put('anomaly.detected', { boolValue: detected });
-    if (reasons) put('anomaly.reasons', stringArray(reasons));
+    const put = (kv: KeyValue) => (view.has(kv.key) ? putAttribute(attrs, kv) : attrs.push(kv));
+    put({ key: 'anomaly.score', value: { doubleValue: max } });
+    put(detected ? DETECTED : NOT_DETECTED);
+    if (reasons) put({ key: 'anomaly.reasons', value: stringArray(reasons) });
     return max;
   }
 

@@ -13,7 +13,7 @@
 // the ~25 attributes cost no allocation. Attribute objects are immutable:
 // replace them (record.ts setAttribute does), never mutate them in place.
 import type { AnyValue, KeyValue, LogRecord, ResourceContext, VigilRecord } from '../../pipeline/record.js';
-import { findAttribute, nanosToMillis, scalarOf } from '../../pipeline/record.js';
+import { findAttribute, nanosToMillis, scalarOf, sharedAttribute } from '../../pipeline/record.js';
 import type { BodyOptions } from './body.js';
 import { parseBody } from './body.js';
 import type { AccessFields, BodyParse, Outcome, ParseStatus } from './fields.js';
@@ -59,8 +59,7 @@ class SharedValues {
   get(value: string | number): KeyValue {
     let kv = this.byValue.get(value);
     if (kv === undefined) {
-      const v: AnyValue = typeof value === 'string' ? { stringValue: value } : Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value };
-      kv = Object.freeze({ key: this.key, value: Object.freeze(v) });
+      kv = sharedAttribute(this.key, value);
       if (this.byValue.size < MEMO_LIMIT) this.byValue.set(value, kv);
     }
     return kv;
@@ -110,7 +109,7 @@ function ocsfAttributes(action: string, method: string | undefined, outcome: Out
 
 /** A per-batch shared audit.ingested_at attribute. */
 export function ingestedAtAttribute(iso: string): KeyValue {
-  return Object.freeze({ key: 'audit.ingested_at', value: Object.freeze({ stringValue: iso }) });
+  return sharedAttribute('audit.ingested_at', iso);
 }
 
 // ---- reading what the sender sent -------------------------------------------------
