@@ -1,0 +1,102 @@
+// Where a record's CPU goes, stage by stage, in one process and without I/O:
+// the product pipeline's pure work on the spine benchmark's 512-record access-log
+// requests (protobuf decode, audit, anomaly with its ten default detectors, the
+// archive's OTLP/JSON and hash-chained entry, the otlp exporter's protobuf
+// encode), next to the spine's Node ceiling (decode + encode + SHA-256 of the
+// request as received). Their ratio bounds what `vigil run` can reach on one
+// core before any gRPC, fsync or GC from concurrency is added.
+//
+// Also the cost of handing a record to another thread (structured clone, as
+// postMessage does): only bytes cross threads cheaply, and this says whether
+// moving a stage to a worker could pay for itself.
+//
+// Best of several passes (noise from other work only adds time). Prints figures;
+// asserts nothing.
+import { hash } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
+import { RecordJsonEncoder, encodeEntry, GENESIS_HASH, recordPayload } from '../src/exporters/worm/entry.js';
+import { decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, requestToBatch } from '../src/otlp/convert.js';
+import type { LogBatch } from '../src/pipeline/record.js';
+import { anomalyConfigSchema } from '../src/processors/anomaly/config.js';
+import { AnomalyProcessor } from '../src/processors/anomaly/processor.js';
+import { auditConfigSchema } from '../src/processors/audit/config.js';
+import { createAuditProcessor } from '../src/processors/audit/processor.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { Telemetry } from '../src/telemetry/metrics.js';
+import { encodedRequests } from './lib/workload.js';
+
+const RECORDS = 512;
+const PASSES = Number(process.env.BENCH_STAGES_PASSES ?? 8);
+const BATCHES_PER_PASS = 40;
+const requests = encodedRequests(32, RECORDS);
+
+const audit = createAuditProcessor(auditConfigSchema.parse({}), 'audit', silentLogger(), new Telemetry());
+const anomaly = new AnomalyProcessor('anomaly', anomalyConfigSchema.parse({}), silentLogger(), new Telemetry());
+const json = new RecordJsonEncoder();
+
+const STAGES = ['decode', 'audit', 'anomaly', 'archive JSON', 'archive entry + hash', 'protobuf encode'] as const;
+type Stage = (typeof STAGES)[number];
+const best = new Map<Stage | 'ceiling' | 'clone out' | 'clone in', number>();
+const keep = (k: Stage | 'ceiling' | 'clone out' | 'clone in', us: number) => best.set(k, Math.min(best.get(k) ?? Infinity, us));
+
+let prev = GENESIS_HASH;
+let seq = 0;
+let k = 0;
+let lastBatch: LogBatch = [];
+for (let pass = 0; pass < PASSES; pass++) {
+  const spent = new Map<Stage, number>(STAGES.map((s) => [s, 0]));
+  let t = performance.now();
+  const lap = (s: Stage) => {
+    const now = performance.now();
+    spent.set(s, spent.get(s)! + now - t);
+    t = now;
+  };
+  for (let b = 0; b < BATCHES_PER_PASS; b++, k++) {
+    t = performance.now();
+    let batch = requestToBatch(decodeProtobufRequest(requests[k % requests.length])).records;
+    lap('decode');
+    batch = audit.process(batch);
+    lap('audit');
+    batch = await anomaly.process(batch);
+    lap('anomaly');
+    const payloads = batch.map((r) => recordPayload(json.encode(r)));
+    lap('archive JSON');
+    for (const p of payloads) prev = encodeEntry(++seq, 0, prev, p).hash;
+    lap('archive entry + hash');
+    encodeBatchProtobuf(batch);
+    lap('protobuf encode');
+    lastBatch = batch;
+  }
+  if (pass === 0) continue; // warm-up
+  const n = BATCHES_PER_PASS * RECORDS;
+  for (const s of STAGES) keep(s, (1000 * spent.get(s)!) / n);
+
+  let t0 = performance.now();
+  for (let b = 0; b < BATCHES_PER_PASS; b++) {
+    const out = encodeProtobufRequest(decodeProtobufRequest(requests[b % requests.length]));
+    hash('sha256', out);
+  }
+  keep('ceiling', (1000 * (performance.now() - t0)) / n);
+
+  const logs = lastBatch.map((r) => r.log);
+  t0 = performance.now();
+  const cloned = serialize(logs);
+  const t1 = performance.now();
+  deserialize(cloned);
+  keep('clone out', (1000 * (t1 - t0)) / RECORDS);
+  keep('clone in', (1000 * (performance.now() - t1)) / RECORDS);
+}
+
+const us = (x: number) => `${x.toFixed(1).padStart(6)} µs`;
+let total = 0;
+console.log(`per record, best of ${PASSES - 1} passes of ${BATCHES_PER_PASS} × ${RECORDS}-record requests, one thread, no I/O:`);
+for (const s of STAGES) {
+  total += best.get(s)!;
+  console.log(`  ${s.padEnd(22)}${us(best.get(s)!)}`);
+}
+const ceiling = best.get('ceiling')!;
+console.log(`  ${'pipeline total'.padEnd(22)}${us(total)}   = ${(1e6 / total).toFixed(0)} records/s on one core`);
+console.log(`  ${'node ceiling'.padEnd(22)}${us(ceiling)}   = ${(1e6 / ceiling).toFixed(0)} records/s (decode + encode + SHA-256 of the request as received)`);
+console.log(`  ratio pipeline/ceiling (an upper bound for vigil run on one core): ${(ceiling / total).toFixed(2)}`);
+console.log(`  structured clone of an enriched record (to hand it to another thread): ${us(best.get('clone out')!)} out + ${us(best.get('clone in')!)} in`);
+process.exit(0);
