@@ -43,9 +43,10 @@ function isZero64(v: Long | number | null | undefined): boolean {
 // `sharedAttribute`) are written once and their text reused. Resources and
 // scopes, one per request or less, go through objects and JSON.stringify.
 
-/** `{"key":"<name>","value":` per attribute name (bounded: names are a small vocabulary). */
+/** `{"key":"<name>","value":` per attribute name. Names are a small vocabulary; the bounds keep a sender's made-up ones from growing it. */
 const keyHeads = new Map<string, string>();
 const MAX_KEY_HEADS = 4096;
+const MAX_CACHED_KEY_LENGTH = 256;
 const sharedText = new WeakMap<KeyValue, string>();
 
 function keyHead(key: string | undefined): string {
@@ -53,7 +54,7 @@ function keyHead(key: string | undefined): string {
   let h = keyHeads.get(key);
   if (h === undefined) {
     h = `{"key":${JSON.stringify(key)},"value":`;
-    if (keyHeads.size < MAX_KEY_HEADS) keyHeads.set(key, h);
+    if (keyHeads.size < MAX_KEY_HEADS && key.length <= MAX_CACHED_KEY_LENGTH) keyHeads.set(key, h);
   }
   return h;
 }
