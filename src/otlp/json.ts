@@ -38,10 +38,10 @@ function isZero64(v: Long | number | null | undefined): boolean {
   return typeof v === 'number' ? v === 0 : v.isZero();
 }
 
-// Log records, the bulk of every request, are written straight to text (no
-// intermediate object for JSON.stringify to walk); shared attributes (frozen, see
-// `sharedAttribute`) are written once and their text reused. Resources and
-// scopes, one per request or less, go through objects and JSON.stringify.
+// Written straight to text (no intermediate object for JSON.stringify to walk),
+// exactly as JSON.stringify would write the OTLP/JSON object (a property test
+// holds it to that); shared attributes (frozen, see `sharedAttribute`) are
+// written once and their text reused.
 
 /** `{"key":"<name>","value":` per attribute name. Names are a small vocabulary; the bounds keep a sender's made-up ones from growing it. */
 const keyHeads = new Map<string, string>();
@@ -114,15 +114,12 @@ export function logRecordJsonText(l: LogRecord): string {
   return `${out}}`;
 }
 
-function keyValuesToJson(kvs: readonly KeyValue[]): Json[] {
-  return JSON.parse(keyValuesJsonText(kvs)) as Json[];
-}
-
-export function resourceToJson(r: Resource): JsonObject {
-  const o: JsonObject = { attributes: keyValuesToJson(r.attributes ?? []) };
-  if (r.droppedAttributesCount) o.droppedAttributesCount = r.droppedAttributesCount;
+/** A resource as OTLP/JSON text. */
+function resourceJsonText(r: Resource): string {
+  let out = `{"attributes":${keyValuesJsonText(r.attributes ?? [])}`;
+  if (r.droppedAttributesCount) out += `,"droppedAttributesCount":${JSON.stringify(r.droppedAttributesCount)}`;
   if (r.entityRefs && r.entityRefs.length > 0) {
-    o.entityRefs = r.entityRefs.map((e) => {
+    const refs = r.entityRefs.map((e) => {
       const eo: JsonObject = {};
       if (e.schemaUrl) eo.schemaUrl = e.schemaUrl;
       if (e.type) eo.type = e.type;
@@ -130,23 +127,25 @@ export function resourceToJson(r: Resource): JsonObject {
       if (e.descriptionKeys?.length) eo.descriptionKeys = [...e.descriptionKeys];
       return eo;
     });
+    out += `,"entityRefs":${JSON.stringify(refs)}`;
   }
-  return o;
+  return `${out}}`;
 }
 
-export function scopeToJson(s: InstrumentationScope): JsonObject {
-  const o: JsonObject = {};
-  if (s.name) o.name = s.name;
-  if (s.version) o.version = s.version;
-  if (s.attributes && s.attributes.length > 0) o.attributes = keyValuesToJson(s.attributes);
-  if (s.droppedAttributesCount) o.droppedAttributesCount = s.droppedAttributesCount;
-  return o;
+/** An instrumentation scope as OTLP/JSON text (`{}` when it says nothing). */
+function scopeJsonText(s: InstrumentationScope): string {
+  const fields: string[] = [];
+  if (s.name) fields.push(`"name":${JSON.stringify(s.name)}`);
+  if (s.version) fields.push(`"version":${JSON.stringify(s.version)}`);
+  if (s.attributes && s.attributes.length > 0) fields.push(`"attributes":${keyValuesJsonText(s.attributes)}`);
+  if (s.droppedAttributesCount) fields.push(`"droppedAttributesCount":${JSON.stringify(s.droppedAttributesCount)}`);
+  return `{${fields.join(',')}}`;
 }
 
 /** The text around one ResourceLogs' scopeLogs: `{"resource":…,"scopeLogs":[` … `]<,"schemaUrl":…>}`. */
 export function resourceLogsFrame(resource: Resource | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
   return {
-    head: `{"resource":${JSON.stringify(resourceToJson(resource ?? { attributes: [] }))},"scopeLogs":[`,
+    head: `{"resource":${resourceJsonText(resource ?? { attributes: [] })},"scopeLogs":[`,
     tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
   };
 }
@@ -154,7 +153,7 @@ export function resourceLogsFrame(resource: Resource | null | undefined, schemaU
 /** The text around one ScopeLogs' records: `{"scope":…,"logRecords":[` … `]<,"schemaUrl":…>}`. */
 export function scopeLogsFrame(scope: InstrumentationScope | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
   return {
-    head: `{"scope":${JSON.stringify(scopeToJson(scope ?? {}))},"logRecords":[`,
+    head: `{"scope":${scopeJsonText(scope ?? {})},"logRecords":[`,
     tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
   };
 }
