@@ -1,9 +1,10 @@
 // Realistic access-log requests for benchmarks: 512-record ExportLogsServiceRequests
 // shaped like what an instrumented web service sends (semconv attributes and a
 // Combined Log Format body), with a spread of users, addresses, routes and statuses.
+import { hash } from 'node:crypto';
 import Long from 'long';
 import type { ExportRequestMessage } from '../../src/otlp/convert.js';
-import { encodeProtobufRequest } from '../../src/otlp/convert.js';
+import { decodeProtobufRequest, encodeProtobufRequest } from '../../src/otlp/convert.js';
 import type { KeyValue, LogRecord } from '../../src/pipeline/record.js';
 import { millisToNanos } from '../../src/pipeline/record.js';
 import { Rng } from '../../src/simulate/rng.js';
@@ -82,6 +83,14 @@ export function accessLogRequest(records: number, seed: number, startMs = Date.U
 /** Distinct encoded requests to cycle through (so no layer can cache one answer). */
 export function encodedRequests(count: number, recordsPerRequest = 512): Uint8Array[] {
   return Array.from({ length: count }, (_, k) => encodeProtobufRequest(accessLogRequest(recordsPerRequest, k + 1, Date.UTC(2026, 10, 1) + k * 60_000)));
+}
+
+/**
+ * The Node ceiling's work on one request, the reference the spine's targets are
+ * set against: protobufjs decode + encode + SHA-256 of the request as received.
+ */
+export function ceilingWork(request: Uint8Array): void {
+  hash('sha256', encodeProtobufRequest(decodeProtobufRequest(request)));
 }
 
 export { Long };
