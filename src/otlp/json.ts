@@ -84,9 +84,12 @@ export function anyValueJsonText(v: AnyValue | null | undefined): string {
 }
 
 function keyValueJsonText(kv: KeyValue): string {
-  if (!isSharedAttribute(kv)) return `${keyHead(kv.key)}${anyValueJsonText(kv.value)}}`;
-  let t = sharedText.get(kv);
-  if (t === undefined) sharedText.set(kv, (t = `${keyHead(kv.key)}${anyValueJsonText(kv.value)}}`));
+  const shared = isSharedAttribute(kv);
+  let t = shared ? sharedText.get(kv) : undefined;
+  if (t === undefined) {
+    t = `${keyHead(kv.key)}${anyValueJsonText(kv.value)}}`;
+    if (shared) sharedText.set(kv, t);
+  }
   return t;
 }
 
