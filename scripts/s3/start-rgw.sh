@@ -176,6 +176,12 @@ ms mon client mode = crc
 rgw thread pool size = 64
 rgw enable apis = s3, admin
 rgw dns name = 127.0.0.1
+# SSE-KMS with radosgw's testing backend: two static AES-256 keys, testkey-1 and
+# testkey-2, so that aws:kms puts are encrypted and an unknown key id is refused.
+# Plain HTTP on loopback, hence no TLS requirement for encryption headers.
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = testkey-1=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY= testkey-2=ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=
+rgw crypt require ssl = false
 EOF
 export CEPH_CONF="$CONF"
 
