@@ -11,7 +11,7 @@ import type {
   LogRecord,
   Resource,
 } from '../pipeline/record.js';
-import { int64Decimal, isSharedAttribute } from '../pipeline/record.js';
+import { type Immutable, int64Decimal, isSharedAttribute } from '../pipeline/record.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from './convert.js';
 import { Refusal } from '../pipeline/errors.js';
 
@@ -47,7 +47,7 @@ function isZero64(v: Long | number | null | undefined): boolean {
 const keyHeads = new Map<string, string>();
 const MAX_KEY_HEADS = 4096;
 const MAX_CACHED_KEY_LENGTH = 256;
-const sharedText = new WeakMap<KeyValue, string>();
+const sharedText = new WeakMap<Immutable<KeyValue>, string>();
 
 function keyHead(key: string | undefined): string {
   if (key === undefined) return '{"value":';
@@ -65,7 +65,7 @@ function doubleText(d: number): string {
 }
 
 /** An AnyValue as OTLP/JSON text: exactly one of its fields, `{}` when empty. */
-export function anyValueJsonText(v: AnyValue | null | undefined): string {
+export function anyValueJsonText(v: Immutable<AnyValue> | null | undefined): string {
   if (v == null) return '{}';
   if (Object.hasOwn(v, 'stringValue') && v.stringValue != null) return `{"stringValue":${JSON.stringify(v.stringValue)}}`;
   if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return v.boolValue ? '{"boolValue":true}' : '{"boolValue":false}';
@@ -83,7 +83,7 @@ export function anyValueJsonText(v: AnyValue | null | undefined): string {
   return '{}';
 }
 
-function keyValueJsonText(kv: KeyValue): string {
+function keyValueJsonText(kv: Immutable<KeyValue>): string {
   const shared = isSharedAttribute(kv);
   let t = shared ? sharedText.get(kv) : undefined;
   if (t === undefined) {
@@ -94,14 +94,14 @@ function keyValueJsonText(kv: KeyValue): string {
 }
 
 /** A list of KeyValues as an OTLP/JSON array. */
-export function keyValuesJsonText(kvs: readonly KeyValue[]): string {
+export function keyValuesJsonText(kvs: readonly Immutable<KeyValue>[]): string {
   let out = '[';
   for (let i = 0; i < kvs.length; i++) out += (i === 0 ? '' : ',') + keyValueJsonText(kvs[i]);
   return `${out}]`;
 }
 
 /** A log record as OTLP/JSON text (defaults omitted, fields in protobuf order). */
-export function logRecordJsonText(l: LogRecord): string {
+export function logRecordJsonText(l: Immutable<LogRecord>): string {
   let out = '{';
   if (!isZero64(l.timeUnixNano)) out += `"timeUnixNano":"${int64ToString(l.timeUnixNano!, true)}",`;
   if (!isZero64(l.observedTimeUnixNano)) out += `"observedTimeUnixNano":"${int64ToString(l.observedTimeUnixNano!, true)}",`;
@@ -118,7 +118,7 @@ export function logRecordJsonText(l: LogRecord): string {
 }
 
 /** A resource as OTLP/JSON text. */
-function resourceJsonText(r: Resource): string {
+function resourceJsonText(r: Immutable<Resource>): string {
   let out = `{"attributes":${keyValuesJsonText(r.attributes ?? [])}`;
   if (r.droppedAttributesCount) out += `,"droppedAttributesCount":${JSON.stringify(r.droppedAttributesCount)}`;
   if (r.entityRefs && r.entityRefs.length > 0) {
@@ -136,7 +136,7 @@ function resourceJsonText(r: Resource): string {
 }
 
 /** An instrumentation scope as OTLP/JSON text (`{}` when it says nothing). */
-function scopeJsonText(s: InstrumentationScope): string {
+function scopeJsonText(s: Immutable<InstrumentationScope>): string {
   const fields: string[] = [];
   if (s.name) fields.push(`"name":${JSON.stringify(s.name)}`);
   if (s.version) fields.push(`"version":${JSON.stringify(s.version)}`);
@@ -146,7 +146,7 @@ function scopeJsonText(s: InstrumentationScope): string {
 }
 
 /** The text around one ResourceLogs' scopeLogs: `{"resource":…,"scopeLogs":[` … `]<,"schemaUrl":…>}`. */
-export function resourceLogsFrame(resource: Resource | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
+export function resourceLogsFrame(resource: Immutable<Resource> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
   return {
     head: `{"resource":${resourceJsonText(resource ?? { attributes: [] })},"scopeLogs":[`,
     tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
@@ -154,7 +154,7 @@ export function resourceLogsFrame(resource: Resource | null | undefined, schemaU
 }
 
 /** The text around one ScopeLogs' records: `{"scope":…,"logRecords":[` … `]<,"schemaUrl":…>}`. */
-export function scopeLogsFrame(scope: InstrumentationScope | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
+export function scopeLogsFrame(scope: Immutable<InstrumentationScope> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
   return {
     head: `{"scope":${scopeJsonText(scope ?? {})},"logRecords":[`,
     tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
@@ -165,7 +165,7 @@ export const REQUEST_HEAD = '{"resourceLogs":[';
 export const REQUEST_TAIL = ']}';
 
 /** A whole request as OTLP/JSON text. */
-export function encodeJsonRequest(req: ExportRequestMessage): string {
+export function encodeJsonRequest(req: Immutable<ExportRequestMessage>): string {
   let out = REQUEST_HEAD;
   const rls = req.resourceLogs ?? [];
   for (let i = 0; i < rls.length; i++) {

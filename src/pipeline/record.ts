@@ -87,20 +87,35 @@ export interface VigilRecord {
 /** Records travel in batches: one batch per Export call, in the order received. */
 export type LogBatch = VigilRecord[];
 
+/**
+ * A value seen through a read-only lens, all the way down (arrays, maps, nested
+ * AnyValues). Long is immutable already; byte arrays stay as they are (a
+ * read-only byte view would cost a copy or a wrapper per field).
+ */
+export type Immutable<T> = T extends Long | Uint8Array | string | number | boolean | null | undefined
+  ? T
+  : T extends readonly (infer U)[]
+    ? readonly Immutable<U>[]
+    : { readonly [K in keyof T]: Immutable<T[K]> };
+
+/** What a consumer that declared `mutatesData: false` (every exporter) is given: it may read the record, not change it. */
+export type ReadonlyRecord = Immutable<VigilRecord>;
+export type ReadonlyBatch = readonly ReadonlyRecord[];
+
 // ---- attribute access --------------------------------------------------------
 
 export type Scalar = string | number | boolean;
 
-/** The attribute's AnyValue, or undefined when the key is absent. */
-export function findAttribute(attrs: readonly KeyValue[], key: string): AnyValue | undefined {
+/** The attribute's AnyValue (read-only when the attributes are), or undefined when the key is absent. */
+export function findAttribute<KV extends Immutable<KeyValue>>(attrs: readonly KV[], key: string): NonNullable<KV['value']> | undefined {
   for (let i = 0; i < attrs.length; i++) {
-    if (attrs[i].key === key) return attrs[i].value ?? undefined;
+    if (attrs[i].key === key) return (attrs[i].value ?? undefined) as NonNullable<KV['value']> | undefined;
   }
   return undefined;
 }
 
 /** The scalar held by an AnyValue (ints as numbers), or undefined for arrays, maps, bytes and empty values. */
-export function scalarOf(v: AnyValue | undefined | null): Scalar | undefined {
+export function scalarOf(v: Immutable<AnyValue> | undefined | null): Scalar | undefined {
   if (v == null) return undefined;
   if (v.stringValue !== undefined && Object.hasOwn(v, 'stringValue')) return v.stringValue;
   if (Object.hasOwn(v, 'intValue') && v.intValue != null) return toNumber(v.intValue);
@@ -109,11 +124,11 @@ export function scalarOf(v: AnyValue | undefined | null): Scalar | undefined {
   return undefined;
 }
 
-export function getAttribute(attrs: readonly KeyValue[], key: string): Scalar | undefined {
+export function getAttribute(attrs: readonly Immutable<KeyValue>[], key: string): Scalar | undefined {
   return scalarOf(findAttribute(attrs, key));
 }
 
-export function getStringAttribute(attrs: readonly KeyValue[], key: string): string | undefined {
+export function getStringAttribute(attrs: readonly Immutable<KeyValue>[], key: string): string | undefined {
   const v = scalarOf(findAttribute(attrs, key));
   return v === undefined ? undefined : String(v);
 }
@@ -150,7 +165,7 @@ export function sharedAttribute(key: string, value: string | number | boolean): 
 }
 
 /** Whether a KeyValue cannot change (frozen, with a frozen scalar value), so an encoding of it may be cached. */
-export function isSharedAttribute(kv: KeyValue): boolean {
+export function isSharedAttribute(kv: Immutable<KeyValue>): boolean {
   const v = kv.value;
   return Object.isFrozen(kv) && v != null && Object.isFrozen(v) && v.arrayValue === undefined && v.kvlistValue === undefined && v.bytesValue === undefined;
 }
@@ -217,7 +232,7 @@ export function nanosToString(v: Long | number | null | undefined): string {
 }
 
 /** Event time of a record in ms: its timestamp, else its observed timestamp, else 0. */
-export function eventTimeMillis(log: LogRecord): number {
+export function eventTimeMillis(log: Immutable<LogRecord>): number {
   const t = nanosToMillis(log.timeUnixNano);
   return t > 0 ? t : nanosToMillis(log.observedTimeUnixNano);
 }
