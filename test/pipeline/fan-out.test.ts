@@ -18,7 +18,7 @@ import { Service } from '../../src/pipeline/service.js';
 import type { OtlpReceiver } from '../../src/receivers/otlp/otlp.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/metrics.js';
-import { startGrpcDownstream, type Downstream } from '../helpers/downstream.js';
+import { startGrpcDownstream, until, type Downstream } from '../helpers/downstream.js';
 import { kv, logsOfJsonLines, makeBatch, makeRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/tmp.js';
 import { grpcExport } from '../receivers/otlp/clients.js';
@@ -56,14 +56,19 @@ const taggingFactory: ExporterFactory<Record<string, never>> = {
   }),
 };
 
-async function startService(pipelines: Record<string, { processors: string[]; exporters: string[] }>, exporters: Record<string, unknown>) {
+async function startService(
+  pipelines: Record<string, { processors: string[]; exporters: string[] }>,
+  exporters: Record<string, unknown>,
+  more: { extensions?: Record<string, unknown> } = {},
+) {
   const withReceiver = Object.fromEntries(Object.entries(pipelines).map(([id, p]) => [id, { receivers: ['otlp'], ...p }]));
   const cfg = validateConfig(
     {
       receivers: { otlp: { protocols: { grpc: { endpoint: '127.0.0.1:0' } } } },
-      processors: { audit: {} },
+      processors: { audit: {}, anomaly: {} },
       exporters,
-      service: { pipelines: withReceiver },
+      extensions: more.extensions ?? {},
+      service: { extensions: Object.keys(more.extensions ?? {}), pipelines: withReceiver },
     },
     defaultRegistry([taggingFactory]),
   );
@@ -108,6 +113,31 @@ describe('fan-out to several pipelines', () => {
       }
     });
   }
+
+  it('keeps the product pipeline\'s exporters to their read-only word (audit, anomaly → worm, otlp_grpc with a queue), beside a raw pipeline', async () => {
+    const dir = tempDir();
+    const down = await startGrpcDownstream();
+    downstreams.push(down);
+    const { address } = await startService(
+      {
+        logs: { processors: ['audit', 'anomaly'], exporters: ['worm', 'otlp_grpc'] },
+        'logs/raw': { processors: [], exporters: ['file/raw'] },
+      },
+      {
+        worm: { directory: join(dir, 'archive'), signing: { key_file: join(dir, 'keys', 'archive.key') } },
+        otlp_grpc: { endpoint: down.address, tls: { insecure: true }, sending_queue: { storage: 'file_storage' } },
+        'file/raw': { path: join(dir, 'raw.jsonl') },
+      },
+      { extensions: { file_storage: { directory: join(dir, 'queue') } } },
+    );
+    // checkReadOnly is on: a change by worm or otlp_grpc to the batch they share would refuse this Export.
+    const r = await grpcExport(address, request());
+    expect(r.details).toBe('');
+    expect(r.code).toBe(status.OK);
+    expect(attributeKeys(logsOfJsonLines(join(dir, 'raw.jsonl')))).toEqual([['log.file.name'], ['log.file.name']]);
+    await until(() => down.records().length === LINES.length, 'the queue delivered the batch');
+    for (const rec of down.records()) expect(rec.log.attributes.map((a) => a.key)).toEqual(expect.arrayContaining(['audit.record_id', 'anomaly.score']));
+  });
 
   it('acknowledges an Export only after every pipeline took it, and refuses it when one pipeline did not', async () => {
     const dir = tempDir();
