@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { duration } from '../../config/units.js';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
-import { eventTimeMillis, findAttribute, getAttribute, type LogBatch, type ReadonlyBatch, type ReadonlyRecord, scalarOf, type VigilRecord } from '../../pipeline/record.js';
+import { eventTimeMillis, findAttribute, getAttribute, type ReadonlyBatch, type ReadonlyRecord, scalarOf } from '../../pipeline/record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { redactUrl } from '../../security/redact.js';

@@ -2,7 +2,7 @@
 // line per record too (detailed). For trying pipelines out, not for production.
 import { z } from 'zod';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
-import type { LogBatch, ReadonlyBatch } from '../../pipeline/record.js';
+import type { ReadonlyBatch } from '../../pipeline/record.js';
 import { logRecordJsonText } from '../../otlp/json.js';
 
 export const debugConfigSchema = z

@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
-import type { LogBatch, ReadonlyBatch } from '../../pipeline/record.js';
+import type { ReadonlyBatch } from '../../pipeline/record.js';
 import { asRefusal } from '../../pipeline/errors.js';
 import { batchToRequest } from '../../otlp/convert.js';
 import { encodeJsonRequest } from '../../otlp/json.js';
