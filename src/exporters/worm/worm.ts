@@ -221,6 +221,7 @@ function fmtBytes(n: number): string {
 export const wormExporterFactory: ExporterFactory<WormConfig> = {
   kind: 'exporter',
   type: 'worm',
+  mutatesData: false,
   configSchema: wormConfigSchema,
   create: (config, ctx) => new WormExporter(ctx.id, config, ctx.telemetry, ctx.logger),
 };

@@ -142,6 +142,7 @@ export function createAuditProcessor(config: AuditConfig, id: string, logger: Lo
 export const auditProcessorFactory: ProcessorFactory<AuditConfig> = {
   kind: 'processor',
   type: 'audit',
+  mutatesData: true, // enriches records in place
   configSchema: auditConfigSchema,
   create: (config, ctx) => createAuditProcessor(config, ctx.id, ctx.logger, ctx.telemetry),
 };
