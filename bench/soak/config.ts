@@ -53,6 +53,8 @@ export function harnessConfig(o: HarnessConfigOptions): Record<string, unknown> 
       endpoint: o.s3.endpoint,
       region: 'us-east-1',
       force_path_style: true,
+      // The KMS key scripts/s3/start-rgw.sh gives radosgw (it stores SSE-S3 objects in clear, which Vigil refuses).
+      encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' },
       retry: { initial_interval: '100ms', max_interval: '500ms' },
       timeout: '5s',
     };

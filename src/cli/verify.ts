@@ -9,6 +9,8 @@ import { parseDuration } from '../config/units.js';
 import { KeyError, loadPublicKeys, type PublicKeyEntry } from '../exporters/worm/keys.js';
 import { ArchiveNotFoundError, openArchives, type ArchiveSource } from '../exporters/worm/source.js';
 import { type Finding, type VerifyReport, fmtAge, verifyArchive } from '../exporters/worm/verify.js';
+import { type SseExpectation, sseConfigSchema } from '../exporters/worm/sse.js';
+import { fmtCensus } from '../exporters/worm/encryption-check.js';
 import { UsageError } from './main.js';
 import { type ProgressBar, progressBar } from './progress.js';
 
@@ -101,6 +103,7 @@ export function formatReport(r: VerifyReport, window: { from?: number | undefine
   if (r.firstSealedAt) lines.push(`  Sealed from ${r.firstSealedAt} to ${r.lastSealedAt}${r.lastSealReason === 'shutdown' ? ' (last seal: clean shutdown)' : ''}`);
   lines.push(`  ${fmtInt(r.segments.valid)}/${fmtInt(r.segments.checked - r.segments.notLocal)} segments valid${r.segments.notLocal ? ` (${r.segments.notLocal} held only in S3)` : ''}`);
   lines.push(`  ${fmtInt(r.records.valid)}/${fmtInt(r.records.checked)} records valid`);
+  if (r.encryption) lines.push(`  S3 encryption: ${fmtCensus(r.encryption) || 'no objects checked'}`);
   if (r.unsealed) lines.push(`  ${fmtInt(r.unsealed.records)} records unsealed in segment ${r.unsealed.segment} (chained, not yet signed)`);
   const notes = r.findings.filter((f) => f.severity === 'note' && f.kind !== 'unsealed' && f.kind !== 'not held locally');
   const breaks = r.findings.filter((f) => f.severity === 'break');
@@ -123,27 +126,38 @@ export interface VerifyCliOptions {
   to?: string;
   json?: boolean;
   endpoint?: string;
+  encryption?: string;
+  kmsKeyId?: string;
+}
+
+/** --encryption / --kms-key-id → what every S3 object must carry (default: some server-side encryption). */
+export function sseExpectationOrUsage(mode: string | undefined, kmsKeyId: string | undefined): SseExpectation {
+  if ((mode === undefined || mode === 'any') && kmsKeyId === undefined) return 'any';
+  const parsed = sseConfigSchema.safeParse({ mode: mode ?? 'sse-kms', kms_key_id: kmsKeyId });
+  if (!parsed.success) throw new UsageError(`--encryption ${mode ?? ''}${kmsKeyId ? ` --kms-key-id ${kmsKeyId}` : ''}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
 }
 
 export async function runVerify(archive: string, opts: VerifyCliOptions): Promise<{ reports: VerifyReport[]; ok: boolean }> {
   const from = parseTimeArg(opts.from, '--from');
   const to = parseTimeArg(opts.to, '--to');
   if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
+  const encryption = sseExpectationOrUsage(opts.encryption, opts.kmsKeyId);
   const keys = await publicKeysOrUsage(opts.publicKey, archive);
   const { sources, close } = await openOrUsage(archive, opts.endpoint);
   const reports: VerifyReport[] = [];
   try {
-    for (const source of sources) reports.push(await verifyOne(source, keys, from, to));
+    for (const source of sources) reports.push(await verifyOne(source, keys, from, to, encryption));
   } finally {
     close();
   }
   return { reports, ok: reports.every((r) => r.ok) };
 }
 
-async function verifyOne(source: ArchiveSource, keys: Map<string, PublicKeyEntry>, from: number | undefined, to: number | undefined): Promise<VerifyReport> {
+async function verifyOne(source: ArchiveSource, keys: Map<string, PublicKeyEntry>, from: number | undefined, to: number | undefined, encryption: SseExpectation): Promise<VerifyReport> {
   const progress = archiveProgress('verifying');
   try {
-    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress });
+    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress, encryption });
   } finally {
     progress.done();
   }
@@ -159,6 +173,8 @@ export function registerVerify(program: Command): void {
     .option('--to <time>', 'check only records before this time')
     .option('--json', 'print the report as JSON')
     .option('--endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:7480 (credentials from the AWS environment)')
+    .option('--encryption <mode>', 'on S3: the server-side encryption every object must carry: any (default), sse-kms, sse-s3, none (not checked)')
+    .option('--kms-key-id <id>', 'on S3: the KMS key id or ARN every object must be encrypted with (implies --encryption sse-kms)')
     .addHelpText(
       'after',
       `
@@ -166,7 +182,7 @@ Checks every entry hash and chain link, every Merkle root, every manifest
 signature and the manifest chain, the heartbeat (a deleted tail shows as a
 gap) and, on S3, each object's Object Lock. Breaks: modified, missing,
 inserted, reordered, truncated, bad signature, unknown key, gap, unlocked
-object. Records of the open segment are reported as unsealed, not as valid.
+object, unencrypted object. Records of the open segment are reported as unsealed, not as valid.
 Exit status: 0 intact, 1 broken, 2 usage error.
 
 Examples:

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { duration, size } from '../../config/units.js';
 import { type Retention, type RetentionInput, parseRetention } from './retention.js';
+import { DEFAULT_SSE, sseConfigSchema } from './sse.js';
 
 const retentionSchema = z
   .union([z.string(), z.number(), z.object({ preset: z.string().optional(), period: z.union([z.string(), z.number()]).optional() }).strict()])
@@ -36,8 +37,8 @@ const s3Schema = z
       })
       .strict()
       .default({ mode: 'COMPLIANCE', legal_hold: false }),
-    server_side_encryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse'], { message: 'use AES256 (SSE-S3), aws:kms or aws:kms:dsse (SSE-KMS)' }).optional(),
-    kms_key_id: z.string().min(1).optional(),
+    /** Server-side encryption of every object (sse-s3 by default, as AWS does since 2023). */
+    encryption: sseConfigSchema.default(DEFAULT_SSE),
     /** Accept a bucket without Object Lock (objects are then not WORM-protected): an explicit, logged opt-out. */
     allow_unlocked_bucket: z.boolean().default(false),
     retry: z
@@ -47,12 +48,7 @@ const s3Schema = z
     /** Per-request timeout. */
     timeout: duration().default(30_000),
   })
-  .strict()
-  .superRefine((s, ctx) => {
-    if (s.kms_key_id && !s.server_side_encryption?.startsWith('aws:kms')) {
-      ctx.addIssue({ code: 'custom', path: ['kms_key_id'], message: 'kms_key_id needs server_side_encryption: aws:kms' });
-    }
-  });
+  .strict();
 
 export const wormConfigSchema = z
   .object({

@@ -14,6 +14,7 @@ import type { ArchiveSource, ObjectVersions } from './source.js';
 import { ArchiveNotFoundError } from './source.js';
 import { describeS3Error } from './s3.js';
 import { createDataChecker, type DataChecker } from './verify-pool.js';
+import { type EncryptionCensus, type SseExpectation, countEncryption, encryptionMismatch, encryptionOf } from './sse.js';
 
 export type BreakKind =
   | 'modified'
@@ -24,7 +25,8 @@ export type BreakKind =
   | 'bad signature'
   | 'unknown key'
   | 'gap'
-  | 'unlocked object';
+  | 'unlocked object'
+  | 'unencrypted object';
 export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended';
 
 export interface Finding {
@@ -60,6 +62,8 @@ export interface VerifyOptions {
   onProgress?: ((p: VerifyProgress) => void) | undefined;
   /** Worker threads for segment data (default: one per core when compiled; 0: in-process). */
   workers?: number | undefined;
+  /** On S3: the server-side encryption every object must carry (default `any`: some encryption). */
+  encryption?: SseExpectation | undefined;
 }
 
 export interface VerifyReport {
@@ -77,6 +81,8 @@ export interface VerifyReport {
   contentBytes: number;
   durationMs: number;
   findings: Finding[];
+  /** On S3: objects per class (segment, manifest…) and server-side encryption as stored. */
+  encryption?: EncryptionCensus | undefined;
 }
 
 interface Head {
@@ -121,6 +127,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
       add({ kind: 'unlocked object', object: `s3://${source.s3.bucket}`, detail: `cannot read the bucket's Object Lock configuration (${describeS3Error(err)})` });
     }
     versions = await source.s3.versions();
+    report.encryption = {};
   }
 
   let prevManifest: { hash: string; m: Manifest } | undefined;
@@ -250,7 +257,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
         } else {
           add({ kind: 'missing', segment: n, object: g.manifest.replace('.manifest.json', '.jsonl.gz'), detail: `segment ${n}'s data file is missing (its manifest is present, ${m.records} records)${deletedNote(versions, n, n, 'sealed')}` });
         }
-        if (source.s3) await checkLocks(source, g, m, now, add, versions);
+        if (source.s3) await checkLocks(source, g, m, now, add, versions, opts.encryption ?? 'any', report.encryption!);
         if (findings.filter((f) => f.severity === 'break').length === before && manifestTrusted && g.sealed) report.segments.valid++;
       }
       if (m.segment === n) {
@@ -707,7 +714,16 @@ async function checkUnsealed(source: ArchiveSource, g: SegmentFiles, head: Head 
   return prev !== undefined && seq !== undefined ? { seq: seq - 1, hash: prev } : head;
 }
 
-async function checkLocks(source: ArchiveSource, g: SegmentFiles, m: Manifest, now: number, add: Add, versions: Map<string, ObjectVersions> | undefined): Promise<void> {
+async function checkLocks(
+  source: ArchiveSource,
+  g: SegmentFiles,
+  m: Manifest,
+  now: number,
+  add: Add,
+  versions: Map<string, ObjectVersions> | undefined,
+  encryption: SseExpectation,
+  census: EncryptionCensus,
+): Promise<void> {
   const s3 = source.s3!;
   for (const name of [g.sealed, g.manifest]) {
     if (!name) continue;
@@ -723,6 +739,10 @@ async function checkLocks(source: ArchiveSource, g: SegmentFiles, m: Manifest, n
       continue;
     }
     if (!lock) continue;
+    const stored = encryptionOf(lock.sse, lock.kmsKeyId);
+    countEncryption(census, name, stored);
+    const unencrypted = encryptionMismatch(encryption, stored);
+    if (unencrypted) add({ kind: 'unencrypted object', segment: m.segment, object: `${source.location}${name}`, detail: unencrypted });
     const expected = m.retain_until ? Date.parse(m.retain_until) : undefined;
     const until = lock.retainUntil?.getTime();
     if (!lock.mode || until === undefined) {
