@@ -11,6 +11,7 @@ import { ArchiveNotFoundError, openArchives, type ArchiveSource } from '../expor
 import { type Finding, type VerifyReport, fmtAge, verifyArchive } from '../exporters/worm/verify.js';
 import { type SseExpectation, sseConfigSchema } from '../exporters/worm/sse.js';
 import { fmtCensus } from '../exporters/worm/encryption-check.js';
+import { type ArchiveKey, EncryptionKeyError, loadArchiveKey } from '../exporters/worm/encryption.js';
 import { UsageError } from './main.js';
 import { type ProgressBar, progressBar } from './progress.js';
 
@@ -62,9 +63,19 @@ async function findPublicKeys(archiveDir: string): Promise<string[]> {
   return out;
 }
 
-export async function openOrUsage(archive: string, endpoint: string | undefined) {
+/** Opens ARCHIVE; with `keyFile`, every source holds the archive encryption key (read once, never printed). */
+export async function openOrUsage(archive: string, endpoint: string | undefined, keyFile?: string) {
+  let archiveKey: ArchiveKey | undefined;
   try {
-    return await openArchives(archive, { endpoint });
+    if (keyFile) archiveKey = await loadArchiveKey(resolve(keyFile), '--key-file');
+  } catch (err) {
+    if (err instanceof EncryptionKeyError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    const opened = await openArchives(archive, { endpoint });
+    for (const s of opened.sources) s.archiveKey = archiveKey;
+    return opened;
   } catch (err) {
     if (err instanceof ArchiveNotFoundError) throw new UsageError(err.message);
     throw err;
@@ -128,6 +139,7 @@ export interface VerifyCliOptions {
   endpoint?: string;
   encryption?: string;
   kmsKeyId?: string;
+  keyFile?: string;
 }
 
 /** --encryption / --kms-key-id → what every S3 object must carry (default: some server-side encryption). */
@@ -144,7 +156,7 @@ export async function runVerify(archive: string, opts: VerifyCliOptions): Promis
   if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
   const encryption = sseExpectationOrUsage(opts.encryption, opts.kmsKeyId);
   const keys = await publicKeysOrUsage(opts.publicKey, archive);
-  const { sources, close } = await openOrUsage(archive, opts.endpoint);
+  const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile);
   const reports: VerifyReport[] = [];
   try {
     for (const source of sources) reports.push(await verifyOne(source, keys, from, to, encryption));
@@ -173,6 +185,7 @@ export function registerVerify(program: Command): void {
     .option('--to <time>', 'check only records before this time')
     .option('--json', 'print the report as JSON')
     .option('--endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:7480 (credentials from the AWS environment)')
+    .option('--key-file <file>', 'archive encryption key (exporters.worm.encryption.key_file) for encrypted segments')
     .option('--encryption <mode>', 'on S3: the server-side encryption every object must carry: any (default), sse-kms, sse-s3, none (not checked)')
     .option('--kms-key-id <id>', 'on S3: the KMS key id or ARN every object must be encrypted with (implies --encryption sse-kms)')
     .addHelpText(
@@ -182,7 +195,9 @@ Checks every entry hash and chain link, every Merkle root, every manifest
 signature and the manifest chain, the heartbeat (a deleted tail shows as a
 gap) and, on S3, each object's Object Lock. Breaks: modified, missing,
 inserted, reordered, truncated, bad signature, unknown key, gap, unlocked
-object, unencrypted object. Records of the open segment are reported as unsealed, not as valid.
+object, unencrypted object. Encrypted segments: without --key-file their
+ciphertext is checked against the signed SHA-256 and their records are noted
+as not checked; with it, everything. Records of the open segment are reported as unsealed, not as valid.
 Exit status: 0 intact, 1 broken, 2 usage error.
 
 Examples:

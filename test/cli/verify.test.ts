@@ -3,7 +3,8 @@
 // 1 broken, 2 usage). Needs the build (npm test runs it first).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archivePath, editSealedLines, makeBatch, newExporter, tempDir } from '../exporters/worm/helpers.js';
@@ -93,5 +94,38 @@ describe.skipIf(!built)('vigil verify / prove / verify-proof / query', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/segment 2, entry 5 \(seq 16\): MISSING: 1 entry \(seq 16\) missing before index 5/);
     expect(r.stdout).toMatch(/BROKEN: 1 break\./);
+  });
+});
+
+describe.skipIf(!built)('vigil verify / query --key-file on an encrypted archive', () => {
+  let edir: string;
+  let ecleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ dir: edir, cleanup: ecleanup } = await tempDir('vigil-cli-enc-'));
+    await mkdir(join(edir, 'keys'), { recursive: true });
+    await writeFile(join(edir, 'keys', 'data.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
+    const w = newExporter(edir, { encryption: { key_file: join(edir, 'keys', 'data.key') } });
+    await w.start();
+    await w.consume(makeBatch(6));
+    await w.shutdown(new AbortController().signal);
+  });
+  afterAll(async () => ecleanup?.());
+
+  it('verify without the key: intact as far as it can tell, and says what it did not check; with --key-file: every record', async () => {
+    const a = join(edir, 'archive');
+    const k = join(edir, 'keys', 'archive.pub');
+    const without = await vigil(['verify', a, '-k', k]);
+    expect(without.code).toBe(0);
+    expect(without.stdout).toMatch(/0\/6 records valid/);
+    expect(without.stdout).toMatch(/segment 1: encrypted: 6 records not checked: .*--key-file/);
+    const withKey = await vigil(['verify', a, '-k', k, '--key-file', join(edir, 'keys', 'data.key')]);
+    expect(withKey.code).toBe(0);
+    expect(withKey.stdout).toMatch(/6\/6 records valid/);
+    const q = await vigil(['query', a]);
+    expect(q.code).toBe(1);
+    expect(q.stderr).toMatch(/segment 1 is encrypted: give the archive encryption key \(--key-file FILE\)/);
+    const q2 = await vigil(['query', a, '--key-file', join(edir, 'keys', 'data.key'), '--where', 'user.id=alice']);
+    expect(q2.code).toBe(0);
+    expect(q2.stdout.trim().split('\n')).toHaveLength(3);
   });
 });

@@ -81,6 +81,8 @@ export const wormConfigSchema = z
     /** gzip level for sealed segments (1 fastest … 9 smallest); 3 costs about a third of 6's CPU for ~10% larger files. */
     compression_level: z.number().int().min(1).max(9).default(3),
     s3: s3Schema.optional(),
+    /** Encrypt local segments (open and sealed) with a fresh data key each, wrapped by this 256-bit key (encryption.ts). */
+    encryption: z.object({ key_file: z.string().min(1) }).strict().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

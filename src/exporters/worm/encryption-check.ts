@@ -31,14 +31,16 @@ export function assessEncryption(worm: WormConfig | undefined, reports: readonly
   const census = mergeCensus(reports);
   const stored = census ? `; stored objects: ${fmtCensus(census) || 'none checked'}` : '';
   const unencrypted = (reports ?? []).flatMap((r) => r.findings.filter((f) => f.kind === 'unencrypted object'));
+  const local = worm?.encryption ? `local segments encrypted (AES-256-GCM, a data key per segment wrapped by the key in ${worm.encryption.key_file})` : 'local segments in clear (set encryption.key_file)';
   if (!worm?.s3) {
-    return { ...base, status: census && unencrypted.length ? 'fail' : 'info', summary: `no S3 upload configured: encryption of the local disk is the host's${stored}`, details: { objects: census } };
+    if (census && unencrypted.length) return { ...base, status: 'fail', summary: `${unencrypted.length} S3 object(s) carry no server-side encryption${stored}`, details: { objects: census } };
+    return { ...base, status: worm?.encryption ? 'pass' : 'info', summary: `${local}; no S3 upload configured${stored}`, details: { local: worm?.encryption ? 'AES-256-GCM' : 'none', objects: census } };
   }
   const c = worm.s3.encryption;
   const configured = describeEncryption({ mode: c.mode, kmsKeyId: c.kms_key_id });
-  const details = { configured: { mode: c.mode, kms_key_id: c.kms_key_id ?? null }, objects: census ?? null, unencrypted: unencrypted.slice(0, 20) };
+  const details = { configured: { mode: c.mode, kms_key_id: c.kms_key_id ?? null }, local: worm.encryption ? 'AES-256-GCM' : 'none', objects: census ?? null, unencrypted: unencrypted.slice(0, 20) };
   if (unencrypted.length) return { ...base, status: 'fail', summary: `${unencrypted.length} object(s) do not carry ${configured}${stored}`, details };
   if (c.mode === 'none') return { ...base, status: 'warn', summary: `s3.encryption.mode is none: objects rely on the bucket's default encryption; set sse-kms with a key you manage${stored}`, details };
   if (c.mode === 'sse-s3') return { ...base, status: 'pass', summary: `sse-s3 (keys managed by the store; sse-kms puts key use under your KMS policy and its audit log)${stored}`, details };
-  return { ...base, status: 'pass', summary: `${configured} on every upload, probed at start-up${stored}`, details };
+  return { ...base, status: 'pass', summary: `${configured} on every upload, probed at start-up; ${local}${stored}`, details };
 }

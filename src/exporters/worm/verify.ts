@@ -14,6 +14,8 @@ import type { ArchiveSource, ObjectVersions } from './source.js';
 import { ArchiveNotFoundError } from './source.js';
 import { describeS3Error } from './s3.js';
 import { createDataChecker, type DataChecker } from './verify-pool.js';
+import { checkEncryptedSegment, needsDecryption } from './verify-encrypted.js';
+import { EncryptionKeyError, plaintextOf } from './encryption.js';
 import { type EncryptionCensus, type SseExpectation, countEncryption, encryptionMismatch, encryptionOf } from './sse.js';
 
 export type BreakKind =
@@ -27,7 +29,7 @@ export type BreakKind =
   | 'gap'
   | 'unlocked object'
   | 'unencrypted object';
-export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended';
+export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended' | 'encrypted';
 
 export interface Finding {
   severity: 'break' | 'note';
@@ -169,6 +171,9 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
         const m = (JSON.parse((await readManifest(seg)).toString('utf8')) as { manifest: Manifest }).manifest;
         const data = await source.read(seg.sealed!);
         const bytesRead = data.length;
+        if (needsDecryption(data, m)) {
+          return { ...(await checkEncryptedSegment(seg.segment, seg.sealed!, data, m, source.archiveKey, (gz, pm) => checker.check(seg.segment, seg.sealed!, gz, pm))), bytesRead };
+        }
         return { ...(await checker.check(seg.segment, seg.sealed!, data, m)), bytesRead };
       })();
       p.catch(() => undefined); // awaited (and its error thrown) when its turn comes
@@ -675,9 +680,13 @@ async function checkUnsealed(source: ArchiveSource, g: SegmentFiles, head: Head 
   const name = g.open ?? g.sealed!;
   let content: Buffer;
   try {
-    if (g.open) content = await source.read(name);
-    else content = (await gunzipPartial(await source.read(name))).content;
+    if (g.open) content = plaintextOf(await source.read(name), source.archiveKey, g.segment, 'open');
+    else content = (await gunzipPartial(plaintextOf(await source.read(name), source.archiveKey, g.segment, 'sealed'))).content;
   } catch (err) {
+    if (err instanceof EncryptionKeyError) {
+      add({ severity: 'note', kind: 'unsealed', segment: g.segment, object: name, detail: `segment ${g.segment} is not sealed yet and is encrypted: not checked without the archive key (--key-file)` });
+      return undefined;
+    }
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     add({ severity: 'note', kind: 'unsealed', segment: g.segment, object: name, detail: `segment ${g.segment} was sealed while this verification ran: run it again to check it` });
     return undefined; // its last hash is unknown here: the next unsealed segment cannot be linked to it

@@ -11,6 +11,7 @@ import type { Telemetry } from '../../telemetry/metrics.js';
 import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
 import { loadOrCreateSigningKey, type SigningKey } from './keys.js';
+import { type ArchiveKey, loadArchiveKey } from './encryption.js';
 import { WormMetrics } from './metrics.js';
 import { describeRetention } from './retention.js';
 import { type AppendItem, SegmentLog } from './segment-log.js';
@@ -37,6 +38,7 @@ export class WormExporter implements Exporter {
   private log: SegmentLog | undefined;
   private uploader: Uploader | undefined;
   private key: (SigningKey & { created: boolean }) | undefined;
+  private archiveKey: ArchiveKey | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopping = false;
@@ -62,6 +64,7 @@ export class WormExporter implements Exporter {
     const lines = [
       `worm ${c.directory} (sealed every ${fmtMs(c.segment.max_age)} or ${fmtBytes(c.segment.max_bytes)}, heartbeat ${fmtMs(c.heartbeat)}, Ed25519 key ${this.key?.keyId ?? '?'} from ${c.signing.key_file})`,
     ];
+    if (this.archiveKey) lines.push(`worm segments encrypted (AES-256-GCM, a data key per segment wrapped by archive key ${this.archiveKey.keyId})`);
     if (this.uploader) {
       lines.push(`worm ${this.uploader.describe()} (Object Lock ${c.s3!.object_lock.mode}, retention ${c.retention ? describeRetention(c.retention) : 'none'})`);
     }
@@ -71,6 +74,7 @@ export class WormExporter implements Exporter {
   async start(): Promise<void> {
     const c = this.config;
     this.key = await loadOrCreateSigningKey(resolve(c.signing.key_file), c.signing.generate);
+    if (c.encryption) this.archiveKey = await loadArchiveKey(resolve(c.encryption.key_file));
     if (this.key.created) this.logger.warn({ key_file: c.signing.key_file, public_key: this.key.publicKeyPath, key_id: this.key.keyId }, 'generated a new archive signing key: keep the public key where auditors can get it');
     if (c.s3) {
       // The bucket is checked before anything is written: a refused start leaves the archive untouched.
@@ -99,6 +103,7 @@ export class WormExporter implements Exporter {
       compressionLevel: c.compression_level,
       key: this.key,
       retention: c.retention,
+      encryption: this.archiveKey,
       logger: this.logger,
       metrics: this.metrics,
       clock: this.clock,

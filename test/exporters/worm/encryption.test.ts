@@ -1,0 +1,221 @@
+// Encrypted local segments (worm.encryption.key_file): no plaintext on disk,
+// open or sealed; verify with and without the key; tampering; recovery of a
+// torn encrypted tail; key-file permissions; no key material in the logs.
+import { randomBytes } from 'node:crypto';
+import { appendFile, chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadArchiveKey, parseArchiveKey } from '../../../src/exporters/worm/encryption.js';
+import { loadPublicKeys } from '../../../src/exporters/worm/keys.js';
+import { buildProof } from '../../../src/exporters/worm/proof.js';
+import { type QueryStats, queryArchive } from '../../../src/exporters/worm/query.js';
+import { LocalSource } from '../../../src/exporters/worm/source.js';
+import { verifyArchive } from '../../../src/exporters/worm/verify.js';
+import { WormExporter } from '../../../src/exporters/worm/worm.js';
+import { Telemetry } from '../../../src/telemetry/metrics.js';
+import { archivePath, makeBatch, tempDir, wormConfig } from './helpers.js';
+
+const MARKER = 'MARKER-7f3a-do-not-leak';
+
+let root: string;
+let cleanup: () => Promise<void>;
+let n = 0;
+
+/** A fresh archive dir with a 0600 key file (base64, as `openssl rand -base64 32` writes it). */
+async function setup(): Promise<{ d: string; keyFile: string; keyBytes: Buffer }> {
+  const d = join(root, `a${n++}`);
+  await mkdir(join(d, 'keys'), { recursive: true });
+  const keyBytes = randomBytes(32);
+  const keyFile = join(d, 'keys', 'archive.enc.key');
+  await writeFile(keyFile, `${keyBytes.toString('base64')}\n`, { mode: 0o600 });
+  return { d, keyFile, keyBytes };
+}
+
+function capturingLogger(lines: string[]) {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return pino({ level: 'debug' }, sink);
+}
+
+function exporter(d: string, keyFile: string, logs: string[] = []) {
+  return new WormExporter('worm', wormConfig(d, { encryption: { key_file: keyFile } }), new Telemetry({ processMetrics: false }), capturingLogger(logs), { timers: false });
+}
+
+function markedBatch(count: number, start = 0) {
+  const b = makeBatch(count, { start });
+  for (const r of b) r.log.attributes.push({ key: 'note', value: { stringValue: `${MARKER}-${start}` } });
+  return b;
+}
+
+async function source(d: string, keyFile?: string): Promise<LocalSource> {
+  const s = new LocalSource(join(d, 'archive'));
+  if (keyFile) s.archiveKey = await loadArchiveKey(keyFile);
+  return s;
+}
+
+async function verify(d: string, keyFile?: string) {
+  return verifyArchive(await source(d, keyFile), { keys: await loadPublicKeys([join(d, 'keys', 'archive.pub')]), workers: 0 });
+}
+
+async function allArchiveBytes(d: string): Promise<Buffer> {
+  const dir = join(d, 'archive');
+  return Buffer.concat(await Promise.all((await readdir(dir)).map((f) => readFile(join(dir, f)))));
+}
+
+async function queryAll(s: LocalSource): Promise<string[]> {
+  const stats: QueryStats = { scanned: 0, matched: 0, segmentsRead: 0, segmentsSkipped: 0, damaged: [] };
+  const out: string[] = [];
+  for await (const hit of queryArchive(s, {}, stats)) out.push(hit.json);
+  return out;
+}
+
+describe('encrypted local segments', () => {
+  beforeAll(async () => ({ dir: root, cleanup } = await tempDir('vigil-enc-')));
+  afterAll(async () => cleanup?.());
+
+  it('neither the open segment nor the sealed one holds the plaintext of a record', async () => {
+    const { d, keyFile } = await setup();
+    const w = exporter(d, keyFile);
+    await w.start();
+    await w.consume(markedBatch(5));
+    // Acknowledged, still open: on disk only as ciphertext.
+    const openFile = await readFile(archivePath(d, 1, 'open'));
+    expect(openFile.subarray(0, 10).toString()).toBe('VIGILENC1\n');
+    expect(openFile.includes(MARKER)).toBe(false);
+    expect(openFile.includes('alice')).toBe(false);
+    await w.sealNow();
+    await w.consume(markedBatch(5, 5));
+    await w.shutdown(new AbortController().signal);
+    const everything = await allArchiveBytes(d);
+    expect(everything.includes(MARKER)).toBe(false);
+    expect(everything.includes('/items/3')).toBe(false);
+    const m = JSON.parse(await readFile(archivePath(d, 1, 'manifest'), 'utf8')).manifest;
+    expect(m.encryption).toMatchObject({ alg: 'AES-256-GCM', key_id: (await loadArchiveKey(keyFile)).keyId });
+    expect(m.content_bytes).toBeGreaterThan(m.segment_bytes - 200); // plaintext size, signed
+  });
+
+  it('verify without the key proves ciphertexts and signatures and says the records were not checked; with the key, everything; query and prove need the key', async () => {
+    const { d, keyFile } = await setup();
+    const w = exporter(d, keyFile);
+    await w.start();
+    await w.consume(markedBatch(6));
+    await w.sealNow();
+    await w.consume(markedBatch(4, 6));
+    await w.shutdown(new AbortController().signal);
+
+    const without = await verify(d);
+    expect(without.ok).toBe(true);
+    expect(without.records).toEqual({ checked: 10, valid: 0 });
+    expect(without.findings.map((f) => `${f.severity}:${f.kind}@${f.segment}`)).toEqual(['note:encrypted@1', 'note:encrypted@2']);
+    expect(without.findings[0].detail).toMatch(/6 records not checked: .*no archive key was given \(--key-file\); its ciphertext matches the signed SHA-256/);
+
+    const withKey = await verify(d, keyFile);
+    expect(withKey.findings).toEqual([]);
+    expect(withKey).toMatchObject({ ok: true, segments: { valid: 2 }, records: { checked: 10, valid: 10 } });
+
+    await expect(queryAll(await source(d))).rejects.toThrow(/segment 1 is encrypted: give the archive encryption key \(--key-file FILE\)/);
+    const hits = await queryAll(await source(d, keyFile));
+    expect(hits).toHaveLength(10);
+    expect(hits[7]).toContain(`${MARKER}-6`);
+    const { proof } = await buildProof(await source(d, keyFile), { segment: 2, index: 1 });
+    expect(JSON.stringify(proof)).toContain(`${MARKER}-6`);
+  });
+
+  it('the open segment verifies with the key (decrypted chunk by chunk) and is noted unchecked without it', async () => {
+    const { d, keyFile } = await setup();
+    const w = exporter(d, keyFile);
+    await w.start();
+    await w.consume(markedBatch(3));
+    await w.consume(markedBatch(2, 3)); // a second group commit: a second chunk
+    const withKey = await verify(d, keyFile);
+    expect(withKey.unsealed).toEqual({ segment: 1, records: 5 });
+    const without = await verify(d);
+    expect(without.findings.find((f) => f.kind === 'unsealed')?.detail).toMatch(/encrypted: not checked without the archive key/);
+    await w.crashForTest();
+  });
+
+  it('a changed byte of ciphertext: modified without the key (SHA-256) and with it (AES-GCM authentication)', async () => {
+    const { d, keyFile } = await setup();
+    const w = exporter(d, keyFile);
+    await w.start();
+    await w.consume(markedBatch(8));
+    await w.shutdown(new AbortController().signal);
+    const path = archivePath(d, 1, 'sealed');
+    const buf = await readFile(path);
+    buf[buf.length - 40] ^= 0x01; // inside the last chunk's ciphertext
+    await writeFile(path, buf);
+    const without = await verify(d);
+    expect(without.ok).toBe(false);
+    expect(without.findings.filter((f) => f.severity === 'break').map((f) => `${f.kind}@${f.segment}`)).toEqual(['modified@1']);
+    const withKey = await verify(d, keyFile);
+    const b = withKey.findings.filter((f) => f.severity === 'break');
+    expect(b.map((f) => f.kind)).toEqual(['modified', 'modified']);
+    expect(b.map((f) => f.detail).join(' | ')).toMatch(/SHA-256 of its ciphertext.*\| segment 1 chunk 0 fails AES-GCM authentication/);
+    expect(withKey.records.valid).toBe(0);
+  });
+
+  it('after a crash, a torn encrypted chunk is cut and the archive carries on; verify with the key names the repaired truncation', async () => {
+    const { d, keyFile } = await setup();
+    const w = exporter(d, keyFile);
+    await w.start();
+    await w.consume(markedBatch(4));
+    await w.crashForTest();
+    // A write torn mid-chunk: a frame length promising more than was written.
+    await appendFile(archivePath(d, 1, 'open'), Buffer.from([0, 0, 1, 0, 0xde, 0xad, 0xbe, 0xef]));
+    const w2 = exporter(d, keyFile);
+    await w2.start();
+    await w2.consume(markedBatch(3, 4));
+    await w2.shutdown(new AbortController().signal);
+    const r = await verify(d, keyFile);
+    expect(r.ok).toBe(true);
+    expect(r.records).toEqual({ checked: 7, valid: 7 });
+    expect(r.findings.map((f) => f.kind)).toEqual(['repaired truncation']);
+    expect(r.findings[0].detail).toMatch(/torn tail of 8 bytes/);
+    expect((await allArchiveBytes(d)).includes(MARKER)).toBe(false);
+  });
+
+  it('refuses a key file readable by group or others, and one that is not a 256-bit key, without printing it', async () => {
+    const { d, keyFile, keyBytes } = await setup();
+    await chmod(keyFile, 0o640);
+    await expect(exporter(d, keyFile).start()).rejects.toThrow(/exporters\.worm\.encryption\.key_file: archive encryption key .* is accessible by group or others \(mode 640\): run chmod 600/);
+    await chmod(keyFile, 0o600);
+    await writeFile(keyFile, 'not-a-key-but-a-secret-anyway\n');
+    const err = await exporter(d, keyFile)
+      .start()
+      .catch((e: Error) => e);
+    expect(String(err)).toMatch(/does not hold a 256-bit key: write one with `openssl rand -base64 32/);
+    expect(String(err)).not.toContain('not-a-key-but-a-secret-anyway');
+    expect(() => parseArchiveKey(keyBytes.subarray(0, 16), 'short')).toThrow(/256-bit/);
+    expect(parseArchiveKey(Buffer.from(keyBytes.toString('hex')), 'hex').keyId).toBe(parseArchiveKey(Buffer.from(keyBytes.toString('base64')), 'b64').keyId);
+  });
+
+  it('no log line carries the key, in hex or base64, through start, appends, seals, a crash and its recovery', async () => {
+    const { d, keyFile, keyBytes } = await setup();
+    const logs: string[] = [];
+    const w = exporter(d, keyFile, logs);
+    await w.start();
+    await w.consume(markedBatch(5));
+    await w.sealNow();
+    await w.consume(markedBatch(5, 5));
+    await w.crashForTest();
+    await appendFile(archivePath(d, 2, 'open'), Buffer.from([0, 0, 0, 9, 1]));
+    const w2 = exporter(d, keyFile, logs);
+    await w2.start();
+    expect(w2.describe().join('\n')).toMatch(/encrypted \(AES-256-GCM/);
+    logs.push(...w2.describe(), JSON.stringify(w2.status()));
+    await w2.shutdown(new AbortController().signal);
+    expect(logs.some((l) => l.includes('cutting a torn tail'))).toBe(true); // the logs were captured
+    const text = logs.join('\n');
+    for (const form of [keyBytes.toString('hex'), keyBytes.toString('base64'), keyBytes.toString('base64url'), keyBytes.toString('hex').toUpperCase()]) {
+      expect(text.includes(form)).toBe(false);
+      expect(text.includes(form.slice(0, 16))).toBe(false);
+    }
+    expect(text.includes(MARKER)).toBe(false);
+  });
+});
