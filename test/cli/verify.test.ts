@@ -128,4 +128,31 @@ describe.skipIf(!built)('vigil verify / query --key-file on an encrypted archive
     expect(q2.code).toBe(0);
     expect(q2.stdout.trim().split('\n')).toHaveLength(3);
   });
+  it('keys shred: needs Vigil stopped; finds nothing while retention runs; names a config without encryption', async () => {
+    const a = join(edir, 'archive');
+    const config = join(edir, 'vigil.yaml');
+    const yaml = (enc: boolean) => `exporters:
+  worm:
+    directory: ${a}
+    signing: { key_file: ${join(edir, 'keys', 'archive.key')} }
+    retention: 400d
+${enc ? `    encryption: { key_file: ${join(edir, 'keys', 'data.key')} }\n` : ''}service:
+  pipelines:
+    logs: { exporters: [worm] }
+`;
+    await writeFile(config, yaml(true));
+    const running = newExporter(edir, { encryption: { key_file: join(edir, 'keys', 'data.key') } });
+    await running.start();
+    const locked = await vigil(['keys', 'shred', a, '--before', '2030-01-01', '--config', config]);
+    await running.shutdown(new AbortController().signal);
+    expect(locked.code).toBe(2);
+    expect(locked.stderr).toMatch(/is in use by process .*: stop Vigil first \(shredding is recorded in the chain/);
+    const none = await vigil(['keys', 'shred', a, '--before', '2030-01-01', '--config', config]);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/Nothing to shred\.\n {2}kept k-\d{4}-\d{2}-\d{2}: /);
+    await writeFile(config, yaml(false));
+    const plain = await vigil(['keys', 'shred', a, '--before', '2030-01-01', '--config', config]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/exporters\.worm\.encryption\.key_file is not configured/);
+  });
 });

@@ -82,7 +82,14 @@ export const wormConfigSchema = z
     compression_level: z.number().int().min(1).max(9).default(3),
     s3: s3Schema.optional(),
     /** Encrypt local segments (open and sealed) with a fresh data key each, wrapped by this 256-bit key (encryption.ts). */
-    encryption: z.object({ key_file: z.string().min(1) }).strict().optional(),
+    encryption: z
+      .object({
+        key_file: z.string().min(1),
+        /** The day keys that wrap data keys (default: <key_file name>.keyring.json beside it); back it up with the key. */
+        keyring: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -4,6 +4,13 @@
 // wrapped data key travels in the segment file's header and in its signed
 // manifest.
 //
+// Crypto-shredding needs a key that can be destroyed while the wrapped data
+// keys stay in WORM storage: data keys are wrapped by a key-encryption key
+// (KEK) per UTC day, and the KEKs live in a keyring file beside key_file,
+// each wrapped by the archive key. `vigil keys shred` removes the KEKs whose
+// segments' retention has ended (shred.ts); their data keys can then never be
+// unwrapped again, wherever copies of the segments and manifests remain.
+//
 // One file format for the open segment and the sealed one:
 //
 //   "VIGILENC1\n" | frame(header JSON) | frame(chunk) | frame(chunk) …
@@ -22,7 +29,9 @@
 // integrity and signatures verify without the key.
 import { type KeyObject, createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../../util/durable.js';
 import { assertOwnerOnly } from './keys.js';
 
 export const ENCRYPTED_MAGIC = Buffer.from('VIGILENC1\n');
@@ -39,11 +48,22 @@ export interface ArchiveKey {
   /** First 16 hex digits of SHA-256("vigil-archive-key" ‖ key): names the key without revealing it. */
   keyId: string;
   key: KeyObject;
+  /** The day keys (KEKs) that wrap data keys; without one (tests, tools) data keys are wrapped by `key` itself. */
+  keyring?: Keyring | undefined;
 }
 
 export class EncryptionKeyError extends Error {}
 /** A chunk or wrapped key that fails authentication: the ciphertext was altered (or the key is wrong). */
 export class DecryptionError extends Error {}
+/** The key that wrapped a segment's data key was destroyed by `vigil keys shred`. */
+export class ShreddedKeyError extends Error {
+  constructor(
+    readonly kek: string,
+    readonly shreddedAt: string,
+  ) {
+    super(`its data key was destroyed by \`vigil keys shred\` at ${shreddedAt} (key ${kek}): its records can no longer be decrypted, by design`);
+  }
+}
 
 /** Parses 32 key bytes written as base64 or hex text (`openssl rand -base64 32`), or 32 raw bytes. */
 export function parseArchiveKey(bytes: Buffer, source: string): ArchiveKey {
@@ -61,8 +81,20 @@ export function parseArchiveKey(bytes: Buffer, source: string): ArchiveKey {
   return { keyId, key };
 }
 
-/** Reads the archive key file, refusing one readable by group or others (as the signing key). */
-export async function loadArchiveKey(path: string, configKey = 'exporters.worm.encryption.key_file'): Promise<ArchiveKey> {
+/** `keys/archive.enc.key` → `keys/archive.enc.keyring.json`. */
+export function keyringPathFor(keyFile: string): string {
+  const ext = extname(keyFile);
+  return join(dirname(keyFile), `${ext ? basename(keyFile, ext) : basename(keyFile)}.keyring.json`);
+}
+
+/** Reads the archive key file (refusing one readable by group or others, as the signing key) and its keyring. */
+export async function loadArchiveKey(path: string, configKey = 'exporters.worm.encryption.key_file', keyringPath = keyringPathFor(path)): Promise<ArchiveKey> {
+  const archive = await loadKeyFile(path, configKey);
+  archive.keyring = await Keyring.load(keyringPath, archive);
+  return archive;
+}
+
+async function loadKeyFile(path: string, configKey: string): Promise<ArchiveKey> {
   const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
     throw new EncryptionKeyError(`${configKey}: cannot read the archive encryption key ${path} (${err.code ?? err.message}): create one with \`openssl rand -base64 32 > ${path} && chmod 600 ${path}\``);
   });
@@ -80,6 +112,8 @@ export const manifestEncryptionSchema = z
     alg: z.literal(ALG),
     /** The archive key that wraps the data key. */
     key_id: z.string().regex(/^[0-9a-f]{16}$/),
+    /** The keyring's day key that wraps the data key (crypto-shredding destroys it). */
+    kek: z.string().regex(/^k-\d{4}-\d{2}-\d{2}$/).optional(),
     /** nonce ‖ encrypted data key ‖ tag, base64. */
     wrapped_key: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
   })
@@ -93,7 +127,103 @@ interface FileHeader {
   segment: number;
   form: SegmentForm;
   key_id: string;
+  kek?: string;
   wrapped_key: string;
+}
+
+interface KeyringFile {
+  format: 'vigil-keyring/1';
+  /** The archive key that wraps every KEK here. */
+  key_id: string;
+  keks: Record<string, { created_at: string; wrapped?: string; shredded_at?: string }>;
+}
+
+const kekAad = (id: string) => `vigil/kek/${id}`;
+
+/**
+ * The day keys (KEKs), each wrapped by the archive key, in one small file
+ * (0600) rewritten atomically. A KEK is written durably before any data key is
+ * wrapped with it. Holds no plaintext key on disk; destroying an entry is
+ * crypto-shredding every segment whose data key it wrapped.
+ */
+export class Keyring {
+  private readonly cache = new Map<string, KeyObject>();
+  private constructor(
+    readonly path: string,
+    private readonly archive: ArchiveKey,
+    private data: KeyringFile,
+  ) {}
+
+  static async load(path: string, archive: ArchiveKey): Promise<Keyring> {
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return new Keyring(path, archive, { format: 'vigil-keyring/1', key_id: archive.keyId, keks: {} });
+    assertOwnerOnly(path, st.mode, 'archive keyring');
+    let data: KeyringFile;
+    try {
+      data = JSON.parse(await readFile(path, 'utf8')) as KeyringFile;
+    } catch (err) {
+      throw new EncryptionKeyError(`archive keyring ${path} is not valid JSON (${(err as Error).message}): restore it from its backup`);
+    }
+    if (data.format !== 'vigil-keyring/1' || typeof data.keks !== 'object') throw new EncryptionKeyError(`${path} is not a Vigil keyring`);
+    if (data.key_id !== archive.keyId) throw new EncryptionKeyError(`archive keyring ${path} belongs to archive key ${data.key_id}, not to the key given (${archive.keyId})`);
+    return new Keyring(path, archive, data);
+  }
+
+  /** The KEK id for a time: one per UTC day. */
+  static idFor(time: number): string {
+    return `k-${new Date(time).toISOString().slice(0, 10)}`;
+  }
+
+  /** The day's KEK, created (and durably written) on first use. */
+  async current(time: number): Promise<{ id: string; key: KeyObject }> {
+    const id = Keyring.idFor(time);
+    if (!this.data.keks[id]) {
+      const raw = randomBytes(32);
+      this.data.keks[id] = { created_at: new Date().toISOString(), wrapped: gcmEncrypt(this.archive.key, raw, kekAad(id)).toString('base64') };
+      this.cache.set(id, createSecretKey(raw));
+      raw.fill(0);
+      await this.save();
+    }
+    return { id, key: this.kek(id) };
+  }
+
+  /** Unwraps a KEK; ShreddedKeyError when it was destroyed. */
+  kek(id: string): KeyObject {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const e = this.data.keks[id];
+    if (!e) throw new EncryptionKeyError(`key ${id} is not in the archive keyring ${this.path}: restore the keyring from its backup`);
+    if (!e.wrapped) throw new ShreddedKeyError(id, e.shredded_at ?? 'an unknown time');
+    const raw = gcmDecrypt(this.archive.key, Buffer.from(e.wrapped, 'base64'), kekAad(id), `keyring entry ${id}`);
+    const key = createSecretKey(raw);
+    raw.fill(0);
+    this.cache.set(id, key);
+    return key;
+  }
+
+  ids(): string[] {
+    return Object.keys(this.data.keks).sort();
+  }
+
+  shreddedAt(id: string): string | undefined {
+    return this.data.keks[id]?.shredded_at;
+  }
+
+  /** Destroys KEKs: their wrapped bytes leave the keyring (rewritten atomically, fsync'd). */
+  async shred(ids: readonly string[], at: string): Promise<void> {
+    for (const id of ids) {
+      const e = this.data.keks[id];
+      if (!e) continue;
+      this.data.keks[id] = { created_at: e.created_at, shredded_at: e.shredded_at ?? at };
+      this.cache.delete(id);
+    }
+    await this.save();
+  }
+
+  private async save(): Promise<void> {
+    const text = Buffer.from(`${JSON.stringify(this.data, null, 2)}\n`);
+    await writeFileAtomic(this.path, (write) => write(text), 0o600);
+  }
 }
 
 function gcmEncrypt(key: KeyObject, plain: Buffer, aad: string): Buffer {
@@ -131,35 +261,42 @@ export class SegmentCipher {
     readonly archiveId: string,
     readonly segment: number,
     readonly keyId: string,
+    readonly kek: string | undefined,
     readonly wrappedKey: string,
     private readonly dataKey: KeyObject,
   ) {}
 
-  /** A fresh data key for a segment, wrapped with the archive key. */
-  static create(archive: ArchiveKey, archiveId: string, segment: number): SegmentCipher {
+  /** A fresh data key for a segment, wrapped with the KEK of `time`'s day (or the archive key itself, without a keyring). */
+  static async create(archive: ArchiveKey, archiveId: string, segment: number, time: number): Promise<SegmentCipher> {
+    const kek = archive.keyring ? await archive.keyring.current(time) : undefined;
     const raw = randomBytes(32);
-    const wrapped = gcmEncrypt(archive.key, raw, wrapAad(archiveId, segment)).toString('base64');
+    const wrapped = gcmEncrypt(kek?.key ?? archive.key, raw, wrapAad(archiveId, segment)).toString('base64');
     const dataKey = createSecretKey(raw);
     raw.fill(0);
-    return new SegmentCipher(archiveId, segment, archive.keyId, wrapped, dataKey);
+    return new SegmentCipher(archiveId, segment, archive.keyId, kek?.id, wrapped, dataKey);
   }
 
-  /** Unwraps a segment's data key (from its file header or manifest). */
-  static unwrap(archive: ArchiveKey, archiveId: string, segment: number, enc: { key_id: string; wrapped_key: string }): SegmentCipher {
+  /** Unwraps a segment's data key (from its file header or manifest); ShreddedKeyError once its KEK was destroyed. */
+  static unwrap(archive: ArchiveKey, archiveId: string, segment: number, enc: { key_id: string; kek?: string | undefined; wrapped_key: string }): SegmentCipher {
     if (enc.key_id !== archive.keyId) throw new EncryptionKeyError(`segment ${segment}'s data key is wrapped with archive key ${enc.key_id}, not with the key given (${archive.keyId})`);
-    const raw = gcmDecrypt(archive.key, Buffer.from(enc.wrapped_key, 'base64'), wrapAad(archiveId, segment), `segment ${segment}'s wrapped data key`);
+    let wrapping = archive.key;
+    if (enc.kek) {
+      if (!archive.keyring) throw new EncryptionKeyError(`segment ${segment}'s data key is wrapped by keyring key ${enc.kek}: give the keyring (beside the key file)`);
+      wrapping = archive.keyring.kek(enc.kek);
+    }
+    const raw = gcmDecrypt(wrapping, Buffer.from(enc.wrapped_key, 'base64'), wrapAad(archiveId, segment), `segment ${segment}'s wrapped data key`);
     const dataKey = createSecretKey(raw);
     raw.fill(0);
-    return new SegmentCipher(archiveId, segment, enc.key_id, enc.wrapped_key, dataKey);
+    return new SegmentCipher(archiveId, segment, enc.key_id, enc.kek, enc.wrapped_key, dataKey);
   }
 
   manifestEntry(): ManifestEncryption {
-    return { alg: ALG, key_id: this.keyId, wrapped_key: this.wrappedKey };
+    return { alg: ALG, key_id: this.keyId, ...(this.kek ? { kek: this.kek } : {}), wrapped_key: this.wrappedKey };
   }
 
   /** Magic and header frame: the start of a file of this segment. */
   fileHeader(form: SegmentForm): Buffer {
-    const h: FileHeader = { v: 1, alg: ALG, archive_id: this.archiveId, segment: this.segment, form, key_id: this.keyId, wrapped_key: this.wrappedKey };
+    const h: FileHeader = { v: 1, alg: ALG, archive_id: this.archiveId, segment: this.segment, form, key_id: this.keyId, ...(this.kek ? { kek: this.kek } : {}), wrapped_key: this.wrappedKey };
     return Buffer.concat([ENCRYPTED_MAGIC, frame(Buffer.from(JSON.stringify(h)))]);
   }
 

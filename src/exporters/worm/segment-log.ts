@@ -330,7 +330,7 @@ export class SegmentLog {
 
   /** Starts an encrypted open segment: a fresh data key, its header durable before any entry. */
   private async writeHeader(seg: OpenSegment): Promise<void> {
-    seg.cipher = SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment);
+    seg.cipher = await SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment, seg.openedAt);
     const header = seg.cipher.fileHeader('open');
     await seg.file.append(header);
     seg.fileBytes = header.length;
@@ -625,7 +625,7 @@ export class SegmentLog {
     const stored = await readFile(path);
     // A segment opened before encryption was configured is plaintext; it is sealed encrypted all the same.
     const content = seg.cipher ? decryptSegmentFile(stored, this.opts.encryption!, { archiveId: this.archiveId, segment: seg.segment, form: 'open' }).content : stored;
-    const cipher = seg.cipher ?? SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment);
+    const cipher = seg.cipher ?? (await SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment, seg.openedAt));
     const sealed = cipher.sealedFile(await gzipAsync(content, { level: this.opts.compressionLevel }));
     await writeFileDurably(this.directory, sealedName, sealed);
     return { sha256: sha256Hex(sealed), bytes: sealed.length, encryption: cipher.manifestEntry() };

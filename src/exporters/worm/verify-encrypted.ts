@@ -5,7 +5,7 @@
 // (a changed byte fails AES-GCM: `modified`) and hands the decrypted gzip to the
 // ordinary entry checks, which prove the chain and Merkle root over the plaintext.
 import { sha256Hex } from './entry.js';
-import { type ArchiveKey, DecryptionError, EncryptionKeyError, decryptSegmentFile, isEncryptedFile } from './encryption.js';
+import { type ArchiveKey, DecryptionError, EncryptionKeyError, ShreddedKeyError, decryptSegmentFile, isEncryptedFile } from './encryption.js';
 import type { Manifest } from './manifest.js';
 import type { DataCheckResult, Finding } from './verify.js';
 
@@ -40,6 +40,10 @@ export async function checkEncryptedSegment(
     if (d.tornBytes > 0) brk(`the encrypted segment file ends inside a chunk (${d.tornBytes} bytes after the last complete one)`);
     gz = d.content;
   } catch (err) {
+    if (err instanceof ShreddedKeyError) {
+      findings.push({ severity: 'note', kind: 'shredded', segment: n, object, detail: `${m.records} record${m.records === 1 ? '' : 's'} unreadable: ${err.message}; the ciphertext still matches the signed SHA-256, so the segment is proven intact` });
+      return { findings, validRecords: 0, contentBytes: 0, notes: [] };
+    }
     if (err instanceof EncryptionKeyError) return unchecked(err.message);
     if (err instanceof DecryptionError) {
       brk(err.message);

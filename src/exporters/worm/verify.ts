@@ -29,7 +29,7 @@ export type BreakKind =
   | 'gap'
   | 'unlocked object'
   | 'unencrypted object';
-export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended' | 'encrypted';
+export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended' | 'encrypted' | 'shredded';
 
 export interface Finding {
   severity: 'break' | 'note';

@@ -12,6 +12,8 @@ import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
 import { loadOrCreateSigningKey, type SigningKey } from './keys.js';
 import { type ArchiveKey, loadArchiveKey } from './encryption.js';
+import { notePayload } from './entry.js';
+import { type ShredResult, shredArchive } from './shred.js';
 import { WormMetrics } from './metrics.js';
 import { describeRetention } from './retention.js';
 import { type AppendItem, SegmentLog } from './segment-log.js';
@@ -74,7 +76,9 @@ export class WormExporter implements Exporter {
   async start(): Promise<void> {
     const c = this.config;
     this.key = await loadOrCreateSigningKey(resolve(c.signing.key_file), c.signing.generate);
-    if (c.encryption) this.archiveKey = await loadArchiveKey(resolve(c.encryption.key_file));
+    if (c.encryption) {
+      this.archiveKey = await loadArchiveKey(resolve(c.encryption.key_file), undefined, c.encryption.keyring ? resolve(c.encryption.keyring) : undefined);
+    }
     if (this.key.created) this.logger.warn({ key_file: c.signing.key_file, public_key: this.key.publicKeyPath, key_id: this.key.keyId }, 'generated a new archive signing key: keep the public key where auditors can get it');
     if (c.s3) {
       // The bucket is checked before anything is written: a refused start leaves the archive untouched.
@@ -165,6 +169,14 @@ export class WormExporter implements Exporter {
   async sealNow(): Promise<void> {
     await this.log?.seal('age');
     await this.log?.flushSeals();
+  }
+
+  /** Crypto-shredding (shred.ts): records it in the chain, then destroys the day keys of segments retained until before `before`. */
+  async shredKeys(before: number): Promise<ShredResult> {
+    const keyring = this.archiveKey?.keyring;
+    if (!this.log || !keyring) throw new Error('worm: exporters.worm.encryption.key_file is not configured, so there are no data keys to shred');
+    const log = this.log;
+    return shredArchive({ directory: this.directory, keyring, before, now: this.clock(), append: (note) => log.append([{ payload: notePayload(note), kind: 'note', eventTime: 0 }]) });
   }
 
   /** Waits until the S3 backlog is empty or an upload attempt fails; returns what remains. */

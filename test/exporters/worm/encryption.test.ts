@@ -15,7 +15,7 @@ import { LocalSource } from '../../../src/exporters/worm/source.js';
 import { verifyArchive } from '../../../src/exporters/worm/verify.js';
 import { WormExporter } from '../../../src/exporters/worm/worm.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
-import { archivePath, makeBatch, tempDir, wormConfig } from './helpers.js';
+import { archivePath, makeBatch, manualClock, tempDir, wormConfig } from './helpers.js';
 
 const MARKER = 'MARKER-7f3a-do-not-leak';
 
@@ -217,5 +217,62 @@ describe('encrypted local segments', () => {
       expect(text.includes(form.slice(0, 16))).toBe(false);
     }
     expect(text.includes(MARKER)).toBe(false);
+  });
+});
+
+describe('crypto-shredding', () => {
+  beforeAll(async () => ({ dir: root, cleanup } = await tempDir('vigil-shred-')));
+  afterAll(async () => cleanup?.());
+
+  it('destroys the day keys of segments whose retention ended, records it in the chain; verify reports them shredded, not broken', async () => {
+    const { d, keyFile, keyBytes } = await setup();
+    const clock = manualClock(Date.parse('2020-01-01T10:00:00Z'));
+    const past = new WormExporter('worm', wormConfig(d, { retention: '1d', encryption: { key_file: keyFile } }), new Telemetry({ processMetrics: false }), capturingLogger([]), { timers: false, clock: clock.now });
+    await past.start();
+    await past.consume(markedBatch(4)); // segment 1, key of 2020-01-01, retained until 2020-01-02
+    await past.sealNow();
+    clock.set(Date.parse('2020-01-03T10:00:00Z'));
+    await past.sealNow(); // segment 2 (empty): opened on 01-01, so under that day's key; retained until 01-04
+    await past.consume(markedBatch(3, 4)); // segment 3, key of 2020-01-03
+    clock.set(Date.parse('2020-01-10T10:00:00Z'));
+    await past.shutdown(new AbortController().signal); // segment 3 sealed, retained until 2020-01-11
+    const keyringPath = join(d, 'keys', 'archive.enc.keyring.json');
+    const before = JSON.parse(await readFile(keyringPath, 'utf8'));
+    expect(Object.keys(before.keks).sort()).toEqual(['k-2020-01-01', 'k-2020-01-03']);
+    expect(JSON.stringify(before).includes(keyBytes.toString('base64'))).toBe(false);
+
+    const w = exporter(d, keyFile);
+    await w.start();
+    const r = await w.shredKeys(Date.parse('2020-01-05T00:00:00Z'));
+    await w.shutdown(new AbortController().signal);
+    expect(r.keks).toEqual(['k-2020-01-01']);
+    expect(r.segments).toEqual([1, 2]);
+    expect(r.kept).toEqual([{ kek: 'k-2020-01-03', reason: expect.stringMatching(/^segment 3 is retained until 2020-01-11/) }]);
+    const after = JSON.parse(await readFile(keyringPath, 'utf8'));
+    expect(after.keks['k-2020-01-01']).toEqual({ created_at: before.keks['k-2020-01-01'].created_at, shredded_at: r.at });
+    expect(after.keks['k-2020-01-03'].wrapped).toBe(before.keks['k-2020-01-03'].wrapped);
+
+    const report = await verify(d, keyFile);
+    expect(report.ok).toBe(true);
+    expect(report.findings.filter((f) => f.kind === 'shredded').map((f) => f.segment)).toEqual([1, 2]);
+    expect(report.findings.find((f) => f.kind === 'shredded')!.detail).toMatch(/4 records unreadable: its data key was destroyed by `vigil keys shred` .*still matches the signed SHA-256/);
+    expect(report.findings.filter((f) => f.severity === 'break')).toEqual([]);
+    expect(report.records.valid).toBe(3); // segment 3's records; the shred note's segment holds no records
+    // The shredding is in the chain: the note in the segment the shred run sealed.
+    const hits = await queryAll(await source(d, keyFile));
+    expect(hits).toHaveLength(3);
+    const shredSegment = (await readdir(join(d, 'archive'))).filter((f) => f.endsWith('.manifest.json')).length; // the shred run's own (last) segment
+    const content = (await import('../../../src/exporters/worm/source.js')).readSegmentContent;
+    const { groupListing } = await import('../../../src/exporters/worm/layout.js');
+    const s = await source(d, keyFile);
+    const g = groupListing(await s.list()).find((x) => x.segment === shredSegment)!;
+    const text = (await content(s, g)).content.toString('utf8');
+    expect(text).toContain('"note":{"kind":"shred","keks":["k-2020-01-01"],"segments":[1,2],"before":"2020-01-05T00:00:00.000Z"');
+    // Shredding again finds nothing new; without the key verify still proves every ciphertext.
+    const w2 = exporter(d, keyFile);
+    await w2.start();
+    expect((await w2.shredKeys(Date.parse('2020-01-05T00:00:00Z'))).keks).toEqual([]);
+    await w2.shutdown(new AbortController().signal);
+    expect((await verify(d)).ok).toBe(true);
   });
 });
