@@ -195,6 +195,68 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     expect((await verifyS3(bucket, d, { mode: 'none' })).ok).toBe(true);
   });
 
+  it('a KMS refusal after start-up is a retryable upload failure: nothing uploaded unencrypted, segments wait locally, a working key uploads them all', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-later');
+    const local = newExporter(d, { retention: '2d' }); // sealed locally first, as if S3 refused during the run
+    await local.start();
+    await writeSegments(local, 2);
+    await local.shutdown(new AbortController().signal);
+    const archiveId = JSON.parse(await readFile(join(d, 'archive', 'archive.json'), 'utf8')).archive_id;
+    const { Uploader } = await import('../../../src/exporters/worm/uploader.js');
+    const { silentLogger } = await import('../../../src/telemetry/logger.js');
+    const config = (kms: string) => wormConfig(d, s3Config(bucket, { encryption: { mode: 'sse-kms', kms_key_id: kms } })).s3!;
+    const refused = new Uploader({ directory: join(d, 'archive'), archiveId, s3: config('disabled-key'), logger: silentLogger(), client });
+    await refused.start(archiveId); // no preflight: the key fails on the first attempt
+    await waitFor(() => (refused.status().lastError ?? '') !== '', 10_000, 'the first refused upload');
+    expect(refused.status().lastError).toMatch(/S3 refused an object encrypted as configured .*kms_key_id disabled-key.*InvalidAccessKeyId \(HTTP 403\)/);
+    expect(refused.pending).toBe(3);
+    const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
+    await refused.stop();
+    const listed = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'vigil/' }));
+    expect(listed.Versions ?? []).toEqual([]);
+    const ok = new Uploader({ directory: join(d, 'archive'), archiveId, s3: config('testkey-1'), logger: silentLogger() });
+    await ok.preflight();
+    await ok.start(archiveId);
+    expect(await ok.drain()).toBe(0);
+    await ok.stop();
+    const r = await verifyS3(bucket, d, { mode: 'sse-kms', kms_key_id: 'testkey-1' });
+    expect(r.findings).toEqual([]);
+    expect(r.records).toEqual({ checked: 10, valid: 10 });
+  });
+
+  it('local encryption and SSE-KMS together: S3 holds only Vigil ciphertext, verify s3:// proves it without the key and reads every record with it', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-local');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(join(d, 'keys'), { recursive: true });
+    const keyFile = join(d, 'keys', 'data.key');
+    await writeFile(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    const wEnc = newExporter(d, { ...s3Config(bucket), encryption: { key_file: keyFile } }); // s3Config: SSE-KMS testkey-1
+    await wEnc.start();
+    await writeSegments(wEnc, 2);
+    await wEnc.shutdown(new AbortController().signal);
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    for (const r of await receipts(d)) {
+      const body = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: r.segment.key }))).Body!.transformToByteArray());
+      expect(body.subarray(0, 10).toString()).toBe('VIGILENC1\n'); // what the store's operator sees after SSE decryption
+      expect(body.includes('/items/')).toBe(false);
+    }
+    const { sources, close } = await openArchives(`s3://${bucket}/vigil/`, { endpoint });
+    try {
+      const without = await verifyArchive(sources[0], { keys: await keys(d), encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' } });
+      expect(without.ok).toBe(true);
+      expect(without.records).toEqual({ checked: 10, valid: 0 });
+      const { loadArchiveKey } = await import('../../../src/exporters/worm/encryption.js');
+      sources[0].archiveKey = await loadArchiveKey(keyFile);
+      const withKey = await verifyArchive(sources[0], { keys: await keys(d), encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' } });
+      expect(withKey.findings).toEqual([]);
+      expect(withKey.records).toEqual({ checked: 10, valid: 10 });
+    } finally {
+      close();
+    }
+  });
+
   it('verify s3:// catches a segment hidden by a delete marker', async () => {
     const bucket = await newBucket();
     const d = join(dir, 'marker');
