@@ -55,7 +55,7 @@ export async function buildComplianceReport(archiveArg: string | undefined, opts
   let reports: VerifyReport[] | undefined;
   let chainError: string | undefined;
   const stats = emptyStats();
-  const { sources, close } = await openOrUsage(archive, opts.endpoint, worm?.encryption?.key_file);
+  const { sources, close } = await openOrUsage(archive, opts.endpoint, worm?.encryption?.key_file, worm?.encryption?.keyring);
   try {
     let keys;
     try {

@@ -6,7 +6,8 @@ import { defaultRegistry } from '../components.js';
 import { loadConfig } from '../config/load.js';
 import type { WormConfig } from '../exporters/worm/config.js';
 import { ArchiveLockedError } from '../exporters/worm/segment-log.js';
-import type { ShredResult } from '../exporters/worm/shred.js';
+import { type ShredResult, planArchiveShred } from '../exporters/worm/shred.js';
+import { loadArchiveKey } from '../exporters/worm/encryption.js';
 import { WormExporter } from '../exporters/worm/worm.js';
 import { createLogger } from '../telemetry/logger.js';
 import { UsageError } from './main.js';
@@ -25,6 +26,10 @@ export async function runShred(archive: string, opts: { before: string; config?:
   const before = parseTimeArg(opts.before, '--before')!;
   const worm = wormConfigFor(archive, opts.config);
   if (!worm.encryption) throw new UsageError('exporters.worm.encryption.key_file is not configured: the archive has no data keys to shred');
+  // Read-only first: a run with nothing to shred leaves the archive untouched (no new segment).
+  const key = await loadArchiveKey(resolve(worm.encryption.key_file), undefined, worm.encryption.keyring ? resolve(worm.encryption.keyring) : undefined);
+  const plan = await planArchiveShred(resolve(worm.directory), key.keyring!, before, Date.now());
+  if (plan.keks.length === 0) return { ...plan, at: new Date().toISOString() };
   // The archive's one writer records the shredding in the chain: Vigil must not be running on it.
   const w = new WormExporter('worm', worm, undefined, createLogger('warn'), { timers: false });
   try {

@@ -63,11 +63,12 @@ async function findPublicKeys(archiveDir: string): Promise<string[]> {
   return out;
 }
 
-/** Opens ARCHIVE; with `keyFile`, every source holds the archive encryption key (read once, never printed). */
-export async function openOrUsage(archive: string, endpoint: string | undefined, keyFile?: string) {
+/** Opens ARCHIVE; with `keyFile`, every source holds the archive encryption key and its keyring (read once, never printed). */
+export async function openOrUsage(archive: string, endpoint: string | undefined, keyFile?: string, keyringFile?: string) {
   let archiveKey: ArchiveKey | undefined;
   try {
-    if (keyFile) archiveKey = await loadArchiveKey(resolve(keyFile), '--key-file');
+    if (keyringFile && !keyFile) throw new UsageError('--keyring needs --key-file (the key that unwraps it)');
+    if (keyFile) archiveKey = await loadArchiveKey(resolve(keyFile), '--key-file', keyringFile ? resolve(keyringFile) : undefined);
   } catch (err) {
     if (err instanceof EncryptionKeyError) throw new UsageError(err.message);
     throw err;
@@ -105,6 +106,11 @@ function where(f: Finding): string {
   return parts.join(', ');
 }
 
+function segmentList(fs: Finding[]): string {
+  const ns = fs.map((f) => f.segment);
+  return ns.length > 6 ? `${ns.slice(0, 3).join(', ')} … ${ns[ns.length - 1]}` : ns.join(', ');
+}
+
 export function formatReport(r: VerifyReport, window: { from?: number | undefined; to?: number | undefined }): string {
   const lines: string[] = [];
   lines.push(`Archive ${r.archive}${r.archiveId ? ` (id ${r.archiveId})` : ''}`);
@@ -116,7 +122,14 @@ export function formatReport(r: VerifyReport, window: { from?: number | undefine
   lines.push(`  ${fmtInt(r.records.valid)}/${fmtInt(r.records.checked)} records valid`);
   if (r.encryption) lines.push(`  S3 encryption: ${fmtCensus(r.encryption) || 'no objects checked'}`);
   if (r.unsealed) lines.push(`  ${fmtInt(r.unsealed.records)} records unsealed in segment ${r.unsealed.segment} (chained, not yet signed)`);
-  const notes = r.findings.filter((f) => f.severity === 'note' && f.kind !== 'unsealed' && f.kind !== 'not held locally');
+  const encrypted = r.findings.filter((f) => f.kind === 'encrypted');
+  const shredded = r.findings.filter((f) => f.kind === 'shredded');
+  if (encrypted.length) {
+    const why = [...new Set(encrypted.map((f) => f.detail.replace(/^\d+ records? not checked: /, '').replace(/; its ciphertext matches the signed SHA-256$/, '')))];
+    lines.push(`  ${encrypted.length} encrypted segment${encrypted.length > 1 ? 's' : ''} (${segmentList(encrypted)}): ciphertexts match their signed SHA-256; records not checked: ${why.length === 1 ? why[0] : 'see --json'}`);
+  }
+  if (shredded.length) lines.push(`  ${shredded.length} shredded segment${shredded.length > 1 ? 's' : ''} (${segmentList(shredded)}): data keys destroyed by \`vigil keys shred\`; proven intact by their ciphertext digests, records unreadable by design`);
+  const notes = r.findings.filter((f) => f.severity === 'note' && f.kind !== 'unsealed' && f.kind !== 'not held locally' && f.kind !== 'encrypted' && f.kind !== 'shredded');
   const breaks = r.findings.filter((f) => f.severity === 'break');
   if (notes.length) {
     lines.push('  Notes:');
@@ -140,6 +153,7 @@ export interface VerifyCliOptions {
   encryption?: string;
   kmsKeyId?: string;
   keyFile?: string;
+  keyring?: string;
 }
 
 /** --encryption / --kms-key-id → what every S3 object must carry (default: some server-side encryption). */
@@ -156,7 +170,7 @@ export async function runVerify(archive: string, opts: VerifyCliOptions): Promis
   if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
   const encryption = sseExpectationOrUsage(opts.encryption, opts.kmsKeyId);
   const keys = await publicKeysOrUsage(opts.publicKey, archive);
-  const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile);
+  const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile, opts.keyring);
   const reports: VerifyReport[] = [];
   try {
     for (const source of sources) reports.push(await verifyOne(source, keys, from, to, encryption));
@@ -186,6 +200,7 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:7480 (credentials from the AWS environment)')
     .option('--key-file <file>', 'archive encryption key (exporters.worm.encryption.key_file) for encrypted segments')
+    .option('--keyring <file>', 'its keyring, when not beside the key file (exporters.worm.encryption.keyring)')
     .option('--encryption <mode>', 'on S3: the server-side encryption every object must carry: any (default), sse-kms, sse-s3, none (not checked)')
     .option('--kms-key-id <id>', 'on S3: the KMS key id or ARN every object must be encrypted with (implies --encryption sse-kms)')
     .addHelpText(

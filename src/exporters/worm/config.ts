@@ -87,6 +87,13 @@ export const wormConfigSchema = z
         key_file: z.string().min(1),
         /** The day keys that wrap data keys (default: <key_file name>.keyring.json beside it); back it up with the key. */
         keyring: z.string().min(1).optional(),
+        /** Not supported: named so that the error can say why (docs/encryption.md). */
+        kms_key_id: z
+          .string()
+          .optional()
+          .refine((v) => v === undefined, {
+            message: 'local segments are encrypted with key_file only: an S3-compatible KMS (radosgw) offers no data-key API to wrap keys with; use s3.encryption for SSE-KMS of the uploaded objects',
+          }),
       })
       .strict()
       .optional(),

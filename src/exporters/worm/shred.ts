@@ -78,14 +78,19 @@ export interface ShredResult extends ShredPlan {
   at: string;
 }
 
+/** What shredding would destroy now, read-only (the CLI asks before it takes the archive). */
+export async function planArchiveShred(directory: string, keyring: Pick<Keyring, 'shreddedAt'>, before: number, now: number): Promise<ShredPlan> {
+  const source = new LocalSource(directory);
+  const manifests = [...(await readManifests(source, groupListing(await source.list()))).values()].map((x) => x.manifest);
+  return planShred(manifests, keyring, await openSegmentKeks(directory), before, now);
+}
+
 /**
  * Plans, records (`append` puts the note in the chain and resolves once it is
  * durable) and shreds. The caller is the archive's one writer.
  */
 export async function shredArchive(o: { directory: string; keyring: Keyring; before: number; now: number; append: (note: ShredNote) => Promise<void> }): Promise<ShredResult> {
-  const source = new LocalSource(o.directory);
-  const manifests = [...(await readManifests(source, groupListing(await source.list()))).values()].map((x) => x.manifest);
-  const plan = planShred(manifests, o.keyring, await openSegmentKeks(o.directory), o.before, o.now);
+  const plan = await planArchiveShred(o.directory, o.keyring, o.before, o.now);
   const at = new Date(o.now).toISOString();
   if (plan.keks.length === 0) return { ...plan, at };
   await o.append({

@@ -280,7 +280,7 @@ export class Uploader {
       : undefined;
     if (lock && !lock.retainUntil) throw new UploadRefusedError(`manifest ${manifestName} carries no retain_until (it was sealed without a retention configured)`);
     // Data first, manifest last: a manifest in S3 means its segment is there too.
-    const seg = await this.putOnce(sealedName, data, 'application/gzip', manifest.segment_sha256, lock);
+    const seg = await this.putOnce(sealedName, data, manifest.encryption ? 'application/octet-stream' : 'application/gzip', manifest.segment_sha256, lock);
     const man = await this.putOnce(manifestName, manifestBytes, 'application/json', undefined, lock);
     const receipt: UploadReceipt = {
       bucket: this.bucket,
