@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGzip, gzip } from 'node:zlib';
 import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { GENESIS_HASH, type Note, encodeEntry, notePayload, sha256Hex } from './entry.js';
@@ -30,9 +31,7 @@ import { IncrementalMerkle } from './merkle.js';
 import type { WormMetrics } from './metrics.js';
 import { type Retention, retainUntil } from './retention.js';
 import { scanSegment } from './scan.js';
-import { type ArchiveKey, type ManifestEncryption, SegmentCipher, decryptSegmentFile, isEncryptedFile, parseEncryptedFile } from './encryption.js';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { type ArchiveKey, ENCRYPTED_MAGIC, type ManifestEncryption, SegmentCipher, decryptSegmentFile, isEncryptedFile, parseEncryptedFile } from './encryption.js';
 
 export interface AppendItem {
   /** The UTF-8 bytes of `"record":{…}` or `"note":{…}`. */
@@ -319,7 +318,7 @@ export class SegmentLog {
     const buf = await readFile(path);
     if (!isEncryptedFile(buf)) {
       // Shorter than the magic: a file torn before its header was durable.
-      if (this.opts.encryption && buf.length < 16 && Buffer.from('VIGILENC1\n').subarray(0, buf.length).equals(buf)) return { content: Buffer.alloc(0), encrypted: true, cipher: undefined, chunks: 0, fileBytes: 0, tornBytes: buf.length };
+      if (this.opts.encryption && buf.length < ENCRYPTED_MAGIC.length && ENCRYPTED_MAGIC.subarray(0, buf.length).equals(buf)) return { content: Buffer.alloc(0), encrypted: true, cipher: undefined, chunks: 0, fileBytes: 0, tornBytes: buf.length };
       return { content: buf, encrypted: false, cipher: undefined, chunks: 0, fileBytes: buf.length, tornBytes: 0 };
     }
     if (!this.opts.encryption) throw new ArchiveStateError(`${path} is encrypted but exporters.worm.encryption.key_file is not configured: configure the archive key to continue this archive`);
