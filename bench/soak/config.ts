@@ -26,6 +26,8 @@ export interface HarnessConfigOptions {
   queueSize?: number;
   consumers?: number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Encrypt the local segments with this archive key file (worm.encryption.key_file). */
+  encryptionKeyFile?: string | undefined;
   shutdownTimeout?: string;
 }
 
@@ -45,6 +47,7 @@ export function harnessConfig(o: HarnessConfigOptions): Record<string, unknown> 
     heartbeat: o.heartbeat ?? '2s',
     signing: { key_file: join(o.dir, 'keys', 'archive.key') },
   };
+  if (o.encryptionKeyFile) worm.encryption = { key_file: o.encryptionKeyFile };
   if (o.s3) {
     worm.retention = '1d';
     worm.s3 = {
