@@ -23,6 +23,8 @@ export interface WormStatus {
   directory: string;
   archiveId: string;
   keyId: string | undefined;
+  /** The archive encryption key's id (never the key), when segments are encrypted. */
+  encryptionKeyId?: string | undefined;
   openSegment: { segment: number; openedAt: string; records: number; bytes: number } | undefined;
   lastSealAt: string | undefined;
   sealsPending: number;
@@ -191,6 +193,7 @@ export class WormExporter implements Exporter {
       directory: this.directory,
       archiveId: this.log?.archiveId ?? '',
       keyId: this.key?.keyId,
+      encryptionKeyId: this.archiveKey?.keyId,
       openSegment: open && { segment: open.segment, openedAt: new Date(open.openedAt).toISOString(), records: open.records, bytes: open.bytes },
       lastSealAt: last === undefined ? undefined : new Date(last).toISOString(),
       sealsPending: this.log?.sealsPending ?? 0,

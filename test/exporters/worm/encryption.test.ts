@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArchiveKey, parseArchiveKey } from '../../../src/exporters/worm/encryption.js';
+import { assessEncryption } from '../../../src/exporters/worm/encryption-check.js';
 import { loadPublicKeys } from '../../../src/exporters/worm/keys.js';
 import { buildProof } from '../../../src/exporters/worm/proof.js';
 import { type QueryStats, queryArchive } from '../../../src/exporters/worm/query.js';
@@ -118,6 +119,10 @@ describe('encrypted local segments', () => {
     const withKey = await verify(d, keyFile);
     expect(withKey.findings).toEqual([]);
     expect(withKey).toMatchObject({ ok: true, segments: { valid: 2 }, records: { checked: 10, valid: 10 } });
+    const item = assessEncryption(wormConfig(d, { encryption: { key_file: keyFile } }), [withKey]);
+    expect(item).toMatchObject({ id: 'encryption', status: 'pass', details: { local: 'AES-256-GCM' } });
+    expect(item.summary).toMatch(/^local segments encrypted \(AES-256-GCM, a data key per segment/);
+    expect(assessEncryption(wormConfig(d), [withKey]).status).toBe('info');
 
     await expect(queryAll(await source(d))).rejects.toThrow(/segment 1 is encrypted: give the archive encryption key \(--key-file FILE\)/);
     const hits = await queryAll(await source(d, keyFile));
@@ -208,6 +213,7 @@ describe('encrypted local segments', () => {
     const w2 = exporter(d, keyFile, logs);
     await w2.start();
     expect(w2.describe().join('\n')).toMatch(/encrypted \(AES-256-GCM/);
+    expect(w2.status().encryptionKeyId).toBe((await loadArchiveKey(keyFile)).keyId);
     logs.push(...w2.describe(), JSON.stringify(w2.status()));
     await w2.shutdown(new AbortController().signal);
     expect(logs.some((l) => l.includes('cutting a torn tail'))).toBe(true); // the logs were captured
