@@ -60,8 +60,9 @@ export class ShreddedKeyError extends Error {
   constructor(
     readonly kek: string,
     readonly shreddedAt: string,
+    readonly segment?: number,
   ) {
-    super(`its data key was destroyed by \`vigil keys shred\` at ${shreddedAt} (key ${kek}): its records can no longer be decrypted, by design`);
+    super(`${segment !== undefined ? `segment ${segment}: ` : ''}day key ${kek}, which wrapped its data key, was destroyed by \`vigil keys shred\` at ${shreddedAt}: its records can no longer be decrypted, by design`);
   }
 }
 
@@ -282,7 +283,12 @@ export class SegmentCipher {
     let wrapping = archive.key;
     if (enc.kek) {
       if (!archive.keyring) throw new EncryptionKeyError(`segment ${segment}'s data key is wrapped by keyring key ${enc.kek}: give the keyring (beside the key file)`);
-      wrapping = archive.keyring.kek(enc.kek);
+      try {
+        wrapping = archive.keyring.kek(enc.kek);
+      } catch (err) {
+        if (err instanceof ShreddedKeyError) throw new ShreddedKeyError(err.kek, err.shreddedAt, segment);
+        throw err;
+      }
     }
     const raw = gcmDecrypt(wrapping, Buffer.from(enc.wrapped_key, 'base64'), wrapAad(archiveId, segment), `segment ${segment}'s wrapped data key`);
     const dataKey = createSecretKey(raw);

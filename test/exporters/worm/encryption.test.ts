@@ -261,12 +261,13 @@ describe('crypto-shredding', () => {
     const report = await verify(d, keyFile);
     expect(report.ok).toBe(true);
     expect(report.findings.filter((f) => f.kind === 'shredded').map((f) => f.segment)).toEqual([1, 2]);
-    expect(report.findings.find((f) => f.kind === 'shredded')!.detail).toMatch(/4 records unreadable: its data key was destroyed by `vigil keys shred` .*still matches the signed SHA-256/);
+    expect(report.findings.find((f) => f.kind === 'shredded')!.detail).toMatch(/^4 records unreadable: segment 1: day key k-2020-01-01, which wrapped its data key, was destroyed by `vigil keys shred` at .*still matches the signed SHA-256/);
     expect(report.findings.filter((f) => f.severity === 'break')).toEqual([]);
     expect(report.records.valid).toBe(3); // segment 3's records; the shred note's segment holds no records
     // The shredding is in the chain: the note in the segment the shred run sealed.
     const hits = await queryAll(await source(d, keyFile));
     expect(hits).toHaveLength(3);
+    await expect(buildProof(await source(d, keyFile), { segment: 1, index: 0 })).rejects.toThrow(/^segment 1: day key k-2020-01-01, which wrapped its data key, was destroyed/);
     const shredSegment = (await readdir(join(d, 'archive'))).filter((f) => f.endsWith('.manifest.json')).length; // the shred run's own (last) segment
     const content = (await import('../../../src/exporters/worm/source.js')).readSegmentContent;
     const { groupListing } = await import('../../../src/exporters/worm/layout.js');
