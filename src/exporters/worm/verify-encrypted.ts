@@ -41,6 +41,17 @@ export async function checkEncryptedSegment(
     gz = d.content;
   } catch (err) {
     if (err instanceof ShreddedKeyError) {
+      // Shredding is erasure after retention; a key destroyed earlier erased records the archive had to keep.
+      if (m.retain_until === null || Date.parse(m.retain_until) > Date.parse(err.shreddedAt)) {
+        findings.push({
+          severity: 'break',
+          kind: 'missing',
+          segment: n,
+          object,
+          detail: `${m.records} record${m.records === 1 ? '' : 's'} erased within retention: ${err.message}, but the segment is retained until ${m.retain_until ?? 'forever (no retention)'}`,
+        });
+        return { findings, validRecords: 0, contentBytes: 0, notes: [] };
+      }
       findings.push({ severity: 'note', kind: 'shredded', segment: n, object, detail: `${m.records} record${m.records === 1 ? '' : 's'} unreadable: ${err.message}; the ciphertext still matches the signed SHA-256, so the segment is proven intact` });
       return { findings, validRecords: 0, contentBytes: 0, notes: [] };
     }

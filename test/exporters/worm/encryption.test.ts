@@ -282,4 +282,19 @@ describe('crypto-shredding', () => {
     await w2.shutdown(new AbortController().signal);
     expect((await verify(d)).ok).toBe(true);
   });
+
+  it('a day key destroyed before its segments\' retention ended (by hand, not by keys shred) is a break: records erased within retention', async () => {
+    const { d, keyFile } = await setup();
+    const w = new WormExporter('worm', wormConfig(d, { retention: '400d', encryption: { key_file: keyFile } }), new Telemetry({ processMetrics: false }), capturingLogger([]), { timers: false });
+    await w.start();
+    await w.consume(markedBatch(3));
+    await w.shutdown(new AbortController().signal);
+    const key = await loadArchiveKey(keyFile);
+    await key.keyring!.shred(key.keyring!.ids(), new Date().toISOString());
+    const r = await verify(d, keyFile);
+    expect(r.ok).toBe(false);
+    const b = r.findings.filter((f) => f.severity === 'break');
+    expect(b.map((f) => `${f.kind}@${f.segment}`)).toEqual(['missing@1']);
+    expect(b[0].detail).toMatch(/^3 records erased within retention: segment 1: day key k-\d{4}-\d{2}-\d{2}, which wrapped its data key, was destroyed .* but the segment is retained until \d{4}/);
+  });
 });
