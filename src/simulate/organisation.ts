@@ -221,7 +221,8 @@ function nightSessions(k: OrganisationKnobs, u: OrgUser, d: number, midnight: nu
     let t = midnight + (NIGHT_START + rng.next() * NIGHT_HOURS) * HOUR;
     // Geometric size with the mean NIGHT_SESSION_MEAN (at least one record).
     const size = 1 + Math.floor(Math.log(Math.max(rng.next(), 1e-12)) / Math.log(1 - 1 / NIGHT_SESSION_MEAN));
-    for (let i = 0; i < size; i++) {
+    const nightEnd = midnight + (NIGHT_START + NIGHT_HOURS) * HOUR;
+    for (let i = 0; i < size && t < nightEnd; i++) {
       out.push(i === 0 && rng.next() < 0.5 ? login(u, t, rng, 'success') : userRequest(u, t, rng, { routes }));
       t += (10 + rng.int(240)) * 1000;
     }
