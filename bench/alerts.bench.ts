@@ -68,7 +68,7 @@ for (const org of orgs) {
     const row: ScoredRow = { org: org.name, seed, keys: org.accounts, records: plan.events.length, seconds: (performance.now() - t0) / 1000, score, targets: targetsFor(org.accounts) };
     rows.push(row);
     const missed = missedTargets(score, row.targets);
-    process.stdout.write(`${org.name} seed ${seed}: ${plan.events.length.toLocaleString('en-US')} records in ${row.seconds.toFixed(1)} s; ${score.alerts} alerts, ${score.falseAfterDay1} false after day 1 (${[...score.falseByDetector].sort((a, b) => b[1] - a[1]).map(([d, n]) => `${d} ${n}`).join(', ') || 'none'})${missed.length ? `; FAIL: ${missed.join('; ')}` : '; PASS'}\n`);
+    process.stdout.write(`${org.name} seed ${seed}: ${plan.events.length.toLocaleString('en-US')} records in ${row.seconds.toFixed(1)} s; ${score.alerts} alerts (${score.sideEffects} excused as side effects of an attack), ${score.falseAfterDay1} false after day 1 (${[...score.falseByDetector].sort((a, b) => b[1] - a[1]).map(([d, n]) => `${d} ${n}`).join(', ') || 'none'})${missed.length ? `; FAIL: ${missed.join('; ')}` : '; PASS'}\n`);
     for (const a of score.attacks.filter((x) => !x.detected)) process.stdout.write(`    missed ${a.name}: no ${a.detector} alert on ${a.key} during the attack\n`);
     for (const a of score.falseAlerts.slice(0, args.showFalse)) process.stdout.write(`    false: ${new Date(a.first).toISOString()} ${a.detector} [${a.key}]\n`);
   }

@@ -92,8 +92,10 @@ export class AlertLog {
     note(a, t);
   }
 
+  /** The alerts; an id seen only on records (no alert record named its detector and key) is an alert of detector "?" so that it is not lost. */
   list(): EmittedAlert[] {
-    return [...this.alerts.values()].sort((a, b) => a.first - b.first || a.id.localeCompare(b.id));
+    const orphans = [...this.pending].map(([id, ts]) => ({ id, detector: '?', key: id, first: Math.min(...ts), times: [...ts].sort((a, b) => a - b) }));
+    return [...this.alerts.values(), ...orphans].sort((a, b) => a.first - b.first || a.id.localeCompare(b.id));
   }
 }
 
@@ -111,16 +113,18 @@ export interface Attack {
   key: string;
   from: number;
   to: number;
-  /** Per detector, the keys the attack's own records present to it: alerts on them during the attack are side effects, not false. */
-  sideKeys: Map<string, Set<string>>;
+  /** Per detector, the keys the attack's own records present to it, with those records' event times: an alert one of them raised is a side effect, not false. */
+  sideKeys: Map<string, Map<string, number[]>>;
 }
 
 /** Before an attack's first record: event times cross the wire in nanoseconds and may come back a hair earlier. */
 export const EARLY_MS = 60_000;
 /** After its last record, an alert on its expected detector and key still counts as detecting it (one 5-minute aggregation bucket). */
 export const DETECT_LATE_MS = 5 * 60_000;
-/** After its last record, an alert on one of its keys is still attributed to it (the longest default window, 1 h, as `vigil simulate --check`). */
+/** After its last record, an alert on its expected detector and key is still attributed to it (the longest default window, 1 h, as `vigil simulate --check`). */
 export const ATTRIBUTE_LATE_MS = 3_600_000;
+/** A side effect is raised by one of the attack's records: its alert time is that record's event time (1 s: times in a CLF line are whole seconds). */
+export const RAISED_BY_MS = 1_000;
 
 /** The key a detector (its key references, e.g. ["http.route|url.path"]) sees on an event, or undefined when one is missing or derived. */
 export function keyOfEvent(refs: readonly string[], attrs: SimEvent['attrs']): string | undefined {
@@ -146,12 +150,12 @@ export function attacksOf(scenarios: readonly PlannedScenario[], events: readonl
   const injected = events.filter((e) => e.scenario !== undefined);
   return scenarios.map((s) => {
     const own = injected.filter((e) => e.scenario === s.name);
-    const sideKeys = new Map<string, Set<string>>();
+    const sideKeys = new Map<string, Map<string, number[]>>();
     for (const [detector, refs] of detectorKeys) {
-      const keys = new Set<string>();
+      const keys = new Map<string, number[]>();
       for (const e of own) {
         const k = keyOfEvent(refs, e.attrs);
-        if (k !== undefined) keys.add(k);
+        if (k !== undefined) keys.set(k, [...(keys.get(k) ?? []), e.t]);
       }
       sideKeys.set(detector, keys);
     }
@@ -174,6 +178,8 @@ export interface RunScore {
   injected: number;
   medianTtdSeconds: number | undefined;
   alerts: number;
+  /** Alerts excused as side effects: attributed to an attack, but not on its expected detector and key. */
+  sideEffects: number;
   /** Alerts in the first 24 h of event time (no attack is injected then). */
   day1: number;
   falseAfterDay1: number;
@@ -187,11 +193,14 @@ export interface RunScore {
   falseAlerts: EmittedAlert[];
 }
 
-/** Whether an alert is attributed to the attack: in its window, and on its expected (detector, key) or on a key its own records present to that detector. */
+/**
+ * Whether an alert is attributed to the attack: on its expected (detector, key)
+ * from its start until an hour after it, or raised by one of its own records
+ * (a key that record presents to the alert's detector, at that record's time).
+ */
 export function attributedTo(a: EmittedAlert, attack: Attack): boolean {
-  if (a.first < attack.from - EARLY_MS || a.first > attack.to + ATTRIBUTE_LATE_MS) return false;
-  if (a.detector === attack.detector && a.key === attack.key) return true;
-  return attack.sideKeys.get(a.detector)?.has(a.key) === true;
+  if (a.detector === attack.detector && a.key === attack.key) return a.first >= attack.from - EARLY_MS && a.first <= attack.to + ATTRIBUTE_LATE_MS;
+  return attack.sideKeys.get(a.detector)?.get(a.key)?.some((t) => Math.abs(t - a.first) <= RAISED_BY_MS) === true;
 }
 
 /** When the attack was detected: the first time its expected (detector, key) alerted, or an alert of it covered a record, within the attack. */
@@ -220,6 +229,7 @@ export function scoreRun(input: { alerts: readonly EmittedAlert[]; attacks: read
   });
   const day1End = from + DAY;
   const falseAlerts = alerts.filter((a) => !attacks.some((atk) => attributedTo(a, atk)));
+  const sideEffects = alerts.filter((a) => !falseAlerts.includes(a) && !attacks.some((atk) => a.detector === atk.detector && a.key === atk.key)).length;
   const after = falseAlerts.filter((a) => a.first >= day1End);
   const daysAfterDay1 = Math.max(0, (to - day1End) / DAY);
   const falseByDetector = new Map<string, number>();
@@ -232,6 +242,7 @@ export function scoreRun(input: { alerts: readonly EmittedAlert[]; attacks: read
     injected: results.length,
     medianTtdSeconds: median(results.filter((r) => r.detected).map((r) => r.ttdSeconds!)),
     alerts: alerts.length,
+    sideEffects,
     day1: alerts.filter((a) => a.first < day1End).length,
     falseAfterDay1: after.length,
     daysAfterDay1,
