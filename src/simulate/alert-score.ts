@@ -67,17 +67,22 @@ export class AlertLog {
   }
 
   private addRecord(rec: JsonRecord): void {
-    const attrs = new Map((rec.attributes ?? []).map((kv) => [kv.key, kv.value]));
     const t = millis(rec.timeUnixNano);
-    const ids = texts(attrs.get(ALERT_ID));
     if (rec.eventName !== ALERT_EVENT) {
-      for (const id of ids) {
+      // Most records carry no alert id: find it without building a map of every attribute.
+      for (const id of texts(rec.attributes?.find((kv) => kv.key === ALERT_ID)?.value)) {
         const a = this.alerts.get(id);
         if (a) note(a, t);
-        else this.pending.set(id, [...(this.pending.get(id) ?? []), t]);
+        else {
+          const ts = this.pending.get(id);
+          if (ts) ts.push(t);
+          else this.pending.set(id, [t]);
+        }
       }
       return;
     }
+    const attrs = new Map((rec.attributes ?? []).map((kv) => [kv.key, kv.value]));
+    const ids = texts(attrs.get(ALERT_ID));
     const detector = text(attrs.get('anomaly.detector')) ?? '?';
     const key = text(attrs.get('anomaly.key')) ?? '?';
     // Without alert ids every alert record is an alert of its own (today: one per detector and key per cooldown).
@@ -155,7 +160,10 @@ export function attacksOf(scenarios: readonly PlannedScenario[], events: readonl
       const keys = new Map<string, number[]>();
       for (const e of own) {
         const k = keyOfEvent(refs, e.attrs);
-        if (k !== undefined) keys.set(k, [...(keys.get(k) ?? []), e.t]);
+        if (k === undefined) continue;
+        const ts = keys.get(k);
+        if (ts) ts.push(e.t);
+        else keys.set(k, [e.t]);
       }
       sideKeys.set(detector, keys);
     }
