@@ -76,5 +76,8 @@ for (const org of orgs) {
 
 process.stdout.write(`\n${formatTable(rows)}\n\n`);
 const failed = rows.filter((r) => missedTargets(r.score, r.targets).length > 0);
-process.stdout.write(`${rows.length - failed.length}/${rows.length} runs meet every target; ${rows.reduce((n, r) => n + r.records, 0).toLocaleString('en-US')} records in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(
+  `${rows.length - failed.length}/${rows.length} runs meet every target; ${rows.reduce((n, r) => n + r.records, 0).toLocaleString('en-US')} records in ${((performance.now() - started) / 1000).toFixed(0)} s (${((cpu.user + cpu.system) / 1e6).toFixed(0)} s of CPU)\n`,
+);
 if (args.check && failed.length > 0) process.exitCode = 1;

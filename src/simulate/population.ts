@@ -30,6 +30,8 @@ export interface User {
   weekends: boolean;
   admin: boolean;
   agent: string;
+  /** Hours ahead of UTC of the account's clock (absent: the site clock, UTC). */
+  utcOffset?: number;
 }
 
 export interface Route {

@@ -188,6 +188,21 @@ describe('organisation: presets', () => {
     expect(() => organisationNamed('nope')).toThrow(/use one of agency, retailer/);
   });
 
+  it('makes the route attacks’ requests in the name of accounts at work on their own clock', () => {
+    const p = plan(BASE);
+    const users = usersById(p);
+    const carried = p.events.filter((e) => ['5xx-spike', '429-storm', 'latency-regression'].includes(e.scenario ?? ''));
+    expect(carried.length).toBe(540);
+    const regions = new Set<string>();
+    for (const e of carried) {
+      const u = users.get(String(e.attrs['user.id']))!;
+      const local = (((e.t - p.from) / HOUR + u.utcOffset) % 24 + 24) % 24;
+      expect(local >= u.startHour && local < u.startHour + 9.5, `${u.id} at local ${local.toFixed(2)}`).toBe(true);
+      regions.add(u.countries[0]);
+    }
+    expect(regions.has('JP')).toBe(false); // 10:00–14:15 UTC is night in Japan
+  });
+
   it('is what `vigil simulate --org` sends, with --users and --duration as overrides', () => {
     const o = organisationNamed('bank');
     const p = planFromOptions({ scenario: 'all', seed: '2', org: 'bank', at: '2026-06-01T00:00:00Z' });
