@@ -11,6 +11,7 @@
 //   npm run bench:alerts -- --false 20            list the first 20 false alerts of each run
 import { buildPlan, VIRTUAL_START } from '../src/simulate/plan.js';
 import { attacksOf, type ScoredRow, formatTable, missedTargets, scoreRun, targetsFor } from '../src/simulate/alert-score.js';
+import type { OrganisationKnobs } from '../src/simulate/organisation.js';
 import { organisationNamed, ORGANISATIONS } from '../src/simulate/organisations.js';
 import { SCENARIOS } from '../src/simulate/scenarios.js';
 import { DAY } from '../src/simulate/traffic.js';
@@ -44,8 +45,15 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-const args = parseArgs(process.argv.slice(2));
-const orgs = args.orgs.length ? args.orgs.map(organisationNamed) : ORGANISATIONS;
+let args: Args;
+let orgs: readonly OrganisationKnobs[];
+try {
+  args = parseArgs(process.argv.slice(2));
+  orgs = args.orgs.length ? args.orgs.map(organisationNamed) : ORGANISATIONS;
+} catch (err) {
+  process.stderr.write(`${(err as Error).message.replace(/^(?!bench:alerts)/, 'bench:alerts: ')}\n`);
+  process.exit(2);
+}
 const seeds = args.seeds.length ? args.seeds : SEEDS;
 const detectorKeys = defaultDetectorKeys();
 const started = performance.now();
