@@ -9,6 +9,8 @@
 //   npm run bench:alerts -- --org saas --seed 2   one run
 //   npm run bench:alerts -- --check               exit 1 when a run misses a target
 //   npm run bench:alerts -- --false 20            list the first 20 false alerts of each run
+//   npm run bench:alerts -- --json out.json       also write the figures as JSON
+import { writeFileSync } from 'node:fs';
 import { buildPlan, VIRTUAL_START } from '../src/simulate/plan.js';
 import { attacksOf, type ScoredRow, formatTable, missedTargets, scoreRun, targetsFor } from '../src/simulate/alert-score.js';
 import type { OrganisationKnobs } from '../src/simulate/organisation.js';
@@ -24,6 +26,7 @@ interface Args {
   seeds: number[];
   check: boolean;
   showFalse: number;
+  json?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -39,7 +42,8 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--seed') a.seeds.push(...next().split(',').map(Number));
     else if (v === '--check') a.check = true;
     else if (v === '--false') a.showFalse = Number(next());
-    else throw new Error(`bench:alerts: unknown option ${v} (use --org NAME, --seed N, --check, --false N)`);
+    else if (v === '--json') a.json = next();
+    else throw new Error(`bench:alerts: unknown option ${v} (use --org NAME, --seed N, --check, --false N, --json FILE)`);
   }
   if (a.seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('bench:alerts: --seed takes whole numbers ≥ 0');
   return a;
@@ -88,4 +92,28 @@ const cpu = process.cpuUsage();
 process.stdout.write(
   `${rows.length - failed.length}/${rows.length} runs meet every target; ${rows.reduce((n, r) => n + r.records, 0).toLocaleString('en-US')} records in ${((performance.now() - started) / 1000).toFixed(0)} s (${((cpu.user + cpu.system) / 1e6).toFixed(0)} s of CPU)\n`,
 );
+if (args.json !== undefined) {
+  const figures = rows.map((r) => ({
+    org: r.org,
+    seed: r.seed,
+    keys: r.keys,
+    records: r.records,
+    seconds: Math.round(r.seconds * 10) / 10,
+    detected: r.score.detected,
+    injected: r.score.injected,
+    missed: r.score.attacks.filter((a) => !a.detected).map((a) => a.name),
+    medianTtdSeconds: r.score.medianTtdSeconds ?? null,
+    alerts: r.score.alerts,
+    sideEffects: r.score.sideEffects,
+    day1: r.score.day1,
+    falseAfterDay1: r.score.falseAfterDay1,
+    daysAfterDay1: r.score.daysAfterDay1,
+    falsePerDay: r.score.falsePerDay,
+    falsePer1000KeysPerDay: r.score.falsePer1000KeysPerDay,
+    falseByDetector: Object.fromEntries(r.score.falseByDetector),
+    targets: r.targets,
+    pass: missedTargets(r.score, r.targets).length === 0,
+  }));
+  writeFileSync(args.json, `${JSON.stringify({ runs: figures }, null, 2)}\n`);
+}
 if (args.check && failed.length > 0) process.exitCode = 1;
