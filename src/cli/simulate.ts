@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config/units.js';
 import { fetchAnomalyCounts, fetchFlagged, formatResults, judge } from '../simulate/check.js';
+import { knobProblems } from '../simulate/organisation.js';
+import { ORGANISATIONS, organisationNamed } from '../simulate/organisations.js';
 import { buildPlan, MIN_DAYS, type SimulationPlan } from '../simulate/plan.js';
 import { SCENARIOS, selectScenarios } from '../simulate/scenarios.js';
 import { type Protocol, type SendResult, sendEvents } from '../simulate/send.js';
@@ -15,10 +17,14 @@ import { countProgress } from './progress.js';
 
 export interface PlanCliOptions {
   scenario: string;
-  duration: string;
-  users: string;
+  /** Days of history (default: the organisation's, else 9d). */
+  duration?: string;
+  /** Accounts (default: the organisation's, else 120). */
+  users?: string;
   seed: string;
   at?: string;
+  /** A named organisation (src/simulate/organisations.ts) instead of the uniform population. */
+  org?: string;
 }
 
 function positiveInt(s: string, flag: string, min = 1): number {
@@ -35,18 +41,34 @@ export function planFromOptions(o: PlanCliOptions): SimulationPlan {
   } catch (err) {
     throw new UsageError(`--scenario: ${(err as Error).message}`);
   }
+  let org;
+  if (o.org !== undefined) {
+    try {
+      org = organisationNamed(o.org);
+    } catch (err) {
+      throw new UsageError(`--org: ${(err as Error).message}`);
+    }
+  }
+  const duration = o.duration ?? (org ? `${org.days}d` : '9d');
   let ms: number;
   try {
-    ms = parseDuration(o.duration);
+    ms = parseDuration(duration);
   } catch {
-    throw new UsageError(`--duration ${o.duration}: expected days of history such as 9d or 96h`);
+    throw new UsageError(`--duration ${duration}: expected days of history such as 9d or 96h`);
   }
   const days = Math.round(ms / DAY);
-  if (days < MIN_DAYS) throw new UsageError(`--duration ${o.duration}: the detectors need at least ${MIN_DAYS}d of history before they judge (hour-of-week profiles, latency buckets); use ${MIN_DAYS}d or more`);
+  if (days < MIN_DAYS) throw new UsageError(`--duration ${duration}: the detectors need at least ${MIN_DAYS}d of history before they judge (hour-of-week profiles, latency buckets); use ${MIN_DAYS}d or more`);
   const endAt = o.at === undefined ? Date.now() : Date.parse(o.at);
   if (!Number.isFinite(endAt)) throw new UsageError(`--at ${o.at}: expected an ISO time such as 2026-03-11T15:00:00Z`);
-  const users = positiveInt(o.users, '--users', 20);
-  return buildPlan({ seed: positiveInt(o.seed, '--seed', 0), users, days, scenarios, endAt });
+  const seed = positiveInt(o.seed, '--seed', 0);
+  if (org) {
+    const knobs = { ...org, days, accounts: o.users === undefined ? org.accounts : positiveInt(o.users, '--users') };
+    const problems = knobProblems(knobs);
+    if (problems.length > 0) throw new UsageError(`--org ${org.name} with --duration/--users: ${problems.join('; ')}`);
+    return buildPlan({ seed, users: knobs.accounts, organisation: knobs, days, scenarios, endAt });
+  }
+  const users = positiveInt(o.users ?? '120', '--users', 20);
+  return buildPlan({ seed, users, days, scenarios, endAt });
 }
 
 export function describePlan(plan: SimulationPlan, days: number): string {
@@ -79,8 +101,9 @@ export function registerSimulate(program: Command): void {
     .option('-e, --endpoint <url>', 'Vigil OTLP endpoint (default 127.0.0.1:4317 for grpc, http://127.0.0.1:4318 for http)')
     .option('-p, --protocol <grpc|http>', 'OTLP transport', 'grpc')
     .option('-s, --scenario <names>', `anomalies to inject: all, or a comma-separated list of ${SCENARIOS.map((s) => s.name).join(', ')}`, 'all')
-    .option('--duration <d>', `days of ordinary traffic before the anomalies (event time; at least ${MIN_DAYS}d)`, '9d')
-    .option('--users <n>', 'simulated accounts', '120')
+    .option('--org <name>', `a simulated organisation (${ORGANISATIONS.map((x) => x.name).join(', ')}): its accounts, volumes, time zones, night use, weekends, joiners, holiday and new route; see below`)
+    .option('--duration <d>', `days of ordinary traffic before the anomalies (event time; at least ${MIN_DAYS}d, 8d with --org; default 9d or the organisation's)`)
+    .option('--users <n>', 'simulated accounts (default 120, or the organisation\'s)')
     .option('--rate <n>', 'at most this many records per second (0: as fast as Vigil acknowledges)', '0')
     .option('--seed <n>', 'random seed: the same seed gives the same traffic', '1')
     .option('--at <time>', 'event time the simulation ends at (ISO; default now)')
@@ -97,10 +120,14 @@ cooldown (1h of event time by default): the status page still reports flags for 
 Scenarios (expected detector):
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(20)} ${s.title} (${s.detector})`).join('\n')}
 
+Organisations (--org; without it, a uniform population of --users accounts):
+${ORGANISATIONS.map((x) => `  ${x.name.padEnd(11)} ${x.accounts.toLocaleString('en-US')} accounts, ${x.days}d: ${x.description}`).join('\n')}
+
 Examples:
   vigil simulate --check                                   all scenarios over gRPC to 127.0.0.1:4317
   vigil simulate -p http -e http://vigil:4318 --check --metrics http://vigil:8888/metrics
-  vigil simulate --scenario brute-force,new-country --seed 7 --rate 2000`,
+  vigil simulate --scenario brute-force,new-country --seed 7 --rate 2000
+  vigil simulate --org retailer --seed 2 --check           a 200-account retailer's 8 days, then the anomalies`,
     )
     .action(async (o: SimulateOptions) => {
       if (o.protocol !== 'grpc' && o.protocol !== 'http') throw new UsageError(`--protocol ${o.protocol}: use grpc or http`);
@@ -109,7 +136,8 @@ Examples:
       const rate = Number(o.rate);
       if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`--rate ${o.rate}: expected records per second (0: no limit)`);
       const plan = planFromOptions(o);
-      const days = Math.round(parseDuration(o.duration) / DAY);
+      // History days: the anomaly day is shorter than a day.
+      const days = Math.floor((plan.to - plan.from) / DAY);
       let before: Map<string, number> | undefined;
       let flaggedBefore: FlaggedKey[] | undefined;
       if (o.check) {

@@ -30,6 +30,8 @@ export interface User {
   weekends: boolean;
   admin: boolean;
   agent: string;
+  /** Hours ahead of UTC of the account's clock (absent: the site clock, UTC). */
+  utcOffset?: number;
 }
 
 export interface Route {
@@ -47,7 +49,7 @@ export const ROUTES: readonly Route[] = [
   { route: '/api/search', method: 'GET', share: 0.2, latency: 0.08, bytes: 20_000 },
 ];
 
-const AGENTS = [
+export const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
   'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
@@ -79,13 +81,14 @@ export function makeUsers(n: number, rng: Rng): User[] {
   });
 }
 
-export function pickRoute(rng: Rng): Route {
+/** A route drawn by share from `routes` (shares summing to 1). */
+export function pickRoute(rng: Rng, routes: readonly Route[] = ROUTES): Route {
   let x = rng.next();
-  for (const r of ROUTES) {
+  for (const r of routes) {
     if (x < r.share) return r;
     x -= r.share;
   }
-  return ROUTES[0];
+  return routes[0];
 }
 
 export function routeNamed(name: string): Route {

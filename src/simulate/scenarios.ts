@@ -6,7 +6,7 @@ import { addressIn, COUNTRY_PREFIXES, HOME_COUNTRIES, type User } from './popula
 
 const net24 = (ip: string) => ip.slice(0, ip.lastIndexOf('.'));
 import type { Rng } from './rng.js';
-import { adminRequest, HOUR, login, MINUTE, type SimEvent, spread, userRequest } from './traffic.js';
+import { adminRequest, DAY, HOUR, login, MINUTE, type SimEvent, spread, userRequest } from './traffic.js';
 
 export interface ScenarioContext {
   users: readonly User[];
@@ -45,6 +45,20 @@ function steadyUser(users: readonly User[], n: number, extra: (u: User) => boole
   return matching[n];
 }
 
+/**
+ * The accounts at work at `t` (site clock) on their own clock: those an outage
+ * or a slowdown at that time hits. All of them for a population on one clock
+ * (working days start by 10:00 and last past 14:15); the whole list if none is.
+ */
+function atWork(users: readonly User[], t: number): readonly User[] {
+  const hour = (t % DAY) / HOUR;
+  const working = users.filter((u) => {
+    const local = (hour + (u.utcOffset ?? 0) + 24) % 24;
+    return local >= u.startHour && local < u.startHour + 9;
+  });
+  return working.length > 0 ? working : users;
+}
+
 /** A leaked credential list: mostly accounts that do not exist here, a few that do. */
 function stuffingTarget(users: readonly User[], i: number): User {
   if (i % 10 === 0) return users[(i * 7) % users.length];
@@ -58,10 +72,10 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'route_5xx',
     at: 10 * HOUR,
     lasts: 10 * MINUTE,
-    build: ({ users, rng, start, lasts }) => ({
-      key: '/api/orders',
-      events: spread(120, start, lasts, (t, i) => userRequest(users[i % users.length], t, rng, { route: '/api/orders', status: i % 5 < 3 ? 503 : 200 })),
-    }),
+    build: ({ users, rng, start, lasts }) => {
+      const online = atWork(users, start);
+      return { key: '/api/orders', events: spread(120, start, lasts, (t, i) => userRequest(online[i % online.length], t, rng, { route: '/api/orders', status: i % 5 < 3 ? 503 : 200 })) };
+    },
   },
   {
     name: '429-storm',
@@ -69,10 +83,10 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'route_429',
     at: 10 * HOUR + 25 * MINUTE,
     lasts: 10 * MINUTE,
-    build: ({ users, rng, start, lasts }) => ({
-      key: '/api/search',
-      events: spread(120, start, lasts, (t, i) => userRequest(users[i % users.length], t, rng, { route: '/api/search', status: i % 10 < 7 ? 429 : 200 })),
-    }),
+    build: ({ users, rng, start, lasts }) => {
+      const online = atWork(users, start);
+      return { key: '/api/search', events: spread(120, start, lasts, (t, i) => userRequest(online[i % online.length], t, rng, { route: '/api/search', status: i % 10 < 7 ? 429 : 200 })) };
+    },
   },
   {
     name: 'credential-stuffing',
@@ -146,10 +160,10 @@ export const SCENARIOS: readonly Scenario[] = [
     detector: 'route_latency',
     at: 13 * HOUR,
     lasts: 15 * MINUTE,
-    build: ({ users, rng, start, lasts }) => ({
-      key: '/api/items',
-      events: spread(300, start, lasts, (t, i) => userRequest(users[(i * 11) % users.length], t, rng, { route: '/api/items', latencyFactor: 10 })),
-    }),
+    build: ({ users, rng, start, lasts }) => {
+      const online = atWork(users, start);
+      return { key: '/api/items', events: spread(300, start, lasts, (t, i) => userRequest(online[(i * 11) % online.length], t, rng, { route: '/api/items', latencyFactor: 10 })) };
+    },
   },
   {
     name: 'exfiltration',

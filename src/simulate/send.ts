@@ -127,12 +127,15 @@ export async function sendEvents(events: readonly SimEvent[], o: SendOptions): P
   return result;
 }
 
+/** Waits ms, or less if aborted; the abort listener goes with it (retries would otherwise pile them up on the one signal). */
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }

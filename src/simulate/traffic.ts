@@ -19,6 +19,8 @@ export interface SimEvent {
 
 export interface RequestOptions {
   route?: string;
+  /** The routes to draw from when no `route` is given (default: ROUTES). */
+  routes?: readonly Route[];
   ip?: string;
   status?: number;
   latencyFactor?: number;
@@ -43,7 +45,7 @@ function event(u: User | undefined, t: number, r: Pick<Route, 'route' | 'method'
 /** An API call by a user (rare 500s, a few 429s on search). */
 export function userRequest(u: User, t: number, rng: Rng, o: RequestOptions = {}): SimEvent {
   const ci = rng.int(u.countries.length);
-  const r = o.route ? routeNamed(o.route) : pickRoute(rng);
+  const r = o.route ? routeNamed(o.route) : pickRoute(rng, o.routes);
   let status = o.status ?? 200;
   if (o.status === undefined) {
     const roll = rng.next();

@@ -80,4 +80,13 @@ describe('vigil simulate --check', () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown scenario "ddos": use all or one or more of');
   });
+
+  it('refuses an unknown organisation, and knobs --duration/--users put out of range, naming the range', () => {
+    const unknown = vigilSync(['simulate', '--org', 'acme']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--org: unknown organisation "acme": use one of agency, retailer, bank, saas, enterprise');
+    const small = vigilSync(['simulate', '--org', 'retailer', '--users', '10']);
+    expect(small.status).toBe(2);
+    expect(small.stderr).toContain('retailer: accounts 10 is outside 50..5000');
+  });
 });
