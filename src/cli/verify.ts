@@ -2,13 +2,15 @@
 // intact or names each break, in the spirit of `aws cloudtrail validate-logs`.
 // Exit 0 intact, 1 broken, 2 usage. Also the helpers the other archive
 // commands share: time arguments, public keys, a progress line on a terminal.
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../config/units.js';
 import { KeyError, loadPublicKeys, type PublicKeyEntry } from '../exporters/worm/keys.js';
 import { ArchiveNotFoundError, openArchives, type ArchiveSource } from '../exporters/worm/source.js';
 import { type Finding, type VerifyReport, fmtAge, verifyArchive } from '../exporters/worm/verify.js';
+import { CheckpointFormatError, parseCheckpoint } from '../exporters/worm/checkpoint.js';
+import type { ParsedCheckpoint } from '../exporters/worm/verify-checkpoint.js';
 import { UsageError } from './main.js';
 import { type ProgressBar, progressBar } from './progress.js';
 
@@ -102,6 +104,12 @@ export function formatReport(r: VerifyReport, window: { from?: number | undefine
   lines.push(`  ${fmtInt(r.segments.valid)}/${fmtInt(r.segments.checked - r.segments.notLocal)} segments valid${r.segments.notLocal ? ` (${r.segments.notLocal} held only in S3)` : ''}`);
   lines.push(`  ${fmtInt(r.records.valid)}/${fmtInt(r.records.checked)} records valid`);
   if (r.unsealed) lines.push(`  ${fmtInt(r.unsealed.records)} records unsealed in segment ${r.unsealed.segment} (chained, not yet signed)`);
+  const given = r.checkpoints.filter((c) => c.origin === '--checkpoint');
+  for (const c of given) {
+    const cp = c.checkpoint;
+    lines.push(`  ${c.reached ? 'Reaches' : 'Does NOT reach'} checkpoint of ${cp.time} (${cp.state} segment ${cp.segment}, seq ${cp.entries}, ${fmtInt(cp.records)} records)`);
+  }
+  if (given.length === 0) lines.push('  Tail: proven only as far as the archive itself shows; give the newest checkpoint kept downstream with --checkpoint to prove nothing after it was deleted');
   const notes = r.findings.filter((f) => f.severity === 'note' && f.kind !== 'unsealed' && f.kind !== 'not held locally');
   const breaks = r.findings.filter((f) => f.severity === 'break');
   if (notes.length) {
@@ -123,6 +131,34 @@ export interface VerifyCliOptions {
   to?: string;
   json?: boolean;
   endpoint?: string;
+  checkpoint?: string[];
+}
+
+/** `--checkpoint TEXT` or `@FILE`: every checkpoint text in the file (a plain list, or a SIEM export holding the attribute). */
+export async function readCheckpointArgs(args: readonly string[]): Promise<ParsedCheckpoint[]> {
+  const out: ParsedCheckpoint[] = [];
+  for (const arg of args) {
+    let texts: string[];
+    if (arg.startsWith('@')) {
+      let text: string;
+      try {
+        text = await readFile(arg.slice(1), 'utf8');
+      } catch (err) {
+        throw new UsageError(`--checkpoint ${arg}: cannot read ${arg.slice(1)} (${(err as Error).message})`);
+      }
+      texts = text.match(/vigil-checkpoint\/1 [^"\n\\]+/g) ?? [];
+      if (texts.length === 0) throw new UsageError(`--checkpoint ${arg}: no checkpoint (a line starting with "vigil-checkpoint/1 ") in ${arg.slice(1)}`);
+    } else texts = [arg];
+    for (const t of texts) {
+      try {
+        out.push(parseCheckpoint(t));
+      } catch (err) {
+        if (err instanceof CheckpointFormatError) throw new UsageError(`--checkpoint: ${err.message}`);
+        throw err;
+      }
+    }
+  }
+  return out;
 }
 
 export async function runVerify(archive: string, opts: VerifyCliOptions): Promise<{ reports: VerifyReport[]; ok: boolean }> {
@@ -130,20 +166,32 @@ export async function runVerify(archive: string, opts: VerifyCliOptions): Promis
   const to = parseTimeArg(opts.to, '--to');
   if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
   const keys = await publicKeysOrUsage(opts.publicKey, archive);
+  const checkpoints = await readCheckpointArgs(opts.checkpoint ?? []);
   const { sources, close } = await openOrUsage(archive, opts.endpoint);
   const reports: VerifyReport[] = [];
   try {
-    for (const source of sources) reports.push(await verifyOne(source, keys, from, to));
+    for (const source of sources) reports.push(await verifyOne(source, keys, from, to, checkpoints));
   } finally {
     close();
+  }
+  const ids = reports.map((r) => r.archiveId);
+  const foreign = checkpoints.filter((c) => !ids.includes(c.archive));
+  if (foreign.length > 0) {
+    throw new UsageError(`--checkpoint is for archive ${foreign[0].archive}, but ${archive} holds ${ids.filter(Boolean).join(', ') || 'no archive id'}: give the checkpoints of this archive`);
   }
   return { reports, ok: reports.every((r) => r.ok) };
 }
 
-async function verifyOne(source: ArchiveSource, keys: Map<string, PublicKeyEntry>, from: number | undefined, to: number | undefined): Promise<VerifyReport> {
+async function verifyOne(
+  source: ArchiveSource,
+  keys: Map<string, PublicKeyEntry>,
+  from: number | undefined,
+  to: number | undefined,
+  checkpoints: ParsedCheckpoint[],
+): Promise<VerifyReport> {
   const progress = archiveProgress('verifying');
   try {
-    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress });
+    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress, checkpoints });
   } finally {
     progress.done();
   }
@@ -159,6 +207,7 @@ export function registerVerify(program: Command): void {
     .option('--to <time>', 'check only records before this time')
     .option('--json', 'print the report as JSON')
     .option('--endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:7480 (credentials from the AWS environment)')
+    .option('--checkpoint <text|@file>', 'a signed checkpoint kept outside the machine (the text, or @FILE holding one or more); the archive must reach each; repeatable', collect, [])
     .addHelpText(
       'after',
       `
@@ -166,13 +215,17 @@ Checks every entry hash and chain link, every Merkle root, every manifest
 signature and the manifest chain, the heartbeat (a deleted tail shows as a
 gap) and, on S3, each object's Object Lock. Breaks: modified, missing,
 inserted, reordered, truncated, bad signature, unknown key, gap, unlocked
-object. Records of the open segment are reported as unsealed, not as valid.
+object, foreign file. Records of the open segment are reported as unsealed,
+not as valid. With --checkpoint (the vigil.archive.checkpoint attribute kept
+downstream) it proves the archive reaches each checkpoint: a deleted tail
+fails as truncated, naming the missing segments.
 Exit status: 0 intact, 1 broken, 2 usage error.
 
 Examples:
   vigil verify ./vigil-data/archive --public-key ./vigil-data/keys/archive.pub
   vigil verify s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -k archive.pub -k archive-2025.pub
-  vigil verify ./vigil-data/archive -k archive.pub --from 2026-03-01 --to 2026-04-01 --json`,
+  vigil verify ./vigil-data/archive -k archive.pub --from 2026-03-01 --to 2026-04-01 --json
+  vigil verify ./vigil-data/archive -k archive.pub --checkpoint @newest-checkpoint.txt`,
     )
     .action(async (archive: string, opts: VerifyCliOptions) => {
       const { reports, ok } = await runVerify(archive, opts);

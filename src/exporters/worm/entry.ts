@@ -78,7 +78,18 @@ export class RecordJsonEncoder {
 }
 
 /** What the archive says about itself, in the chain (signed like records). */
-export interface Note {
+export type Note = RecoveryNote | KeyRotationNote;
+
+/** The signing key changed here, as the operator asked (`signing.rotate`). */
+export interface KeyRotationNote {
+  kind: 'key rotation';
+  /** The key that signed the manifests before this segment. */
+  previous_key_id: string;
+  key_id: string;
+}
+
+/** A restart after an unclean stop. */
+export interface RecoveryNote {
   kind: 'recovery';
   /** Bytes cut from a torn tail at start-up (0 when the tail was clean). */
   truncated_bytes: number;
@@ -89,6 +100,11 @@ export interface Note {
   /** False when the segment the previous run had open was missing at restart. */
   open_segment_found: boolean;
   detail?: string;
+  /** Recovery: entries from this seq on were written after the last signed checkpoint of the open segment (nothing vouched for them before this seal). */
+  unsigned_from_seq?: number;
+  unsigned_entries?: number;
+  /** Recovery: a signed checkpoint on disk covered entries the archive no longer holds (its tail was deleted). */
+  behind_checkpoint?: { segment: number; entries: number; time: string };
 }
 
 export interface EncodedEntry {

@@ -14,6 +14,7 @@ import type { ArchiveSource, ObjectVersions } from './source.js';
 import { ArchiveNotFoundError } from './source.js';
 import { describeS3Error } from './s3.js';
 import { createDataChecker, type DataChecker } from './verify-pool.js';
+import { type ArchiveReach, type CheckpointOutcome, type ParsedCheckpoint, checkReach, localCheckpoints } from './verify-checkpoint.js';
 
 export type BreakKind =
   | 'modified'
@@ -24,8 +25,9 @@ export type BreakKind =
   | 'bad signature'
   | 'unknown key'
   | 'gap'
-  | 'unlocked object';
-export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended';
+  | 'unlocked object'
+  | 'foreign file';
+export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended' | 'key rotation' | 'recovered, unsigned before';
 
 export interface Finding {
   severity: 'break' | 'note';
@@ -60,6 +62,8 @@ export interface VerifyOptions {
   onProgress?: ((p: VerifyProgress) => void) | undefined;
   /** Worker threads for segment data (default: one per core when compiled; 0: in-process). */
   workers?: number | undefined;
+  /** Checkpoints kept elsewhere (`--checkpoint`): the archive must reach each one of this archive's. */
+  checkpoints?: ParsedCheckpoint[] | undefined;
 }
 
 export interface VerifyReport {
@@ -72,6 +76,8 @@ export interface VerifyReport {
   firstSealedAt: string | undefined;
   lastSealedAt: string | undefined;
   lastSealReason: string | undefined;
+  /** Each checkpoint checked (given, or the archive's own checkpoint.txt) and whether the archive reaches it. */
+  checkpoints: CheckpointOutcome[];
   /** Compressed bytes read and uncompressed bytes checked. */
   bytesRead: number;
   contentBytes: number;
@@ -89,6 +95,8 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
   const now = opts.now ?? Date.now();
   const findings: Finding[] = [];
   const add = (f: Omit<Finding, 'severity'> & { severity?: Finding['severity'] }) => findings.push({ severity: 'break', ...f } as Finding);
+  // Read before the listing: on a live archive the writer may add a checkpoint the listing would not reach yet.
+  const ownCheckpoints = await localCheckpoints(source);
   const groups = groupListing(await source.list());
   if (groups.length === 0) throw new ArchiveNotFoundError(`no archive segments in ${source.location}`);
   const byNumber = new Map(groups.map((g) => [g.segment, g]));
@@ -105,6 +113,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
     firstSealedAt: undefined,
     lastSealedAt: undefined,
     lastSealReason: undefined,
+    checkpoints: [],
     bytesRead: 0,
     contentBytes: 0,
     durationMs: 0,
@@ -129,6 +138,8 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
   let lastManifest: Manifest | undefined;
   let done = 0;
   let archiveId: string | undefined;
+  const reach: ArchiveReach = { sealed: new Map(), lastSealed: undefined, head: undefined, groups: byNumber };
+  let cumulativeRecords = 0;
 
   const flushMissing = (upTo: number, next: Manifest | undefined): boolean => {
     if (missingFrom === undefined) return false;
@@ -186,6 +197,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
           // The unsealed tail: the open segment, and any whose seal is still in progress.
           flushMissing(n, undefined);
           head = await checkUnsealed(source, g, head, report, add);
+          if (head) reach.head = { ...head, segment: n };
         } else {
           flushMissing(n, undefined);
           add({ kind: 'missing', segment: n, object: g.sealed ?? g.open, detail: `segment ${n} has no manifest: its records are not signed${deletedNote(versions, n, n, 'manifest')}` });
@@ -224,6 +236,14 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
       if (m.segment === n && !afterMissing && prevManifest && m.prev_manifest !== prevManifest.hash && !findings.some((f) => f.segment === n - 1 && f.severity === 'break')) {
         add({ kind: 'modified', segment: n, object: g.manifest, detail: `prev_manifest does not name segment ${n - 1}'s manifest: the manifest chain is broken` });
       }
+      if (m.segment === n && prevManifest && prevManifest.m.key_id !== m.key_id) {
+        // A new key is accepted only where the chain records the rotation (signing.rotate seals for reason `rotation`).
+        if (m.seal_reason === 'rotation') {
+          add({ severity: 'note', kind: 'key rotation', segment: n, detail: `the signing key changed from ${prevManifest.m.key_id} to ${m.key_id}, as recorded in the chain (a rotation the operator asked for)` });
+        } else {
+          add({ kind: 'bad signature', segment: n, object: g.manifest, detail: `signed by key ${m.key_id} where segment ${prevManifest.m.segment} was signed by ${prevManifest.m.key_id}, and no key rotation is recorded here` });
+        }
+      }
       if (m.segment === n && !afterMissing && head && m.first_seq !== head.seq + 1) {
         add({ kind: m.first_seq > head.seq + 1 ? 'missing' : 'inserted', segment: n, detail: `segment starts at seq ${m.first_seq} where ${head.seq + 1} follows segment ${n - 1}` });
       }
@@ -257,6 +277,10 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
         prevManifest = { hash: checked.hash!, m };
         head = { seq: m.first_seq + m.entries - 1, hash: m.last_hash ?? m.chain_prev };
         lastManifest = m;
+        cumulativeRecords += m.records;
+        reach.sealed.set(n, { manifestHash: checked.hash!, firstSeq: m.first_seq, lastSeq: head.seq, lastHash: head.hash, records: cumulativeRecords });
+        reach.lastSealed = n;
+        reach.head = { ...head, segment: n };
       }
       done++;
       opts.onProgress?.({ segmentsDone: done, segmentsTotal: manifestTotal, bytes: report.bytesRead, totalBytes, records: report.records.valid });
@@ -266,18 +290,37 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
   }
 
   report.archiveId = archiveId;
+  // Anything in the directory that Vigil did not write.
+  for (const f of (await source.foreign?.()) ?? []) {
+    add({ kind: 'foreign file', object: f.name, detail: `${f.name} is ${f.what}: an archive holds only the files Vigil writes (a link or stray file there is someone else's doing)` });
+  }
+  // Checkpoints: the ones given (kept elsewhere: proof) and the archive's own (a hint a writer there could have replaced).
+  let lastOpenSignedAt = 0;
+  const given = (opts.checkpoints ?? []).filter((c) => c.archive === archiveId);
+  for (const [origin, list] of [['--checkpoint', given], ['the archive\'s own checkpoint.txt', ownCheckpoints]] as const) {
+    for (const cp of list) {
+      if (cp.archive !== archiveId) continue;
+      const problems = await checkReach(cp, origin, reach, source, opts.keys);
+      for (const p of problems) add(p);
+      report.checkpoints.push({ checkpoint: cp, origin, reached: problems.length === 0 });
+      if (problems.length === 0 && cp.state === 'open' && cp.segment > (reach.lastSealed ?? 0)) lastOpenSignedAt = Math.max(lastOpenSignedAt, Date.parse(cp.time));
+    }
+  }
   if (lastManifest) {
     report.lastSealedAt = lastManifest.sealed_at;
     report.lastSealReason = lastManifest.seal_reason;
-    if (lastManifest.seal_reason !== 'shutdown' && opts.to === undefined) {
-      const interval = Math.max(lastManifest.heartbeat_ms, lastManifest.max_age_ms);
-      const grace = opts.graceMs ?? Math.max(60_000, interval);
-      const sealedAt = Date.parse(lastManifest.sealed_at);
-      if (now > sealedAt + interval + grace) {
+    // Vigil signs something at least every heartbeat while it runs (a seal, or a checkpoint of the open
+    // segment); a stop without a shutdown seal leaves a tail nothing proves once two heartbeats have passed.
+    const restarted = reach.head !== undefined && reach.head.segment > lastManifest.segment;
+    if ((lastManifest.seal_reason !== 'shutdown' || restarted) && opts.to === undefined) {
+      const interval = lastManifest.heartbeat_ms;
+      const grace = opts.graceMs ?? interval;
+      const signedAt = Math.max(Date.parse(lastManifest.sealed_at), lastOpenSignedAt);
+      if (now > signedAt + interval + grace) {
         add({
           kind: 'gap',
           segment: lastManifest.segment + 1,
-          detail: `no segment sealed since ${lastManifest.sealed_at} (${fmtAge(now - sealedAt)} ago) although Vigil seals at least every ${fmtAge(interval)}: the newest segments were deleted, or Vigil stopped without a clean shutdown and has not been restarted to recover`,
+          detail: `unproven tail: nothing signed since ${new Date(signedAt).toISOString()} (${fmtAge(now - signedAt)} ago) although a running Vigil signs at least every ${fmtAge(interval)}: the newest segments were deleted, or Vigil stopped without a clean shutdown and has not been restarted to recover`,
         });
       }
     }
@@ -328,6 +371,28 @@ function recoveryFinding(segment: number, note: { index: number; seq: number; no
     });
   } else {
     add({ severity: 'note', kind: 'unclean stop', segment, index: note.index, seq: note.seq, detail: `Vigil restarted after an unclean stop (no torn tail).${down}` });
+  }
+  if (n.unsigned_from_seq !== undefined && n.unsigned_entries) {
+    const a = n.unsigned_from_seq;
+    const b = a + n.unsigned_entries - 1;
+    add({
+      severity: 'note',
+      kind: 'recovered, unsigned before',
+      segment,
+      index: note.index,
+      seq: a,
+      detail: `entries seq ${a}${b > a ? `–${b}` : ''} (${n.unsigned_entries}) were written after the last signed checkpoint of the open segment and recovered after the unclean stop: nothing signed vouched for them before this seal`,
+    });
+  }
+  if (n.behind_checkpoint) {
+    const c = n.behind_checkpoint;
+    add({
+      kind: 'truncated',
+      segment,
+      index: note.index,
+      seq: note.seq,
+      detail: `at restart the archive ended before its own signed checkpoint of ${c.time} (segment ${c.segment}, seq ${c.entries}): entries after seq ${note.seq - 1} up to ${c.entries} had been deleted`,
+    });
   }
   if (n.open_segment_found === false) {
     add({

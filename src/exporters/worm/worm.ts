@@ -2,6 +2,7 @@
 // acknowledged once its records are appended to the open segment and fsync'd;
 // segments are sealed by size, age, heartbeat and at shutdown, signed, and (with
 // s3 configured) uploaded with Object Lock. See README.md beside this file.
+import { lstat, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
 import { Refusal, asRefusal } from '../../pipeline/errors.js';
@@ -10,7 +11,9 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
-import { loadOrCreateSigningKey, type SigningKey } from './keys.js';
+import { type SignedCheckpoint, checkpointRecord } from './checkpoint.js';
+import { KeyError, loadOrCreateSigningKey, retirePublicKey, type SigningKey } from './keys.js';
+import { parseSegmentFileName } from './layout.js';
 import { WormMetrics } from './metrics.js';
 import { describeRetention } from './retention.js';
 import { type AppendItem, SegmentLog } from './segment-log.js';
@@ -31,10 +34,17 @@ export interface WormExporterOptions {
   clock?: () => number;
   /** Timer-driven seal checks (default on); tests turn them off and call tick(). */
   timers?: boolean;
+  /** Hands the archive's checkpoints to the other exporters of its pipelines (CreateContext.publish). */
+  publish?: ((batch: LogBatch) => Promise<void>) | undefined;
 }
 
 export class WormExporter implements Exporter {
+  /** It publishes checkpoints to its siblings: the service starts it after them and stops it first. */
+  readonly publishes = true;
   private log: SegmentLog | undefined;
+  /** The newest checkpoint not yet taken by the sibling exporters (retried on each tick), and the delivery in flight. */
+  private unpublished: SignedCheckpoint | undefined;
+  private publishing: Promise<void> = Promise.resolve();
   private uploader: Uploader | undefined;
   private key: (SigningKey & { created: boolean }) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -70,7 +80,23 @@ export class WormExporter implements Exporter {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.key = await loadOrCreateSigningKey(resolve(c.signing.key_file), c.signing.generate);
+    const keyFile = resolve(c.signing.key_file);
+    const keyMissing = await lstat(keyFile).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+    );
+    const newest = keyMissing ? await newestManifest(this.directory) : undefined;
+    if (newest && !c.signing.rotate) {
+      throw new KeyError(
+        `exporters.${this.id}: the signing key ${keyFile} (signing.key_file) is missing, but the archive ${this.directory} holds signed manifests (newest ${newest}). ` +
+          'Restore the key file from your backup; if it is lost, rotate to a new key deliberately by setting signing.rotate: true for one start (the rotation is recorded in the chain; give auditors both public keys)',
+      );
+    }
+    if (newest) {
+      const retired = await retirePublicKey(keyFile);
+      this.logger.warn({ key_file: keyFile, retired_public_key: retired }, 'rotating the archive signing key as configured (signing.rotate): the old key file is missing');
+    }
+    this.key = await loadOrCreateSigningKey(keyFile, c.signing.generate || newest !== undefined);
     if (this.key.created) this.logger.warn({ key_file: c.signing.key_file, public_key: this.key.publicKeyPath, key_id: this.key.keyId }, 'generated a new archive signing key: keep the public key where auditors can get it');
     if (c.s3) {
       // The bucket is checked before anything is written: a refused start leaves the archive untouched.
@@ -103,6 +129,8 @@ export class WormExporter implements Exporter {
       metrics: this.metrics,
       clock: this.clock,
       onSealed: (segment) => this.uploader?.enqueue(segment),
+      onCheckpoint: (cp) => this.checkpointed(cp),
+      allowKeyRotation: c.signing.rotate,
     });
     let recovery;
     try {
@@ -118,6 +146,7 @@ export class WormExporter implements Exporter {
         'recovered the archive after an unclean stop; the recovery is recorded in the chain',
       );
     }
+    if (c.signing.rotate) this.logger.warn({ key_id: this.key.keyId }, 'signing.rotate is on: turn it off after this start, so that a lost or replaced key refuses the start again');
     if (this.uploader) await this.uploader.start(log.archiveId);
     if (this.options.timers !== false) {
       const every = Math.max(50, Math.min(1000, Math.floor(Math.min(c.heartbeat, c.segment.max_age) / 10)));
@@ -126,11 +155,18 @@ export class WormExporter implements Exporter {
     }
   }
 
-  /** Seals the open segment when its age or the heartbeat says so. */
+  /** Seals the open segment when its age or the heartbeat says so; otherwise signs a checkpoint of it once a heartbeat. */
   tick(): Promise<void> {
     if (this.ticking || this.stopping || !this.log) return this.ticking ?? Promise.resolve();
+    if (this.unpublished) this.publishCheckpoint(this.unpublished);
     const reason = this.log.sealDue(this.clock());
-    if (!reason) return Promise.resolve();
+    if (!reason) {
+      this.ticking = this.log
+        .checkpointOpen(this.clock())
+        .catch((err: Error) => this.logger.error({ err: err.message }, 'signing a checkpoint of the open segment failed; retrying on the next tick'))
+        .finally(() => (this.ticking = undefined));
+      return this.ticking;
+    }
     this.ticking = this.log
       .seal(reason)
       .catch((err: Error) => this.logger.error({ err: err.message }, 'timed seal failed; retrying on the next tick'))
@@ -154,6 +190,28 @@ export class WormExporter implements Exporter {
     }
     this.metrics.appendedRecords.inc(this.metrics.labels, batch.length);
     this.telemetry?.exporterSent.inc({ exporter: this.id }, batch.length);
+  }
+
+  private checkpointed(cp: SignedCheckpoint): void {
+    if (cp.state === 'sealed') {
+      this.metrics.checkpointSegment.set(this.metrics.labels, cp.segment);
+      this.metrics.checkpointTime.set(this.metrics.labels, Date.parse(cp.time) / 1000);
+    }
+    this.logger.debug({ checkpoint: cp.text }, 'archive checkpoint');
+    this.publishCheckpoint(cp);
+  }
+
+  /** Sends a checkpoint through the sibling exporters; the newest that failed is retried on the next tick. */
+  private publishCheckpoint(cp: SignedCheckpoint): void {
+    const publish = this.options.publish;
+    if (!publish) return;
+    if (this.unpublished === cp) this.unpublished = undefined;
+    this.publishing = this.publishing.then(() =>
+      publish([checkpointRecord(cp, this.id)]).catch((err: Error) => {
+        if (!this.unpublished || this.unpublished.entries <= cp.entries) this.unpublished = cp;
+        this.logger.warn({ err: err.message, segment: cp.segment }, 'the archive checkpoint was not taken by the other exporters; retrying on the next tick');
+      }),
+    );
   }
 
   /** Seals the open segment and waits for its manifest (for tests and tools). */
@@ -188,6 +246,7 @@ export class WormExporter implements Exporter {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     await this.log?.close();
+    await this.publishing; // the shutdown checkpoint reaches the sibling exporters before they stop
     if (this.uploader) {
       const left = await this.uploader.drain(signal);
       if (left > 0) this.logger.warn({ backlog: left }, 'segments not yet uploaded to S3; they go up on the next start');
@@ -202,6 +261,12 @@ export class WormExporter implements Exporter {
     await this.uploader?.stop();
     await this.log?.abandon();
   }
+}
+
+/** The newest manifest's file name in an archive directory, if it holds any. */
+async function newestManifest(directory: string): Promise<string | undefined> {
+  const names = await readdir(directory).catch(() => [] as string[]);
+  return names.filter((n) => parseSegmentFileName(n)?.kind === 'manifest').sort().pop();
 }
 
 function fmtMs(ms: number): string {
@@ -222,5 +287,5 @@ export const wormExporterFactory: ExporterFactory<WormConfig> = {
   kind: 'exporter',
   type: 'worm',
   configSchema: wormConfigSchema,
-  create: (config, ctx) => new WormExporter(ctx.id, config, ctx.telemetry, ctx.logger),
+  create: (config, ctx) => new WormExporter(ctx.id, config, ctx.telemetry, ctx.logger, { publish: ctx.publish }),
 };

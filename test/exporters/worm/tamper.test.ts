@@ -153,12 +153,19 @@ describe('verify names each break', () => {
       await unlink(seg(n, 'sealed'));
       await unlink(seg(n, 'manifest'));
     }
-    // Right after the last remaining seal nothing is overdue yet…
+    // The archive's own checkpoint.txt still names segment 5: truncated at once.
+    const own = await verify(endTime);
+    expect(breaks(own.findings)).toEqual([{ kind: 'truncated', segment: 4, index: undefined, seq: undefined }]);
+    expect(own.findings[0].detail).toMatch(/checkpoint\.txt .* is not reached: .*segments 4–5 are missing/);
+    // Whoever deletes segments can delete that file too. Right after the last remaining seal nothing is overdue yet…
+    await unlink(join(work, 'archive', 'checkpoint.txt'));
     expect((await verify(endTime)).ok).toBe(true);
-    // …but an hour later a heartbeat seal should have come: the tail is missing.
-    const r = await verify(endTime + 3_600_000);
+    const sealed3 = Date.parse(JSON.parse(await readFile(seg(3, 'manifest'), 'utf8')).manifest.sealed_at);
+    expect((await verify(sealed3 + 2 * 60_000)).ok).toBe(true);
+    // …but once two heartbeats (2 × 1m) have passed without anything signed, the tail is unproven.
+    const r = await verify(sealed3 + 2 * 60_000 + 1);
     expect(breaks(r.findings)).toEqual([{ kind: 'gap', segment: 4, index: undefined, seq: undefined }]);
-    expect(r.findings[0].detail).toMatch(/no segment sealed since .* although Vigil seals at least every 5m/);
+    expect(r.findings[0].detail).toMatch(/unproven tail: nothing signed since .* although a running Vigil signs at least every 60s/);
     // The intact archive, with its clean shutdown seal, is not overdue an hour later.
     await cp(join(pristine, 'archive'), join(work, 'archive'), { recursive: true, force: true });
     expect((await verify(endTime + 3_600_000)).ok).toBe(true);
