@@ -289,6 +289,11 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
     await checker.close();
   }
 
+  // An archive without a manifest yet (one open segment) names itself in archive.json.
+  archiveId ??= await source
+    .read('archive.json')
+    .then((b) => (JSON.parse(b.toString('utf8')) as { archive_id?: string }).archive_id)
+    .catch(() => undefined);
   report.archiveId = archiveId;
   // Anything in the directory that Vigil did not write.
   for (const f of (await source.foreign?.()) ?? []) {
