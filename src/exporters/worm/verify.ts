@@ -694,7 +694,10 @@ export function checkEntries(
       s = e + 1;
     }
   }
-  // Links: each genuine entry must chain to the genuine entry before it.
+  // Links: each genuine entry must chain to the genuine entry before it. A hash-valid entry that
+  // the next one does not link to was rewritten; what the next entry (or the signed last_hash)
+  // names is the original's hash.
+  const rewritten: { item: Item; original: string; detail: string }[] = [];
   for (let q = first; q <= last; q++) {
     const it = genuine.get(q);
     if (!it || !it.hashOk) continue;
@@ -704,13 +707,14 @@ export function checkEntries(
     if (q === first) {
       if (!it.flagged) flag(it, 'modified', `the first entry does not chain to the previous segment's last entry`);
     } else if (prevItem && !prevItem.flagged && !it.flagged) {
-      flag(prevItem, 'modified', `entry seq ${q - 1} was rewritten (its hash was recomputed, but seq ${q} links to a different entry)`);
+      rewritten.push({ item: prevItem, original: it.view!.prev, detail: `entry seq ${q - 1} was rewritten (its hash was recomputed, but seq ${q} links to a different entry)` });
     }
   }
   const lastItem = genuine.get(last);
   if (lastItem?.hashOk && !lastItem.flagged && m.last_hash && lastItem.view!.hash !== m.last_hash) {
-    flag(lastItem, 'modified', `the last entry differs from the signed last_hash (rewritten with a recomputed hash)`);
+    rewritten.push({ item: lastItem, original: m.last_hash, detail: `the last entry differs from the signed last_hash (rewritten with a recomputed hash)` });
   }
+  if (rewritten.length > 0) flagRewrites(items, rewritten, m, flag);
   // Merkle root over the entries as found, when nothing else was wrong.
   if (flagged === 0 && !decodeError) {
     const root = rootFromLeafHashes(items.map((it) => it.raw!)).toString('hex');
@@ -731,6 +735,47 @@ export function checkEntries(
     }
   }
   return { validRecords, items: items.length, notes };
+}
+
+/**
+ * Where the chain was rewritten. A broken link shows the LAST rewritten entry of
+ * a run: an intruder may have changed an earlier entry and recomputed every hash
+ * and link after it. The Merkle root tells the two apart: with each rewritten
+ * entry's original hash put back, it matches only if those entries alone were
+ * changed (each named exactly). Otherwise the first rewritten entry lies
+ * somewhere in the run that ends there, which is reported from its first entry,
+ * and none of the run counts as valid.
+ */
+function flagRewrites(items: Item[], rewritten: { item: Item; original: string; detail: string }[], m: Manifest, flag: (it: Item, kind: BreakKind, detail: string) => void): void {
+  const exact =
+    items.length === m.entries &&
+    items.every((it) => it.raw && !it.flagged) &&
+    (() => {
+      const leaves = items.map((it) => it.raw!);
+      for (const r of rewritten) leaves[r.item.index] = Buffer.from(r.original, 'hex');
+      return rootFromLeafHashes(leaves).toString('hex') === m.merkle_root;
+    })();
+  if (exact) {
+    for (const r of rewritten) flag(r.item, 'modified', r.detail);
+    return;
+  }
+  let from = 0;
+  for (const r of [...rewritten].sort((a, b) => a.item.index - b.item.index)) {
+    const start = items.slice(from, r.item.index + 1).find((it) => !it.flagged) ?? r.item;
+    const a = start.view?.seq;
+    const b = r.item.view!.seq;
+    flag(
+      start,
+      'modified',
+      start === r.item
+        ? r.detail
+        : `entries seq ${a}–${b} (index ${start.index}–${r.item.index}) are not the signed ones: one of them was rewritten and every hash and link after it recomputed up to seq ${b}, ` +
+            `which ${r.item.index === items.length - 1 ? 'differs from the signed last_hash' : `seq ${b + 1} does not link to`}; the first rewritten entry is at or after index ${start.index} ` +
+            '(checkpoints of the open segment kept downstream narrow it down)',
+    );
+    for (const it of items.slice(start.index + 1, r.item.index + 1)) it.flagged = true; // none of the run is proven
+    from = r.item.index + 1;
+  }
 }
 
 /** The open segment: unsealed records are reported as such, never as valid; breaks in them are still named. */

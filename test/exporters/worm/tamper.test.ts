@@ -94,6 +94,46 @@ describe('verify names each break', () => {
     expect(breaks((await verify()).findings)).toEqual([{ kind: 'modified', segment: 2, index: 9, seq: 20 }]);
   });
 
+  it('a record rewritten and the chain recomputed after it: reported from the start of the unproven run, never from its end, none of it valid', async () => {
+    // Before, verify named only the last entry of the run (where the link broke), and counted the rest valid.
+    const recompute = (to: number) =>
+      editSealedLines(seg(2, 'sealed'), (lines) => {
+        let prev: string | undefined;
+        for (let i = 3; i <= to; i++) {
+          lines[i] = forgeLine(lines[i], (e) => {
+            if (i === 3) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /nothing-to-see';
+            if (prev) e.prev = prev;
+          });
+          prev = JSON.parse(lines[i]).hash;
+        }
+        return lines;
+      });
+    await recompute(5); // links recomputed up to seq 16; seq 17 still names the original
+    const r = await verify();
+    expect(breaks(r.findings)).toEqual([{ kind: 'modified', segment: 2, index: 0, seq: 11 }]);
+    expect(r.findings[0].detail).toMatch(/entries seq 11–16 \(index 0–5\) are not the signed ones: .*seq 17 does not link to; the first rewritten entry is at or after index 0/);
+    expect(r.records.valid).toBe(34);
+    await cp(join(pristine, 'archive'), join(work, 'archive'), { recursive: true, force: true });
+    await recompute(9); // …through the end of the segment
+    const all = await verify();
+    expect(breaks(all.findings)).toEqual([{ kind: 'modified', segment: 2, index: 0, seq: 11 }]);
+    expect(all.findings[0].detail).toMatch(/entries seq 11–20 .* differs from the signed last_hash/);
+    expect(all.records.valid).toBe(30);
+  });
+
+  it('two separate records rewritten (hashes recomputed, links not): each named exactly, the Merkle root proves nothing else changed', async () => {
+    await editSealedLines(seg(2, 'sealed'), (lines) => {
+      for (const i of [2, 7]) lines[i] = forgeLine(lines[i], (e) => (e.record.resourceLogs[0].scopeLogs[0].logRecords[0].severityText = 'DEBUG'));
+      return lines;
+    });
+    const r = await verify();
+    expect(breaks(r.findings)).toEqual([
+      { kind: 'modified', segment: 2, index: 2, seq: 13 },
+      { kind: 'modified', segment: 2, index: 7, seq: 18 },
+    ]);
+    expect(r.records.valid).toBe(38);
+  });
+
   it('a record deleted: missing, before the index where it was', async () => {
     await editSealedLines(seg(2, 'sealed'), (lines) => lines.filter((_, i) => i !== 3));
     expect(breaks((await verify()).findings)).toEqual([{ kind: 'missing', segment: 2, index: 3, seq: 14 }]);
