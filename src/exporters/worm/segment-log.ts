@@ -107,6 +107,20 @@ export class ArchiveLockedError extends Error {}
 export class ArchiveStateError extends Error {}
 /** The configured key is not the one that signed the archive, and no rotation was asked for. */
 export class KeyChangedError extends Error {}
+/** Start-up (recovery) ran out of space: `file` is what was being written. */
+export class ArchiveDiskFullError extends Error {
+  constructor(
+    readonly file: string,
+    cause: Error,
+  ) {
+    super(`no space left on the device holding ${file} (${cause.message})`);
+  }
+}
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
 
 const SEALING_SUFFIX = '.sealing.json';
 
@@ -155,7 +169,10 @@ export class SegmentLog {
   /** Takes the directory lock, recovers whatever the last run left, opens a segment. */
   async start(): Promise<RecoveryReport> {
     await mkdir(this.directory, { recursive: true });
-    await this.lock();
+    await this.lock().catch(async (err: unknown) => {
+      if (isNoSpace(err)) throw new ArchiveDiskFullError(join(this.directory, LOCK_FILE), err as Error);
+      throw err;
+    });
     try {
       await assertNoLinks(this.directory);
       this.recovery = await this.recover();
@@ -189,7 +206,9 @@ export class SegmentLog {
         await this.seal(this.rotatedFrom ? 'rotation' : 'recovery');
       }
     } catch (err) {
+      const file = this.open ? join(this.directory, segmentFileName(this.open.segment, 'open')) : this.directory;
       await this.abandon();
+      if (isNoSpace(err)) throw new ArchiveDiskFullError(file, err as Error);
       throw err;
     }
     return this.recovery;

@@ -16,7 +16,7 @@ import { KeyError, loadOrCreateSigningKey, retirePublicKey, type SigningKey } fr
 import { parseSegmentFileName } from './layout.js';
 import { WormMetrics } from './metrics.js';
 import { describeRetention } from './retention.js';
-import { type AppendItem, SegmentLog } from './segment-log.js';
+import { type AppendItem, ArchiveDiskFullError, SegmentLog } from './segment-log.js';
 import { Uploader, type UploaderStatus } from './uploader.js';
 
 export interface WormStatus {
@@ -45,6 +45,9 @@ export class WormExporter implements Exporter {
   /** The newest checkpoint not yet taken by the sibling exporters (retried on each tick), and the delivery in flight. */
   private unpublished: SignedCheckpoint | undefined;
   private publishing: Promise<void> = Promise.resolve();
+  /** Start-up found the disk full: the archive is not open, exports are refused (retryable), and the start is retried. */
+  private degraded: ArchiveDiskFullError | undefined;
+  private lastStartAttempt = 0;
   private uploader: Uploader | undefined;
   private key: (SigningKey & { created: boolean }) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -117,13 +120,39 @@ export class WormExporter implements Exporter {
         throw err;
       }
     }
+    try {
+      await this.startLog();
+    } catch (err) {
+      if (!(err instanceof ArchiveDiskFullError)) {
+        await this.uploader?.stop().catch(() => undefined);
+        throw err;
+      }
+      // Refusing to start would also stop every other exporter, such as a persistent
+      // queue that could still deliver downstream: run without the archive instead.
+      this.degraded = err;
+      this.lastStartAttempt = this.clock();
+      this.logger.error(
+        { component: this.id, file: err.file, err: err.message },
+        `exporters.${this.id}: cannot open the archive, the disk is full; running degraded: exports are refused with a retryable status until space is freed (retried every few seconds), other exporters keep delivering`,
+      );
+    }
+    if (this.options.timers !== false) {
+      const every = Math.max(50, Math.min(1000, Math.floor(Math.min(c.heartbeat, c.segment.max_age) / 10)));
+      this.timer = setInterval(() => void this.tick(), every);
+      this.timer.unref();
+    }
+  }
+
+  /** Opens (recovers) the segment log; then the uploader can start. */
+  private async startLog(): Promise<void> {
+    const c = this.config;
     const log = new SegmentLog({
       directory: this.directory,
       maxBytes: c.segment.max_bytes,
       maxAgeMs: c.segment.max_age,
       heartbeatMs: c.heartbeat,
       compressionLevel: c.compression_level,
-      key: this.key,
+      key: this.key!,
       retention: c.retention,
       logger: this.logger,
       metrics: this.metrics,
@@ -132,13 +161,7 @@ export class WormExporter implements Exporter {
       onCheckpoint: (cp) => this.checkpointed(cp),
       allowKeyRotation: c.signing.rotate,
     });
-    let recovery;
-    try {
-      recovery = await log.start();
-    } catch (err) {
-      await this.uploader?.stop().catch(() => undefined);
-      throw err;
-    }
+    const recovery = await log.start();
     this.log = log;
     if (recovery.unclean) {
       this.logger.warn(
@@ -146,18 +169,32 @@ export class WormExporter implements Exporter {
         'recovered the archive after an unclean stop; the recovery is recorded in the chain',
       );
     }
-    if (c.signing.rotate) this.logger.warn({ key_id: this.key.keyId }, 'signing.rotate is on: turn it off after this start, so that a lost or replaced key refuses the start again');
+    if (c.signing.rotate) this.logger.warn({ key_id: this.key!.keyId }, 'signing.rotate is on: turn it off after this start, so that a lost or replaced key refuses the start again');
     if (this.uploader) await this.uploader.start(log.archiveId);
-    if (this.options.timers !== false) {
-      const every = Math.max(50, Math.min(1000, Math.floor(Math.min(c.heartbeat, c.segment.max_age) / 10)));
-      this.timer = setInterval(() => void this.tick(), every);
-      this.timer.unref();
-    }
+  }
+
+  /** Degraded (disk full at start-up): tries to open the archive again, every few seconds. */
+  private retryStart(): Promise<void> {
+    if (this.clock() - this.lastStartAttempt < 2000) return Promise.resolve();
+    this.lastStartAttempt = this.clock();
+    this.ticking = this.startLog()
+      .then(() => {
+        this.degraded = undefined;
+        this.logger.warn({ component: this.id }, 'the archive opened: disk space is back, exports are taken again');
+      })
+      .catch((err: Error) => {
+        if (err instanceof ArchiveDiskFullError) this.degraded = err;
+        else this.logger.error({ component: this.id, err: err.message }, 'the archive still cannot be opened');
+      })
+      .finally(() => (this.ticking = undefined));
+    return this.ticking;
   }
 
   /** Seals the open segment when its age or the heartbeat says so; otherwise signs a checkpoint of it once a heartbeat. */
   tick(): Promise<void> {
-    if (this.ticking || this.stopping || !this.log) return this.ticking ?? Promise.resolve();
+    if (this.ticking || this.stopping) return this.ticking ?? Promise.resolve();
+    if (this.degraded) return this.retryStart();
+    if (!this.log) return Promise.resolve();
     if (this.unpublished) this.publishCheckpoint(this.unpublished);
     const reason = this.log.sealDue(this.clock());
     if (!reason) {
@@ -175,6 +212,7 @@ export class WormExporter implements Exporter {
   }
 
   async consume(batch: LogBatch): Promise<void> {
+    if (this.degraded) throw Refusal.unavailable(`exporters.${this.id}: the archive is not open, its disk is full (${this.degraded.file}); free space there`, 5000);
     if (!this.log || this.stopping) throw Refusal.unavailable(this.stopping ? 'the archive is shutting down' : 'the archive is not started');
     if (batch.length === 0) return;
     const items: AppendItem[] = new Array(batch.length);
