@@ -135,6 +135,8 @@ export class LocalCheckpoints {
     if (current && (current.entries > cp.entries || (current.entries === cp.entries && current.segment > cp.segment))) return this.writing;
     if (cp.state === 'sealed') this.sealed = cp;
     else this.open = cp;
+    // A seal that covers the open checkpoint supersedes it (its segment may later be pruned locally).
+    if (this.open && this.sealed && this.sealed.entries >= this.open.entries) this.open = undefined;
     const text = `${[this.sealed?.text, this.open?.text].filter(Boolean).join('\n')}\n`;
     this.writing = this.writing.catch(() => undefined).then(() => writeFileDurably(this.directory, CHECKPOINT_FILE, Buffer.from(text)));
     return this.writing;
