@@ -228,3 +228,50 @@ service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { recei
     expect(r.findings[0].detail).toMatch(/no key rotation is recorded here/);
   });
 });
+
+describe('unsealed records rewritten after kill -9 of a real vigil run', () => {
+  it('the restart refuses to sign the forgery, naming the file', { timeout: 90_000 }, async () => {
+    const { startVigilProcess, listening } = await import('../../helpers/cli.js');
+    const { waitFor } = await import('./helpers.js');
+    const config = join(dir, 'vigil.yaml');
+    await writeFile(
+      config,
+      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } } }
+exporters: { worm: { directory: ${archive()}, heartbeat: 1s, segment: { max_age: 1h }, signing: { key_file: ${join(dir, 'keys', 'archive.key')} } } }
+service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { receivers: [otlp], processors: [], exporters: [worm] } } }
+`,
+    );
+    const v = await startVigilProcess(['run', '--config', config], { cwd: dir });
+    const logRecords = Array.from({ length: 5 }, (_, i) => ({ body: { stringValue: `GET /orders/${i} HTTP/1.1 200` } }));
+    const res = await fetch(listening(v).http, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resourceLogs: [{ resource: {}, scopeLogs: [{ logRecords }] }] }) });
+    expect(res.status).toBe(200);
+    // Within a heartbeat the open segment's checkpoint covers the 5 acknowledged records.
+    const openSegment = async () => (await readdir(archive())).find((n) => n.endsWith('.jsonl'));
+    await waitFor(async () => {
+      const text = await readFile(join(archive(), 'checkpoint.txt'), 'utf8').catch(() => '');
+      const open = await openSegment();
+      return open !== undefined && text.split('\n').some((l) => l.includes('state=open') && l.includes(`segment=${Number(open.slice(8, 20))} `) && /entries=(\d+)/.exec(l)![1] !== '0');
+    }, 20_000, 'a signed checkpoint of the open segment');
+    v.child.kill('SIGKILL');
+    await v.exited;
+    const open = (await openSegment())!;
+    const path = join(archive(), open);
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    let prev: string | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      lines[i] = forgeLine(lines[i], (e) => {
+        if (i === 0 && e.record) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /orders/999 HTTP/1.1 200';
+        if (prev) e.prev = prev;
+      });
+      prev = JSON.parse(lines[i]).hash;
+    }
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const r = vigilSync(['run', '--config', config], { cwd: dir });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${path} does not match the signed checkpoint`);
+    expect(r.stderr).toMatch(/Vigil will not seal \(sign\) them/);
+    const verify = vigilSync(['verify', archive(), '-k', join(dir, 'keys', 'archive.pub')]);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toMatch(/MODIFIED: .*entries up to it were rewritten/);
+  });
+});
