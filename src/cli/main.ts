@@ -9,6 +9,7 @@ import { registerVerify } from './verify.js';
 import { registerProve } from './prove.js';
 import { registerQuery } from './query.js';
 import { registerCheck } from './check.js';
+import { registerKeys } from './keys.js';
 import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
 import { registerDemo } from './demo.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerProve(program);
   registerQuery(program);
   registerCheck(program);
+  registerKeys(program);
   registerReplay(program);
   registerSimulate(program);
   registerDemo(program);

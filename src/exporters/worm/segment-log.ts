@@ -264,7 +264,7 @@ export class SegmentLog {
         if (!this.opts.allowKeyRotation) {
           throw new KeyChangedError(
             `the archive ${dir} was signed by key ${m.key_id} (newest manifest ${last.manifest}), but the configured signing key is ${this.opts.key.keyId}: ` +
-              'restore the archive\'s key file, or rotate deliberately with `signing.rotate: true` in the worm exporter\'s config; the rotation is then recorded in the chain',
+              'restore the archive\'s key file, or rotate deliberately with `vigil keys rotate --config FILE` or `signing.rotate: true` in the worm exporter\'s config; the rotation is then recorded in the chain',
           );
         }
         if (intents.size > 0) throw new ArchiveStateError(`a seal interrupted by a crash must be finished with key ${m.key_id} before rotating: start once with that key, then rotate`);

@@ -92,7 +92,7 @@ export class WormExporter implements Exporter {
     if (newest && !c.signing.rotate) {
       throw new KeyError(
         `exporters.${this.id}: the signing key ${keyFile} (signing.key_file) is missing, but the archive ${this.directory} holds signed manifests (newest ${newest}). ` +
-          'Restore the key file from your backup; if it is lost, rotate to a new key deliberately by setting signing.rotate: true for one start (the rotation is recorded in the chain; give auditors both public keys)',
+          'Restore the key file from your backup; if it is lost, rotate to a new key deliberately: `vigil keys rotate --config FILE`, or signing.rotate: true for one start (the rotation is recorded in the chain; give auditors both public keys)',
       );
     }
     if (newest) {

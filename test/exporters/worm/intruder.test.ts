@@ -213,7 +213,7 @@ service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { recei
     const otherKey = join(dir, 'other.key');
     await writeFile(otherKey, other.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     await expect(newExporter(dir, { signing: { key_file: otherKey } }).start()).rejects.toThrow(
-      /was signed by key [0-9a-f]{16} .* but the configured signing key is [0-9a-f]{16}: restore the archive's key file, or rotate deliberately with `signing\.rotate: true`/,
+      /was signed by key [0-9a-f]{16} .* but the configured signing key is [0-9a-f]{16}: restore the archive's key file, or rotate deliberately with `vigil keys rotate --config FILE` or `signing\.rotate: true`/,
     );
     // An intruder re-signs segment 2's manifest with their own key: it verifies with that key, but no rotation is recorded.
     const { keyIdOf } = await import('../../../src/exporters/worm/keys.js');
@@ -226,6 +226,32 @@ service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { recei
     const r = await verify({ now: clock.now(), keys: [join(dir, 'keys', 'archive.pub'), otherPub] });
     expect(kinds(r.findings)).toEqual(['break:bad signature@2']);
     expect(r.findings[0].detail).toMatch(/no key rotation is recorded here/);
+  });
+});
+
+describe('vigil keys rotate', () => {
+  it('replaces the key with Vigil stopped; the rotation is sealed in the chain and verifies with both public keys', async () => {
+    await cleanRun();
+    const keyFile = join(dir, 'keys', 'archive.key');
+    const config = join(dir, 'vigil.yaml');
+    await writeFile(
+      config,
+      `receivers: { otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } } }
+exporters: { worm: { directory: ${archive()}, signing: { key_file: ${keyFile} } } }
+service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { receivers: [otlp], processors: [], exporters: [worm] } } }
+`,
+    );
+    const r = vigilSync(['keys', 'rotate', '--config', config], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const [, from, to] = /from ([0-9a-f]{16}) to ([0-9a-f]{16})/.exec(r.stdout)!;
+    expect(from).not.toBe(to);
+    const names = (await readdir(join(dir, 'keys'))).sort();
+    expect(names).toEqual([`archive-${from}.key.retired`, `archive-${from}.pub`, 'archive.key', 'archive.pub']);
+    const v = await verify({ keys: [join(dir, 'keys', `archive-${from}.pub`), join(dir, 'keys', 'archive.pub')] });
+    expect(v.ok).toBe(true);
+    expect(kinds(v.findings)).toEqual(['note:key rotation@2']);
+    // The next start needs no flag: the configured key is the newest manifest's.
+    await cleanRun(1, 3);
   });
 });
 
