@@ -27,6 +27,10 @@ export interface WormStatus {
   lastSealAt: string | undefined;
   sealsPending: number;
   s3: (UploaderStatus & { destination: string }) | undefined;
+  /** The newest signed checkpoint (what an auditor keeps for `vigil verify --checkpoint`). */
+  lastCheckpoint: string | undefined;
+  /** Why the archive is not open (disk full at start-up), while degraded. */
+  degraded: string | undefined;
 }
 
 export interface WormExporterOptions {
@@ -48,6 +52,7 @@ export class WormExporter implements Exporter {
   /** Start-up found the disk full: the archive is not open, exports are refused (retryable), and the start is retried. */
   private degraded: ArchiveDiskFullError | undefined;
   private lastStartAttempt = 0;
+  private lastCheckpoint: SignedCheckpoint | undefined;
   private uploader: Uploader | undefined;
   private key: (SigningKey & { created: boolean }) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -231,6 +236,7 @@ export class WormExporter implements Exporter {
   }
 
   private checkpointed(cp: SignedCheckpoint): void {
+    this.lastCheckpoint = cp;
     if (cp.state === 'sealed') {
       this.metrics.checkpointSegment.set(this.metrics.labels, cp.segment);
       this.metrics.checkpointTime.set(this.metrics.labels, Date.parse(cp.time) / 1000);
@@ -274,6 +280,8 @@ export class WormExporter implements Exporter {
       lastSealAt: last === undefined ? undefined : new Date(last).toISOString(),
       sealsPending: this.log?.sealsPending ?? 0,
       s3: this.uploader && { ...this.uploader.status(), destination: this.uploader.describe() },
+      lastCheckpoint: this.lastCheckpoint?.text,
+      degraded: this.degraded?.message,
     };
   }
 

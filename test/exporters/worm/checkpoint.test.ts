@@ -141,6 +141,7 @@ describe('checkpoints in process', () => {
         'sealed:3:4:4',
       ]);
       expect(published.flat().every((r) => r.log.eventName === CHECKPOINT_EVENT)).toBe(true);
+      expect(w.status().lastCheckpoint).toBe(texts[texts.length - 1]); // shown on the status page, for auditors to copy
       const metrics = await telemetry.registry.metrics();
       expect(metrics).toMatch(/vigil_archive_checkpoint_segment\{exporter="worm"\} 3/);
       expect(metrics).toMatch(new RegExp(`vigil_archive_checkpoint_timestamp_seconds\\{exporter="worm"\\} ${(clock.now() / 1000).toFixed(0)}`));
