@@ -132,13 +132,14 @@ async function entryHashAt(source: ArchiveSource, reach: ArchiveReach, segment: 
   return undefined;
 }
 
-/** Checkpoint lines from the archive's own checkpoint.txt (local archives), if any. */
-export async function localCheckpoints(source: ArchiveSource): Promise<ParsedCheckpoint[]> {
-  if (!source.local) return [];
+/** Checkpoint lines from the archive's own checkpoint.txt (local archives); undefined when there is no such file. */
+export async function localCheckpoints(source: ArchiveSource): Promise<ParsedCheckpoint[] | undefined> {
+  if (!source.local) return undefined;
   const text = await source.read('checkpoint.txt').then(
     (b) => b.toString('utf8'),
-    () => '',
+    () => undefined,
   );
+  if (text === undefined) return undefined;
   const out: ParsedCheckpoint[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

@@ -302,7 +302,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
   // Checkpoints: the ones given (kept elsewhere: proof) and the archive's own (a hint a writer there could have replaced).
   let lastOpenSignedAt = 0;
   const given = (opts.checkpoints ?? []).filter((c) => c.archive === archiveId);
-  for (const [origin, list] of [['--checkpoint', given], ['the archive\'s own checkpoint.txt', ownCheckpoints]] as const) {
+  for (const [origin, list] of [['--checkpoint', given], ['the archive\'s own checkpoint.txt', ownCheckpoints ?? []]] as const) {
     for (const cp of list) {
       if (cp.archive !== archiveId) continue;
       const problems = await checkReach(cp, origin, reach, source, opts.keys);
@@ -316,9 +316,11 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
     report.lastSealReason = lastManifest.seal_reason;
     // Vigil signs something at least every heartbeat while it runs (a seal, or a checkpoint of the open
     // segment); a stop without a shutdown seal leaves a tail nothing proves once two heartbeats have passed.
+    // Where the open segment's checkpoints cannot be seen (S3, or checkpoint.txt gone), a segment holding
+    // records is sealed only by age: then two of the longer of heartbeat and max_age.
     const restarted = reach.head !== undefined && reach.head.segment > lastManifest.segment;
     if ((lastManifest.seal_reason !== 'shutdown' || restarted) && opts.to === undefined) {
-      const interval = lastManifest.heartbeat_ms;
+      const interval = ownCheckpoints ? lastManifest.heartbeat_ms : Math.max(lastManifest.heartbeat_ms, lastManifest.max_age_ms);
       const grace = opts.graceMs ?? interval;
       const signedAt = Math.max(Date.parse(lastManifest.sealed_at), lastOpenSignedAt);
       if (now > signedAt + interval + grace) {

@@ -188,6 +188,17 @@ describe('verify names each break', () => {
     expect(r.findings[0].detail).toMatch(/segment 3 missing with its manifest, records seq 21–30 \(10 entries\)/);
   });
 
+  it('a stop without a shutdown seal: an unproven tail once two heartbeats have passed since anything was signed', async () => {
+    await unlink(seg(5, 'sealed'));
+    await unlink(seg(5, 'manifest')); // the shutdown seal gone; checkpoint.txt (the writer's) is left
+    await writeFile(join(work, 'archive', 'checkpoint.txt'), (await readFile(join(work, 'archive', 'checkpoint.txt'), 'utf8')).replace(/^.*segment=5 .*\n/m, ''));
+    const sealed4 = Date.parse(JSON.parse(await readFile(seg(4, 'manifest'), 'utf8')).manifest.sealed_at);
+    expect((await verify(sealed4 + 2 * 60_000)).ok).toBe(true);
+    const r = await verify(sealed4 + 2 * 60_000 + 1);
+    expect(breaks(r.findings)).toEqual([{ kind: 'gap', segment: 5, index: undefined, seq: undefined }]);
+    expect(r.findings[0].detail).toMatch(/although a running Vigil signs at least every 60s/);
+  });
+
   it('the newest segments deleted: a gap, caught by the heartbeat', async () => {
     for (const n of [4, 5]) {
       await unlink(seg(n, 'sealed'));
@@ -201,11 +212,11 @@ describe('verify names each break', () => {
     await unlink(join(work, 'archive', 'checkpoint.txt'));
     expect((await verify(endTime)).ok).toBe(true);
     const sealed3 = Date.parse(JSON.parse(await readFile(seg(3, 'manifest'), 'utf8')).manifest.sealed_at);
-    expect((await verify(sealed3 + 2 * 60_000)).ok).toBe(true);
-    // …but once two heartbeats (2 × 1m) have passed without anything signed, the tail is unproven.
-    const r = await verify(sealed3 + 2 * 60_000 + 1);
+    // Without the open segment's checkpoints a segment with records is sealed only by age (5m here): two of those.
+    expect((await verify(sealed3 + 2 * 300_000)).ok).toBe(true);
+    const r = await verify(sealed3 + 2 * 300_000 + 1);
     expect(breaks(r.findings)).toEqual([{ kind: 'gap', segment: 4, index: undefined, seq: undefined }]);
-    expect(r.findings[0].detail).toMatch(/unproven tail: nothing signed since .* although a running Vigil signs at least every 60s/);
+    expect(r.findings[0].detail).toMatch(/unproven tail: nothing signed since .* although a running Vigil signs at least every 5m/);
     // The intact archive, with its clean shutdown seal, is not overdue an hour later.
     await cp(join(pristine, 'archive'), join(work, 'archive'), { recursive: true, force: true });
     expect((await verify(endTime + 3_600_000)).ok).toBe(true);
