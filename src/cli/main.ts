@@ -9,10 +9,10 @@ import { registerVerify } from './verify.js';
 import { registerProve } from './prove.js';
 import { registerQuery } from './query.js';
 import { registerCheck } from './check.js';
-import { registerKeys } from './keys.js';
 import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
 import { registerDemo } from './demo.js';
+import { registerKeys } from './keys.js';
 
 export class UsageError extends Error {}
 
@@ -27,10 +27,10 @@ export function buildProgram(): Command {
   registerProve(program);
   registerQuery(program);
   registerCheck(program);
-  registerKeys(program);
   registerReplay(program);
   registerSimulate(program);
   registerDemo(program);
+  registerKeys(program);
   program.addHelpText(
     'after',
     `

@@ -78,9 +78,10 @@ export class RecordJsonEncoder {
 }
 
 /** What the archive says about itself, in the chain (signed like records). */
-export type Note = RecoveryNote | KeyRotationNote;
+/** What the archive says about itself in its chain. */
+export type Note = RecoveryNote | ShredNote | KeyRotationNote;
 
-/** The signing key changed here, as the operator asked (`signing.rotate`). */
+/** The signing key changed here, as the operator asked (`signing.rotate`, `vigil keys rotate`). */
 export interface KeyRotationNote {
   kind: 'key rotation';
   /** The key that signed the manifests before this segment. */
@@ -88,7 +89,6 @@ export interface KeyRotationNote {
   key_id: string;
 }
 
-/** A restart after an unclean stop. */
 export interface RecoveryNote {
   kind: 'recovery';
   /** Bytes cut from a torn tail at start-up (0 when the tail was clean). */
@@ -105,6 +105,18 @@ export interface RecoveryNote {
   unsigned_entries?: number;
   /** Recovery: a signed checkpoint on disk covered entries the archive no longer holds (its tail was deleted). */
   behind_checkpoint?: { segment: number; entries: number; time: string };
+}
+
+/** `vigil keys shred`: the data keys of these segments were destroyed (their retention had ended). */
+export interface ShredNote {
+  kind: 'shred';
+  /** Key-encryption keys destroyed (encryption.ts keyring ids). */
+  keks: string[];
+  /** Segments whose data keys they wrapped. */
+  segments: number[];
+  /** The cut-off asked for (ISO): retention of every shredded segment ended before it. */
+  before: string;
+  detail?: string;
 }
 
 export interface EncodedEntry {

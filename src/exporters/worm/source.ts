@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { type SegmentFiles, isArchiveFileName, parseSegmentFileName } from './layout.js';
 import { readFileNoFollow } from './safe-fs.js';
+import { type ArchiveKey, plaintextOf } from './encryption.js';
 import type { Manifest } from './manifest.js';
 import { type BucketLock, type ObjectLockInfo, bucketObjectLock, createS3Client, headObjectLock, parseS3Url, s3sdk } from './s3.js';
 
@@ -42,6 +43,8 @@ export interface ArchiveSource {
   /** Entries that Vigil did not write (symbolic links, unknown files, directories); local archives only. */
   foreign?(): Promise<{ name: string; what: string }[]>;
   s3?: S3Access;
+  /** The archive encryption key, when the reader holds it (encrypted segments: encryption.ts). */
+  archiveKey?: ArchiveKey | undefined;
 }
 
 export class ArchiveNotFoundError extends Error {}
@@ -50,6 +53,7 @@ const gunzipAsync = promisify(gunzip);
 
 export class LocalSource implements ArchiveSource {
   readonly local = true;
+  archiveKey?: ArchiveKey | undefined;
   readonly location: string;
   constructor(readonly directory: string) {
     this.location = directory;
@@ -90,6 +94,7 @@ export class LocalSource implements ArchiveSource {
 
 export class S3Source implements ArchiveSource {
   readonly local = false;
+  archiveKey?: ArchiveKey | undefined;
   readonly location: string;
   readonly s3: S3Access;
 
@@ -208,12 +213,12 @@ export async function openArchives(spec: string, opts: OpenOptions = {}): Promis
 export async function readSegmentContent(source: ArchiveSource, files: SegmentFiles): Promise<{ content: Buffer; sealed: boolean; stored: number }> {
   if (files.sealed) {
     const data = await source.read(files.sealed);
-    return { content: await gunzipAsync(data), sealed: true, stored: data.length };
+    return { content: await gunzipAsync(plaintextOf(data, source.archiveKey, files.segment, 'sealed')), sealed: true, stored: data.length };
   }
   if (files.open) {
     try {
       const data = await source.read(files.open);
-      return { content: data, sealed: false, stored: data.length };
+      return { content: plaintextOf(data, source.archiveKey, files.segment, 'open'), sealed: false, stored: data.length };
     } catch (err) {
       // Sealed since the listing (a live archive): read the sealed file instead.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
