@@ -52,6 +52,8 @@ export interface Finding {
   /** The file or S3 object concerned. */
   object?: string;
   detail: string;
+  /** A rewritten run: its last entry (the run starts at `seq`; the first rewritten entry is somewhere in it). */
+  runEndSeq?: number;
 }
 
 export interface VerifyProgress {
@@ -353,6 +355,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
       }
     }
   }
+  narrowRewrittenRuns(findings, report.checkpoints);
   report.ok = !findings.some((f) => f.severity === 'break');
   report.durationMs = performance.now() - started;
   return report;
@@ -614,10 +617,10 @@ export function checkEntries(
   const items: Item[] = [];
   const at = (i: number) => ({ segment: n, object, index: i });
   let flagged = 0;
-  const flag = (it: Item, kind: BreakKind, detail: string) => {
+  const flag = (it: Item, kind: BreakKind, detail: string, runEndSeq?: number) => {
     it.flagged = true;
     flagged++;
-    add({ kind, ...at(it.index), seq: it.view?.seq, detail });
+    add({ kind, ...at(it.index), seq: it.view?.seq, detail, ...(runEndSeq === undefined ? {} : { runEndSeq }) });
   };
   let idx = 0;
   for (const { line, complete } of splitLines(content)) {
@@ -769,7 +772,12 @@ export function checkEntries(
  * somewhere in the run that ends there, which is reported from its first entry,
  * and none of the run counts as valid.
  */
-function flagRewrites(items: Item[], rewritten: { item: Item; original: string; detail: string }[], m: Manifest, flag: (it: Item, kind: BreakKind, detail: string) => void): void {
+function flagRewrites(
+  items: Item[],
+  rewritten: { item: Item; original: string; detail: string }[],
+  m: Manifest,
+  flag: (it: Item, kind: BreakKind, detail: string, runEndSeq?: number) => void,
+): void {
   const exact =
     items.length === m.entries &&
     items.every((it) => it.raw && !it.flagged) &&
@@ -795,9 +803,29 @@ function flagRewrites(items: Item[], rewritten: { item: Item; original: string; 
         : `entries seq ${a}–${b} (index ${start.index}–${r.item.index}) are not the signed ones: one of them was rewritten and every hash and link after it recomputed up to seq ${b}, ` +
             `which ${r.item.index === items.length - 1 ? 'differs from the signed last_hash' : `seq ${b + 1} does not link to`}; the first rewritten entry is at or after index ${start.index} ` +
             '(checkpoints of the open segment kept downstream narrow it down)',
+      start === r.item ? undefined : b,
     );
     for (const it of items.slice(start.index + 1, r.item.index + 1)) it.flagged = true; // none of the run is proven
     from = r.item.index + 1;
+  }
+}
+
+/**
+ * A checkpoint of the open segment that the archive reaches proves every entry
+ * up to its seq: a rewritten run that it falls into starts after it.
+ */
+function narrowRewrittenRuns(findings: Finding[], outcomes: readonly CheckpointOutcome[]): void {
+  for (const f of findings) {
+    if (f.runEndSeq === undefined || f.seq === undefined || f.index === undefined) continue;
+    const from = f.seq;
+    const proven = outcomes
+      .filter((o) => o.reached && o.checkpoint.state === 'open' && o.checkpoint.segment === f.segment && o.checkpoint.entries >= from && o.checkpoint.entries < f.runEndSeq!)
+      .map((o) => o.checkpoint.entries);
+    if (proven.length === 0) continue;
+    const upTo = Math.max(...proven);
+    f.index += upTo + 1 - from;
+    f.seq = upTo + 1;
+    f.detail = `${f.detail.replace(/^entries seq \d+–(\d+) \(index \d+–(\d+)\)/, `entries seq ${f.seq}–$1 (index ${f.index}–$2)`).replace(/at or after index \d+/, `at or after index ${f.index}`)} (a signed checkpoint of the open segment proves the entries up to seq ${upTo})`;
   }
 }
 

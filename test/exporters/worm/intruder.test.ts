@@ -229,6 +229,39 @@ service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { recei
   });
 });
 
+describe('a sealed entry rewritten and the chain recomputed after it', () => {
+  it('is reported from the start of the unproven run; an open-segment checkpoint kept downstream moves that start past what it proves', async () => {
+    const clock = manualClock();
+    const published: string[] = [];
+    const w = newExporter(dir, {}, { timers: false, clock: clock.now, publish: async (b) => void published.push(...b.map((r) => r.log.attributes[0].value!.stringValue!)) });
+    await w.start();
+    await w.consume(makeBatch(10)); // seq 1–10
+    await w.tick(); // the open segment's checkpoint at seq 10 goes downstream
+    await w.consume(makeBatch(10, { start: 10 })); // seq 11–20
+    await w.shutdown(new AbortController().signal);
+    const kept = published.find((t) => t.includes('state=open'))!;
+    expect(kept).toMatch(/segment=1 state=open entries=10 /);
+    const { editSealedLines } = await import('./helpers.js');
+    await editSealedLines(archivePath(dir, 1, 'sealed'), (lines) => {
+      let prev: string | undefined;
+      for (let i = 14; i < lines.length; i++) {
+        lines[i] = forgeLine(lines[i], (e) => {
+          if (i === 14) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /nothing-to-see';
+          if (prev) e.prev = prev;
+        });
+        prev = JSON.parse(lines[i]).hash;
+      }
+      return lines;
+    });
+    await unlink(join(archive(), 'checkpoint.txt'));
+    const alone = await verify({ now: clock.now() });
+    expect(alone.findings.filter((f) => f.severity === 'break').map((f) => [f.kind, f.segment, f.index, f.seq])).toEqual([['modified', 1, 0, 1]]);
+    const witnessed = await verify({ now: clock.now(), checkpoints: [kept] });
+    expect(witnessed.findings.filter((f) => f.severity === 'break').map((f) => [f.kind, f.segment, f.index, f.seq])).toEqual([['modified', 1, 10, 11]]);
+    expect(witnessed.findings.find((f) => f.severity === 'break')!.detail).toMatch(/^entries seq 11–20 \(index 10–19\) .* at or after index 10 .*proves the entries up to seq 10\)$/);
+  });
+});
+
 describe('vigil keys rotate', () => {
   it('replaces the key with Vigil stopped; the rotation is sealed in the chain and verifies with both public keys', async () => {
     await cleanRun();
