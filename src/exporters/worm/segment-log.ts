@@ -11,7 +11,7 @@
 // the segment (a durable seal intent records its times) and opens the next at
 // once; compression and the manifest follow in the background, strictly in
 // segment order since each manifest names the previous one's hash.
-import { lstat, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
@@ -421,7 +421,7 @@ export class SegmentLog {
   private async countSealedRecords(groups: ReturnType<typeof groupListing>, newest: number, cp: SignedCheckpoint | undefined): Promise<number> {
     let total = 0;
     let from = 1;
-    if (cp && cp.archive !== undefined && cp.segment <= newest) {
+    if (cp && cp.archive === this.archiveId && cp.segment <= newest) {
       const g = groups.find((x) => x.segment === cp.segment && x.manifest);
       const bytes = g && (await readFileNoFollow(join(this.directory, g.manifest!)).catch(() => undefined));
       const mh = bytes && checkManifest(bytes, new Map()).hash;
