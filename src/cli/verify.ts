@@ -2,13 +2,15 @@
 // intact or names each break, in the spirit of `aws cloudtrail validate-logs`.
 // Exit 0 intact, 1 broken, 2 usage. Also the helpers the other archive
 // commands share: time arguments, public keys, a progress line on a terminal.
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../config/units.js';
 import { KeyError, loadPublicKeys, type PublicKeyEntry } from '../exporters/worm/keys.js';
 import { ArchiveNotFoundError, openArchives, type ArchiveSource } from '../exporters/worm/source.js';
 import { type Finding, type VerifyReport, fmtAge, verifyArchive } from '../exporters/worm/verify.js';
+import { CheckpointFormatError, parseCheckpoint } from '../exporters/worm/checkpoint.js';
+import type { ParsedCheckpoint } from '../exporters/worm/verify-checkpoint.js';
 import { type SseExpectation, sseConfigSchema } from '../exporters/worm/sse.js';
 import { fmtCensus } from '../exporters/worm/encryption-check.js';
 import { type ArchiveKey, EncryptionKeyError, loadArchiveKey } from '../exporters/worm/encryption.js';
@@ -129,6 +131,12 @@ export function formatReport(r: VerifyReport, window: { from?: number | undefine
     lines.push(`  ${encrypted.length} encrypted segment${encrypted.length > 1 ? 's' : ''} (${segmentList(encrypted)}): ciphertexts match their signed SHA-256; records not checked: ${why.length === 1 ? why[0] : 'see --json'}`);
   }
   if (shredded.length) lines.push(`  ${shredded.length} shredded segment${shredded.length > 1 ? 's' : ''} (${segmentList(shredded)}): data keys destroyed by \`vigil keys shred\`; proven intact by their ciphertext digests, records unreadable by design`);
+  const given = r.checkpoints.filter((c) => c.origin === '--checkpoint');
+  for (const c of given) {
+    const cp = c.checkpoint;
+    lines.push(`  ${c.reached ? 'Reaches' : 'Does NOT reach'} checkpoint of ${cp.time} (${cp.state} segment ${cp.segment}, seq ${cp.entries}, ${fmtInt(cp.records)} records)`);
+  }
+  if (given.length === 0) lines.push('  Tail: proven only as far as the archive itself shows; give the newest checkpoint kept downstream with --checkpoint to prove nothing after it was deleted');
   const notes = r.findings.filter((f) => f.severity === 'note' && f.kind !== 'unsealed' && f.kind !== 'not held locally' && f.kind !== 'encrypted' && f.kind !== 'shredded');
   const breaks = r.findings.filter((f) => f.severity === 'break');
   if (notes.length) {
@@ -154,6 +162,7 @@ export interface VerifyCliOptions {
   kmsKeyId?: string;
   keyFile?: string;
   keyring?: string;
+  checkpoint?: string[];
 }
 
 /** --encryption / --kms-key-id → what every S3 object must carry (default: some server-side encryption). */
@@ -164,26 +173,66 @@ export function sseExpectationOrUsage(mode: string | undefined, kmsKeyId: string
   return parsed.data;
 }
 
+/** `--checkpoint TEXT` or `@FILE`: every checkpoint text in the file (a plain list, or a SIEM export holding the attribute). */
+export async function readCheckpointArgs(args: readonly string[]): Promise<ParsedCheckpoint[]> {
+  const out: ParsedCheckpoint[] = [];
+  for (const arg of args) {
+    let texts: string[];
+    if (arg.startsWith('@')) {
+      let text: string;
+      try {
+        text = await readFile(arg.slice(1), 'utf8');
+      } catch (err) {
+        throw new UsageError(`--checkpoint ${arg}: cannot read ${arg.slice(1)} (${(err as Error).message})`);
+      }
+      texts = text.match(/vigil-checkpoint\/1 [^"\n\\]+/g) ?? [];
+      if (texts.length === 0) throw new UsageError(`--checkpoint ${arg}: no checkpoint (a line starting with "vigil-checkpoint/1 ") in ${arg.slice(1)}`);
+    } else texts = [arg];
+    for (const t of texts) {
+      try {
+        out.push(parseCheckpoint(t));
+      } catch (err) {
+        if (err instanceof CheckpointFormatError) throw new UsageError(`--checkpoint: ${err.message}`);
+        throw err;
+      }
+    }
+  }
+  return out;
+}
+
 export async function runVerify(archive: string, opts: VerifyCliOptions): Promise<{ reports: VerifyReport[]; ok: boolean }> {
   const from = parseTimeArg(opts.from, '--from');
   const to = parseTimeArg(opts.to, '--to');
   if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
   const encryption = sseExpectationOrUsage(opts.encryption, opts.kmsKeyId);
   const keys = await publicKeysOrUsage(opts.publicKey, archive);
+  const checkpoints = await readCheckpointArgs(opts.checkpoint ?? []);
   const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile, opts.keyring);
   const reports: VerifyReport[] = [];
   try {
-    for (const source of sources) reports.push(await verifyOne(source, keys, from, to, encryption));
+    for (const source of sources) reports.push(await verifyOne(source, keys, from, to, encryption, checkpoints));
   } finally {
     close();
+  }
+  const ids = reports.map((r) => r.archiveId);
+  const foreign = checkpoints.filter((c) => !ids.includes(c.archive));
+  if (foreign.length > 0) {
+    throw new UsageError(`--checkpoint is for archive ${foreign[0].archive}, but ${archive} holds ${ids.filter(Boolean).join(', ') || 'no archive id'}: give the checkpoints of this archive`);
   }
   return { reports, ok: reports.every((r) => r.ok) };
 }
 
-async function verifyOne(source: ArchiveSource, keys: Map<string, PublicKeyEntry>, from: number | undefined, to: number | undefined, encryption: SseExpectation): Promise<VerifyReport> {
+async function verifyOne(
+  source: ArchiveSource,
+  keys: Map<string, PublicKeyEntry>,
+  from: number | undefined,
+  to: number | undefined,
+  encryption: SseExpectation,
+  checkpoints: ParsedCheckpoint[],
+): Promise<VerifyReport> {
   const progress = archiveProgress('verifying');
   try {
-    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress, encryption });
+    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress, encryption, checkpoints });
   } finally {
     progress.done();
   }
@@ -199,6 +248,7 @@ export function registerVerify(program: Command): void {
     .option('--to <time>', 'check only records before this time')
     .option('--json', 'print the report as JSON')
     .option('--endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:7480 (credentials from the AWS environment)')
+    .option('--checkpoint <text|@file>', 'a signed checkpoint kept outside the machine (the text, or @FILE holding one or more); the archive must reach each; repeatable', collect, [])
     .option('--key-file <file>', 'archive encryption key (exporters.worm.encryption.key_file) for encrypted segments')
     .option('--keyring <file>', 'its keyring, when not beside the key file (exporters.worm.encryption.keyring)')
     .option('--encryption <mode>', 'on S3: the server-side encryption every object must carry: any (default), sse-kms, sse-s3, none (not checked)')
@@ -210,15 +260,19 @@ Checks every entry hash and chain link, every Merkle root, every manifest
 signature and the manifest chain, the heartbeat (a deleted tail shows as a
 gap) and, on S3, each object's Object Lock. Breaks: modified, missing,
 inserted, reordered, truncated, bad signature, unknown key, gap, unlocked
-object, unencrypted object. Encrypted segments: without --key-file their
+object, unencrypted object, foreign file. Encrypted segments: without --key-file their
 ciphertext is checked against the signed SHA-256 and their records are noted
 as not checked; with it, everything. Records of the open segment are reported as unsealed, not as valid.
+With --checkpoint (the vigil.archive.checkpoint attribute kept downstream) it
+proves the archive reaches each checkpoint: a deleted tail fails as truncated,
+naming the missing segments.
 Exit status: 0 intact, 1 broken, 2 usage error.
 
 Examples:
   vigil verify ./vigil-data/archive --public-key ./vigil-data/keys/archive.pub
   vigil verify s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -k archive.pub -k archive-2025.pub
-  vigil verify ./vigil-data/archive -k archive.pub --from 2026-03-01 --to 2026-04-01 --json`,
+  vigil verify ./vigil-data/archive -k archive.pub --from 2026-03-01 --to 2026-04-01 --json
+  vigil verify ./vigil-data/archive -k archive.pub --checkpoint @newest-checkpoint.txt`,
     )
     .action(async (archive: string, opts: VerifyCliOptions) => {
       const { reports, ok } = await runVerify(archive, opts);

@@ -43,6 +43,12 @@ export interface Exporter extends Lifecycle {
    */
   consume(batch: ReadonlyBatch): Promise<void>;
   describe?(): string[];
+  /**
+   * True when it hands records of its own to its sibling exporters
+   * (CreateContext.publish): it is then started after them and shut down
+   * before them, so what it publishes while starting or stopping is delivered.
+   */
+  readonly publishes?: boolean;
 }
 
 export interface Extension extends Lifecycle {
@@ -66,6 +72,12 @@ export interface CreateContext {
   next?: Consumer;
   /** Emits records into the pipeline's processors after this one (used by processors that raise alerts). */
   emit?: (batch: LogBatch) => Promise<void>;
+  /**
+   * For exporters: hands records the exporter itself produced (the archive's
+   * checkpoints) to every other exporter of the pipelines it is in, never back
+   * to itself; they skip the processors. Resolves once all of them took it.
+   */
+  publish?: (batch: LogBatch) => Promise<void>;
 }
 
 export interface Factory<C = unknown, T = unknown> {

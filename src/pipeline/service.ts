@@ -79,6 +79,8 @@ export class Service implements Host {
   readonly pipelines: Pipeline[] = [];
   /** See Service.build's `checkReadOnly`. */
   private checkReadOnly = false;
+  /** Every exporter as a fan-out target, by id (pipelines and CreateContext.publish hand batches to them). */
+  private readonly exporterTargets = new Map<string, Target>();
   private readonly stateListeners: ((s: ServiceState) => void)[] = [];
 
   private constructor(
@@ -114,11 +116,11 @@ export class Service implements Host {
       const c = config.extensions.get(id)!;
       svc.extensions.push({ id, instance: (await c.factory.create(c.config, ctx(c))) as Extension });
     }
-    const exporterById = new Map<string, Target>();
+    const exporterById = svc.exporterTargets;
     if (withExporters) {
       for (const id of unique(config.service.pipelines.flatMap((p) => p.exporters))) {
         const c = config.exporters.get(id)!;
-        const instance = (await c.factory.create(c.config, ctx(c))) as Exporter;
+        const instance = (await c.factory.create(c.config, ctx(c, { publish: (batch) => svc.publishFrom(id, batch) }))) as Exporter;
         exporterById.set(id, { id: `exporter ${id}`, consumer: instance, mutatesData: mutatesData(c.factory) });
         svc.exporters.push({ id, instance });
       }
@@ -157,6 +159,14 @@ export class Service implements Host {
     return new Pipeline(p.id, processors, exps, this.telemetry, this.checkReadOnly);
   }
 
+  /** Gives `batch` to the exporters that share a pipeline with exporter `id` (each once), not to `id` itself. */
+  private publishFrom(id: string, batch: LogBatch): Promise<void> {
+    const siblings = unique(this.config.service.pipelines.filter((p) => p.exporters.includes(id)).flatMap((p) => p.exporters)).filter((e) => e !== id);
+    const targets = siblings.map((e) => this.exporterTargets.get(e)).filter((t): t is Target => t !== undefined);
+    if (targets.length === 0 || batch.length === 0) return Promise.resolve();
+    return fanOutTo(targets, batch, this.checkReadOnly);
+  }
+
   getExtension<T extends Extension>(id: string): T | undefined {
     return this.extensions.find((e) => e.id === id)?.instance as T | undefined;
   }
@@ -171,7 +181,7 @@ export class Service implements Host {
   }
 
   async start(): Promise<void> {
-    const groups: Built<Lifecycle>[][] = [this.extensions, this.exporters, this.processors, this.receivers];
+    const groups: Built<Lifecycle>[][] = [this.extensions, publishersLast(this.exporters), this.processors, this.receivers];
     const started: Built<Lifecycle>[] = [];
     try {
       for (const group of groups) {
@@ -197,7 +207,7 @@ export class Service implements Host {
     const timer = setTimeout(() => ac.abort(new Error('shutdown deadline reached')), timeoutMs);
     timer.unref();
     let clean = true;
-    for (const group of [this.receivers, this.processors, this.exporters, this.extensions]) {
+    for (const group of [this.receivers, this.processors, publishersLast(this.exporters), this.extensions]) {
       for (const c of [...group].reverse()) {
         try {
           await c.instance.shutdown?.(ac.signal);
@@ -216,6 +226,11 @@ export class Service implements Host {
   static notReady(state: ServiceState): Refusal {
     return Refusal.unavailable(state === 'starting' ? 'vigil is starting' : 'vigil is shutting down', 1000);
   }
+}
+
+/** Exporters that publish to their siblings come after them: started last, and (the list is stopped in reverse) stopped first. */
+function publishersLast(exporters: Built<Exporter>[]): Built<Exporter>[] {
+  return [...exporters.filter((e) => !e.instance.publishes), ...exporters.filter((e) => e.instance.publishes)];
 }
 
 function unique<T>(xs: T[]): T[] {

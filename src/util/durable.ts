@@ -27,7 +27,8 @@ export async function writeFileAtomic<T>(
   await mkdir(dir, { recursive: true });
   // Ends in .tmp: start-up clean-ups (the worm's segment scan) recognise and remove leftovers by that suffix.
   const tmp = join(dir, `.${path.slice(dir.length + 1)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', mode);
+  // O_NOFOLLOW: a link planted under the temp name must not redirect the write.
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
   let result: T;
   try {
     result = await fill(async (data) => {

@@ -17,10 +17,10 @@ export class GroupCommitFile {
 
   private constructor(readonly path: string) {}
 
-  /** Opens (creating if needed) for appending; `size` starts at the current length. */
-  static async open(path: string): Promise<GroupCommitFile> {
+  /** Opens (creating if needed) for appending; `size` starts at the current length. `flags` lets a caller add e.g. O_NOFOLLOW. */
+  static async open(path: string, flags: string | number = 'a'): Promise<GroupCommitFile> {
     const f = new GroupCommitFile(path);
-    f.handle = await open(path, 'a');
+    f.handle = await open(path, flags);
     f.size = (await f.handle.stat()).size;
     return f;
   }

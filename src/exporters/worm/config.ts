@@ -72,9 +72,15 @@ export const wormConfigSchema = z
         key_file: z.string().min(1).default('./vigil-data/keys/archive.key'),
         /** Generate the key pair when key_file does not exist (first run). */
         generate: z.boolean().default(true),
+        /**
+         * Allow this start to sign with a key other than the one that signed the
+         * archive (or to create one when the key file is missing): the rotation is
+         * recorded in the chain. Off, a missing or different key refuses the start.
+         */
+        rotate: z.boolean().default(false),
       })
       .strict()
-      .default({ key_file: './vigil-data/keys/archive.key', generate: true }),
+      .default({ key_file: './vigil-data/keys/archive.key', generate: true, rotate: false }),
     retention: retentionSchema.optional(),
     /** Keep local copies of uploaded, locked segments this long (unset: keep them forever). */
     local_retention: duration().optional(),

@@ -79,7 +79,15 @@ export class RecordJsonEncoder {
 
 /** What the archive says about itself, in the chain (signed like records). */
 /** What the archive says about itself in its chain. */
-export type Note = RecoveryNote | ShredNote;
+export type Note = RecoveryNote | ShredNote | KeyRotationNote;
+
+/** The signing key changed here, as the operator asked (`signing.rotate`, `vigil keys rotate`). */
+export interface KeyRotationNote {
+  kind: 'key rotation';
+  /** The key that signed the manifests before this segment. */
+  previous_key_id: string;
+  key_id: string;
+}
 
 export interface RecoveryNote {
   kind: 'recovery';
@@ -92,6 +100,11 @@ export interface RecoveryNote {
   /** False when the segment the previous run had open was missing at restart. */
   open_segment_found: boolean;
   detail?: string;
+  /** Recovery: entries from this seq on were written after the last signed checkpoint of the open segment (nothing vouched for them before this seal). */
+  unsigned_from_seq?: number;
+  unsigned_entries?: number;
+  /** Recovery: a signed checkpoint on disk covered entries the archive no longer holds (its tail was deleted). */
+  behind_checkpoint?: { segment: number; entries: number; time: string };
 }
 
 /** `vigil keys shred`: the data keys of these segments were destroyed (their retention had ended). */

@@ -5,7 +5,7 @@
 // SHA-256 of the raw 32-byte public key.
 import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, extname, join, basename } from 'node:path';
 import { sha256Hex } from './entry.js';
 
@@ -67,6 +67,21 @@ export async function loadOrCreateSigningKey(keyFile: string, generate: boolean)
     throw new KeyError(`${publicKeyPath} does not match the private key ${keyFile}: remove it (it is rewritten) or restore the matching pair`);
   }
   return { keyId: keyIdOf(publicKey), privateKey, publicKey, publicKeyPem, publicKeyPath, created };
+}
+
+/**
+ * Before a rotation creates a new pair: renames the old public key beside the
+ * key file to `<name>-<key id>.pub`, so auditors keep it for the old manifests.
+ */
+export async function retirePublicKey(keyFile: string): Promise<string | undefined> {
+  const pub = publicKeyPathFor(keyFile);
+  const text = await readFile(pub, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const keyId = keyIdOf(createPublicKey(text));
+  const ext = extname(pub);
+  const retired = join(dirname(pub), `${basename(pub, ext)}-${keyId}${ext}`);
+  await rename(pub, retired);
+  return retired;
 }
 
 /** Refuses a key file readable or writable by group or others (signing key, archive encryption key). */

@@ -32,6 +32,23 @@ export function parseSegmentFileName(name: string): { segment: number; kind: Arc
 export const ARCHIVE_INFO_FILE = 'archive.json';
 export const LOCK_FILE = '.lock';
 
+/**
+ * Every name Vigil itself writes in an archive directory: segment files, the
+ * archive id, the lock, the local checkpoints, seal intents, and the temporary
+ * names of files being written (`*.tmp`, removed at start-up). Anything else
+ * there is foreign (`vigil verify` reports it).
+ */
+const OWN_NAME_RES = [
+  NAME_RE,
+  /^segment-\d{12}\.sealing\.json$/,
+  /^segment-\d{12}\.jsonl\.gz\.tmp$/,
+  /^\.(?:segment-\d{12}\.[a-z.]+|archive\.json|checkpoint\.txt)\.\d+\.tmp$/,
+];
+
+export function isArchiveFileName(name: string): boolean {
+  return name === ARCHIVE_INFO_FILE || name === LOCK_FILE || name === 'checkpoint.txt' || OWN_NAME_RES.some((re) => re.test(name));
+}
+
 /** Per-segment presence of each file, from a directory or bucket listing. */
 export interface SegmentFiles {
   segment: number;

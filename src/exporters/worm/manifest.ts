@@ -15,7 +15,7 @@ import { manifestEncryptionSchema } from './encryption.js';
 
 export const MANIFEST_VERSION = 1;
 
-export type SealReason = 'size' | 'age' | 'heartbeat' | 'shutdown' | 'recovery';
+export type SealReason = 'size' | 'age' | 'heartbeat' | 'shutdown' | 'recovery' | 'rotation';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
@@ -47,7 +47,7 @@ export const manifestSchema = z
     time_max: iso.nullable(),
     opened_at: iso,
     sealed_at: iso,
-    seal_reason: z.enum(['size', 'age', 'heartbeat', 'shutdown', 'recovery']),
+    seal_reason: z.enum(['size', 'age', 'heartbeat', 'shutdown', 'recovery', 'rotation']),
     heartbeat_ms: count,
     max_age_ms: count,
     /** Object Lock retain-until date for this segment in S3 (seal time + retention), if retention is configured. */

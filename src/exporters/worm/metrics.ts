@@ -20,6 +20,8 @@ export class WormMetrics {
   readonly uploadedBytes: Counter<L>;
   readonly uploadFailures: Counter<L>;
   readonly prunedSegments: Counter<L>;
+  readonly checkpointSegment: Gauge<L>;
+  readonly checkpointTime: Gauge<L>;
 
   constructor(telemetry: Telemetry | undefined, private readonly exporter: string) {
     const reg = telemetry?.registry;
@@ -48,6 +50,8 @@ export class WormMetrics {
     this.uploadedSegments = counter('vigil_worm_uploaded_segments_total', 'Segments uploaded to S3 with their manifest, lock read back.', ['exporter']);
     this.uploadedBytes = counter('vigil_worm_uploaded_bytes_total', 'Bytes uploaded to S3 (segments and manifests).', ['exporter']);
     this.uploadFailures = counter('vigil_worm_upload_failures_total', 'Upload attempts that failed and will be retried.', ['exporter']);
+    this.checkpointSegment = gauge('vigil_archive_checkpoint_segment', 'Segment number of the newest sealed-segment checkpoint (signed; also sent downstream as a vigil.archive.checkpoint log record).');
+    this.checkpointTime = gauge('vigil_archive_checkpoint_timestamp_seconds', 'When the newest sealed-segment checkpoint was signed.');
     this.prunedSegments = counter('vigil_worm_pruned_segments_total', 'Local segment copies removed after upload, per local_retention.', ['exporter']);
   }
 

@@ -11,8 +11,7 @@
 // the segment (a durable seal intent records its times) and opens the next at
 // once; compression and the manifest follow in the background, strictly in
 // segment order since each manifest names the previous one's hash.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
@@ -31,6 +30,8 @@ import { IncrementalMerkle } from './merkle.js';
 import type { WormMetrics } from './metrics.js';
 import { type Retention, retainUntil } from './retention.js';
 import { scanSegment } from './scan.js';
+import { LocalCheckpoints, type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
+import { APPEND_NOFOLLOW, CREATE_NOFOLLOW, READ_NOFOLLOW, assertNoLinks, openNoFollow, readFileNoFollow, truncateNoFollow } from './safe-fs.js';
 import { type ArchiveKey, ENCRYPTED_MAGIC, type ManifestEncryption, SegmentCipher, decryptSegmentFile, isEncryptedFile, parseEncryptedFile } from './encryption.js';
 
 export interface AppendItem {
@@ -56,6 +57,10 @@ export interface SegmentLogOptions {
   encryption?: ArchiveKey | undefined;
   /** Called after a segment's manifest is durably written (the uploader listens). */
   onSealed?: (segment: number, manifest: Manifest) => void;
+  /** Called with every signed checkpoint (at each seal, and of the open segment every heartbeat). */
+  onCheckpoint?: (cp: SignedCheckpoint) => void;
+  /** The operator asked for a key rotation (signing.rotate): accept a key other than the one that signed the newest manifest. */
+  allowKeyRotation?: boolean;
 }
 
 /** What the loop knows of the open segment. */
@@ -109,6 +114,22 @@ export interface RecoveryReport {
 
 export class ArchiveLockedError extends Error {}
 export class ArchiveStateError extends Error {}
+/** The configured key is not the one that signed the archive, and no rotation was asked for. */
+export class KeyChangedError extends Error {}
+/** Start-up (recovery) ran out of space: `file` is what was being written. */
+export class ArchiveDiskFullError extends Error {
+  constructor(
+    readonly file: string,
+    cause: Error,
+  ) {
+    super(`no space left on the device holding ${file} (${cause.message})`);
+  }
+}
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
 
 const SEALING_SUFFIX = '.sealing.json';
 
@@ -133,10 +154,23 @@ export class SegmentLog {
   private closed = false;
   private broken: Error | undefined;
   recovery: RecoveryReport | undefined;
+  private readonly checkpoints: LocalCheckpoints;
+  /** Log records through the newest finished seal, and through the durable head. */
+  private sealedRecords = 0;
+  private headRecords = 0;
+  /** When something was last signed (a manifest or an open-segment checkpoint). */
+  private lastSignedAt = 0;
+  /** Set when this start rotates the key: the key id that signed the newest manifest. */
+  private rotatedFrom: string | undefined;
+  /** Entries recovered from the open segment that no signed checkpoint covered. */
+  private unsigned: { fromSeq: number; entries: number } | undefined;
+  /** A signed checkpoint on disk that reaches further than the archive now does. */
+  private behind: SignedCheckpoint | undefined;
 
   constructor(private readonly opts: SegmentLogOptions) {
     this.directory = opts.directory;
     this.clock = opts.clock ?? Date.now;
+    this.checkpoints = new LocalCheckpoints(opts.directory);
   }
 
   // ---- start-up ---------------------------------------------------------------
@@ -144,10 +178,15 @@ export class SegmentLog {
   /** Takes the directory lock, recovers whatever the last run left, opens a segment. */
   async start(): Promise<RecoveryReport> {
     await mkdir(this.directory, { recursive: true });
-    await this.lock();
+    await this.lock().catch(async (err: unknown) => {
+      if (isNoSpace(err)) throw new ArchiveDiskFullError(join(this.directory, LOCK_FILE), err as Error);
+      throw err;
+    });
     try {
+      await assertNoLinks(this.directory);
       this.recovery = await this.recover();
       await this.openSegment(this.clock());
+      const notes: Note[] = [];
       if (this.recovery.unclean) {
         // Say in the chain what happened, then seal it at once: the gap since
         // the last entry is named by a signed manifest, not left to guesswork.
@@ -159,12 +198,26 @@ export class SegmentLog {
         if (this.recovery.truncatedLines > 0) note.truncated_lines = this.recovery.truncatedLines;
         if (this.lastEntryAt !== undefined) note.last_entry_at = new Date(this.lastEntryAt).toISOString();
         if (!this.recovery.openSegmentFound) note.detail = 'the previous run stopped uncleanly and its open segment was missing';
-        await this.append([{ payload: notePayload(note), kind: 'note', eventTime: 0 }]);
-        await this.seal('recovery');
+        if (this.unsigned) {
+          note.unsigned_from_seq = this.unsigned.fromSeq;
+          note.unsigned_entries = this.unsigned.entries;
+        }
+        if (this.behind) note.behind_checkpoint = { segment: this.behind.segment, entries: this.behind.entries, time: this.behind.time };
+        notes.push(note);
         this.opts.metrics?.repairs.inc(this.opts.metrics.labels);
       }
+      if (this.rotatedFrom) {
+        notes.push({ kind: 'key rotation', previous_key_id: this.rotatedFrom, key_id: this.opts.key.keyId });
+      }
+      if (notes.length > 0) {
+        // The first manifest signed by a new key is sealed for reason `rotation`: verify accepts a key change only there.
+        await this.append(notes.map((n) => ({ payload: notePayload(n), kind: 'note' as const, eventTime: 0 })));
+        await this.seal(this.rotatedFrom ? 'rotation' : 'recovery');
+      }
     } catch (err) {
+      const file = this.open ? join(this.directory, segmentFileName(this.open.segment, 'open')) : this.directory;
       await this.abandon();
+      if (isNoSpace(err)) throw new ArchiveDiskFullError(file, err as Error);
       throw err;
     }
     return this.recovery;
@@ -195,6 +248,7 @@ export class SegmentLog {
   private async recover(): Promise<RecoveryReport> {
     const dir = this.directory;
     const names = await readdir(dir);
+    const local = await this.checkpoints.load(this.opts.key);
     for (const n of names) if (n.endsWith('.tmp')) await unlinkIfExists(join(dir, n));
     const intents = new Map<number, SealIntent>();
     for (const n of names.filter((x) => x.endsWith(SEALING_SUFFIX))) {
@@ -210,17 +264,29 @@ export class SegmentLog {
     const last = manifests[manifests.length - 1];
     let lastReason: SealReason | undefined;
     if (last) {
-      const checked = checkManifest(await readFile(join(dir, last.manifest!)), new Map([[this.opts.key.keyId, { keyId: this.opts.key.keyId, key: this.opts.key.publicKey, source: 'signing key' }]]));
+      const checked = checkManifest(await readFileNoFollow(join(dir, last.manifest!)), new Map([[this.opts.key.keyId, { keyId: this.opts.key.keyId, key: this.opts.key.publicKey, source: 'signing key' }]]));
       const m = checked.manifest;
       if (!m || (checked.problem && checked.problem.kind !== 'unknown key')) {
         throw new ArchiveStateError(`the newest manifest ${last.manifest} is not valid (${checked.problem?.detail}): run \`vigil verify ${dir}\`; Vigil will not extend a chain it cannot trust`);
       }
+      if (m.key_id !== this.opts.key.keyId) {
+        if (!this.opts.allowKeyRotation) {
+          throw new KeyChangedError(
+            `the archive ${dir} was signed by key ${m.key_id} (newest manifest ${last.manifest}), but the configured signing key is ${this.opts.key.keyId}: ` +
+              'restore the archive\'s key file, or rotate deliberately with `vigil keys rotate --config FILE` or `signing.rotate: true` in the worm exporter\'s config; the rotation is then recorded in the chain',
+          );
+        }
+        if (intents.size > 0) throw new ArchiveStateError(`a seal interrupted by a crash must be finished with key ${m.key_id} before rotating: start once with that key, then rotate`);
+        this.rotatedFrom = m.key_id;
+      }
       this.archiveId = m.archive_id;
+      this.sealedRecords = await this.countSealedRecords(groups, m.segment, local.sealed);
       this.headSeq = m.first_seq + m.entries - 1;
       this.headHash = m.last_hash ?? m.chain_prev;
       this.prevManifestHash = checked.hash!;
       this.nextSegment = m.segment + 1;
       this.lastSealedAt = Date.parse(m.sealed_at);
+      this.lastSignedAt = this.lastSealedAt;
       this.lastEntryAt = this.lastSealedAt;
       lastReason = m.seal_reason;
     } else {
@@ -260,8 +326,7 @@ export class SegmentLog {
         const cut = scan.cutBytes + opened.tornBytes;
         this.opts.logger.warn({ file: g.open, cut_bytes: cut, cut_lines: scan.cutLines, problem: scan.problem ?? 'torn encrypted chunk' }, 'cutting a torn tail left by an unclean stop');
         opened.fileBytes = opened.encrypted ? opened.fileBytes : scan.validBytes;
-        await truncate(path, opened.fileBytes);
-        await fsyncFile(path);
+        await truncateNoFollow(path, opened.fileBytes);
         report.truncatedBytes += cut;
         report.truncatedLines += scan.cutLines;
       }
@@ -270,7 +335,9 @@ export class SegmentLog {
       for (const h of scan.hashes) merkle.push(h);
       const firstSeq = this.headSeq + 1;
       const chainPrev = this.headHash;
+      this.checkAgainstCheckpoint(local.open, g.open!, firstSeq, scan.hashes);
       this.headSeq += scan.entries;
+      this.headRecords = this.sealedRecords + scan.records;
       this.headHash = scan.lastHash ?? this.headHash;
       if (scan.lastAt !== undefined) this.lastEntryAt = scan.lastAt;
       const openedAt = intent?.opened_at ?? (lastReason !== undefined && lastReason !== 'shutdown' && this.lastSealedAt !== undefined ? this.lastSealedAt : (scan.firstAt ?? this.clock()));
@@ -301,7 +368,7 @@ export class SegmentLog {
       } else {
         // The segment the previous run had open: keep appending to it.
         report.openSegmentFound = true;
-        state.file = await GroupCommitFile.open(path);
+        state.file = await GroupCommitFile.open(path, APPEND_NOFOLLOW);
         if (this.opts.encryption && !state.cipher && state.fileBytes === 0) await this.writeHeader(state); // torn before its header was durable
         this.open = state;
         lastReason = undefined;
@@ -309,13 +376,88 @@ export class SegmentLog {
     }
     // A seal the previous run had begun accounts for its open segment too.
     if (report.finishedSeals.length > 0) report.openSegmentFound = true;
-    report.unclean = !fresh && lastReason !== 'shutdown';
+    this.headRecords = Math.max(this.headRecords, this.sealedRecords);
+    // Our own signed checkpoints reach further than the files do: the tail was deleted.
+    for (const cp of [local.sealed, local.open]) {
+      if (cp && cp.archive === this.archiveId && cp.entries > this.headSeq && (!this.behind || cp.entries > this.behind.entries)) this.behind = cp;
+    }
+    if (this.behind) {
+      this.opts.logger.error(
+        { checkpoint: this.behind.text, archive_head_seq: this.headSeq },
+        'the archive ends before its own signed checkpoint: entries were deleted; the loss is recorded in the chain',
+      );
+    }
+    report.unclean = (!fresh && lastReason !== 'shutdown') || this.behind !== undefined;
     return report;
+  }
+
+  /**
+   * The unsealed tail must match the last signed checkpoint of its segment: a
+   * rewrite of an entry it covers changes the hash at the checkpoint's seq.
+   * Such a tail is never sealed (that would sign the forgery). Entries after
+   * the checkpoint are sealed as recovered, unsigned before.
+   */
+  private checkAgainstCheckpoint(cp: SignedCheckpoint | undefined, file: string, firstSeq: number, hashes: Buffer[]): void {
+    const lastSeq = firstSeq + hashes.length - 1;
+    let covered = firstSeq - 1;
+    if (cp && cp.archive === this.archiveId && cp.entries >= firstSeq && cp.entries <= lastSeq) {
+      const found = hashes[cp.entries - firstSeq].toString('hex');
+      if (found !== cp.head) {
+        throw new ArchiveStateError(
+          `${join(this.directory, file)} does not match the signed checkpoint of ${cp.time} (entry seq ${cp.entries} has hash ${found.slice(0, 16)}…, the checkpoint ${cp.head.slice(0, 16)}…): ` +
+            'unsealed entries were rewritten after they were written. Vigil will not seal (sign) them. Keep the file aside as evidence, ' +
+            `run \`vigil verify ${this.directory}\`, and move the file out of the archive to start again (the loss is then recorded in the chain)`,
+        );
+      }
+      covered = cp.entries;
+    }
+    if (lastSeq > covered) {
+      const fromSeq = this.unsigned?.fromSeq ?? covered + 1;
+      this.unsigned = { fromSeq, entries: lastSeq - fromSeq + 1 };
+    }
+  }
+
+  /** Log records in sealed segments up to `newest`: from our own sealed checkpoint when it is there, else by reading every manifest. */
+  private async countSealedRecords(groups: ReturnType<typeof groupListing>, newest: number, cp: SignedCheckpoint | undefined): Promise<number> {
+    let total = 0;
+    let from = 1;
+    if (cp && cp.archive === this.archiveId && cp.segment <= newest) {
+      const g = groups.find((x) => x.segment === cp.segment && x.manifest);
+      const bytes = g && (await readFileNoFollow(join(this.directory, g.manifest!)).catch(() => undefined));
+      const mh = bytes && checkManifest(bytes, new Map()).hash;
+      if (mh === cp.manifest) {
+        total = cp.records;
+        from = cp.segment + 1;
+      }
+    }
+    for (const g of groups) {
+      if (g.segment < from || g.segment > newest || !g.manifest) continue;
+      const bytes = await readFileNoFollow(join(this.directory, g.manifest));
+      total += checkManifest(bytes, new Map()).manifest?.records ?? 0;
+    }
+    return total;
+  }
+
+  /**
+   * Signs a checkpoint of the open segment's durable head when a heartbeat has
+   * passed since anything was last signed, so that an unsealed entry older than
+   * one heartbeat cannot be rewritten unnoticed.
+   */
+  async checkpointOpen(now = this.clock()): Promise<void> {
+    const s = this.open;
+    if (!s || s.entries === 0 || now - this.lastSignedAt < this.opts.heartbeatMs) return;
+    this.lastSignedAt = now;
+    const cp = signCheckpoint(
+      { archive: this.archiveId, segment: s.segment, state: 'open', entries: this.headSeq, records: this.headRecords, head: this.headHash, manifest: undefined, time: new Date(now).toISOString() },
+      this.opts.key,
+    );
+    await this.checkpoints.record(cp);
+    this.opts.onCheckpoint?.(cp);
   }
 
   /** An open segment file's plaintext: decrypted when encrypted (a torn last chunk left out), as is otherwise. */
   private async readOpenFile(path: string, segment: number): Promise<{ content: Buffer; encrypted: boolean; cipher: SegmentCipher | undefined; chunks: number; fileBytes: number; tornBytes: number }> {
-    const buf = await readFile(path);
+    const buf = await readFileNoFollow(path);
     if (!isEncryptedFile(buf)) {
       // Shorter than the magic: a file torn before its header was durable.
       if (this.opts.encryption && buf.length < ENCRYPTED_MAGIC.length && ENCRYPTED_MAGIC.subarray(0, buf.length).equals(buf)) return { content: Buffer.alloc(0), encrypted: true, cipher: undefined, chunks: 0, fileBytes: 0, tornBytes: buf.length };
@@ -427,6 +569,7 @@ export class SegmentLog {
     let i = 0;
     for (const p of group) {
       for (const it of p.items) {
+        if (it.kind === 'record') this.headRecords++;
         const raw = hashes[i++];
         seg.merkle.push(raw);
         const h = raw.toString('hex');
@@ -456,10 +599,7 @@ export class SegmentLog {
 
   private async ensureDurableSize(seg: OpenSegment): Promise<void> {
     const path = join(this.directory, segmentFileName(seg.segment, 'open'));
-    if ((await stat(path)).size !== seg.fileBytes) {
-      await truncate(path, seg.fileBytes);
-      await fsyncFile(path);
-    }
+    if ((await lstat(path)).size !== seg.fileBytes) await truncateNoFollow(path, seg.fileBytes);
   }
 
   // ---- sealing --------------------------------------------------------------------
@@ -496,7 +636,7 @@ export class SegmentLog {
       await writeFileDurably(this.directory, sealingName(seg.segment), Buffer.from(JSON.stringify(intent)));
     } catch (err) {
       // Not closed after all: keep appending to it and try sealing again later.
-      seg.file = await GroupCommitFile.open(join(this.directory, segmentFileName(seg.segment, 'open')));
+      seg.file = await GroupCommitFile.open(join(this.directory, segmentFileName(seg.segment, 'open')), APPEND_NOFOLLOW);
       this.opts.metrics?.sealFailures.inc(this.opts.metrics.labels);
       throw err;
     }
@@ -512,7 +652,7 @@ export class SegmentLog {
     if (this.open) return;
     const n = this.nextSegment;
     const path = join(this.directory, segmentFileName(n, 'open'));
-    const file = await GroupCommitFile.open(path);
+    const file = await GroupCommitFile.open(path, APPEND_NOFOLLOW);
     await fsyncDir(this.directory);
     this.nextSegment++;
     const seg: OpenSegment = {
@@ -565,7 +705,7 @@ export class SegmentLog {
     const dir = this.directory;
     const plain = join(dir, segmentFileName(seg.segment, 'open'));
     const sealedName = segmentFileName(seg.segment, 'sealed');
-    const size = (await stat(plain)).size;
+    const size = (await lstat(plain)).size;
     if (size !== seg.fileBytes) throw new ArchiveStateError(`${plain} is ${size} bytes where ${seg.fileBytes} were written: it was changed while open`);
     let sealedFile: { sha256: string; bytes: number; encryption?: ManifestEncryption };
     if (this.opts.encryption) sealedFile = await this.sealEncrypted(seg, plain, sealedName);
@@ -606,6 +746,23 @@ export class SegmentLog {
     await writeFileDurably(dir, segmentFileName(seg.segment, 'manifest'), serializeSignedManifest(signed));
     this.prevManifestHash = manifestHash(manifest);
     this.lastSealedAt = intent.sealed_at;
+    this.sealedRecords += seg.records;
+    this.lastSignedAt = Math.max(this.lastSignedAt, intent.sealed_at);
+    const cp = signCheckpoint(
+      {
+        archive: this.archiveId,
+        segment: seg.segment,
+        state: 'sealed',
+        entries: intent.first_seq + seg.entries - 1,
+        records: this.sealedRecords,
+        head: seg.lastHash ?? intent.chain_prev,
+        manifest: this.prevManifestHash,
+        time: manifest.sealed_at,
+      },
+      this.opts.key,
+    );
+    // The manifest is written: a failure to keep the local copy must not redo the seal.
+    await this.checkpoints.record(cp).catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'could not write the local checkpoint file'));
     await unlinkIfExists(plain);
     await unlinkIfExists(join(dir, sealingName(seg.segment)));
     await fsyncDir(dir);
@@ -617,11 +774,12 @@ export class SegmentLog {
     }
     this.opts.logger.debug({ segment: seg.segment, entries: seg.entries, reason: intent.seal_reason }, 'segment sealed');
     this.opts.onSealed?.(seg.segment, manifest);
+    this.opts.onCheckpoint?.(cp);
   }
 
   /** Encrypted seal: decrypt the open file in memory, gzip, encrypt with the segment's data key, write durably. */
   private async sealEncrypted(seg: OpenSegment, path: string, sealedName: string): Promise<{ sha256: string; bytes: number; encryption: ManifestEncryption }> {
-    const stored = await readFile(path);
+    const stored = await readFileNoFollow(path);
     // A segment opened before encryption was configured is plaintext; it is sealed encrypted all the same.
     const content = seg.cipher ? decryptSegmentFile(stored, this.opts.encryption!, { archiveId: this.archiveId, segment: seg.segment, form: 'open' }).content : stored;
     const cipher = seg.cipher ?? (await SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment, seg.openedAt));
@@ -686,14 +844,6 @@ function newArchiveId(now: number): string {
 }
 
 
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 async function renameDurably(dir: string, from: string, to: string): Promise<void> {
   await rename(join(dir, from), join(dir, to));
@@ -711,20 +861,26 @@ async function gzipFile(src: string, dst: string, level: number): Promise<{ sha2
       cb(null, chunk);
     },
   });
-  const out = createWriteStream(dst, { mode: 0o644 });
+  // Both ends opened without following links (a link planted at the temp name must not redirect the write).
+  const input = await openNoFollow(src, READ_NOFOLLOW);
+  let output;
+  try {
+    output = await openNoFollow(dst, CREATE_NOFOLLOW, 0o644);
+  } catch (err) {
+    await input.close();
+    throw err;
+  }
   try {
     // Large chunks: the default 64 KiB reads / 16 KiB gzip output cost the event loop
     // ~5x more per sealed segment in stream callbacks, stealing time from appends.
-    await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), createGzip({ level, chunkSize: 256 << 10 }), tap, out);
-    const fh = await open(dst, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    // `flush`: the handle is fsync'd before the stream closes it.
+    await pipeline(input.createReadStream({ highWaterMark: 1 << 20 }), createGzip({ level, chunkSize: 256 << 10 }), tap, output.createWriteStream({ flush: true }));
   } catch (err) {
     await unlink(dst).catch(() => undefined);
     throw err;
+  } finally {
+    await output.close().catch(() => undefined);
+    await input.close().catch(() => undefined);
   }
   return { sha256: hash.digest('hex'), bytes };
 }

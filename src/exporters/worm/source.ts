@@ -1,11 +1,12 @@
 // Reading an archive wherever it is: a local directory or an S3 prefix. The
 // auditor's commands (verify, prove, query, check) see only this interface.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { type SegmentFiles, parseSegmentFileName } from './layout.js';
+import { type SegmentFiles, isArchiveFileName, parseSegmentFileName } from './layout.js';
+import { readFileNoFollow } from './safe-fs.js';
 import { type ArchiveKey, plaintextOf } from './encryption.js';
 import type { Manifest } from './manifest.js';
 import { type BucketLock, type ObjectLockInfo, bucketObjectLock, createS3Client, headObjectLock, parseS3Url, s3sdk } from './s3.js';
@@ -39,6 +40,8 @@ export interface ArchiveSource {
   readonly local: boolean;
   list(): Promise<ArchiveObject[]>;
   read(name: string): Promise<Buffer>;
+  /** Entries that Vigil did not write (symbolic links, unknown files, directories); local archives only. */
+  foreign?(): Promise<{ name: string; what: string }[]>;
   s3?: S3Access;
   /** The archive encryption key, when the reader holds it (encrypted segments: encryption.ts). */
   archiveKey?: ArchiveKey | undefined;
@@ -66,14 +69,26 @@ export class LocalSource implements ArchiveSource {
     const out: ArchiveObject[] = [];
     for (const name of names) {
       if (!parseSegmentFileName(name)) continue;
-      const st = await stat(join(this.directory, name)).catch(() => undefined);
+      // lstat: a link under a segment's name is not the segment (foreign() names it).
+      const st = await lstat(join(this.directory, name)).catch(() => undefined);
       if (st?.isFile()) out.push({ name, size: st.size });
     }
     return out;
   }
 
   read(name: string): Promise<Buffer> {
-    return readFile(join(this.directory, name));
+    return readFileNoFollow(join(this.directory, name));
+  }
+
+  async foreign(): Promise<{ name: string; what: string }[]> {
+    const out: { name: string; what: string }[] = [];
+    for (const e of await readdir(this.directory, { withFileTypes: true })) {
+      if (e.isSymbolicLink()) out.push({ name: e.name, what: 'a symbolic link' });
+      else if (e.isDirectory()) out.push({ name: e.name, what: 'an unexpected directory' });
+      else if (!e.isFile()) out.push({ name: e.name, what: 'not a regular file' });
+      else if (!isArchiveFileName(e.name)) out.push({ name: e.name, what: 'a file Vigil did not write' });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 

@@ -19,6 +19,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { S3Config } from './config.js';
 import { writeFileDurably } from '../../util/durable.js';
 import { groupListing, segmentFileName } from './layout.js';
+import { readFileNoFollow } from './safe-fs.js';
 import type { Manifest } from './manifest.js';
 import type { WormMetrics } from './metrics.js';
 import { bucketObjectLock, createS3Client, describeS3Error, errorName, headObjectLock, normalizePrefix, s3sdk } from './s3.js';
@@ -268,9 +269,10 @@ export class Uploader {
     const dir = this.opts.directory;
     const manifestName = segmentFileName(segment, 'manifest');
     const sealedName = segmentFileName(segment, 'sealed');
-    const manifestBytes = await readFile(join(dir, manifestName));
+    // Never through a link: a link planted under a sealed name must not send another file to the bucket.
+    const manifestBytes = await readFileNoFollow(join(dir, manifestName));
     const manifest = (JSON.parse(manifestBytes.toString('utf8')) as { manifest: Manifest }).manifest;
-    const data = await readFile(join(dir, sealedName));
+    const data = await readFileNoFollow(join(dir, sealedName));
     const lock = this.bucketLocked
       ? {
           mode: this.opts.s3.object_lock.mode,

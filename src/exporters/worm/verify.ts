@@ -14,6 +14,7 @@ import type { ArchiveSource, ObjectVersions } from './source.js';
 import { ArchiveNotFoundError } from './source.js';
 import { describeS3Error } from './s3.js';
 import { createDataChecker, type DataChecker } from './verify-pool.js';
+import { type ArchiveReach, type CheckpointOutcome, type ParsedCheckpoint, checkReach, localCheckpoints } from './verify-checkpoint.js';
 import { checkEncryptedSegment, needsDecryption } from './verify-encrypted.js';
 import { EncryptionKeyError, plaintextOf } from './encryption.js';
 import { type EncryptionCensus, type SseExpectation, countEncryption, encryptionMismatch, encryptionOf } from './sse.js';
@@ -28,8 +29,18 @@ export type BreakKind =
   | 'unknown key'
   | 'gap'
   | 'unlocked object'
-  | 'unencrypted object';
-export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended' | 'encrypted' | 'shredded';
+  | 'unencrypted object'
+  | 'foreign file';
+export type NoteKind =
+  | 'repaired truncation'
+  | 'unclean stop'
+  | 'unsealed'
+  | 'not held locally'
+  | 'retention ended'
+  | 'encrypted'
+  | 'shredded'
+  | 'key rotation'
+  | 'recovered, unsigned before';
 
 export interface Finding {
   severity: 'break' | 'note';
@@ -41,6 +52,8 @@ export interface Finding {
   /** The file or S3 object concerned. */
   object?: string;
   detail: string;
+  /** A rewritten run: its last entry (the run starts at `seq`; the first rewritten entry is somewhere in it). */
+  runEndSeq?: number;
 }
 
 export interface VerifyProgress {
@@ -64,6 +77,8 @@ export interface VerifyOptions {
   onProgress?: ((p: VerifyProgress) => void) | undefined;
   /** Worker threads for segment data (default: one per core when compiled; 0: in-process). */
   workers?: number | undefined;
+  /** Checkpoints kept elsewhere (`--checkpoint`): the archive must reach each one of this archive's. */
+  checkpoints?: ParsedCheckpoint[] | undefined;
   /** On S3: the server-side encryption every object must carry (default `any`: some encryption). */
   encryption?: SseExpectation | undefined;
 }
@@ -78,6 +93,8 @@ export interface VerifyReport {
   firstSealedAt: string | undefined;
   lastSealedAt: string | undefined;
   lastSealReason: string | undefined;
+  /** Each checkpoint checked (given, or the archive's own checkpoint.txt) and whether the archive reaches it. */
+  checkpoints: CheckpointOutcome[];
   /** Compressed bytes read and uncompressed bytes checked. */
   bytesRead: number;
   contentBytes: number;
@@ -97,6 +114,8 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
   const now = opts.now ?? Date.now();
   const findings: Finding[] = [];
   const add = (f: Omit<Finding, 'severity'> & { severity?: Finding['severity'] }) => findings.push({ severity: 'break', ...f } as Finding);
+  // Read before the listing: on a live archive the writer may add a checkpoint the listing would not reach yet.
+  const ownCheckpoints = await localCheckpoints(source);
   const groups = groupListing(await source.list());
   if (groups.length === 0) throw new ArchiveNotFoundError(`no archive segments in ${source.location}`);
   const byNumber = new Map(groups.map((g) => [g.segment, g]));
@@ -113,6 +132,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
     firstSealedAt: undefined,
     lastSealedAt: undefined,
     lastSealReason: undefined,
+    checkpoints: [],
     bytesRead: 0,
     contentBytes: 0,
     durationMs: 0,
@@ -138,6 +158,8 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
   let lastManifest: Manifest | undefined;
   let done = 0;
   let archiveId: string | undefined;
+  const reach: ArchiveReach = { sealed: new Map(), lastSealed: undefined, head: undefined, groups: byNumber };
+  let cumulativeRecords = 0;
 
   const flushMissing = (upTo: number, next: Manifest | undefined): boolean => {
     if (missingFrom === undefined) return false;
@@ -198,6 +220,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
           // The unsealed tail: the open segment, and any whose seal is still in progress.
           flushMissing(n, undefined);
           head = await checkUnsealed(source, g, head, report, add);
+          if (head) reach.head = { ...head, segment: n };
         } else {
           flushMissing(n, undefined);
           add({ kind: 'missing', segment: n, object: g.sealed ?? g.open, detail: `segment ${n} has no manifest: its records are not signed${deletedNote(versions, n, n, 'manifest')}` });
@@ -236,6 +259,14 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
       if (m.segment === n && !afterMissing && prevManifest && m.prev_manifest !== prevManifest.hash && !findings.some((f) => f.segment === n - 1 && f.severity === 'break')) {
         add({ kind: 'modified', segment: n, object: g.manifest, detail: `prev_manifest does not name segment ${n - 1}'s manifest: the manifest chain is broken` });
       }
+      if (m.segment === n && prevManifest && prevManifest.m.key_id !== m.key_id) {
+        // A new key is accepted only where the chain records the rotation (signing.rotate seals for reason `rotation`).
+        if (m.seal_reason === 'rotation') {
+          add({ severity: 'note', kind: 'key rotation', segment: n, detail: `the signing key changed from ${prevManifest.m.key_id} to ${m.key_id}, as recorded in the chain (a rotation the operator asked for)` });
+        } else {
+          add({ kind: 'bad signature', segment: n, object: g.manifest, detail: `signed by key ${m.key_id} where segment ${prevManifest.m.segment} was signed by ${prevManifest.m.key_id}, and no key rotation is recorded here` });
+        }
+      }
       if (m.segment === n && !afterMissing && head && m.first_seq !== head.seq + 1) {
         add({ kind: m.first_seq > head.seq + 1 ? 'missing' : 'inserted', segment: n, detail: `segment starts at seq ${m.first_seq} where ${head.seq + 1} follows segment ${n - 1}` });
       }
@@ -269,6 +300,10 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
         prevManifest = { hash: checked.hash!, m };
         head = { seq: m.first_seq + m.entries - 1, hash: m.last_hash ?? m.chain_prev };
         lastManifest = m;
+        cumulativeRecords += m.records;
+        reach.sealed.set(n, { manifestHash: checked.hash!, firstSeq: m.first_seq, lastSeq: head.seq, lastHash: head.hash, records: cumulativeRecords });
+        reach.lastSealed = n;
+        reach.head = { ...head, segment: n };
       }
       done++;
       opts.onProgress?.({ segmentsDone: done, segmentsTotal: manifestTotal, bytes: report.bytesRead, totalBytes, records: report.records.valid });
@@ -277,23 +312,50 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
     await checker.close();
   }
 
+  // An archive without a manifest yet (one open segment) names itself in archive.json.
+  archiveId ??= await source
+    .read('archive.json')
+    .then((b) => (JSON.parse(b.toString('utf8')) as { archive_id?: string }).archive_id)
+    .catch(() => undefined);
   report.archiveId = archiveId;
+  // Anything in the directory that Vigil did not write.
+  for (const f of (await source.foreign?.()) ?? []) {
+    add({ kind: 'foreign file', object: f.name, detail: `${f.name} is ${f.what}: an archive holds only the files Vigil writes (a link or stray file there is someone else's doing)` });
+  }
+  // Checkpoints: the ones given (kept elsewhere: proof) and the archive's own (a hint a writer there could have replaced).
+  let lastOpenSignedAt = 0;
+  const given = (opts.checkpoints ?? []).filter((c) => c.archive === archiveId);
+  for (const [origin, list] of [['--checkpoint', given], ['the archive\'s own checkpoint.txt', ownCheckpoints ?? []]] as const) {
+    for (const cp of list) {
+      if (cp.archive !== archiveId) continue;
+      const problems = await checkReach(cp, origin, reach, source, opts.keys);
+      for (const p of problems) add(p);
+      report.checkpoints.push({ checkpoint: cp, origin, reached: problems.length === 0 });
+      if (problems.length === 0 && cp.state === 'open' && cp.segment > (reach.lastSealed ?? 0)) lastOpenSignedAt = Math.max(lastOpenSignedAt, Date.parse(cp.time));
+    }
+  }
   if (lastManifest) {
     report.lastSealedAt = lastManifest.sealed_at;
     report.lastSealReason = lastManifest.seal_reason;
-    if (lastManifest.seal_reason !== 'shutdown' && opts.to === undefined) {
-      const interval = Math.max(lastManifest.heartbeat_ms, lastManifest.max_age_ms);
-      const grace = opts.graceMs ?? Math.max(60_000, interval);
-      const sealedAt = Date.parse(lastManifest.sealed_at);
-      if (now > sealedAt + interval + grace) {
+    // Vigil signs something at least every heartbeat while it runs (a seal, or a checkpoint of the open
+    // segment); a stop without a shutdown seal leaves a tail nothing proves once two heartbeats have passed.
+    // Where the open segment's checkpoints cannot be seen (S3, or checkpoint.txt gone), a segment holding
+    // records is sealed only by age: then two of the longer of heartbeat and max_age.
+    const restarted = reach.head !== undefined && reach.head.segment > lastManifest.segment;
+    if ((lastManifest.seal_reason !== 'shutdown' || restarted) && opts.to === undefined) {
+      const interval = ownCheckpoints ? lastManifest.heartbeat_ms : Math.max(lastManifest.heartbeat_ms, lastManifest.max_age_ms);
+      const grace = opts.graceMs ?? interval;
+      const signedAt = Math.max(Date.parse(lastManifest.sealed_at), lastOpenSignedAt);
+      if (now > signedAt + interval + grace) {
         add({
           kind: 'gap',
           segment: lastManifest.segment + 1,
-          detail: `no segment sealed since ${lastManifest.sealed_at} (${fmtAge(now - sealedAt)} ago) although Vigil seals at least every ${fmtAge(interval)}: the newest segments were deleted, or Vigil stopped without a clean shutdown and has not been restarted to recover`,
+          detail: `unproven tail: nothing signed since ${new Date(signedAt).toISOString()} (${fmtAge(now - signedAt)} ago) although a running Vigil signs at least every ${fmtAge(interval)}: the newest segments were deleted, or Vigil stopped without a clean shutdown and has not been restarted to recover`,
         });
       }
     }
   }
+  narrowRewrittenRuns(findings, report.checkpoints);
   report.ok = !findings.some((f) => f.severity === 'break');
   report.durationMs = performance.now() - started;
   return report;
@@ -340,6 +402,28 @@ function recoveryFinding(segment: number, note: { index: number; seq: number; no
     });
   } else {
     add({ severity: 'note', kind: 'unclean stop', segment, index: note.index, seq: note.seq, detail: `Vigil restarted after an unclean stop (no torn tail).${down}` });
+  }
+  if (n.unsigned_from_seq !== undefined && n.unsigned_entries) {
+    const a = n.unsigned_from_seq;
+    const b = a + n.unsigned_entries - 1;
+    add({
+      severity: 'note',
+      kind: 'recovered, unsigned before',
+      segment,
+      index: note.index,
+      seq: a,
+      detail: `entries seq ${a}${b > a ? `–${b}` : ''} (${n.unsigned_entries}) were written after the last signed checkpoint of the open segment and recovered after the unclean stop: nothing signed vouched for them before this seal`,
+    });
+  }
+  if (n.behind_checkpoint) {
+    const c = n.behind_checkpoint;
+    add({
+      kind: 'truncated',
+      segment,
+      index: note.index,
+      seq: note.seq,
+      detail: `at restart the archive ended before its own signed checkpoint of ${c.time} (segment ${c.segment}, seq ${c.entries}): entries after seq ${note.seq - 1} up to ${c.entries} had been deleted`,
+    });
   }
   if (n.open_segment_found === false) {
     add({
@@ -533,10 +617,10 @@ export function checkEntries(
   const items: Item[] = [];
   const at = (i: number) => ({ segment: n, object, index: i });
   let flagged = 0;
-  const flag = (it: Item, kind: BreakKind, detail: string) => {
+  const flag = (it: Item, kind: BreakKind, detail: string, runEndSeq?: number) => {
     it.flagged = true;
     flagged++;
-    add({ kind, ...at(it.index), seq: it.view?.seq, detail });
+    add({ kind, ...at(it.index), seq: it.view?.seq, detail, ...(runEndSeq === undefined ? {} : { runEndSeq }) });
   };
   let idx = 0;
   for (const { line, complete } of splitLines(content)) {
@@ -636,7 +720,10 @@ export function checkEntries(
       s = e + 1;
     }
   }
-  // Links: each genuine entry must chain to the genuine entry before it.
+  // Links: each genuine entry must chain to the genuine entry before it. A hash-valid entry that
+  // the next one does not link to was rewritten; what the next entry (or the signed last_hash)
+  // names is the original's hash.
+  const rewritten: { item: Item; original: string; detail: string }[] = [];
   for (let q = first; q <= last; q++) {
     const it = genuine.get(q);
     if (!it || !it.hashOk) continue;
@@ -646,13 +733,14 @@ export function checkEntries(
     if (q === first) {
       if (!it.flagged) flag(it, 'modified', `the first entry does not chain to the previous segment's last entry`);
     } else if (prevItem && !prevItem.flagged && !it.flagged) {
-      flag(prevItem, 'modified', `entry seq ${q - 1} was rewritten (its hash was recomputed, but seq ${q} links to a different entry)`);
+      rewritten.push({ item: prevItem, original: it.view!.prev, detail: `entry seq ${q - 1} was rewritten (its hash was recomputed, but seq ${q} links to a different entry)` });
     }
   }
   const lastItem = genuine.get(last);
   if (lastItem?.hashOk && !lastItem.flagged && m.last_hash && lastItem.view!.hash !== m.last_hash) {
-    flag(lastItem, 'modified', `the last entry differs from the signed last_hash (rewritten with a recomputed hash)`);
+    rewritten.push({ item: lastItem, original: m.last_hash, detail: `the last entry differs from the signed last_hash (rewritten with a recomputed hash)` });
   }
+  if (rewritten.length > 0) flagRewrites(items, rewritten, m, flag);
   // Merkle root over the entries as found, when nothing else was wrong.
   if (flagged === 0 && !decodeError) {
     const root = rootFromLeafHashes(items.map((it) => it.raw!)).toString('hex');
@@ -673,6 +761,72 @@ export function checkEntries(
     }
   }
   return { validRecords, items: items.length, notes };
+}
+
+/**
+ * Where the chain was rewritten. A broken link shows the LAST rewritten entry of
+ * a run: an intruder may have changed an earlier entry and recomputed every hash
+ * and link after it. The Merkle root tells the two apart: with each rewritten
+ * entry's original hash put back, it matches only if those entries alone were
+ * changed (each named exactly). Otherwise the first rewritten entry lies
+ * somewhere in the run that ends there, which is reported from its first entry,
+ * and none of the run counts as valid.
+ */
+function flagRewrites(
+  items: Item[],
+  rewritten: { item: Item; original: string; detail: string }[],
+  m: Manifest,
+  flag: (it: Item, kind: BreakKind, detail: string, runEndSeq?: number) => void,
+): void {
+  const exact =
+    items.length === m.entries &&
+    items.every((it) => it.raw && !it.flagged) &&
+    (() => {
+      const leaves = items.map((it) => it.raw!);
+      for (const r of rewritten) leaves[r.item.index] = Buffer.from(r.original, 'hex');
+      return rootFromLeafHashes(leaves).toString('hex') === m.merkle_root;
+    })();
+  if (exact) {
+    for (const r of rewritten) flag(r.item, 'modified', r.detail);
+    return;
+  }
+  let from = 0;
+  for (const r of [...rewritten].sort((a, b) => a.item.index - b.item.index)) {
+    const start = items.slice(from, r.item.index + 1).find((it) => !it.flagged) ?? r.item;
+    const a = start.view?.seq;
+    const b = r.item.view!.seq;
+    flag(
+      start,
+      'modified',
+      start === r.item
+        ? r.detail
+        : `entries seq ${a}–${b} (index ${start.index}–${r.item.index}) are not the signed ones: one of them was rewritten and every hash and link after it recomputed up to seq ${b}, ` +
+            `which ${r.item.index === items.length - 1 ? 'differs from the signed last_hash' : `seq ${b + 1} does not link to`}; the first rewritten entry is at or after index ${start.index} ` +
+            '(checkpoints of the open segment kept downstream narrow it down)',
+      start === r.item ? undefined : b,
+    );
+    for (const it of items.slice(start.index + 1, r.item.index + 1)) it.flagged = true; // none of the run is proven
+    from = r.item.index + 1;
+  }
+}
+
+/**
+ * A checkpoint of the open segment that the archive reaches proves every entry
+ * up to its seq: a rewritten run that it falls into starts after it.
+ */
+function narrowRewrittenRuns(findings: Finding[], outcomes: readonly CheckpointOutcome[]): void {
+  for (const f of findings) {
+    if (f.runEndSeq === undefined || f.seq === undefined || f.index === undefined) continue;
+    const from = f.seq;
+    const proven = outcomes
+      .filter((o) => o.reached && o.checkpoint.state === 'open' && o.checkpoint.segment === f.segment && o.checkpoint.entries >= from && o.checkpoint.entries < f.runEndSeq!)
+      .map((o) => o.checkpoint.entries);
+    if (proven.length === 0) continue;
+    const upTo = Math.max(...proven);
+    f.index += upTo + 1 - from;
+    f.seq = upTo + 1;
+    f.detail = `${f.detail.replace(/^entries seq \d+–(\d+) \(index \d+–(\d+)\)/, `entries seq ${f.seq}–$1 (index ${f.index}–$2)`).replace(/at or after index \d+/, `at or after index ${f.index}`)} (a signed checkpoint of the open segment proves the entries up to seq ${upTo})`;
+  }
 }
 
 /** The open segment: unsealed records are reported as such, never as valid; breaks in them are still named. */

@@ -2,6 +2,7 @@
 // acknowledged once its records are appended to the open segment and fsync'd;
 // segments are sealed by size, age, heartbeat and at shutdown, signed, and (with
 // s3 configured) uploaded with Object Lock. See README.md beside this file.
+import { lstat, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
 import { Refusal, asRefusal } from '../../pipeline/errors.js';
@@ -10,13 +11,15 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
-import { loadOrCreateSigningKey, type SigningKey } from './keys.js';
+import { type SignedCheckpoint, checkpointRecord } from './checkpoint.js';
+import { KeyError, loadOrCreateSigningKey, retirePublicKey, type SigningKey } from './keys.js';
+import { parseSegmentFileName } from './layout.js';
 import { type ArchiveKey, loadArchiveKey } from './encryption.js';
 import { notePayload } from './entry.js';
 import { type ShredResult, shredArchive } from './shred.js';
 import { WormMetrics } from './metrics.js';
 import { describeRetention } from './retention.js';
-import { type AppendItem, SegmentLog } from './segment-log.js';
+import { type AppendItem, ArchiveDiskFullError, SegmentLog } from './segment-log.js';
 import { Uploader, type UploaderStatus } from './uploader.js';
 
 export interface WormStatus {
@@ -29,6 +32,10 @@ export interface WormStatus {
   lastSealAt: string | undefined;
   sealsPending: number;
   s3: (UploaderStatus & { destination: string }) | undefined;
+  /** The newest signed checkpoint (what an auditor keeps for `vigil verify --checkpoint`). */
+  lastCheckpoint: string | undefined;
+  /** Why the archive is not open (disk full at start-up), while degraded. */
+  degraded: string | undefined;
 }
 
 export interface WormExporterOptions {
@@ -36,10 +43,21 @@ export interface WormExporterOptions {
   clock?: () => number;
   /** Timer-driven seal checks (default on); tests turn them off and call tick(). */
   timers?: boolean;
+  /** Hands the archive's checkpoints to the other exporters of its pipelines (CreateContext.publish). */
+  publish?: ((batch: LogBatch) => Promise<void>) | undefined;
 }
 
 export class WormExporter implements Exporter {
+  /** It publishes checkpoints to its siblings: the service starts it after them and stops it first. */
+  readonly publishes = true;
   private log: SegmentLog | undefined;
+  /** The newest checkpoint not yet taken by the sibling exporters (retried on each tick), and the delivery in flight. */
+  private unpublished: SignedCheckpoint | undefined;
+  private publishing: Promise<void> = Promise.resolve();
+  /** Start-up found the disk full: the archive is not open, exports are refused (retryable), and the start is retried. */
+  private degraded: ArchiveDiskFullError | undefined;
+  private lastStartAttempt = 0;
+  private lastCheckpoint: SignedCheckpoint | undefined;
   private uploader: Uploader | undefined;
   private key: (SigningKey & { created: boolean }) | undefined;
   private archiveKey: ArchiveKey | undefined;
@@ -77,7 +95,23 @@ export class WormExporter implements Exporter {
 
   async start(): Promise<void> {
     const c = this.config;
-    this.key = await loadOrCreateSigningKey(resolve(c.signing.key_file), c.signing.generate);
+    const keyFile = resolve(c.signing.key_file);
+    const keyMissing = await lstat(keyFile).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+    );
+    const newest = keyMissing ? await newestManifest(this.directory) : undefined;
+    if (newest && !c.signing.rotate) {
+      throw new KeyError(
+        `exporters.${this.id}: the signing key ${keyFile} (signing.key_file) is missing, but the archive ${this.directory} holds signed manifests (newest ${newest}). ` +
+          'Restore the key file from your backup; if it is lost, rotate to a new key deliberately: `vigil keys rotate --config FILE`, or signing.rotate: true for one start (the rotation is recorded in the chain; give auditors both public keys)',
+      );
+    }
+    if (newest) {
+      const retired = await retirePublicKey(keyFile);
+      this.logger.warn({ key_file: keyFile, retired_public_key: retired }, 'rotating the archive signing key as configured (signing.rotate): the old key file is missing');
+    }
+    this.key = await loadOrCreateSigningKey(keyFile, c.signing.generate || newest !== undefined);
     if (c.encryption) {
       this.archiveKey = await loadArchiveKey(resolve(c.encryption.key_file), undefined, c.encryption.keyring ? resolve(c.encryption.keyring) : undefined);
     }
@@ -101,35 +135,22 @@ export class WormExporter implements Exporter {
         throw err;
       }
     }
-    const log = new SegmentLog({
-      directory: this.directory,
-      maxBytes: c.segment.max_bytes,
-      maxAgeMs: c.segment.max_age,
-      heartbeatMs: c.heartbeat,
-      compressionLevel: c.compression_level,
-      key: this.key,
-      retention: c.retention,
-      encryption: this.archiveKey,
-      logger: this.logger,
-      metrics: this.metrics,
-      clock: this.clock,
-      onSealed: (segment) => this.uploader?.enqueue(segment),
-    });
-    let recovery;
     try {
-      recovery = await log.start();
+      await this.startLog();
     } catch (err) {
-      await this.uploader?.stop().catch(() => undefined);
-      throw err;
-    }
-    this.log = log;
-    if (recovery.unclean) {
-      this.logger.warn(
-        { truncated_bytes: recovery.truncatedBytes, truncated_lines: recovery.truncatedLines, open_segment_found: recovery.openSegmentFound },
-        'recovered the archive after an unclean stop; the recovery is recorded in the chain',
+      if (!(err instanceof ArchiveDiskFullError)) {
+        await this.uploader?.stop().catch(() => undefined);
+        throw err;
+      }
+      // Refusing to start would also stop every other exporter, such as a persistent
+      // queue that could still deliver downstream: run without the archive instead.
+      this.degraded = err;
+      this.lastStartAttempt = this.clock();
+      this.logger.error(
+        { component: this.id, file: err.file, err: err.message },
+        `exporters.${this.id}: cannot open the archive, the disk is full; running degraded: exports are refused with a retryable status until space is freed (retried every few seconds), other exporters keep delivering`,
       );
     }
-    if (this.uploader) await this.uploader.start(log.archiveId);
     if (this.options.timers !== false) {
       const every = Math.max(50, Math.min(1000, Math.floor(Math.min(c.heartbeat, c.segment.max_age) / 10)));
       this.timer = setInterval(() => void this.tick(), every);
@@ -137,11 +158,68 @@ export class WormExporter implements Exporter {
     }
   }
 
-  /** Seals the open segment when its age or the heartbeat says so. */
+  /** Opens (recovers) the segment log; then the uploader can start. */
+  private async startLog(): Promise<void> {
+    const c = this.config;
+    const log = new SegmentLog({
+      directory: this.directory,
+      maxBytes: c.segment.max_bytes,
+      maxAgeMs: c.segment.max_age,
+      heartbeatMs: c.heartbeat,
+      compressionLevel: c.compression_level,
+      key: this.key!,
+      retention: c.retention,
+      encryption: this.archiveKey,
+      logger: this.logger,
+      metrics: this.metrics,
+      clock: this.clock,
+      onSealed: (segment) => this.uploader?.enqueue(segment),
+      onCheckpoint: (cp) => this.checkpointed(cp),
+      allowKeyRotation: c.signing.rotate,
+    });
+    const recovery = await log.start();
+    this.log = log;
+    if (recovery.unclean) {
+      this.logger.warn(
+        { truncated_bytes: recovery.truncatedBytes, truncated_lines: recovery.truncatedLines, open_segment_found: recovery.openSegmentFound },
+        'recovered the archive after an unclean stop; the recovery is recorded in the chain',
+      );
+    }
+    if (c.signing.rotate) this.logger.warn({ key_id: this.key!.keyId }, 'signing.rotate is on: turn it off after this start, so that a lost or replaced key refuses the start again');
+    if (this.uploader) await this.uploader.start(log.archiveId);
+  }
+
+  /** Degraded (disk full at start-up): tries to open the archive again, every few seconds. */
+  private retryStart(): Promise<void> {
+    if (this.clock() - this.lastStartAttempt < 2000) return Promise.resolve();
+    this.lastStartAttempt = this.clock();
+    this.ticking = this.startLog()
+      .then(() => {
+        this.degraded = undefined;
+        this.logger.warn({ component: this.id }, 'the archive opened: disk space is back, exports are taken again');
+      })
+      .catch((err: Error) => {
+        if (err instanceof ArchiveDiskFullError) this.degraded = err;
+        else this.logger.error({ component: this.id, err: err.message }, 'the archive still cannot be opened');
+      })
+      .finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  /** Seals the open segment when its age or the heartbeat says so; otherwise signs a checkpoint of it once a heartbeat. */
   tick(): Promise<void> {
-    if (this.ticking || this.stopping || !this.log) return this.ticking ?? Promise.resolve();
+    if (this.ticking || this.stopping) return this.ticking ?? Promise.resolve();
+    if (this.degraded) return this.retryStart();
+    if (!this.log) return Promise.resolve();
+    if (this.unpublished) this.publishCheckpoint(this.unpublished);
     const reason = this.log.sealDue(this.clock());
-    if (!reason) return Promise.resolve();
+    if (!reason) {
+      this.ticking = this.log
+        .checkpointOpen(this.clock())
+        .catch((err: Error) => this.logger.error({ err: err.message }, 'signing a checkpoint of the open segment failed; retrying on the next tick'))
+        .finally(() => (this.ticking = undefined));
+      return this.ticking;
+    }
     this.ticking = this.log
       .seal(reason)
       .catch((err: Error) => this.logger.error({ err: err.message }, 'timed seal failed; retrying on the next tick'))
@@ -150,6 +228,7 @@ export class WormExporter implements Exporter {
   }
 
   async consume(batch: LogBatch): Promise<void> {
+    if (this.degraded) throw Refusal.unavailable(`exporters.${this.id}: the archive is not open, its disk is full (${this.degraded.file}); free space there`, 5000);
     if (!this.log || this.stopping) throw Refusal.unavailable(this.stopping ? 'the archive is shutting down' : 'the archive is not started');
     if (batch.length === 0) return;
     const items: AppendItem[] = new Array(batch.length);
@@ -165,6 +244,29 @@ export class WormExporter implements Exporter {
     }
     this.metrics.appendedRecords.inc(this.metrics.labels, batch.length);
     this.telemetry?.exporterSent.inc({ exporter: this.id }, batch.length);
+  }
+
+  private checkpointed(cp: SignedCheckpoint): void {
+    this.lastCheckpoint = cp;
+    if (cp.state === 'sealed') {
+      this.metrics.checkpointSegment.set(this.metrics.labels, cp.segment);
+      this.metrics.checkpointTime.set(this.metrics.labels, Date.parse(cp.time) / 1000);
+    }
+    this.logger.debug({ checkpoint: cp.text }, 'archive checkpoint');
+    this.publishCheckpoint(cp);
+  }
+
+  /** Sends a checkpoint through the sibling exporters; the newest that failed is retried on the next tick. */
+  private publishCheckpoint(cp: SignedCheckpoint): void {
+    const publish = this.options.publish;
+    if (!publish) return;
+    if (this.unpublished === cp) this.unpublished = undefined;
+    this.publishing = this.publishing.then(() =>
+      publish([checkpointRecord(cp, this.id)]).catch((err: Error) => {
+        if (!this.unpublished || this.unpublished.entries <= cp.entries) this.unpublished = cp;
+        this.logger.warn({ err: err.message, segment: cp.segment }, 'the archive checkpoint was not taken by the other exporters; retrying on the next tick');
+      }),
+    );
   }
 
   /** Seals the open segment and waits for its manifest (for tests and tools). */
@@ -198,6 +300,8 @@ export class WormExporter implements Exporter {
       lastSealAt: last === undefined ? undefined : new Date(last).toISOString(),
       sealsPending: this.log?.sealsPending ?? 0,
       s3: this.uploader && { ...this.uploader.status(), destination: this.uploader.describe() },
+      lastCheckpoint: this.lastCheckpoint?.text,
+      degraded: this.degraded?.message,
     };
   }
 
@@ -208,6 +312,7 @@ export class WormExporter implements Exporter {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     await this.log?.close();
+    await this.publishing; // the shutdown checkpoint reaches the sibling exporters before they stop
     if (this.uploader) {
       const left = await this.uploader.drain(signal);
       if (left > 0) this.logger.warn({ backlog: left }, 'segments not yet uploaded to S3; they go up on the next start');
@@ -222,6 +327,12 @@ export class WormExporter implements Exporter {
     await this.uploader?.stop();
     await this.log?.abandon();
   }
+}
+
+/** The newest manifest's file name in an archive directory, if it holds any. */
+async function newestManifest(directory: string): Promise<string | undefined> {
+  const names = await readdir(directory).catch(() => [] as string[]);
+  return names.filter((n) => parseSegmentFileName(n)?.kind === 'manifest').sort().pop();
 }
 
 function fmtMs(ms: number): string {
@@ -243,5 +354,5 @@ export const wormExporterFactory: ExporterFactory<WormConfig> = {
   type: 'worm',
   mutatesData: false,
   configSchema: wormConfigSchema,
-  create: (config, ctx) => new WormExporter(ctx.id, config, ctx.telemetry, ctx.logger),
+  create: (config, ctx) => new WormExporter(ctx.id, config, ctx.telemetry, ctx.logger, { publish: ctx.publish }),
 };

@@ -58,7 +58,7 @@ describe('worm exporter: write side', () => {
     await w.consume(makeBatch(5, { start: 10 }));
     await w.shutdown(new AbortController().signal);
     const files = await readdir(join(dir, 'archive'));
-    expect(files.sort()).toEqual(['archive.json', 'segment-000000000001.jsonl.gz', 'segment-000000000001.manifest.json']);
+    expect(files.sort()).toEqual(['archive.json', 'checkpoint.txt', 'segment-000000000001.jsonl.gz', 'segment-000000000001.manifest.json']);
     const signed = JSON.parse(await readFile(archivePath(dir, 1, 'manifest'), 'utf8'));
     const m = signed.manifest;
     expect(m).toMatchObject({ segment: 1, entries: 15, records: 15, notes: 0, first_seq: 1, chain_prev: GENESIS_HASH, seal_reason: 'shutdown', prev_manifest: GENESIS_HASH });
@@ -131,17 +131,19 @@ describe('verify options', () => {
     await copyFile(join(dir, 'keys', 'archive.pub'), join(dir, 'old.pub'));
     await mv(join(dir, 'keys', 'archive.key'), join(dir, 'old.key'));
     await mv(join(dir, 'keys', 'archive.pub'), join(dir, 'old-copy.pub'));
-    const w2 = newExporter(dir);
+    // Asked for (signing.rotate): the new key signs from a segment sealed for reason `rotation`.
+    const w2 = newExporter(dir, { signing: { key_file: join(dir, 'keys', 'archive.key'), rotate: true } });
     await w2.start();
     await w2.consume(makeBatch(3, { start: 3 }));
     await w2.shutdown(new AbortController().signal);
     const both = await loadPublicKeys([join(dir, 'old.pub'), join(dir, 'keys', 'archive.pub')]);
     const src = new LocalSource(join(dir, 'archive'));
     const r = await verifyArchive(src, { keys: both });
-    expect(r.findings).toEqual([]);
+    expect(r.findings.map((f) => `${f.severity}:${f.kind}@${f.segment}`)).toEqual(['note:key rotation@2']);
+    expect(r.ok).toBe(true);
     expect(r.records).toEqual({ checked: 6, valid: 6 });
     const onlyNew = await verifyArchive(src, { keys: await loadPublicKeys([join(dir, 'keys', 'archive.pub')]) });
-    expect(onlyNew.findings.map((f) => `${f.kind}@${f.segment}`)).toEqual(['unknown key@1']);
+    expect(onlyNew.findings.map((f) => `${f.kind}@${f.segment}`)).toEqual(['unknown key@1', 'key rotation@2']);
   });
 
   it('--from/--to checks the records of the segments in the window; manifests are always checked', async () => {

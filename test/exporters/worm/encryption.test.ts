@@ -170,6 +170,7 @@ describe('encrypted local segments', () => {
     const w = exporter(d, keyFile);
     await w.start();
     await w.consume(markedBatch(4));
+    await w.tick(); // the open segment's signed checkpoint covers the 4 records
     await w.crashForTest();
     // A write torn mid-chunk: a frame length promising more than was written.
     await appendFile(archivePath(d, 1, 'open'), Buffer.from([0, 0, 1, 0, 0xde, 0xad, 0xbe, 0xef]));

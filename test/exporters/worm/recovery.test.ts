@@ -45,6 +45,7 @@ describe('start-up recovery', () => {
     const w = newExporter(dir, {}, { timers: false, clock: clock.now });
     await w.start();
     await w.consume(makeBatch(5));
+    await w.tick(); // the heartbeat's signed checkpoint of the open segment covers the 5 records
     await w.crashForTest();
     clock.advance(600_000);
     const w2 = newExporter(dir, {}, { timers: false, clock: clock.now });
@@ -63,6 +64,7 @@ describe('start-up recovery', () => {
     const w = newExporter(dir);
     await w.start();
     await w.consume(makeBatch(4));
+    await w.tick();
     await w.crashForTest();
     // A write the crash interrupted: half a line, never acknowledged.
     const open = archivePath(dir, 1, 'open');
@@ -102,6 +104,7 @@ describe('start-up recovery', () => {
     const w = newExporter(dir, {}, { timers: false, clock: clock.now });
     await w.start();
     await w.consume(makeBatch(3));
+    await w.tick();
     await w.crashForTest();
     // What the loop leaves between closing segment 1 and its background seal.
     const archive = join(dir, 'archive');

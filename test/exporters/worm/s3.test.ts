@@ -20,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPublicKeys, type PublicKeyEntry } from '../../../src/exporters/worm/keys.js';
 import { createS3Client } from '../../../src/exporters/worm/s3.js';
+import { parseCheckpoint } from '../../../src/exporters/worm/checkpoint.js';
 import { openArchives } from '../../../src/exporters/worm/source.js';
 import { queryArchive, type QueryStats } from '../../../src/exporters/worm/query.js';
 import { verifyArchive, type Finding } from '../../../src/exporters/worm/verify.js';
@@ -58,11 +59,11 @@ async function keys(d = dir): Promise<Map<string, PublicKeyEntry>> {
   return loadPublicKeys([join(d, 'keys', 'archive.pub')]);
 }
 
-async function verifyS3(bucket: string, d = dir, encryption?: SseExpectation) {
+async function verifyS3(bucket: string, d = dir, encryption?: SseExpectation, checkpoints: string[] = []) {
   const { sources, close } = await openArchives(`s3://${bucket}/vigil/`, { endpoint });
   try {
     expect(sources).toHaveLength(1);
-    return await verifyArchive(sources[0], { keys: await keys(d), encryption });
+    return await verifyArchive(sources[0], { keys: await keys(d), encryption, checkpoints: checkpoints.map(parseCheckpoint) });
   } finally {
     close();
   }
@@ -276,6 +277,30 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     expect(b).toHaveLength(1);
     expect(b[0]).toMatchObject({ kind: 'missing', segment: 2 });
     expect(b[0].detail).toMatch(/hidden by S3 delete markers: segment-000000000002\.(jsonl\.gz|manifest\.json) \(1 locked version still retained/);
+  });
+
+  it('verify s3:// --checkpoint: a tail hidden by delete markers after a clean shutdown is truncated', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'checkpoint');
+    const w = newExporter(d, s3Config(bucket));
+    await w.start();
+    await writeSegments(w, 2);
+    await w.shutdown(new AbortController().signal);
+    const w2 = newExporter(d, s3Config(bucket));
+    await w2.start();
+    await writeSegments(w2, 1, 5, 10);
+    await w2.shutdown(new AbortController().signal);
+    const kept = (await readFile(join(d, 'archive', 'checkpoint.txt'), 'utf8')).split('\n').find((l) => l.includes('state=sealed'))!;
+    expect(parseCheckpoint(kept).segment).toBe(5); // 2 + shutdown, 1 + shutdown
+    expect((await verifyS3(bucket, d, undefined, [kept])).ok).toBe(true);
+    // The second run hidden: what is left ends in the first run's clean shutdown seal.
+    for (const r of (await receipts(d)).slice(3)) {
+      for (const o of [r.segment, r.manifest]) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.key }));
+    }
+    expect((await verifyS3(bucket, d)).ok).toBe(true);
+    const r = await verifyS3(bucket, d, undefined, [kept]);
+    expect(breaks(r.findings).map((f) => [f.kind, f.segment])).toEqual([['truncated', 4]]);
+    expect(breaks(r.findings)[0].detail).toMatch(/is not reached: .*segments 4–5 are missing/);
   });
 
   it('GOVERNANCE: a locked version cannot be deleted, except with the bypass header; verify then names it missing', async () => {

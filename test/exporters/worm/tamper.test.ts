@@ -94,6 +94,46 @@ describe('verify names each break', () => {
     expect(breaks((await verify()).findings)).toEqual([{ kind: 'modified', segment: 2, index: 9, seq: 20 }]);
   });
 
+  it('a record rewritten and the chain recomputed after it: reported from the start of the unproven run, never from its end, none of it valid', async () => {
+    // Before, verify named only the last entry of the run (where the link broke), and counted the rest valid.
+    const recompute = (to: number) =>
+      editSealedLines(seg(2, 'sealed'), (lines) => {
+        let prev: string | undefined;
+        for (let i = 3; i <= to; i++) {
+          lines[i] = forgeLine(lines[i], (e) => {
+            if (i === 3) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /nothing-to-see';
+            if (prev) e.prev = prev;
+          });
+          prev = JSON.parse(lines[i]).hash;
+        }
+        return lines;
+      });
+    await recompute(5); // links recomputed up to seq 16; seq 17 still names the original
+    const r = await verify();
+    expect(breaks(r.findings)).toEqual([{ kind: 'modified', segment: 2, index: 0, seq: 11 }]);
+    expect(r.findings[0].detail).toMatch(/entries seq 11–16 \(index 0–5\) are not the signed ones: .*seq 17 does not link to; the first rewritten entry is at or after index 0/);
+    expect(r.records.valid).toBe(34);
+    await cp(join(pristine, 'archive'), join(work, 'archive'), { recursive: true, force: true });
+    await recompute(9); // …through the end of the segment
+    const all = await verify();
+    expect(breaks(all.findings)).toEqual([{ kind: 'modified', segment: 2, index: 0, seq: 11 }]);
+    expect(all.findings[0].detail).toMatch(/entries seq 11–20 .* differs from the signed last_hash/);
+    expect(all.records.valid).toBe(30);
+  });
+
+  it('two separate records rewritten (hashes recomputed, links not): each named exactly, the Merkle root proves nothing else changed', async () => {
+    await editSealedLines(seg(2, 'sealed'), (lines) => {
+      for (const i of [2, 7]) lines[i] = forgeLine(lines[i], (e) => (e.record.resourceLogs[0].scopeLogs[0].logRecords[0].severityText = 'DEBUG'));
+      return lines;
+    });
+    const r = await verify();
+    expect(breaks(r.findings)).toEqual([
+      { kind: 'modified', segment: 2, index: 2, seq: 13 },
+      { kind: 'modified', segment: 2, index: 7, seq: 18 },
+    ]);
+    expect(r.records.valid).toBe(38);
+  });
+
   it('a record deleted: missing, before the index where it was', async () => {
     await editSealedLines(seg(2, 'sealed'), (lines) => lines.filter((_, i) => i !== 3));
     expect(breaks((await verify()).findings)).toEqual([{ kind: 'missing', segment: 2, index: 3, seq: 14 }]);
@@ -148,17 +188,35 @@ describe('verify names each break', () => {
     expect(r.findings[0].detail).toMatch(/segment 3 missing with its manifest, records seq 21–30 \(10 entries\)/);
   });
 
+  it('a stop without a shutdown seal: an unproven tail once two heartbeats have passed since anything was signed', async () => {
+    await unlink(seg(5, 'sealed'));
+    await unlink(seg(5, 'manifest')); // the shutdown seal gone; checkpoint.txt (the writer's) is left
+    await writeFile(join(work, 'archive', 'checkpoint.txt'), (await readFile(join(work, 'archive', 'checkpoint.txt'), 'utf8')).replace(/^.*segment=5 .*\n/m, ''));
+    const sealed4 = Date.parse(JSON.parse(await readFile(seg(4, 'manifest'), 'utf8')).manifest.sealed_at);
+    expect((await verify(sealed4 + 2 * 60_000)).ok).toBe(true);
+    const r = await verify(sealed4 + 2 * 60_000 + 1);
+    expect(breaks(r.findings)).toEqual([{ kind: 'gap', segment: 5, index: undefined, seq: undefined }]);
+    expect(r.findings[0].detail).toMatch(/although a running Vigil signs at least every 60s/);
+  });
+
   it('the newest segments deleted: a gap, caught by the heartbeat', async () => {
     for (const n of [4, 5]) {
       await unlink(seg(n, 'sealed'));
       await unlink(seg(n, 'manifest'));
     }
-    // Right after the last remaining seal nothing is overdue yet…
+    // The archive's own checkpoint.txt still names segment 5: truncated at once.
+    const own = await verify(endTime);
+    expect(breaks(own.findings)).toEqual([{ kind: 'truncated', segment: 4, index: undefined, seq: undefined }]);
+    expect(own.findings[0].detail).toMatch(/checkpoint\.txt .* is not reached: .*segments 4–5 are missing/);
+    // Whoever deletes segments can delete that file too. Right after the last remaining seal nothing is overdue yet…
+    await unlink(join(work, 'archive', 'checkpoint.txt'));
     expect((await verify(endTime)).ok).toBe(true);
-    // …but an hour later a heartbeat seal should have come: the tail is missing.
-    const r = await verify(endTime + 3_600_000);
+    const sealed3 = Date.parse(JSON.parse(await readFile(seg(3, 'manifest'), 'utf8')).manifest.sealed_at);
+    // Without the open segment's checkpoints a segment with records is sealed only by age (5m here): two of those.
+    expect((await verify(sealed3 + 2 * 300_000)).ok).toBe(true);
+    const r = await verify(sealed3 + 2 * 300_000 + 1);
     expect(breaks(r.findings)).toEqual([{ kind: 'gap', segment: 4, index: undefined, seq: undefined }]);
-    expect(r.findings[0].detail).toMatch(/no segment sealed since .* although Vigil seals at least every 5m/);
+    expect(r.findings[0].detail).toMatch(/unproven tail: nothing signed since .* although a running Vigil signs at least every 5m/);
     // The intact archive, with its clean shutdown seal, is not overdue an hour later.
     await cp(join(pristine, 'archive'), join(work, 'archive'), { recursive: true, force: true });
     expect((await verify(endTime + 3_600_000)).ok).toBe(true);
