@@ -2,7 +2,7 @@
 // otlpexporter / otlphttpexporter and their exporterhelper settings
 // (timeout, retry_on_failure, sending_queue), with the Collector's defaults.
 import { z } from 'zod';
-import { duration } from '../../config/units.js';
+import { duration, size } from '../../config/units.js';
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const COMPONENT_ID = /^[a-z][a-z0-9_]*(\/[A-Za-z0-9_.-]+)?$/;
@@ -65,8 +65,17 @@ const compression = z
   .default('gzip')
   .transform((c): 'gzip' | 'none' => (c === '' ? 'none' : c));
 
+/** What a default Collector accepts in one request (its gRPC max_recv_msg_size_mib: 4). */
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 const common = {
   headers,
+  /** Largest request sent downstream, encoded, before compression: batches are split to fit. */
+  max_request_bytes: size()
+    .default(DEFAULT_MAX_REQUEST_BYTES)
+    .refine((n) => n >= 1024, 'max_request_bytes must be at least 1KiB, e.g. 4MiB (what a default Collector accepts)'),
+  /** Most records in one request sent downstream; 0 = no limit. */
+  max_batch_records: z.number().int('a whole number of records').min(0, 'a number of records (0 = no limit)').default(0),
   timeout: duration()
     .default(5_000)
     .refine((t) => t > 0, 'timeout must be greater than 0, e.g. 5s'),
@@ -130,4 +139,7 @@ export function logsUrl(c: Pick<OtlpHttpConfig, 'endpoint' | 'logs_endpoint'>): 
 }
 
 /** What both exporters share, after validation. */
-export type OtlpCommonConfig = Pick<OtlpGrpcConfig, 'headers' | 'timeout' | 'compression' | 'retry_on_failure' | 'sending_queue' | 'tls'>;
+export type OtlpCommonConfig = Pick<
+  OtlpGrpcConfig,
+  'headers' | 'timeout' | 'compression' | 'retry_on_failure' | 'sending_queue' | 'tls' | 'max_request_bytes' | 'max_batch_records'
+>;
