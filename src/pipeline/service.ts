@@ -5,7 +5,7 @@
 import type { ComponentConfig, PipelineConfig, VigilConfig } from '../config/load.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/metrics.js';
-import type { Consumer, CreateContext, Exporter, Extension, Host, Lifecycle, Processor, Receiver, ServiceState } from './component.js';
+import type { Consumer, CreateContext, Exporter, Extension, Host, Lifecycle, Processor, Receiver, RequestCost, ServiceState } from './component.js';
 import { Refusal, asRefusal } from './errors.js';
 import type { LogBatch } from './record.js';
 import { cloneBatch } from './clone.js';
@@ -30,6 +30,11 @@ export class Pipeline implements Consumer {
       this.telemetry.processorOutgoing.inc({ processor: id }, b.length);
     }
     return b;
+  }
+
+  /** Asks every processor whether a request of this cost may come in (before it is decoded). */
+  admit(cost: RequestCost): void {
+    for (const { processor } of this.processors) processor.admit?.(cost);
   }
 
   async consume(batch: LogBatch): Promise<void> {
@@ -59,6 +64,9 @@ export async function fanOut(consumers: readonly Consumer[], batch: LogBatch): P
 /** Feeds several pipelines from one receiver; each pipeline gets its own copy, since processors mutate records. */
 class MultiPipelineConsumer implements Consumer {
   constructor(private readonly pipelines: Pipeline[]) {}
+  admit(cost: RequestCost): void {
+    for (const p of this.pipelines) p.admit(cost);
+  }
   consume(batch: LogBatch): Promise<void> {
     return fanOut(
       this.pipelines.map((p, i) => ({ consume: (b: LogBatch) => p.consume(i === 0 ? b : cloneBatch(b)) })),

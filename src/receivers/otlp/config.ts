@@ -19,6 +19,19 @@ const maxConnections = z
 
 const MAX_RECV_MIB = 1024;
 
+/**
+ * Records one request may hold by default: far above what SDKs and Collectors
+ * batch (512 / 8192), far below the millions of empty records a 4 MiB request
+ * can carry, each of which would be enriched, archived and exported.
+ */
+export const DEFAULT_MAX_REQUEST_RECORDS = 100_000;
+
+const maxRequestRecords = z
+  .number()
+  .int('a whole number of log records')
+  .positive('must be a positive number of log records, e.g. 100000')
+  .default(DEFAULT_MAX_REQUEST_RECORDS);
+
 export const grpcConfigSchema = z
   .object({
     endpoint: hostPort().default('127.0.0.1:4317'),
@@ -28,6 +41,8 @@ export const grpcConfigSchema = z
       .positive('must be a positive number of MiB, e.g. 4')
       .max(MAX_RECV_MIB, `must be at most ${MAX_RECV_MIB} (MiB)`)
       .default(4),
+    /** Log records one request may hold, counted before it is decoded; more → INVALID_ARGUMENT. */
+    max_request_records: maxRequestRecords,
     max_concurrent_streams: z.number().int().positive('must be a positive whole number of streams per connection').optional(),
     /** Concurrent connections; more are closed as soon as accepted (0 = unlimited). */
     max_connections: maxConnections,
@@ -75,6 +90,8 @@ export const httpConfigSchema = z
     max_request_body_size: size()
       .refine((n) => n > 0, 'must be greater than 0, e.g. 20MiB')
       .default(20 * 1024 * 1024),
+    /** Log records one request may hold, counted before it is decoded; more → 400. */
+    max_request_records: maxRequestRecords,
     /** Concurrent connections; more are closed as soon as accepted (0 = unlimited). */
     max_connections: maxConnections,
     /** Request headers must arrive within this (slowloris): 408 and close otherwise. */

@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch } from '../../otlp/convert.js';
+import { countProtobufLogRecords } from '../../otlp/count.js';
 import { RAW_LOGS_SERVICE } from '../../otlp/grpc-service.js';
 import { asRefusal, type Refusal } from '../../pipeline/errors.js';
 import type { ServerAuthenticator } from '../../security/auth.js';
@@ -26,8 +27,6 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { GrpcConfig } from './config.js';
 import { aborted, type ExportHandler } from './export.js';
 import { encodeExportResponse, encodeRpcStatus, grpcCodeOf, retryDelayOf } from './status.js';
-
-
 
 /** grpc-js channel options from the Collector-style settings. */
 export function serverOptions(config: GrpcConfig): grpc.ServerOptions {
@@ -153,7 +152,9 @@ export class OtlpGrpcServer {
 
   private async export(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
     try {
-      const result = await this.handler.handle('grpc', () => requestToBatch(decodeProtobufRequest(call.request)));
+      const bytes = call.request;
+      const request = { bytes: bytes.length, count: (stopAbove: number) => countProtobufLogRecords(bytes, stopAbove), decode: () => requestToBatch(decodeProtobufRequest(bytes)) };
+      const result = await this.handler.handle('grpc', request, this.config.max_request_records);
       callback(null, Buffer.from(encodeExportResponse(result)));
     } catch (err) {
       callback(grpcError(asRefusal(err)));

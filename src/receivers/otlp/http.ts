@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch, type DecodedBatch } from '../../otlp/convert.js';
+import { countJsonLogRecords, countProtobufLogRecords } from '../../otlp/count.js';
 import { decodeJsonRequest } from '../../otlp/json.js';
 import { Refusal, asRefusal } from '../../pipeline/errors.js';
 import { type ServerAuthenticator, httpHeaders } from '../../security/auth.js';
@@ -21,7 +22,7 @@ import { SecurityMetrics } from '../../security/metrics.js';
 import type { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { HttpConfig } from './config.js';
-import { aborted, type ExportHandler } from './export.js';
+import { aborted, type ExportHandler, type ExportRequest } from './export.js';
 import {
   CONTENT_TYPES,
   type Encoding,
@@ -129,7 +130,7 @@ export class OtlpHttpServer {
     const replyIn: Encoding = encoding ?? 'json';
     try {
       const body = await this.readRequest(req, encoding);
-      const result = await this.handler.handle('http', () => decodeBody(body, encoding!));
+      const result = await this.handler.handle('http', exportRequest(body, encoding!), this.config.max_request_records);
       this.reply(res, 200, replyIn, encodeExportResponseAs(replyIn, result));
     } catch (err) {
       if (err instanceof HttpError) {
@@ -229,9 +230,24 @@ function tooLarge(limit: number, what = ''): HttpError {
   return new HttpError(413, RESOURCE_EXHAUSTED, `request body ${what}larger than max_request_body_size (${limit} bytes)`);
 }
 
-function decodeBody(body: Buffer, encoding: Encoding): DecodedBatch {
-  if (encoding === 'protobuf') return requestToBatch(decodeProtobufRequest(body));
-  const json = decodeJsonRequest(body.toString('utf8'));
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The request as the handler takes it; a JSON body must be valid UTF-8 (refused with 400, never altered). */
+function exportRequest(body: Buffer, encoding: Encoding): ExportRequest {
+  if (encoding === 'protobuf') {
+    return { bytes: body.length, count: (stopAbove) => countProtobufLogRecords(body, stopAbove), decode: () => requestToBatch(decodeProtobufRequest(body)) };
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new HttpError(400, INVALID_ARGUMENT, 'JSON body is not valid UTF-8: OTLP/JSON must be UTF-8 encoded (invalid bytes are refused, not replaced)');
+  }
+  return { bytes: body.length, count: (stopAbove) => countJsonLogRecords(text, stopAbove), decode: () => decodeJsonText(text) };
+}
+
+function decodeJsonText(text: string): DecodedBatch {
+  const json = decodeJsonRequest(text);
   const decoded = requestToBatch(json.request);
   // Records the JSON decoder already dropped count as rejected too.
   const rejected = json.rejected + decoded.rejected;

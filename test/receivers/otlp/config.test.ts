@@ -28,11 +28,12 @@ function issues(receiver: unknown): { path: string; message: string }[] {
 describe('otlp receiver config', () => {
   it('fills the Collector defaults; `grpc:` and `http:` with no settings enable a protocol', () => {
     const c = otlpReceiverConfigSchema.parse({ protocols: { grpc: null, http: null } });
-    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, max_connections: 1000 });
+    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, max_request_records: 100_000, max_connections: 1000 });
     expect(c.protocols.http).toEqual({
       endpoint: '127.0.0.1:4318',
       logs_url_path: '/v1/logs',
       max_request_body_size: 20 * 1024 * 1024,
+      max_request_records: 100_000,
       max_connections: 1000,
       read_header_timeout: 10_000,
       read_timeout: 60_000,
