@@ -19,6 +19,20 @@ const maxConnections = z
 
 const MAX_RECV_MIB = 1024;
 
+/** Streams per gRPC connection by default (grpc-go and the Collector advertise no limit; 100 is what most HTTP/2 servers allow). */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+
+/**
+ * Connection lifetimes by default (the Collector leaves them unlimited): an idle
+ * connection holds a socket and a session for nothing, and an old one is asked
+ * to reconnect (GOAWAY, calls in flight finish within the grace period), so no
+ * peer keeps a connection, and what it holds, forever.
+ */
+export const DEFAULT_KEEPALIVE = { max_connection_idle: 5 * 60_000, max_connection_age: 60 * 60_000, max_connection_age_grace: 60_000 } as const;
+
+/** Bytes of requests still arriving, across both protocols, by default. */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
+
 /**
  * Records one request may hold by default: far above what SDKs and Collectors
  * batch (512 / 8192), far below the millions of empty records a 4 MiB request
@@ -43,21 +57,24 @@ export const grpcConfigSchema = z
       .default(4),
     /** Log records one request may hold, counted before it is decoded; more → INVALID_ARGUMENT. */
     max_request_records: maxRequestRecords,
-    max_concurrent_streams: z.number().int().positive('must be a positive whole number of streams per connection').optional(),
+    /** Concurrent calls per HTTP/2 connection (advertised in SETTINGS). */
+    max_concurrent_streams: z.number().int().positive('must be a positive whole number of streams per connection').default(DEFAULT_MAX_CONCURRENT_STREAMS),
+    /** A call's request message must be fully received within this after the call opened; else the stream is cancelled. 0 = no limit. */
+    receive_timeout: duration().default(60_000),
     /** Concurrent connections; more are closed as soon as accepted (0 = unlimited). */
     max_connections: maxConnections,
     keepalive: z
       .object({
         server_parameters: z
           .object({
-            max_connection_idle: duration().optional(),
-            max_connection_age: duration().optional(),
-            max_connection_age_grace: duration().optional(),
+            max_connection_idle: duration().default(DEFAULT_KEEPALIVE.max_connection_idle),
+            max_connection_age: duration().default(DEFAULT_KEEPALIVE.max_connection_age),
+            max_connection_age_grace: duration().default(DEFAULT_KEEPALIVE.max_connection_age_grace),
             time: duration().optional(),
             timeout: duration().optional(),
           })
           .strict()
-          .optional(),
+          .prefault({}),
         // Accepted for Collector compatibility; grpc-js has no server-side ping
         // policy, so the receiver warns at start-up that it is not enforced
         // (see the README: keepalive pings and max_connection_idle/age are).
@@ -67,7 +84,7 @@ export const grpcConfigSchema = z
           .optional(),
       })
       .strict()
-      .optional(),
+      .prefault({}),
     /** TLS (mTLS with client_ca_file); plaintext when absent. */
     tls: tlsServerSchema.optional(),
     /** `authenticator: <extension id>`: every call must carry a valid credential. */
@@ -121,6 +138,10 @@ const enabled = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === n
 
 export const otlpReceiverConfigSchema = z
   .object({
+    /** Bytes of requests still arriving (gRPC messages, HTTP bodies), across both protocols; beyond → retryable refusal. */
+    max_inflight_bytes: size()
+      .refine((n) => n >= 64 * 1024, 'must be at least 64KiB, e.g. 64MiB')
+      .default(DEFAULT_MAX_INFLIGHT_BYTES),
     protocols: z
       .object(
         { grpc: enabled(grpcConfigSchema), http: enabled(httpConfigSchema) },

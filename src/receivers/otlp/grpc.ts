@@ -24,8 +24,10 @@ import { capConnections } from '../../security/connection-cap.js';
 import type { SecurityMetrics } from '../../security/metrics.js';
 import type { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { InflightBudget } from './budget.js';
 import type { GrpcConfig } from './config.js';
 import { aborted, type ExportHandler } from './export.js';
+import { guardStreams } from './grpc-streams.js';
 import { encodeExportResponse, encodeRpcStatus, grpcCodeOf, retryDelayOf } from './status.js';
 
 /** grpc-js channel options from the Collector-style settings. */
@@ -97,6 +99,7 @@ export class OtlpGrpcServer {
   constructor(
     private readonly config: GrpcConfig,
     private readonly handler: ExportHandler,
+    private readonly budget: InflightBudget,
   ) {}
 
   /** host:port actually bound (the real port when the config said 0). */
@@ -125,6 +128,15 @@ export class OtlpGrpcServer {
     });
     const credentials = security?.tls ? new ReloadingServerCredentials(security.tls) : grpc.ServerCredentials.createInsecure();
     const injector = server.createConnectionInjector(credentials);
+    guardStreams(server, {
+      budget: this.budget,
+      receiveTimeoutMs: this.config.receive_timeout,
+      onCut: (reason) => {
+        if (!security) return;
+        security.metrics.refusedRequests.inc({ server: security.receiver, transport: 'grpc', reason });
+        security.logger.debug({ transport: 'grpc', reason }, 'call cut off while its request was arriving');
+      },
+    });
     const listener = createServer((socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));

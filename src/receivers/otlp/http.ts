@@ -21,6 +21,7 @@ import { createHardenedServer } from '../../security/http-server.js';
 import { SecurityMetrics } from '../../security/metrics.js';
 import type { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { InflightBudget } from './budget.js';
 import type { HttpConfig } from './config.js';
 import { aborted, type ExportHandler, type ExportRequest } from './export.js';
 import {
@@ -78,6 +79,7 @@ const UNAUTHENTICATED = 16;
 const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
 const UNIMPLEMENTED = 12;
 
 export class OtlpHttpServer {
@@ -88,6 +90,7 @@ export class OtlpHttpServer {
     private readonly config: HttpConfig,
     private readonly handler: ExportHandler,
     private readonly logger: Logger,
+    private readonly budget: InflightBudget,
   ) {}
 
   /** host:port actually bound (the real port when the config said 0). */
@@ -177,7 +180,15 @@ export class OtlpHttpServer {
     const limit = this.config.max_request_body_size;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) throw tooLarge(limit);
-    const raw = await readLimited(req, limit);
+    if (this.budget.spent) throw this.budgetSpent();
+    const hold = this.budget.open();
+    let raw: Buffer;
+    try {
+      raw = await readLimited(req, limit, (n) => hold.add(n), () => this.budgetSpent());
+    } finally {
+      // Complete (or abandoned): from here the memory_limiter governs the request.
+      hold.release();
+    }
     if (!decompress) return raw;
     try {
       return await decompress(raw, { maxOutputLength: limit });
@@ -185,6 +196,18 @@ export class OtlpHttpServer {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(limit, 'decompressed ');
       throw new HttpError(400, INVALID_ARGUMENT, `malformed ${coding} body: ${(err as Error).message}`);
     }
+  }
+
+  /** The in-flight budget is spent: 503 + Retry-After (the client retries), counted. */
+  private budgetSpent(): HttpError {
+    const sec = this.security;
+    sec?.metrics.refusedRequests.inc({ server: sec.receiver, transport: 'http', reason: 'inflight_budget' });
+    return new HttpError(
+      503,
+      UNAVAILABLE,
+      `too many request bytes in flight (receivers.${sec?.receiver ?? 'otlp'}.max_inflight_bytes: ${this.budget.limit}): retry later`,
+      { 'retry-after': '1' },
+    );
   }
 
   /** Refuses (401, body discarded undecoded, counted) a request without a valid credential when auth is on. */
@@ -255,8 +278,11 @@ function decodeJsonText(text: string): DecodedBatch {
   return rejectReason === undefined ? { records: decoded.records, rejected } : { records: decoded.records, rejected, rejectReason };
 }
 
-/** Reads the whole body, refusing (413) as soon as it passes `limit` bytes. */
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing (413) as soon as it passes `limit` bytes, and
+ * with `overBudget()` as soon as `take` says a chunk does not fit the in-flight budget.
+ */
+function readLimited(req: IncomingMessage, limit: number, take: (bytes: number) => boolean, overBudget: () => HttpError): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -265,6 +291,11 @@ function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.off('data', onData);
         reject(tooLarge(limit));
+        return;
+      }
+      if (!take(chunk.length)) {
+        req.off('data', onData);
+        reject(overBudget());
         return;
       }
       chunks.push(chunk);
