@@ -20,8 +20,14 @@ export class GroupCommitFile {
   /** Opens (creating if needed) for appending; `size` starts at the current length. */
   static async open(path: string): Promise<GroupCommitFile> {
     const f = new GroupCommitFile(path);
-    f.handle = await open(path, 'a');
-    f.size = (await f.handle.stat()).size;
+    const handle = await open(path, 'a');
+    try {
+      f.size = (await handle.stat()).size;
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+    f.handle = handle;
     return f;
   }
 
