@@ -13,6 +13,7 @@ import type { OtlpCommonConfig } from './config.js';
 import { MemoryQueueStore, SendingQueue, type DeliverySignals } from './queue.js';
 import { type DeliveryResult, deliverWithRetry } from './retry.js';
 import type { Sender } from './sender.js';
+import { Batcher } from './batcher.js';
 import { type RequestLimits, splitToFit } from './split.js';
 
 export interface OtlpExporterOptions {
@@ -39,10 +40,25 @@ export class OtlpExporter implements Exporter {
   private stopped: Promise<void> | undefined;
   private readonly label: { exporter: string };
   private readonly limits: RequestLimits;
+  private readonly batcher: Batcher | undefined;
 
   constructor(private readonly o: OtlpExporterOptions) {
     this.label = { exporter: o.id };
-    this.limits = { maxBytes: o.config.max_request_bytes, maxRecords: o.config.max_batch_records };
+    const b = o.config.sending_queue.batch;
+    const cap = (limit: number, max: number) => (max > 0 && (limit === 0 || max < limit) ? max : limit);
+    this.limits = {
+      maxBytes: b?.sizer === 'bytes' ? cap(o.config.max_request_bytes, b.max_size) : o.config.max_request_bytes,
+      maxRecords: b?.sizer === 'items' ? cap(o.config.max_batch_records, b.max_size) : o.config.max_batch_records,
+    };
+    if (b) {
+      this.batcher = new Batcher({
+        minSize: b.min_size,
+        maxSize: b.max_size,
+        flushTimeoutMs: b.flush_timeout,
+        sizeOf: b.sizer === 'items' ? (batch) => batch.length : (batch) => o.encode(batch).length,
+        flush: (batch) => this.enqueue(batch),
+      });
+    }
   }
 
   describe(): string[] {
@@ -52,6 +68,7 @@ export class OtlpExporter implements Exporter {
     else if (this.store?.durable) queue = `persistent queue in ${this.store.location}`;
     else if (q.storage) queue = `persistent queue via ${q.storage}`;
     else queue = `in-memory queue of ${q.queue_size} batches`;
+    if (q.batch) queue += `, batched from ${q.batch.min_size} ${q.batch.sizer} or ${q.batch.flush_timeout} ms`;
     return [`${this.o.sender.description} (${queue})`];
   }
 
@@ -100,6 +117,11 @@ export class OtlpExporter implements Exporter {
     if (!this.started) throw Refusal.unavailable(`exporter ${this.o.id} is not started`);
     if (this.stopping) throw Refusal.unavailable(`exporter ${this.o.id} is shutting down`);
     if (batch.length === 0) return;
+    return this.batcher ? this.batcher.add(batch) : this.enqueue(batch);
+  }
+
+  /** Splits to the request limits and queues (or, without a queue, delivers); resolves once stored (delivered). */
+  private async enqueue(batch: LogBatch): Promise<void> {
     const { chunks, oversize } = splitToFit(batch, this.o.encode, this.limits);
     if (oversize.length > 0) this.dropOversize(oversize.map((o) => o.bytes));
     if (chunks.length === 0) return;
@@ -199,6 +221,8 @@ export class OtlpExporter implements Exporter {
   private async stop(signal: AbortSignal): Promise<void> {
     this.stopping = true;
     try {
+      // What waits for others to join is stored now: its callers are waiting for their acknowledgement.
+      await this.batcher?.drain();
       if (this.queue) {
         await this.queue.shutdown(signal);
       } else if (this.inlineCalls.size > 0) {
