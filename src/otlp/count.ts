@@ -8,7 +8,11 @@
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
+const WIRE_START_GROUP = 3;
+const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
+/** protobufjs refuses groups nested deeper than this (Reader.recursionLimit). */
+const MAX_GROUP_DEPTH = 100;
 
 /** A cursor over protobuf bytes; `ok` turns false at the first malformed field. */
 class Wire {
@@ -52,12 +56,31 @@ class Wire {
         if (this.pos > this.end) this.ok = false;
         return this.ok ? [start, this.pos] : undefined;
       }
+      case WIRE_START_GROUP:
+        this.skipGroup();
+        return undefined;
       default:
         this.ok = false;
         return undefined;
     }
     if (this.pos > this.end) this.ok = false;
     return undefined;
+  }
+
+  /** Skips a (deprecated, unknown) group up to its end tag, as protobufjs does, nested groups included. */
+  private skipGroup(): void {
+    let depth = 1;
+    while (this.ok && depth > 0) {
+      if (this.pos >= this.end || depth > MAX_GROUP_DEPTH) {
+        this.ok = false;
+        return;
+      }
+      const wireType = this.varint() % 8;
+      if (!this.ok) return;
+      if (wireType === WIRE_START_GROUP) depth++;
+      else if (wireType === WIRE_END_GROUP) depth--;
+      else this.skip(wireType);
+    }
   }
 }
 
@@ -89,6 +112,18 @@ export function countProtobufLogRecords(buf: Uint8Array, stopAbove = Number.MAX_
   return n;
 }
 
+/** A short key's text, escapes resolved as JSON.parse resolves them (`"log\u0052ecords"` is logRecords); long keys cannot matter. */
+function keyText(text: string, start: number, end: number): string {
+  if (end - start > 128) return '';
+  const raw = text.slice(start, end);
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return '';
+  }
+}
+
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDelimiter = (c: number) => c === 0x2c || c === 0x5d || c === 0x7d || isSpace(c);
 
@@ -110,7 +145,7 @@ export function countJsonLogRecords(text: string, stopAbove = Number.MAX_SAFE_IN
       let j = i + 1;
       while (j < len && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
       if (expectKey) {
-        key = j - i <= 16 ? text.slice(i + 1, j) : '';
+        key = keyText(text, i + 1, j);
         expectKey = false;
       } else if (inRecords) n++;
       i = j;

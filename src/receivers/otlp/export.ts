@@ -65,6 +65,10 @@ export class ExportHandler {
     } catch (err) {
       throw this.refuse(transport, asMalformed(err), 0);
     }
+    // The walk and the decoder agree (fuzzed); should they ever not, the limit still holds.
+    if (decoded.records.length + decoded.rejected > maxRecords) {
+      throw this.refuse(transport, Refusal.invalid(`request holds more than ${maxRecords} log records (receivers.${this.id}.protocols.${transport}.max_request_records): send fewer records per request`), 0);
+    }
     const { records, rejected } = decoded;
     const labels = { receiver: this.id, transport };
     if (rejected > 0) {

@@ -9,8 +9,6 @@
 // connection cap, certificate reload) comes from security/http-server.ts.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
 import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch, type DecodedBatch } from '../../otlp/convert.js';
 import { countJsonLogRecords, countProtobufLogRecords } from '../../otlp/count.js';
@@ -23,6 +21,7 @@ import type { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { InflightBudget } from './budget.js';
 import type { HttpConfig } from './config.js';
+import { DecompressionError, decompressBody, supportedCoding } from './decompress.js';
 import { aborted, type ExportHandler, type ExportRequest } from './export.js';
 import {
   CONTENT_TYPES,
@@ -34,18 +33,6 @@ import {
   retryAfterHeader,
   retryDelayOf,
 } from './status.js';
-
-type Decompress = (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
-
-const DECOMPRESSORS: Record<string, Decompress | undefined> = {
-  gzip: promisify(zlib.gunzip),
-  'x-gzip': promisify(zlib.gunzip),
-  deflate: promisify(zlib.inflate),
-  // Node ≥ 22.15 has zstd; older builds simply do not offer it.
-  ...(typeof zlib.zstdDecompress === 'function'
-    ? { zstd: promisify(zlib.zstdDecompress) as unknown as Decompress }
-    : {}),
-};
 
 /** The body encoding from Content-Type (parameters such as charset allowed), or undefined when unsupported. */
 export function encodingOf(contentType: string | undefined): Encoding | undefined {
@@ -173,8 +160,7 @@ export class OtlpHttpServer {
       );
     }
     const coding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    const decompress = coding === 'identity' || coding === '' ? undefined : DECOMPRESSORS[coding];
-    if (coding !== 'identity' && coding !== '' && !decompress) {
+    if (!supportedCoding(coding)) {
       throw new HttpError(415, INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(coding)}: send gzip, deflate, zstd or none`);
     }
     const limit = this.config.max_request_body_size;
@@ -189,12 +175,11 @@ export class OtlpHttpServer {
       // Complete (or abandoned): from here the memory_limiter governs the request.
       hold.release();
     }
-    if (!decompress) return raw;
     try {
-      return await decompress(raw, { maxOutputLength: limit });
+      return await decompressBody(raw, coding, limit);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(limit, 'decompressed ');
-      throw new HttpError(400, INVALID_ARGUMENT, `malformed ${coding} body: ${(err as Error).message}`);
+      if (err instanceof DecompressionError) throw err.tooLarge ? tooLarge(limit, 'decompressed ') : new HttpError(400, INVALID_ARGUMENT, err.message);
+      throw err;
     }
   }
 
