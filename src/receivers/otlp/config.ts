@@ -1,7 +1,11 @@
 // Config of the `otlp` receiver, after the Collector's otlpreceiver:
-//   protocols: { grpc: { endpoint, max_recv_msg_size_mib, max_concurrent_streams, max_connections, keepalive, tls, auth },
-//                http: { endpoint, logs_url_path, max_request_body_size, max_connections,
+//   max_inflight_bytes,
+//   protocols: { grpc: { endpoint, max_recv_msg_size_mib, max_request_records, max_concurrent_streams, receive_timeout,
+//                        max_connections, keepalive, tls, auth },
+//                http: { endpoint, logs_url_path, max_request_body_size, max_request_records, max_connections,
 //                        read_header_timeout, read_timeout, idle_timeout, tls, auth } }
+// Keys the Collector does not have (max_inflight_bytes, max_request_records, receive_timeout) bound the
+// work and memory one client can cause; see README.md.
 // A protocol is enabled by naming it (`grpc:` with no settings takes the defaults).
 import { z } from 'zod';
 import { duration, hostPort, size } from '../../config/units.js';
