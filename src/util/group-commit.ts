@@ -3,6 +3,9 @@
 // that covered its bytes completed, so an acknowledgement always follows durability.
 import { type FileHandle, open } from 'node:fs/promises';
 
+/** Bytes handed to one write call. */
+const MAX_WRITE = 1 << 30;
+
 interface Pending {
   chunks: Uint8Array[];
   waiters: { resolve: () => void; reject: (e: unknown) => void }[];
@@ -51,7 +54,8 @@ export class GroupCommitFile {
           const buf = batch.chunks.length === 1 ? batch.chunks[0] : Buffer.concat(batch.chunks);
           let off = 0;
           while (off < buf.length) {
-            const { bytesWritten } = await this.handle!.write(buf, off, buf.length - off);
+            // One write takes at most 2 GiB (ERR_OUT_OF_RANGE beyond): a huge group goes in pieces.
+            const { bytesWritten } = await this.handle!.write(buf, off, Math.min(buf.length - off, MAX_WRITE));
             off += bytesWritten;
           }
           await this.handle!.datasync();
