@@ -16,6 +16,9 @@ import type { Sender } from './sender.js';
 import { Batcher } from './batcher.js';
 import { type RequestLimits, splitToFit } from './split.js';
 
+/** Requests are never cut smaller than this on the downstream's word alone. */
+const MIN_LEARNED_BYTES = 1024;
+
 export interface OtlpExporterOptions {
   id: string;
   config: OtlpCommonConfig;
@@ -41,6 +44,8 @@ export class OtlpExporter implements Exporter {
   private readonly label: { exporter: string };
   private readonly limits: RequestLimits;
   private readonly batcher: Batcher | undefined;
+  /** Half the smallest request the downstream refused as too large: later batches are cut to it, not refused again. */
+  private learnedMaxBytes = Number.POSITIVE_INFINITY;
 
   constructor(private readonly o: OtlpExporterOptions) {
     this.label = { exporter: o.id };
@@ -122,7 +127,7 @@ export class OtlpExporter implements Exporter {
 
   /** Splits to the request limits and queues (or, without a queue, delivers); resolves once stored (delivered). */
   private async enqueue(batch: LogBatch): Promise<void> {
-    const { chunks, oversize } = splitToFit(batch, this.o.encode, this.limits);
+    const { chunks, oversize } = splitToFit(batch, this.o.encode, this.requestLimits());
     if (oversize.length > 0) this.dropOversize(oversize.map((o) => o.bytes));
     if (chunks.length === 0) return;
     if (this.queue) return this.queue.offerAll(chunks);
@@ -133,6 +138,12 @@ export class OtlpExporter implements Exporter {
     } finally {
       this.inlineCalls.delete(call);
     }
+  }
+
+  /** The limits batches are cut to: the configured ones, lowered to what the downstream showed it refuses. */
+  private requestLimits(): RequestLimits {
+    if (this.learnedMaxBytes >= this.limits.maxBytes) return this.limits;
+    return { ...this.limits, maxBytes: this.learnedMaxBytes, singleMaxBytes: this.limits.maxBytes };
   }
 
   /** Records that alone exceed max_request_bytes: the only ones this exporter gives up on before trying. */
@@ -199,10 +210,14 @@ export class OtlpExporter implements Exporter {
       );
       return { kind: 'failed', attempts: 1, permanent: true, reason };
     }
-    log.warn(
-      { records, bytes: payload.length, max_request_bytes: this.limits.maxBytes, reason },
-      `downstream refused the request as too large; splitting it and sending the halves: set exporters.${this.o.id}.max_request_bytes below what the downstream accepts`,
-    );
+    const learned = Math.max(MIN_LEARNED_BYTES, Math.floor(payload.length / 2));
+    if (learned < this.learnedMaxBytes) {
+      this.learnedMaxBytes = learned;
+      log.warn(
+        { records, bytes: payload.length, max_request_bytes: this.limits.maxBytes, now_cut_to_bytes: learned, reason },
+        `downstream refused the request as too large; splitting it, and cutting later requests to ${learned} bytes: set exporters.${this.o.id}.max_request_bytes below what the downstream accepts`,
+      );
+    }
     const half = Math.ceil(batch.length / 2);
     let result: Exclude<DeliveryResult, { kind: 'too_large' }> = { kind: 'sent', attempts: 1, rejected: 0 };
     for (const part of [batch.slice(0, half), batch.slice(half)]) {

@@ -9,6 +9,8 @@ export interface RequestLimits {
   maxBytes: number;
   /** Most records in one request; 0 = no limit. */
   maxRecords: number;
+  /** A single record still goes alone up to this size (default maxBytes): the configured limit, when maxBytes was lowered below it. */
+  singleMaxBytes?: number;
 }
 
 /** One request as it goes on the wire, and how many records it holds. */
@@ -20,7 +22,7 @@ export interface Chunk {
 export interface SplitResult {
   /** In the batch's record order. */
   chunks: Chunk[];
-  /** Records that alone encode to more than maxBytes: they cannot be sent within the limit. */
+  /** Records that alone encode to more than singleMaxBytes (maxBytes): they cannot be sent within the limit. */
   oversize: { bytes: number }[];
 }
 
@@ -47,7 +49,8 @@ function fit(batch: LogBatch, encode: (b: LogBatch) => Uint8Array, limits: Reque
     return;
   }
   if (batch.length === 1) {
-    out.oversize.push({ bytes: payload.length });
+    if (payload.length <= (limits.singleMaxBytes ?? limits.maxBytes)) out.chunks.push({ payload, records: 1 });
+    else out.oversize.push({ bytes: payload.length });
     return;
   }
   const parts = Math.min(batch.length, Math.max(2, Math.ceil(payload.length / limits.maxBytes)));

@@ -43,6 +43,13 @@ describe('splitToFit', () => {
     expect(chunks.map((c) => c.records)).toEqual([8, 9, 8]);
   });
 
+  it('lets a single record go alone up to singleMaxBytes when maxBytes was lowered', () => {
+    const batch = [makeRecord({ body: { stringValue: 'a' } }), makeRecord({ body: { stringValue: 'x'.repeat(3000) } })];
+    const { chunks, oversize } = splitToFit(batch, encodeBatchProtobuf, { maxBytes: 1024, maxRecords: 0, singleMaxBytes: 4096 });
+    expect(oversize).toEqual([]);
+    expect(chunks.map((c) => c.records)).toEqual([1, 1]);
+  });
+
   it('sets apart a record that alone is over the limit, and sends its neighbours', () => {
     const batch = [makeRecord({ body: { stringValue: 'a' } }), makeRecord({ body: { stringValue: 'x'.repeat(5000) } }), makeRecord({ body: { stringValue: 'b' } })];
     const { chunks, oversize } = splitToFit(batch, encodeBatchProtobuf, { maxBytes: 2048, maxRecords: 0 });
@@ -105,6 +112,12 @@ describe('otlp exporters against downstreams with a small size limit', () => {
       const dropped = lines.find((l) => l.level === 'error');
       expect(dropped?.msg).toMatch(/single log record as too large/);
       expect(dropped).toMatchObject({ records: 1 });
+      // Learned: the next batch of the same kind is cut small enough before sending, nothing refused.
+      const before = down.attempts.length;
+      const delivered = down.delivered.length;
+      await exporter.consume(padded(150, 500, 'b'));
+      await waitFor(async () => (await metric(telemetry, SENT, 'otlp_grpc')) === batch.length - 1 + 150, 'the second batch sent');
+      expect(down.attempts.length - before).toBe(down.delivered.length - delivered);
       await exporter.shutdown!(deadline(5000));
     } finally {
       await down.close();
