@@ -30,16 +30,17 @@ describe.skipIf(!built)('vigil query into a slow reader', () => {
     const child = spawn(process.execPath, [join(root, 'bin/vigil.js'), 'query', join(dir, 'archive')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Read in small sips so the pipe stays full and the writer keeps waiting for 'drain'.
-    let out = '';
-    child.stdout.pause();
-    const sip = setInterval(() => {
-      const c = child.stdout.read(16 * 1024) as Buffer | null;
-      if (c) out += c.toString();
-    }, 1);
-    const code = await new Promise<number | null>((res) => child.once('close', res));
-    clearInterval(sip);
-    for (let c = child.stdout.read() as Buffer | null; c; c = child.stdout.read() as Buffer | null) out += c.toString();
+    // A slow reader: each chunk is held a few milliseconds, so the pipe stays full and the writer keeps waiting for 'drain'.
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => {
+      chunks.push(c);
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 3);
+    });
+    const ended = new Promise<void>((res) => child.stdout.once('end', res));
+    const code = await new Promise<number | null>((res) => child.once('exit', res));
+    await ended;
+    const out = Buffer.concat(chunks).toString('utf8');
     expect(code).toBe(0);
     const records = out.split('\n').filter((l) => l !== '').reduce((n, l) => n + (l.match(/"logRecords":\[/g) ? (l.match(/"audit\.record_id"/g)?.length ?? 0) : 0), 0);
     expect(records).toBe(RECORDS);
