@@ -11,10 +11,15 @@ const WIRE_LEN = 2;
 const WIRE_START_GROUP = 3;
 const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
-/** protobufjs refuses groups nested deeper than this (Reader.recursionLimit). */
-const MAX_GROUP_DEPTH = 100;
+/** protobufjs refuses nesting deeper than this (util.recursionLimit, as protoc's). */
+const RECURSION_LIMIT = 100;
 
-/** A cursor over protobuf bytes; `ok` turns false at the first malformed field. */
+/**
+ * A cursor over protobuf bytes that reads exactly as protobufjs's Reader does
+ * (tags and lengths as uint32 varints of at most 10 bytes, varint values of any
+ * length, groups skipped to their end tag), so the count cannot differ from
+ * the decoder's; `ok` turns false where the decoder would throw.
+ */
 class Wire {
   ok = true;
   constructor(
@@ -23,76 +28,92 @@ class Wire {
     readonly end: number,
   ) {}
 
-  varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) break;
-      const b = this.buf[this.pos++];
-      value += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return value;
-      scale *= 128;
-    }
+  private fail(): number {
     this.ok = false;
     return 0;
   }
 
-  /** Skips a field's value; for length-delimited fields returns its [start, end). */
-  skip(wireType: number): [number, number] | undefined {
+  /** Reader.uint32 / tag / size: low 32 bits; at most 4 bytes when fewer than 5 remain. */
+  uint32(): number {
+    const b = this.buf;
+    if (this.end - this.pos < 5) {
+      if (this.pos >= this.end) return this.fail();
+      if (b[this.pos] >= 128) {
+        let value = 0;
+        for (let i = 0; i < 4; i++) {
+          if (this.pos >= this.end) return this.fail();
+          const byte = b[this.pos++];
+          value = (value | ((byte & 127) << (i * 7))) >>> 0;
+          if (byte < 128) return value;
+        }
+        return this.fail();
+      }
+    }
+    let value = 0;
+    for (let i = 0; i < 5; i++) {
+      const byte = b[this.pos++];
+      value = (value | ((byte & 127) << (i * 7))) >>> 0;
+      if (byte < 128) return value;
+    }
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= this.end) return this.fail();
+      if (b[this.pos++] < 128) return value;
+    }
+    return this.fail();
+  }
+
+  private advance(n: number): void {
+    if (this.pos + n > this.end) this.fail();
+    else this.pos += n;
+  }
+
+  /** Reader.skipType: skips one value; for length-delimited ones returns its [start, end). */
+  skip(wireType: number, depth: number, fieldNumber: number): [number, number] | undefined {
+    if (depth > RECURSION_LIMIT || fieldNumber === 0) return void this.fail();
     switch (wireType) {
       case WIRE_VARINT:
-        this.varint();
+        do {
+          if (this.pos >= this.end) return void this.fail();
+        } while (this.buf[this.pos++] & 128);
         return undefined;
       case WIRE_FIXED64:
-        this.pos += 8;
-        break;
-      case WIRE_FIXED32:
-        this.pos += 4;
-        break;
+        this.advance(8);
+        return undefined;
       case WIRE_LEN: {
-        const len = this.varint();
+        const len = this.uint32();
+        if (!this.ok) return undefined;
         const start = this.pos;
-        this.pos += len;
-        if (this.pos > this.end) this.ok = false;
+        this.advance(len);
         return this.ok ? [start, this.pos] : undefined;
       }
       case WIRE_START_GROUP:
-        this.skipGroup();
+        for (;;) {
+          const tag = this.uint32();
+          if (!this.ok) return undefined;
+          const nested = tag >>> 3;
+          if (nested === 0) return void this.fail();
+          if ((tag & 7) === WIRE_END_GROUP) return nested === fieldNumber ? undefined : void this.fail();
+          this.skip(tag & 7, depth + 1, nested);
+          if (!this.ok) return undefined;
+        }
+      case WIRE_FIXED32:
+        this.advance(4);
         return undefined;
       default:
-        this.ok = false;
-        return undefined;
-    }
-    if (this.pos > this.end) this.ok = false;
-    return undefined;
-  }
-
-  /** Skips a (deprecated, unknown) group up to its end tag, as protobufjs does, nested groups included. */
-  private skipGroup(): void {
-    let depth = 1;
-    while (this.ok && depth > 0) {
-      if (this.pos >= this.end || depth > MAX_GROUP_DEPTH) {
-        this.ok = false;
-        return;
-      }
-      const wireType = this.varint() % 8;
-      if (!this.ok) return;
-      if (wireType === WIRE_START_GROUP) depth++;
-      else if (wireType === WIRE_END_GROUP) depth--;
-      else this.skip(wireType);
+        return void this.fail();
     }
   }
 }
 
-/** Calls `onField(start, end)` for each length-delimited occurrence of field `field` in buf[start, end). */
-function eachField(buf: Uint8Array, start: number, end: number, field: number, onField: (s: number, e: number) => boolean): void {
+/** Calls `onField(start, end)` for each length-delimited occurrence of field `field` in buf[start, end), a message at nesting `depth`. */
+function eachField(buf: Uint8Array, start: number, end: number, depth: number, field: number, onField: (s: number, e: number) => boolean): void {
   const w = new Wire(buf, start, end);
   while (w.ok && w.pos < end) {
-    const tag = w.varint();
+    const tag = w.uint32();
     if (!w.ok) return;
-    const range = w.skip(tag % 8);
+    const range = w.skip(tag & 7, depth, tag >>> 3);
     if (!w.ok) return;
-    if (range && Math.floor(tag / 8) === field && !onField(range[0], range[1])) return;
+    if (range && tag >>> 3 === field && !onField(range[0], range[1])) return;
   }
 }
 
@@ -102,9 +123,9 @@ function eachField(buf: Uint8Array, start: number, end: number, field: number, o
  */
 export function countProtobufLogRecords(buf: Uint8Array, stopAbove = Number.MAX_SAFE_INTEGER): number {
   let n = 0;
-  eachField(buf, 0, buf.length, 1, (rs, re) => {
-    eachField(buf, rs, re, 2, (ss, se) => {
-      eachField(buf, ss, se, 2, () => ++n <= stopAbove);
+  eachField(buf, 0, buf.length, 0, 1, (rs, re) => {
+    eachField(buf, rs, re, 1, 2, (ss, se) => {
+      eachField(buf, ss, se, 2, 2, () => ++n <= stopAbove);
       return n <= stopAbove;
     });
     return n <= stopAbove;
