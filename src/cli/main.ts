@@ -12,6 +12,7 @@ import { registerCheck } from './check.js';
 import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
 import { registerDemo } from './demo.js';
+import { registerKeys } from './keys.js';
 
 export class UsageError extends Error {}
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerSimulate(program);
   registerDemo(program);
+  registerKeys(program);
   program.addHelpText(
     'after',
     `

@@ -15,6 +15,7 @@ const decodeProtobuf = (payload: Uint8Array): LogBatch => requestToBatch(decodeP
 export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   kind: 'exporter',
   type: 'otlp_grpc',
+  mutatesData: false,
   configSchema: otlpGrpcConfigSchema,
   create: (config, ctx) =>
     new OtlpExporter({
@@ -31,6 +32,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
 export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
   kind: 'exporter',
   type: 'otlp_http',
+  mutatesData: false,
   configSchema: otlpHttpConfigSchema,
   create: (config, ctx) =>
     new OtlpExporter({
