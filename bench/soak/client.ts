@@ -170,7 +170,7 @@ export class AckingClient {
         }
         return true;
       }
-      if (outcome.kind === 'permanent') {
+      if (outcome.kind === 'permanent' || outcome.kind === 'too_large') {
         this.stats.permanent.push(outcome.reason);
         return false;
       }

@@ -115,7 +115,8 @@ class LineWriter {
     const chunk = this.buf.join('');
     this.buf = [];
     this.size = 0;
-    if (!process.stdout.write(chunk)) await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'error')]).catch(() => undefined);
+    // events.once rejects on 'error' itself and removes its listeners either way: none is left behind per wait.
+    if (!process.stdout.write(chunk)) await once(process.stdout, 'drain').catch(() => undefined);
   }
 
   async end(): Promise<void> {

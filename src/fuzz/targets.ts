@@ -17,6 +17,7 @@ import {
   type Outcome,
 } from './contracts.js';
 import { serialise } from './json-mutate.js';
+import { amplificationTargets } from './amplification-targets.js';
 import { auditTargets } from './audit-targets.js';
 
 export interface FuzzTarget<T = unknown> {
@@ -88,6 +89,7 @@ export function fuzzTargets(registry: Registry): FuzzTarget[] {
       show: (raw) => clip(serialise(raw)),
     }),
     ...auditTargets(),
+    ...amplificationTargets(),
   ];
 }
 

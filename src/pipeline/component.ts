@@ -8,9 +8,17 @@ import type { LogBatch, ReadonlyBatch } from './record.js';
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
 
+/** What a request will cost, known before it is decoded (its size as received, after decompression, and its record count). */
+export interface RequestCost {
+  bytes: number;
+  records: number;
+}
+
 /** Consumes a batch; resolves once every record is durably accepted downstream, rejects with a Refusal otherwise. */
 export interface Consumer {
   consume(batch: LogBatch): Promise<void>;
+  /** Throws a Refusal when a request of this cost cannot be taken, before it is decoded (memory_limiter). */
+  admit?(cost: RequestCost): void;
 }
 
 export interface Lifecycle {
@@ -31,6 +39,8 @@ export interface Processor extends Lifecycle {
    * Throws a Refusal to refuse the whole batch (memory limit).
    */
   process(batch: LogBatch): LogBatch | Promise<LogBatch>;
+  /** Throws a Refusal to refuse a request before it is decoded, from what it will cost. */
+  admit?(cost: RequestCost): void;
 }
 
 export interface Exporter extends Lifecycle {

@@ -34,10 +34,20 @@ export class Refusal extends Error {
   }
 }
 
-/** Any thrown value as a Refusal: unknown failures are retryable, since the data was not stored. */
+/** Node's errors for a buffer or string past its maximum size: the same request fails the same way every time. */
+const TOO_LARGE_CODES = new Set(['ERR_BUFFER_TOO_LARGE', 'ERR_STRING_TOO_LONG']);
+
+/**
+ * Any thrown value as a Refusal: unknown failures are retryable, since the data
+ * was not stored; except a request too large to be held at all (a buffer or
+ * string past Node's maximum), which no retry can cure.
+ */
 export function asRefusal(err: unknown): Refusal {
   if (err instanceof Refusal) return err;
   const e = err as NodeJS.ErrnoException | undefined;
   if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return Refusal.unavailable('local storage is full', 5000);
+  if ((e?.code !== undefined && TOO_LARGE_CODES.has(e.code)) || (err instanceof RangeError && /Invalid (string|array|typed array) length/.test(err.message))) {
+    return new Refusal('RESOURCE_EXHAUSTED', `request too large to process (${e?.message ?? String(err)}): send fewer records per request`);
+  }
   return Refusal.unavailable(`internal error: ${e?.message ?? String(err)}`);
 }

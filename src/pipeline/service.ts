@@ -6,7 +6,7 @@
 import type { ComponentConfig, PipelineConfig, VigilConfig } from '../config/load.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/metrics.js';
-import { mutatesData, type Consumer, type CreateContext, type Exporter, type Extension, type Host, type Lifecycle, type Processor, type Receiver, type ServiceState } from './component.js';
+import { mutatesData, type Consumer, type CreateContext, type Exporter, type Extension, type Host, type Lifecycle, type Processor, type Receiver, type RequestCost, type ServiceState } from './component.js';
 import { Refusal } from './errors.js';
 import { fanOut, fanOutTo, type Target } from './fan-out.js';
 import type { LogBatch } from './record.js';
@@ -40,6 +40,11 @@ export class Pipeline implements Consumer {
     return b;
   }
 
+  /** Asks every processor whether a request of this cost may come in (before it is decoded). */
+  admit(cost: RequestCost): void {
+    for (const { processor } of this.processors) processor.admit?.(cost);
+  }
+
   async consume(batch: LogBatch): Promise<void> {
     const b = await this.process(batch);
     if (b.length === 0) return;
@@ -55,10 +60,13 @@ export class Pipeline implements Consumer {
 class MultiPipelineConsumer implements Consumer {
   private readonly targets: Target[];
   constructor(
-    pipelines: Pipeline[],
+    private readonly pipelines: Pipeline[],
     private readonly checkReadOnly: boolean,
   ) {
     this.targets = pipelines.map((p) => ({ id: `pipeline ${p.id}`, consumer: p, mutatesData: p.mutatesData }));
+  }
+  admit(cost: RequestCost): void {
+    for (const p of this.pipelines) p.admit(cost);
   }
   consume(batch: LogBatch): Promise<void> {
     return fanOutTo(this.targets, batch, this.checkReadOnly);

@@ -107,7 +107,7 @@ export async function sendEvents(events: readonly SimEvent[], o: SendOptions): P
           break;
         }
         if (out.kind === 'aborted') throw new Error('simulation interrupted');
-        if (out.kind === 'permanent') throw new Error(`${sender.description} refused a batch: ${out.reason}`);
+        if (out.kind === 'permanent' || out.kind === 'too_large') throw new Error(`${sender.description} refused a batch: ${out.reason}`);
         if (attempt >= MAX_ATTEMPTS) throw new Error(`${sender.description} kept refusing (${out.reason}); is Vigil running and healthy at ${o.endpoint}?`);
         result.retries++;
         await delay(Math.min(5000, out.retryAfterMs ?? 200 * attempt), signal);

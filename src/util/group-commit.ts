@@ -3,6 +3,9 @@
 // that covered its bytes completed, so an acknowledgement always follows durability.
 import { type FileHandle, open } from 'node:fs/promises';
 
+/** Bytes handed to one write call. */
+const MAX_WRITE = 1 << 30;
+
 interface Pending {
   chunks: Uint8Array[];
   waiters: { resolve: () => void; reject: (e: unknown) => void }[];
@@ -20,8 +23,14 @@ export class GroupCommitFile {
   /** Opens (creating if needed) for appending; `size` starts at the current length. `flags` lets a caller add e.g. O_NOFOLLOW. */
   static async open(path: string, flags: string | number = 'a'): Promise<GroupCommitFile> {
     const f = new GroupCommitFile(path);
-    f.handle = await open(path, flags);
-    f.size = (await f.handle.stat()).size;
+    const handle = await open(path, flags);
+    try {
+      f.size = (await handle.stat()).size;
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+    f.handle = handle;
     return f;
   }
 
@@ -45,7 +54,8 @@ export class GroupCommitFile {
           const buf = batch.chunks.length === 1 ? batch.chunks[0] : Buffer.concat(batch.chunks);
           let off = 0;
           while (off < buf.length) {
-            const { bytesWritten } = await this.handle!.write(buf, off, buf.length - off);
+            // One write takes at most 2 GiB (ERR_OUT_OF_RANGE beyond): a huge group goes in pieces.
+            const { bytesWritten } = await this.handle!.write(buf, off, Math.min(buf.length - off, MAX_WRITE));
             off += bytesWritten;
           }
           await this.handle!.datasync();

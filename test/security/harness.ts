@@ -44,6 +44,8 @@ export async function startSecured(
     grpc?: Record<string, unknown> | null;
     http?: Record<string, unknown> | null;
     extensions?: Record<string, unknown>;
+    /** Receiver-level settings beside protocols (max_inflight_bytes). */
+    receiver?: Record<string, unknown>;
     logger?: Logger;
   } = {},
 ): Promise<Secured> {
@@ -54,7 +56,7 @@ export async function startSecured(
   const extensions = opts.extensions ?? {};
   const config = validateConfig(
     {
-      receivers: { otlp: { protocols } },
+      receivers: { otlp: { ...opts.receiver, protocols } },
       processors: { test_gate: {} },
       exporters: { file: { path: filePath } },
       extensions,

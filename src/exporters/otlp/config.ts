@@ -2,7 +2,7 @@
 // otlpexporter / otlphttpexporter and their exporterhelper settings
 // (timeout, retry_on_failure, sending_queue), with the Collector's defaults.
 import { z } from 'zod';
-import { duration } from '../../config/units.js';
+import { duration, size } from '../../config/units.js';
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const COMPONENT_ID = /^[a-z][a-z0-9_]*(\/[A-Za-z0-9_.-]+)?$/;
@@ -22,6 +22,23 @@ export const retryOnFailureSchema = z
   .refine((r) => r.max_interval >= r.initial_interval, { path: ['max_interval'], message: 'must be at least initial_interval' });
 export type RetryOnFailureConfig = z.infer<typeof retryOnFailureSchema>;
 
+/** sending_queue.batch, after the Collector's exporterhelper: merge small batches before they are queued. */
+export const queueBatchSchema = z
+  .object({
+    /** Longest a batch waits for others to join (its caller's acknowledgement waits as long at most). */
+    flush_timeout: duration()
+      .default(200)
+      .refine((t) => t > 0, 'flush_timeout must be greater than 0, e.g. 200ms'),
+    /** Flush as soon as this much is pending (records, or bytes with sizer: bytes). */
+    min_size: z.number().int().min(0, 'min_size cannot be negative').default(8192),
+    /** A merged batch never grows past this; 0 = no limit. */
+    max_size: z.number().int().min(0, 'max_size cannot be negative (0 = no limit)').default(0),
+    sizer: z.enum(['items', 'bytes'], { message: 'sizer is items or bytes' }).default('items'),
+  })
+  .strict()
+  .refine((b) => b.max_size === 0 || b.max_size >= b.min_size, { path: ['max_size'], message: 'max_size must be at least min_size (or 0 for no limit)' });
+export type QueueBatchConfig = z.infer<typeof queueBatchSchema>;
+
 export const sendingQueueSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -30,6 +47,8 @@ export const sendingQueueSchema = z
     queue_size: z.number().int().min(1, 'the queue must hold at least one batch').default(1000),
     /** Id of a storage extension (file_storage) that makes the queue persistent; in memory when absent. */
     storage: z.string().regex(COMPONENT_ID, 'name a storage extension id, e.g. file_storage or file_storage/queue').optional(),
+    /** Present: merge batches before queueing (`batch: {}` takes the defaults). */
+    batch: z.preprocess((v) => (v === null ? {} : v), queueBatchSchema).optional(),
   })
   .strict()
   .refine((q) => q.enabled || q.storage === undefined, {
@@ -65,8 +84,17 @@ const compression = z
   .default('gzip')
   .transform((c): 'gzip' | 'none' => (c === '' ? 'none' : c));
 
+/** What a default Collector accepts in one request (its gRPC max_recv_msg_size_mib: 4). */
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 const common = {
   headers,
+  /** Largest request sent downstream, encoded, before compression: batches are split to fit. */
+  max_request_bytes: size()
+    .default(DEFAULT_MAX_REQUEST_BYTES)
+    .refine((n) => n >= 1024, 'max_request_bytes must be at least 1KiB, e.g. 4MiB (what a default Collector accepts)'),
+  /** Most records in one request sent downstream; 0 = no limit. */
+  max_batch_records: z.number().int('a whole number of records').min(0, 'a number of records (0 = no limit)').default(0),
   timeout: duration()
     .default(5_000)
     .refine((t) => t > 0, 'timeout must be greater than 0, e.g. 5s'),
@@ -130,4 +158,7 @@ export function logsUrl(c: Pick<OtlpHttpConfig, 'endpoint' | 'logs_endpoint'>): 
 }
 
 /** What both exporters share, after validation. */
-export type OtlpCommonConfig = Pick<OtlpGrpcConfig, 'headers' | 'timeout' | 'compression' | 'retry_on_failure' | 'sending_queue' | 'tls'>;
+export type OtlpCommonConfig = Pick<
+  OtlpGrpcConfig,
+  'headers' | 'timeout' | 'compression' | 'retry_on_failure' | 'sending_queue' | 'tls' | 'max_request_bytes' | 'max_batch_records'
+>;

@@ -1,14 +1,16 @@
 // Factories of the `otlp_grpc` and `otlp_http` exporters.
 import type { ExporterFactory } from '../../pipeline/component.js';
 import type { LogBatch } from '../../pipeline/record.js';
-import { batchToRequest, encodeBatchProtobuf } from '../../otlp/convert.js';
-import { encodeJsonRequest } from '../../otlp/json.js';
+import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, requestToBatch } from '../../otlp/convert.js';
+import { decodeJsonRequest, encodeJsonRequest } from '../../otlp/json.js';
 import { type OtlpGrpcConfig, type OtlpHttpConfig, otlpGrpcConfigSchema, otlpHttpConfigSchema } from './config.js';
 import { OtlpExporter } from './exporter.js';
 import { GrpcSender } from './grpc.js';
 import { HttpSender } from './http.js';
 
 const encodeJson = (batch: LogBatch): Uint8Array => Buffer.from(encodeJsonRequest(batchToRequest(batch)), 'utf8');
+const decodeJson = (payload: Uint8Array): LogBatch => requestToBatch(decodeJsonRequest(Buffer.from(payload).toString('utf8')).request).records;
+const decodeProtobuf = (payload: Uint8Array): LogBatch => requestToBatch(decodeProtobufRequest(payload)).records;
 
 export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   kind: 'exporter',
@@ -21,6 +23,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
       config,
       sender: new GrpcSender(ctx.id, config),
       encode: encodeBatchProtobuf,
+      decode: decodeProtobuf,
       logger: ctx.logger,
       telemetry: ctx.telemetry,
     }),
@@ -37,6 +40,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
       config,
       sender: new HttpSender(ctx.id, config),
       encode: config.encoding === 'json' ? encodeJson : encodeBatchProtobuf,
+      decode: config.encoding === 'json' ? decodeJson : decodeProtobuf,
       logger: ctx.logger,
       telemetry: ctx.telemetry,
     }),

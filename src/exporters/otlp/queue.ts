@@ -91,15 +91,39 @@ export class SendingQueue {
   }
 
   async offer(payload: Uint8Array, records: number): Promise<void> {
+    return this.offerAll([{ payload, records }]);
+  }
+
+  /**
+   * Stores the requests of one batch together: all of them fit or none is taken
+   * (an empty queue takes any number, so a batch split into more requests than
+   * queue_size is not refused forever). Resolves once every one is stored.
+   */
+  async offerAll(items: readonly { payload: Uint8Array; records: number }[]): Promise<void> {
+    const records = items.reduce((n, i) => n + i.records, 0);
     if (this.stopping) throw Refusal.unavailable(`exporter ${this.o.exporterId} is shutting down`);
-    if (this.occupied >= this.o.capacity) {
+    if (this.occupied > 0 && this.occupied + items.length > this.o.capacity) {
       this.o.telemetry.exporterEnqueueFailed.inc(this.label, records);
       throw Refusal.unavailable(
         `sending queue of exporter ${this.o.exporterId} is full (${this.o.capacity} batches): the downstream is slow or unavailable`,
       );
     }
-    this.occupied++;
+    this.occupied += items.length;
     this.updateGauge();
+    const results = await Promise.allSettled(items.map((i) => this.store1(i.payload, i.records)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // The requests that were stored stay queued and are delivered; the client retries the whole
+      // batch, so those records reach the downstream twice (at least once, never lost).
+      const lost = results.reduce((n, r, i) => n + (r.status === 'rejected' ? items[i].records : 0), 0);
+      this.o.telemetry.exporterEnqueueFailed.inc(this.label, lost);
+      this.o.logger.error({ err: (failed.reason as Error)?.message, records: lost }, 'cannot store batch in the sending queue; refusing it');
+      throw asRefusal(failed.reason);
+    }
+  }
+
+  /** Writes one request to the store and hands it to the consumers; a failed write gives its slot back. */
+  private async store1(payload: Uint8Array, records: number): Promise<void> {
     const write = this.o.store.put(payload, records);
     this.writes.add(write);
     let batch: StoredBatch;
@@ -108,9 +132,7 @@ export class SendingQueue {
     } catch (err) {
       this.occupied--;
       this.updateGauge();
-      this.o.telemetry.exporterEnqueueFailed.inc(this.label, records);
-      this.o.logger.error({ err: (err as Error).message, records }, 'cannot store batch in the sending queue; refusing it');
-      throw asRefusal(err);
+      throw err;
     } finally {
       this.writes.delete(write);
     }

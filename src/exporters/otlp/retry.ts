@@ -37,6 +37,8 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 export type DeliveryResult =
   | { kind: 'sent'; attempts: number; rejected: number; message?: string }
   | { kind: 'failed'; attempts: number; permanent: boolean; reason: string }
+  /** The downstream refused the request for its size: the caller splits it (retrying it whole cannot help). */
+  | { kind: 'too_large'; attempts: number; reason: string }
   | { kind: 'aborted'; attempts: number };
 
 export interface DeliveryOptions {
@@ -70,6 +72,8 @@ export async function deliverWithRetry(
           : { kind: 'sent', attempts: attempt, rejected: outcome.rejected, message: outcome.message };
       case 'permanent':
         return { kind: 'failed', attempts: attempt, permanent: true, reason: outcome.reason };
+      case 'too_large':
+        return { kind: 'too_large', attempts: attempt, reason: outcome.reason };
       case 'aborted':
         return { kind: 'aborted', attempts: attempt };
       case 'retryable': {

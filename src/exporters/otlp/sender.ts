@@ -13,6 +13,8 @@ export type SendOutcome =
   | { kind: 'retryable'; reason: string; retryAfterMs?: number }
   /** Will fail the same way again: drop and count. */
   | { kind: 'permanent'; reason: string }
+  /** Refused for its size (gRPC RESOURCE_EXHAUSTED without RetryInfo, HTTP 413): smaller requests may pass. */
+  | { kind: 'too_large'; reason: string }
   /** Cancelled by us (shutdown deadline): the batch was not delivered and not given up on. */
   | { kind: 'aborted' };
 

@@ -80,6 +80,8 @@ export function classifyGrpcStatus(code: number, details: string, statusDetailsB
   const reason = clip(details ? `gRPC ${name}: ${details}` : `gRPC ${name}`);
   const retryAfterMs = retryDelayFromStatusDetails(statusDetailsBin);
   const retryable = GRPC_RETRYABLE.has(code) || (code === GrpcCode.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
+  // Without RetryInfo, RESOURCE_EXHAUSTED is how gRPC servers (grpc-go, grpc-js, the Collector) refuse a message over their size limit.
+  if (code === GrpcCode.RESOURCE_EXHAUSTED && !retryable) return { kind: 'too_large', reason };
   if (!retryable) return { kind: 'permanent', reason };
   return retryAfterMs === undefined ? { kind: 'retryable', reason } : { kind: 'retryable', reason, retryAfterMs };
 }
@@ -123,7 +125,7 @@ export function okOutcome(p: PartialSuccess): SendOutcome {
   return p.message === undefined ? { kind: 'ok', rejected: p.rejected } : { kind: 'ok', rejected: p.rejected, message: p.message };
 }
 
-/** OTLP/HTTP: retry on 429, 502, 503, 504 (honouring Retry-After); any other failure is permanent. */
+/** OTLP/HTTP: retry on 429, 502, 503, 504 (honouring Retry-After); 413 asks for smaller requests; any other failure is permanent. */
 const HTTP_RETRYABLE = new Set([429, 502, 503, 504]);
 
 export interface HttpAnswer {
@@ -177,6 +179,7 @@ export function classifyHttpAnswer(a: HttpAnswer, now = Date.now()): SendOutcome
   }
   const msg = errorMessage(body, contentType);
   const reason = clip(msg ? `HTTP ${a.status}: ${msg}` : `HTTP ${a.status}`);
+  if (a.status === 413) return { kind: 'too_large', reason };
   if (!HTTP_RETRYABLE.has(a.status)) return { kind: 'permanent', reason };
   const retryAfterMs = parseRetryAfter(header(a.headers, 'retry-after'), now);
   return retryAfterMs === undefined ? { kind: 'retryable', reason } : { kind: 'retryable', reason, retryAfterMs };

@@ -653,7 +653,13 @@ export class SegmentLog {
     const n = this.nextSegment;
     const path = join(this.directory, segmentFileName(n, 'open'));
     const file = await GroupCommitFile.open(path, APPEND_NOFOLLOW);
-    await fsyncDir(this.directory);
+    try {
+      await fsyncDir(this.directory);
+    } catch (err) {
+      // fsyncDir needs a descriptor of its own: out of them (EMFILE), do not leak the segment's on every retry.
+      await file.close().catch(() => undefined);
+      throw err;
+    }
     this.nextSegment++;
     const seg: OpenSegment = {
       segment: n,

@@ -28,3 +28,22 @@ export function nextState(wasRefusing: boolean, pressure: Pressure): CheckOutcom
 export function retryAfterMs(checkIntervalMs: number): number {
   return Math.max(1000, Math.ceil(checkIntervalMs / 1000) * 1000);
 }
+
+/** How many times its own size a request takes once decoded (the buffer itself, then the objects made from it). */
+export const DECODED_BYTES_PER_WIRE_BYTE = 3;
+
+/** Memory a request is expected to need while processed, from what is known before decoding it. */
+export function requestEstimate(cost: { bytes: number; records: number }, bytesPerRecord: number): number {
+  return cost.bytes * DECODED_BYTES_PER_WIRE_BYTE + cost.records * bytesPerRecord;
+}
+
+/**
+ * Whether a request may come in: `never` when it alone needs more than the soft
+ * limit (no retry can help), `later` when it would take usage past the hard
+ * limit now (retry once memory is freed), else `now`.
+ */
+export function admission(estimateBytes: number, liveBytes: number, limits: Limits): 'now' | 'later' | 'never' {
+  if (estimateBytes > limits.softBytes) return 'never';
+  if (liveBytes + estimateBytes > limits.hardBytes) return 'later';
+  return 'now';
+}

@@ -6,12 +6,12 @@
 // one (--expose-gc). Put it first in a pipeline, before any processor that
 // allocates.
 import type { Registry } from 'prom-client';
-import type { Processor, ProcessorFactory } from '../../pipeline/component.js';
+import type { Processor, ProcessorFactory, RequestCost } from '../../pipeline/component.js';
 import { Refusal } from '../../pipeline/errors.js';
 import type { LogBatch } from '../../pipeline/record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { type Limits, type MemoryLimiterConfig, memoryLimiterConfigSchema, resolveLimits } from './config.js';
-import { type CheckOutcome, nextState, pressureOf, retryAfterMs } from './decide.js';
+import { type CheckOutcome, admission, nextState, pressureOf, requestEstimate, retryAfterMs } from './decide.js';
 import { type MemorySample, sampleMemory, totalMemoryBytes } from './memory.js';
 import { type MemoryLimiterMetrics, memoryLimiterMetrics } from './metrics.js';
 
@@ -127,9 +127,37 @@ export class MemoryLimiter implements Processor {
 
   process(batch: LogBatch): LogBatch {
     if (!this.refusing) return batch;
-    this.refusedInEpisode += batch.length;
-    this.metrics.refused.inc({ processor: this.id }, batch.length);
+    throw this.refuse(batch.length);
+  }
+
+  /**
+   * Before a request is decoded: refuses it when already refusing, when it
+   * alone would need more than the soft limit (non-retryable: resending it can
+   * never succeed), or when it would take usage past the hard limit now
+   * (retryable). The estimate comes from its size and record count.
+   */
+  admit(cost: RequestCost): void {
+    if (this.refusing) throw this.refuse(cost.records);
+    if (this.config.bytes_per_record === 0) return;
+    const estimate = requestEstimate(cost, this.config.bytes_per_record);
+    const verdict = admission(estimate, this.last.live, this.limits);
+    if (verdict === 'now') return;
+    this.metrics.refused.inc({ processor: this.id }, cost.records);
+    const what = `a request of ${cost.records} log records (${cost.bytes} bytes) needs about ${mib(estimate)} MiB (processors.${this.id}.bytes_per_record: ${this.config.bytes_per_record} per record)`;
+    if (verdict === 'never') {
+      this.logger.warn({ records: cost.records, bytes: cost.bytes, estimate_mib: mib(estimate), soft_limit_mib: mib(this.limits.softBytes) }, 'refused a request larger than the memory limit allows (not retryable)');
+      throw new Refusal('RESOURCE_EXHAUSTED', `memory limit: ${what}, more than the soft limit of ${mib(this.limits.softBytes)} MiB: send fewer records per request`);
+    }
     throw Refusal.unavailable(
+      `memory limit: ${what}; with ${mib(this.last.live)} MiB in use that passes the hard limit of ${mib(this.limits.hardBytes)} MiB; retry later`,
+      retryAfterMs(this.config.check_interval),
+    );
+  }
+
+  private refuse(records: number): Refusal {
+    this.refusedInEpisode += records;
+    this.metrics.refused.inc({ processor: this.id }, records);
+    return Refusal.unavailable(
       `memory limit: usage ${mib(this.last.live)} MiB (live: V8 heap + buffers) is above the soft limit of ${mib(this.limits.softBytes)} MiB; retry later`,
       retryAfterMs(this.config.check_interval),
     );

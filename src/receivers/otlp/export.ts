@@ -11,6 +11,16 @@ import type { ExportResult } from './status.js';
 
 export type Transport = 'grpc' | 'http';
 
+/** One Export request as received (after decompression), not yet decoded. */
+export interface ExportRequest {
+  /** Its size in bytes. */
+  bytes: number;
+  /** Its log records, counted by walking the encoding without decoding; may stop counting above `stopAbove`. */
+  count(stopAbove: number): number;
+  /** Its records; throws a Refusal when it is malformed. */
+  decode(): DecodedBatch;
+}
+
 export class ExportHandler {
   private readonly inflight = new Set<Promise<unknown>>();
   private stopping = false;
@@ -28,17 +38,36 @@ export class ExportHandler {
   }
 
   /**
-   * Runs one Export call. `decode` turns the request into records (throwing a
-   * Refusal when it is malformed). Resolves once every accepted record is
-   * durably stored; rejects with a Refusal, already counted and logged.
+   * Runs one Export call. Before any work, the request's records are counted
+   * (without decoding) against `maxRecords` and the pipeline is asked whether
+   * it can afford the request (memory_limiter); then it is decoded and pushed.
+   * Resolves once every accepted record is durably stored; rejects with a
+   * Refusal, already counted and logged.
    */
-  async handle(transport: Transport, decode: () => DecodedBatch): Promise<ExportResult> {
+  async handle(transport: Transport, request: ExportRequest, maxRecords: number): Promise<ExportResult> {
     if (this.stopping) throw this.refuse(transport, Refusal.unavailable('vigil is shutting down', 1000), 0);
+    const count = request.count(maxRecords);
+    if (count > maxRecords) {
+      throw this.refuse(
+        transport,
+        Refusal.invalid(`request holds more than ${maxRecords} log records (receivers.${this.id}.protocols.${transport}.max_request_records): send fewer records per request`),
+        0,
+      );
+    }
+    try {
+      this.next.admit?.({ bytes: request.bytes, records: count });
+    } catch (err) {
+      throw this.refuse(transport, asRefusal(err), count);
+    }
     let decoded: DecodedBatch;
     try {
-      decoded = decode();
+      decoded = request.decode();
     } catch (err) {
       throw this.refuse(transport, asMalformed(err), 0);
+    }
+    // The walk and the decoder agree (fuzzed); should they ever not, the limit still holds.
+    if (decoded.records.length + decoded.rejected > maxRecords) {
+      throw this.refuse(transport, Refusal.invalid(`request holds more than ${maxRecords} log records (receivers.${this.id}.protocols.${transport}.max_request_records): send fewer records per request`), 0);
     }
     const { records, rejected } = decoded;
     const labels = { receiver: this.id, transport };

@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch } from '../../otlp/convert.js';
+import { countProtobufLogRecords } from '../../otlp/count.js';
 import { RAW_LOGS_SERVICE } from '../../otlp/grpc-service.js';
 import { asRefusal, type Refusal } from '../../pipeline/errors.js';
 import type { ServerAuthenticator } from '../../security/auth.js';
@@ -23,11 +24,11 @@ import { capConnections } from '../../security/connection-cap.js';
 import type { SecurityMetrics } from '../../security/metrics.js';
 import type { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { InflightBudget } from './budget.js';
 import type { GrpcConfig } from './config.js';
 import { aborted, type ExportHandler } from './export.js';
+import { guardStreams } from './grpc-streams.js';
 import { encodeExportResponse, encodeRpcStatus, grpcCodeOf, retryDelayOf } from './status.js';
-
-
 
 /** grpc-js channel options from the Collector-style settings. */
 export function serverOptions(config: GrpcConfig): grpc.ServerOptions {
@@ -98,6 +99,7 @@ export class OtlpGrpcServer {
   constructor(
     private readonly config: GrpcConfig,
     private readonly handler: ExportHandler,
+    private readonly budget: InflightBudget,
   ) {}
 
   /** host:port actually bound (the real port when the config said 0). */
@@ -126,6 +128,15 @@ export class OtlpGrpcServer {
     });
     const credentials = security?.tls ? new ReloadingServerCredentials(security.tls) : grpc.ServerCredentials.createInsecure();
     const injector = server.createConnectionInjector(credentials);
+    guardStreams(server, {
+      budget: this.budget,
+      receiveTimeoutMs: this.config.receive_timeout,
+      onCut: (reason) => {
+        if (!security) return;
+        security.metrics.refusedRequests.inc({ server: security.receiver, transport: 'grpc', reason });
+        security.logger.debug({ transport: 'grpc', reason }, 'call cut off while its request was arriving');
+      },
+    });
     const listener = createServer((socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -153,7 +164,9 @@ export class OtlpGrpcServer {
 
   private async export(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
     try {
-      const result = await this.handler.handle('grpc', () => requestToBatch(decodeProtobufRequest(call.request)));
+      const bytes = call.request;
+      const request = { bytes: bytes.length, count: (stopAbove: number) => countProtobufLogRecords(bytes, stopAbove), decode: () => requestToBatch(decodeProtobufRequest(bytes)) };
+      const result = await this.handler.handle('grpc', request, this.config.max_request_records);
       callback(null, Buffer.from(encodeExportResponse(result)));
     } catch (err) {
       callback(grpcError(asRefusal(err)));

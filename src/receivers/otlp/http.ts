@@ -9,10 +9,9 @@
 // connection cap, certificate reload) comes from security/http-server.ts.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
 import { splitHostPort } from '../../config/units.js';
 import { decodeProtobufRequest, requestToBatch, type DecodedBatch } from '../../otlp/convert.js';
+import { countJsonLogRecords, countProtobufLogRecords } from '../../otlp/count.js';
 import { decodeJsonRequest } from '../../otlp/json.js';
 import { Refusal, asRefusal } from '../../pipeline/errors.js';
 import { type ServerAuthenticator, httpHeaders } from '../../security/auth.js';
@@ -20,8 +19,10 @@ import { createHardenedServer } from '../../security/http-server.js';
 import { SecurityMetrics } from '../../security/metrics.js';
 import type { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { InflightBudget } from './budget.js';
 import type { HttpConfig } from './config.js';
-import { aborted, type ExportHandler } from './export.js';
+import { DecompressionError, decompressBody, supportedCoding } from './decompress.js';
+import { aborted, type ExportHandler, type ExportRequest } from './export.js';
 import {
   CONTENT_TYPES,
   type Encoding,
@@ -32,18 +33,6 @@ import {
   retryAfterHeader,
   retryDelayOf,
 } from './status.js';
-
-type Decompress = (buf: Buffer, opts: zlib.ZlibOptions) => Promise<Buffer>;
-
-const DECOMPRESSORS: Record<string, Decompress | undefined> = {
-  gzip: promisify(zlib.gunzip),
-  'x-gzip': promisify(zlib.gunzip),
-  deflate: promisify(zlib.inflate),
-  // Node ≥ 22.15 has zstd; older builds simply do not offer it.
-  ...(typeof zlib.zstdDecompress === 'function'
-    ? { zstd: promisify(zlib.zstdDecompress) as unknown as Decompress }
-    : {}),
-};
 
 /** The body encoding from Content-Type (parameters such as charset allowed), or undefined when unsupported. */
 export function encodingOf(contentType: string | undefined): Encoding | undefined {
@@ -77,6 +66,7 @@ const UNAUTHENTICATED = 16;
 const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
 const UNIMPLEMENTED = 12;
 
 export class OtlpHttpServer {
@@ -87,6 +77,7 @@ export class OtlpHttpServer {
     private readonly config: HttpConfig,
     private readonly handler: ExportHandler,
     private readonly logger: Logger,
+    private readonly budget: InflightBudget,
   ) {}
 
   /** host:port actually bound (the real port when the config said 0). */
@@ -129,7 +120,7 @@ export class OtlpHttpServer {
     const replyIn: Encoding = encoding ?? 'json';
     try {
       const body = await this.readRequest(req, encoding);
-      const result = await this.handler.handle('http', () => decodeBody(body, encoding!));
+      const result = await this.handler.handle('http', exportRequest(body, encoding!), this.config.max_request_records);
       this.reply(res, 200, replyIn, encodeExportResponseAs(replyIn, result));
     } catch (err) {
       if (err instanceof HttpError) {
@@ -169,21 +160,39 @@ export class OtlpHttpServer {
       );
     }
     const coding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    const decompress = coding === 'identity' || coding === '' ? undefined : DECOMPRESSORS[coding];
-    if (coding !== 'identity' && coding !== '' && !decompress) {
+    if (!supportedCoding(coding)) {
       throw new HttpError(415, INVALID_ARGUMENT, `unsupported Content-Encoding ${JSON.stringify(coding)}: send gzip, deflate, zstd or none`);
     }
     const limit = this.config.max_request_body_size;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) throw tooLarge(limit);
-    const raw = await readLimited(req, limit);
-    if (!decompress) return raw;
+    if (this.budget.spent) throw this.budgetSpent();
+    const hold = this.budget.open();
+    let raw: Buffer;
     try {
-      return await decompress(raw, { maxOutputLength: limit });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(limit, 'decompressed ');
-      throw new HttpError(400, INVALID_ARGUMENT, `malformed ${coding} body: ${(err as Error).message}`);
+      raw = await readLimited(req, limit, (n) => hold.add(n), () => this.budgetSpent());
+    } finally {
+      // Complete (or abandoned): from here the memory_limiter governs the request.
+      hold.release();
     }
+    try {
+      return await decompressBody(raw, coding, limit);
+    } catch (err) {
+      if (err instanceof DecompressionError) throw err.tooLarge ? tooLarge(limit, 'decompressed ') : new HttpError(400, INVALID_ARGUMENT, err.message);
+      throw err;
+    }
+  }
+
+  /** The in-flight budget is spent: 503 + Retry-After (the client retries), counted. */
+  private budgetSpent(): HttpError {
+    const sec = this.security;
+    sec?.metrics.refusedRequests.inc({ server: sec.receiver, transport: 'http', reason: 'inflight_budget' });
+    return new HttpError(
+      503,
+      UNAVAILABLE,
+      `too many request bytes in flight (receivers.${sec?.receiver ?? 'otlp'}.max_inflight_bytes: ${this.budget.limit}): retry later`,
+      { 'retry-after': '1' },
+    );
   }
 
   /** Refuses (401, body discarded undecoded, counted) a request without a valid credential when auth is on. */
@@ -229,9 +238,24 @@ function tooLarge(limit: number, what = ''): HttpError {
   return new HttpError(413, RESOURCE_EXHAUSTED, `request body ${what}larger than max_request_body_size (${limit} bytes)`);
 }
 
-function decodeBody(body: Buffer, encoding: Encoding): DecodedBatch {
-  if (encoding === 'protobuf') return requestToBatch(decodeProtobufRequest(body));
-  const json = decodeJsonRequest(body.toString('utf8'));
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The request as the handler takes it; a JSON body must be valid UTF-8 (refused with 400, never altered). */
+function exportRequest(body: Buffer, encoding: Encoding): ExportRequest {
+  if (encoding === 'protobuf') {
+    return { bytes: body.length, count: (stopAbove) => countProtobufLogRecords(body, stopAbove), decode: () => requestToBatch(decodeProtobufRequest(body)) };
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new HttpError(400, INVALID_ARGUMENT, 'JSON body is not valid UTF-8: OTLP/JSON must be UTF-8 encoded (invalid bytes are refused, not replaced)');
+  }
+  return { bytes: body.length, count: (stopAbove) => countJsonLogRecords(text, stopAbove), decode: () => decodeJsonText(text) };
+}
+
+function decodeJsonText(text: string): DecodedBatch {
+  const json = decodeJsonRequest(text);
   const decoded = requestToBatch(json.request);
   // Records the JSON decoder already dropped count as rejected too.
   const rejected = json.rejected + decoded.rejected;
@@ -239,8 +263,11 @@ function decodeBody(body: Buffer, encoding: Encoding): DecodedBatch {
   return rejectReason === undefined ? { records: decoded.records, rejected } : { records: decoded.records, rejected, rejectReason };
 }
 
-/** Reads the whole body, refusing (413) as soon as it passes `limit` bytes. */
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing (413) as soon as it passes `limit` bytes, and
+ * with `overBudget()` as soon as `take` says a chunk does not fit the in-flight budget.
+ */
+function readLimited(req: IncomingMessage, limit: number, take: (bytes: number) => boolean, overBudget: () => HttpError): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -249,6 +276,11 @@ function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.off('data', onData);
         reject(tooLarge(limit));
+        return;
+      }
+      if (!take(chunk.length)) {
+        req.off('data', onData);
+        reject(overBudget());
         return;
       }
       chunks.push(chunk);

@@ -1,6 +1,7 @@
 // The `otlp` receiver: OTLP/gRPC and/or OTLP/HTTP in front of the pipeline.
 // An Export call is answered only once the pipeline acknowledged its records
 // (every exporter durably took them), so a success means stored.
+import { Gauge } from 'prom-client';
 import type { Consumer, Host, Receiver, ReceiverFactory } from '../../pipeline/component.js';
 import { type ServerAuthenticator, resolveAuthenticator } from '../../security/auth.js';
 import { warnIfExposed } from '../../security/loopback.js';
@@ -9,9 +10,24 @@ import { ServerTls } from '../../security/tls.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { type GrpcConfig, type HttpConfig, type OtlpReceiverConfig, otlpReceiverConfigSchema } from './config.js';
+import { InflightBudget } from './budget.js';
 import { ExportHandler } from './export.js';
 import { OtlpGrpcServer } from './grpc.js';
 import { OtlpHttpServer } from './http.js';
+
+/** vigil_receiver_inflight_bytes, shared by every receiver of a registry. */
+function inflightGauge(telemetry: Telemetry): Gauge<'receiver'> {
+  const reg = telemetry.registry;
+  return (
+    (reg.getSingleMetric('vigil_receiver_inflight_bytes') as Gauge<'receiver'> | undefined) ??
+    new Gauge<'receiver'>({
+      name: 'vigil_receiver_inflight_bytes',
+      help: 'Bytes of requests still arriving (gRPC messages, HTTP bodies not yet complete), against max_inflight_bytes.',
+      labelNames: ['receiver'],
+      registers: [reg],
+    })
+  );
+}
 
 interface Guard {
   tls: ServerTls | undefined;
@@ -24,6 +40,8 @@ export class OtlpReceiver implements Receiver {
   private readonly http: OtlpHttpServer | undefined;
   private readonly metrics: SecurityMetrics;
   private readonly guards: { grpc?: Guard; http?: Guard } = {};
+  /** Bytes of requests still arriving, shared by both protocols. */
+  readonly budget: InflightBudget;
 
   constructor(
     private readonly config: OtlpReceiverConfig,
@@ -35,8 +53,11 @@ export class OtlpReceiver implements Receiver {
     this.handler = new ExportHandler(id, next, telemetry, logger);
     this.metrics = new SecurityMetrics(telemetry);
     const { grpc, http } = config.protocols;
-    this.grpc = grpc ? new OtlpGrpcServer(grpc, this.handler) : undefined;
-    this.http = http ? new OtlpHttpServer(http, this.handler, logger) : undefined;
+    const gauge = inflightGauge(telemetry);
+    gauge.set({ receiver: id }, 0);
+    this.budget = new InflightBudget(config.max_inflight_bytes, (used) => gauge.set({ receiver: id }, used));
+    this.grpc = grpc ? new OtlpGrpcServer(grpc, this.handler, this.budget) : undefined;
+    this.http = http ? new OtlpHttpServer(http, this.handler, logger, this.budget) : undefined;
     if (grpc?.keepalive?.enforcement_policy) {
       logger.warn('protocols.grpc.keepalive.enforcement_policy is accepted but not enforced: grpc-js has no server-side ping policy');
     }

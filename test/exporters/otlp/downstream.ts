@@ -58,8 +58,9 @@ export class GrpcDownstream {
     readonly address: string,
   ) {}
 
-  static async start(credentials = grpc.ServerCredentials.createInsecure(), port = 0): Promise<GrpcDownstream> {
-    const server = new grpc.Server();
+  /** `options` e.g. `{ 'grpc.max_receive_message_length': n }` for a downstream that takes only small messages. */
+  static async start(credentials = grpc.ServerCredentials.createInsecure(), port = 0, options: grpc.ServerOptions = {}): Promise<GrpcDownstream> {
+    const server = new grpc.Server(options);
     const d: { self?: GrpcDownstream } = {};
     server.addService(
       RAW_LOGS_SERVICE,
@@ -140,6 +141,8 @@ export class HttpDownstream {
   readonly delivered: Buffer[] = [];
   script: HttpReply[] = [];
   fallback: HttpReply = { status: 200, headers: { 'content-type': 'application/x-protobuf' } };
+  /** Bodies (after decompression) larger than this get 413, as a server with a body size limit answers. */
+  maxBody = Infinity;
   private constructor(
     private readonly server: Server,
     readonly url: string,
@@ -156,7 +159,7 @@ export class HttpDownstream {
         const raw = Buffer.concat(chunks);
         const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
         d.attempts.push({ path: req.url ?? '', headers: req.headers, raw, body });
-        const reply = d.script.shift() ?? d.fallback;
+        const reply = body.length > d.maxBody ? { status: 413 } : (d.script.shift() ?? d.fallback);
         if (reply.destroy) {
           req.socket.destroy();
           return;

@@ -77,9 +77,15 @@ describe('otlp_grpc exporter', () => {
     await exporter.consume(makeBatch(2, 'throttled'));
     await waitFor(() => down.delivered.length === 1, 'delivery after throttling');
     expect(down.attempts).toHaveLength(2);
+    // Without RetryInfo it means too large: the batch is split in halves and each is sent, none retried whole.
     await exporter.consume(makeBatch(3, 'too-big'));
-    await waitFor(async () => (await metric(telemetry, FAILED, 'otlp_grpc')) === 3, 'failure counted');
-    expect(down.attempts).toHaveLength(3);
+    await waitFor(async () => (await metric(telemetry, SENT, 'otlp_grpc')) === 5, 'halves delivered');
+    expect(down.attempts).toHaveLength(5);
+    expect(down.delivered.slice(1).map((b) => requestToBatch(decodeProtobufRequest(b)).records.map((r) => r.log.body?.stringValue))).toEqual([
+      ['too-big-0', 'too-big-1'],
+      ['too-big-2'],
+    ]);
+    expect(await metric(telemetry, FAILED, 'otlp_grpc')).toBe(0);
     await exporter.shutdown!(deadline(5000));
   });
 
@@ -96,7 +102,7 @@ describe('otlp_grpc exporter', () => {
     const bytes = encodeBatchProtobuf(makeBatch(1));
     expect(await sender.send(bytes, signal)).toMatchObject({ kind: 'retryable', retryAfterMs: 1500 });
     expect(await sender.send(bytes, signal)).toMatchObject({ kind: 'retryable', retryAfterMs: 250 });
-    expect(await sender.send(bytes, signal)).toMatchObject({ kind: 'permanent', reason: expect.stringContaining('RESOURCE_EXHAUSTED') });
+    expect(await sender.send(bytes, signal)).toMatchObject({ kind: 'too_large', reason: expect.stringContaining('RESOURCE_EXHAUSTED') });
     expect(await sender.send(bytes, signal)).toMatchObject({ kind: 'permanent', reason: expect.stringContaining('PERMISSION_DENIED') });
     expect(await sender.send(bytes, signal)).toEqual({ kind: 'ok', rejected: 0 });
     await sender.close();

@@ -28,16 +28,18 @@ describe('backoff', () => {
 });
 
 describe('what an answer means (OTLP spec)', () => {
-  it('gRPC: retryable codes, RESOURCE_EXHAUSTED only with RetryInfo', () => {
+  it('gRPC: retryable codes, RESOURCE_EXHAUSTED only with RetryInfo (without it: too large, to be split)', () => {
     for (const code of [1, 4, 10, 11, 14, 15]) expect(classifyGrpcStatus(code, '').kind).toBe('retryable');
-    for (const code of [2, 3, 5, 6, 7, 8, 9, 12, 13, 16]) expect(classifyGrpcStatus(code, '').kind).toBe('permanent');
+    for (const code of [2, 3, 5, 6, 7, 9, 12, 13, 16]) expect(classifyGrpcStatus(code, '').kind).toBe('permanent');
+    expect(classifyGrpcStatus(8, 'Received message larger than max (5 vs. 4)')).toEqual({ kind: 'too_large', reason: 'gRPC RESOURCE_EXHAUSTED: Received message larger than max (5 vs. 4)' });
     expect(classifyGrpcStatus(3, 'bad')).toEqual({ kind: 'permanent', reason: 'gRPC INVALID_ARGUMENT: bad' });
   });
 
-  it('HTTP: 429, 502, 503, 504 retryable; other failures permanent; 2xx ok', () => {
+  it('HTTP: 429, 502, 503, 504 retryable; 413 too large; other failures permanent; 2xx ok', () => {
     const a = (status: number) => classifyHttpAnswer({ status, headers: {}, body: Buffer.alloc(0) });
     for (const s of [429, 502, 503, 504]) expect(a(s).kind).toBe('retryable');
-    for (const s of [400, 401, 403, 404, 413, 415, 500, 501]) expect(a(s).kind).toBe('permanent');
+    expect(a(413).kind).toBe('too_large');
+    for (const s of [400, 401, 403, 404, 415, 500, 501]) expect(a(s).kind).toBe('permanent');
     for (const s of [200, 202, 204]) expect(a(s)).toEqual({ kind: 'ok', rejected: 0 });
     expect(classifyHttpAnswer({ status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('not json') })).toEqual({ kind: 'ok', rejected: 0 });
   });

@@ -13,7 +13,7 @@ import { Service } from '../../../src/pipeline/service.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
 import { memoryLimiterConfigSchema, resolveLimits } from '../../../src/processors/memory_limiter/config.js';
-import { nextState, pressureOf, retryAfterMs } from '../../../src/processors/memory_limiter/decide.js';
+import { admission, nextState, pressureOf, requestEstimate, retryAfterMs } from '../../../src/processors/memory_limiter/decide.js';
 import { availableMemory, parseCgroupLimit, sampleMemory, totalMemoryBytes, type MemorySample } from '../../../src/processors/memory_limiter/memory.js';
 import { createMemoryLimiter } from '../../../src/processors/memory_limiter/memory_limiter.js';
 import { makeBatch } from '../../helpers/records.js';
@@ -132,6 +132,14 @@ describe('memory_limiter decisions (pure)', () => {
     expect(nextState(true, 'normal')).toEqual({ refusing: false, transition: 'recovered' });
   });
 
+  it('admits a request from its estimate: never above the soft limit alone, later when it would pass the hard limit now', () => {
+    expect(requestEstimate({ bytes: 100, records: 10 }, 4)).toBe(100 * 3 + 10 * 4);
+    expect(admission(801, 0, limits)).toBe('never');
+    expect(admission(800, 0, limits)).toBe('now');
+    expect(admission(500, 500, limits)).toBe('now');
+    expect(admission(500, 501, limits)).toBe('later');
+  });
+
   it('hints a retry no sooner than the next check, and at least a second', () => {
     expect(retryAfterMs(100)).toBe(1000);
     expect(retryAfterMs(1000)).toBe(1000);
@@ -191,6 +199,40 @@ describe('memory_limiter on real memory', () => {
     const batch = makeBatch(3);
     expect(roomy.l.process(batch)).toBe(batch);
     await roomy.l.shutdown();
+  });
+
+  it('refuses a single huge request before it is decoded: non-retryable when it can never fit, retryable when memory is busy now', async () => {
+    let live = 10 * MIB;
+    const { l, lines, metrics } = limiter(512, 128, { sample: () => ({ live, rss: live, heapUsed: live }) });
+    await l.start();
+    // 2,000,000 empty records in a 4 MB request: about 7.6 GiB estimated, far above the 384 MiB soft limit.
+    const huge = (() => {
+      try {
+        l.admit({ bytes: 4_000_000, records: 2_000_000 });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(huge).toBeInstanceOf(Refusal);
+    expect((huge as Refusal).code).toBe('RESOURCE_EXHAUSTED');
+    expect((huge as Refusal).retryable).toBe(false);
+    expect((huge as Refusal).message).toMatch(/2000000 log records .* more than the soft limit of 384 MiB: send fewer records per request/);
+    expect(lines.some((x) => /larger than the memory limit allows/.test(x.msg))).toBe(true);
+    // An ordinary request passes; the same one is refused retryably while memory is nearly full.
+    l.admit({ bytes: 2_800_000, records: 9_533 });
+    live = 480 * MIB;
+    l.check();
+    const busy = (() => {
+      try {
+        l.admit({ bytes: 2_800_000, records: 9_533 });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect((busy as Refusal).code).toBe('UNAVAILABLE');
+    expect((busy as Refusal).retryable).toBe(true);
+    expect(await metrics.metrics()).toMatch(/vigil_processor_refused_log_records_total\{processor="memory_limiter"\} 2009533/);
+    await l.shutdown();
   });
 
   it('refuses while allocations push live memory over the limit, forces a GC above the hard limit, and recovers once memory is freed', async () => {

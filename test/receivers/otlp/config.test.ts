@@ -28,11 +28,29 @@ function issues(receiver: unknown): { path: string; message: string }[] {
 describe('otlp receiver config', () => {
   it('fills the Collector defaults; `grpc:` and `http:` with no settings enable a protocol', () => {
     const c = otlpReceiverConfigSchema.parse({ protocols: { grpc: null, http: null } });
-    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, max_connections: 1000 });
+    expect(c.max_inflight_bytes).toBe(64 * 1024 * 1024);
+    expect(c.protocols.grpc).toEqual({
+      endpoint: '127.0.0.1:4317',
+      max_recv_msg_size_mib: 4,
+      max_request_records: 100_000,
+      // Safe defaults where the Collector has none: bounded streams, call receive time and connection lifetimes.
+      max_concurrent_streams: 100,
+      receive_timeout: 60_000,
+      max_connections: 1000,
+      keepalive: { server_parameters: { max_connection_idle: 300_000, max_connection_age: 3_600_000, max_connection_age_grace: 60_000 } },
+    });
+    expect(serverOptions(c.protocols.grpc!)).toEqual({
+      'grpc.max_receive_message_length': 4 * 1024 * 1024,
+      'grpc.max_concurrent_streams': 100,
+      'grpc.max_connection_idle_ms': 300_000,
+      'grpc.max_connection_age_ms': 3_600_000,
+      'grpc.max_connection_age_grace_ms': 60_000,
+    });
     expect(c.protocols.http).toEqual({
       endpoint: '127.0.0.1:4318',
       logs_url_path: '/v1/logs',
       max_request_body_size: 20 * 1024 * 1024,
+      max_request_records: 100_000,
       max_connections: 1000,
       read_header_timeout: 10_000,
       read_timeout: 60_000,
