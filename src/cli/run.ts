@@ -12,7 +12,9 @@ import { Telemetry } from '../telemetry/metrics.js';
 import { TelemetryServer } from '../telemetry/server.js';
 import { mountStatusPage } from '../telemetry/status/routes.js';
 import { StatusState } from '../telemetry/status/state.js';
+import { preflight } from '../config/preflight.js';
 import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
+import { explainStartError } from './start-errors.js';
 
 export interface RunningVigil {
   service: Service;
@@ -33,6 +35,7 @@ export async function startVigilWithConfig(config: VigilConfig): Promise<Running
   const logger = createLogger(logs.level, logs.encoding);
   for (const w of config.warnings) logger.warn({ key: w.path }, w.message);
   const telemetry = new Telemetry();
+  preflight(config);
   const service = await Service.build(config, logger, telemetry);
   const metrics = config.service.telemetry.metrics;
   const addr = metrics.address;
@@ -42,7 +45,11 @@ export async function startVigilWithConfig(config: VigilConfig): Promise<Running
       : undefined;
   const status = telemetryServer && config.service.telemetry.status_page ? new StatusState(service, telemetry) : undefined;
   if (telemetryServer && status) mountStatusPage(telemetryServer, status);
-  await service.start();
+  try {
+    await service.start();
+  } catch (err) {
+    throw explainStartError(err, config);
+  }
   try {
     await telemetryServer?.start(service);
     status?.start();
@@ -50,6 +57,8 @@ export async function startVigilWithConfig(config: VigilConfig): Promise<Running
     status?.stop();
     await service.shutdown();
     if (err instanceof ConfigError) throw err;
+    const explained = explainStartError(err, config);
+    if (explained !== err) throw explained;
     throw new Error(`cannot serve metrics on ${addr}: ${(err as Error).message} (set service.telemetry.metrics.address)`);
   }
   logger.info({ config: config.source }, 'vigil started');
