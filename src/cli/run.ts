@@ -86,7 +86,7 @@ export function drainPlan(service: Service): Record<string, unknown> {
     waits_for: {
       receivers: `${ids(service.receivers).join(', ') || 'none'}: stop accepting, answer requests in flight`,
       processors: `${ids(service.processors).join(', ') || 'none'}: finish batches in flight`,
-      exporters: `${ids(service.exporters).join(', ') || 'none'}: flush (worm seals its open segment; queues sync)`,
+      exporters: `${ids(service.exporters).join(', ') || 'none'}: flush and sync what they accepted (an archive seals its open segment)`,
       extensions: ids(service.extensions).join(', ') || 'none',
     },
   };
