@@ -153,8 +153,8 @@ with a fresh data directory (printed) holding the archive, its keys and the anom
 
 Examples:
   npm run demo
-  vigil demo --keep-running          then open the status page URL it prints
-  vigil demo --quick --data ./vigil-data/demo`,
+  npx vigil demo --keep-running      then open the status page URL it prints
+  npx vigil demo --quick --data ./vigil-data/demo`,
     )
     .action(async (o: DemoOptions) => {
       if (o.data !== undefined && o.data.trim() === '') throw new UsageError('--data needs a directory');
