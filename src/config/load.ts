@@ -224,6 +224,11 @@ export function validateConfig(raw: unknown, registry: Registry, source = 'confi
     }
   }
 
+  const connectors = expanded.connectors;
+  if (connectors && typeof connectors === 'object' && Object.keys(connectors).length > 0) {
+    issues.push({ path: 'connectors', message: 'Vigil has no connectors (its pipelines are logs pipelines fed by receivers): remove connectors: and list receivers and exporters in each pipeline' });
+  }
+
   const sections = new Map<ComponentKind, Map<string, ComponentConfig>>();
   const declared = new Set<string>();
   const ignoredIds = new Set<string>();

@@ -135,6 +135,11 @@ describe('unknown keys', () => {
     expect(issues.map((i) => i.path)).toEqual(['receivers.otlp.protocols.grpc.endpoint', 'service.pipelines.logs.receivers.1']);
   });
 
+  it('refuses connectors, which Vigil does not have, instead of ignoring them', () => {
+    expect(issuesOf({ connectors: { forward: {} }, ...fileOnly() })[0]).toEqual({ path: 'connectors', message: expect.stringContaining('Vigil has no connectors') });
+    expect(() => validateConfig({ connectors: {}, ...fileOnly() }, registry)).not.toThrow();
+  });
+
   it('suggests a component type', () => {
     expect(issuesOf({ exporters: { otlp_grcp: {} }, service: { pipelines: { logs: { exporters: ['otlp_grcp'] } } } })[0].message).toMatch(/did you mean "otlp_grpc"/);
   });
