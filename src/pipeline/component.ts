@@ -55,8 +55,6 @@ export interface CreateContext {
   telemetry: Telemetry;
   /** The consumer a receiver feeds (the pipelines it belongs to). Undefined for other kinds. */
   next?: Consumer;
-  /** Emits records into the pipeline's processors after this one (used by processors that raise alerts). */
-  emit?: (batch: LogBatch) => Promise<void>;
 }
 
 export interface Factory<C = unknown, T = unknown> {
