@@ -17,6 +17,11 @@ export interface Lifecycle {
   start?(host: Host): Promise<void>;
   /** Stops taking work and flushes what was accepted; must resolve before the deadline signal aborts. */
   shutdown?(signal: AbortSignal): Promise<void>;
+  /**
+   * A snapshot of the component's state for the status page, which recognises the
+   * shapes it knows (an archive: src/telemetry/status/sources.ts) and ignores others.
+   */
+  status?(): unknown;
 }
 
 export interface Receiver extends Lifecycle {
