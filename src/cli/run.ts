@@ -36,7 +36,12 @@ export async function startVigilWithConfig(config: VigilConfig): Promise<Running
   for (const w of config.warnings) logger.warn({ key: w.path }, w.message);
   const telemetry = new Telemetry();
   preflight(config);
-  const service = await Service.build(config, logger, telemetry);
+  let service: Service;
+  try {
+    service = await Service.build(config, logger, telemetry);
+  } catch (err) {
+    throw explainStartError(err, config);
+  }
   const metrics = config.service.telemetry.metrics;
   const addr = metrics.address;
   const telemetryServer =

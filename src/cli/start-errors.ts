@@ -27,10 +27,30 @@ function addressInUse(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Every string value of the components' config (with its key), for finding the one an error message quotes. */
+function stringValues(config: VigilConfig): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (v: unknown, path: string, depth: number): void => {
+    if (typeof v === 'string') out.set(v, [...(out.get(v) ?? []), path]);
+    if (!v || typeof v !== 'object' || depth > 12) return;
+    for (const [k, e] of Object.entries(v)) walk(e, joinPath(path, k), depth + 1);
+  };
+  for (const section of ['receivers', 'processors', 'exporters', 'extensions'] as const) {
+    for (const [id, c] of config[section]) walk(c.config, joinPath(section, id), 0);
+  }
+  return out;
+}
+
 /** The error to show for a start-up failure: the original, or one that names the key and the fix. */
 export function explainStartError(err: unknown, config: VigilConfig): unknown {
   const addr = addressInUse(err);
-  if (!addr) return err;
+  if (!addr) {
+    // A message that quotes a configured path or name (a missing key file, say) gets that key in front.
+    const message = (err as Error)?.message;
+    if (typeof message !== 'string' || /^[\w.\/-]+: /.test(message)) return err;
+    const quoted = [...stringValues(config)].filter(([v]) => v.length >= 4 && /[/.]/.test(v) && message.includes(v)).sort((a, b) => b[0].length - a[0].length)[0];
+    return quoted ? new Error(`${quoted[1].join(', ')}: ${message}`, { cause: err }) : err;
+  }
   const keys = keysWithValue(config, addr);
   const port = addr.slice(addr.lastIndexOf(':') + 1);
   const where = keys.length > 0 ? keys.join(', ') : 'its endpoint';

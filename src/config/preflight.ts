@@ -28,7 +28,7 @@ function usedIds(config: VigilConfig): Record<'receivers' | 'processors' | 'expo
 /**
  * The directories used components write to, read from their validated config:
  * every `directory` key, the folder of the file exporter's `path`, and the folder
- * of a signing `key_file` that does not exist yet (it will be generated there).
+ * of a signing `key_file` that does not exist yet and will be generated there.
  */
 export function writableDirs(config: VigilConfig): WritableDir[] {
   const out: WritableDir[] = [];
@@ -43,7 +43,9 @@ export function writableDirs(config: VigilConfig): WritableDir[] {
           if (typeof e !== 'string' || e === '') walk(e, key, depth + 1);
           else if (k === 'directory') out.push({ key, dir: e, create: (v as { create_directory?: unknown }).create_directory !== false });
           else if (k === 'path' && c.factory.type === 'file' && path === joinPath(section, id)) out.push({ key, dir: dirname(e), create: true });
-          else if (k === 'key_file' && path.endsWith('.signing') && !existsSync(e)) out.push({ key, dir: dirname(e), create: true });
+          else if (k === 'key_file' && path.endsWith('.signing') && (v as { generate?: unknown }).generate !== false && !existsSync(e)) {
+            out.push({ key, dir: dirname(e), create: true });
+          }
         }
       };
       walk(c.config, joinPath(section, id), 0);

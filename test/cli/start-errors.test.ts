@@ -69,6 +69,24 @@ service:
     }
   });
 
+  it('a missing signing key is named by its config key, and nothing is created for it', () => {
+    const dir = tempDir();
+    const cfg = join(dir, 'vigil.yaml');
+    writeFileSync(
+      cfg,
+      `exporters:
+  worm: { directory: ${dir}/archive, signing: { key_file: ${dir}/absent/archive.key, generate: false } }
+service:
+  telemetry: { metrics: { address: "" } }
+  pipelines: { logs: { exporters: [worm] } }
+`,
+    );
+    const r = vigilSync(['run', '--config', cfg]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/exporters\.worm\.signing\.key_file: signing key .*absent\/archive\.key does not exist/);
+    expect(existsSync(join(dir, 'absent'))).toBe(false);
+  });
+
   it('a missing config file says so, with exit 2', () => {
     const r = vigilSync(['run', '--config', join(tempDir(), 'nope.yaml')]);
     expect(r.status).toBe(2);
