@@ -1,7 +1,7 @@
 // A failure while starting, told in config terms: which key holds the address
 // that is taken, and what to do about it.
 import type { VigilConfig } from '../config/load.js';
-import { joinPath } from '../config/errors.js';
+import { ConfigError, joinPath } from '../config/errors.js';
 
 /** The config keys whose value is exactly `value` (an endpoint, a path). */
 export function keysWithValue(config: VigilConfig, value: string): string[] {
@@ -43,6 +43,8 @@ function stringValues(config: VigilConfig): Map<string, string[]> {
 
 /** The error to show for a start-up failure: the original, or one that names the key and the fix. */
 export function explainStartError(err: unknown, config: VigilConfig): unknown {
+  // Config errors already name their keys (and exit 2): passed on as they are.
+  if (err instanceof ConfigError) return err;
   const addr = addressInUse(err);
   if (!addr) {
     // A message that quotes a configured path or name (a missing key file, say) gets that key in front.
