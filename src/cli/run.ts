@@ -130,6 +130,9 @@ Examples:
     )
     .action(async (opts: ConfigCliOptions) => {
       const vigil = await startVigil(configSources(opts));
+      // A sidecar runs until it is signalled, even when nothing else holds the event loop
+      // (a config without receivers or metrics server would otherwise exit at once, undrained).
+      const keepAlive = setInterval(() => undefined, 2 ** 30);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals) => {
@@ -146,7 +149,10 @@ Examples:
             .catch(() => {
               process.exitCode = 1;
             })
-            .finally(resolve);
+            .finally(() => {
+              clearInterval(keepAlive);
+              resolve();
+            });
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { nodeVersionProblem } from '../../bin/node-version.js';
+import { startVigilProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 function portIsFree(port: number): Promise<boolean> {
@@ -50,6 +51,25 @@ service:
     const draining = err.split('\n').find((l) => l.includes('shutting down: draining'));
     expect(JSON.parse(draining!)).toMatchObject({ deadline_ms: 30_000, waits_for: { receivers: expect.stringContaining('otlp'), exporters: expect.stringContaining('file') } });
     expect(err).toMatch(/"clean":true,"msg":"vigil stopped"/);
+  });
+
+  it('service.telemetry.logs.encoding console: tab-separated time, level, component, message', async () => {
+    const dir = tempDir();
+    const cfg = join(dir, 'vigil.yaml');
+    writeFileSync(
+      cfg,
+      `exporters: { file: { path: ${dir}/out.jsonl } }
+service:
+  telemetry: { metrics: { address: "" }, logs: { encoding: console } }
+  pipelines: { logs: { exporters: [file] } }
+`,
+    );
+    const v = await startVigilProcess(['run', '--config', cfg]);
+    v.child.kill('SIGTERM');
+    expect(await v.exited).toBe(0);
+    const lines = v.stderr().trimEnd().split('\n');
+    expect(lines.some((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z\tinfo\tvigil\tvigil started\t\{"config":/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('{'))).toBe(false);
   });
 
   it('an unsupported Node gets what to install', () => {
