@@ -191,7 +191,7 @@ async function uploadThroughput(root: string): Promise<void> {
   const bucket = `vigil-bench-${randomBytes(4).toString('hex')}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
   client.destroy();
-  const w = exporter(dir, { segment: { max_bytes: '8MiB', max_age: '1h' }, s3: { bucket, endpoint, force_path_style: true } });
+  const w = exporter(dir, { segment: { max_bytes: '8MiB', max_age: '1h' }, s3: { bucket, endpoint, force_path_style: true, encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' } } });
   const t0 = performance.now();
   await w.start();
   const left = await w.drainUploads();

@@ -24,8 +24,8 @@ interface JsonKv {
 }
 
 /** Dumps every record with `vigil query ARCHIVE` and indexes it by test.id. */
-export async function queryArchive(archive: string, opts: { endpoint?: string | undefined } = {}): Promise<ArchivedRecords> {
-  const args = [VIGIL_BIN, 'query', archive, ...(opts.endpoint ? ['--endpoint', opts.endpoint] : [])];
+export async function queryArchive(archive: string, opts: { endpoint?: string | undefined; keyFile?: string | undefined } = {}): Promise<ArchivedRecords> {
+  const args = [VIGIL_BIN, 'query', archive, ...(opts.endpoint ? ['--endpoint', opts.endpoint] : []), ...(opts.keyFile ? ['--key-file', opts.keyFile] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
@@ -90,8 +90,8 @@ interface VerifyJson {
 }
 
 /** `vigil verify ARCHIVE -k KEY`, read twice: the text an operator sees and --json for the counts. */
-export async function verifyArchive(archive: string, publicKey: string, opts: { endpoint?: string | undefined } = {}): Promise<VerifyOutcome> {
-  const base = ['verify', archive, '--public-key', publicKey, ...(opts.endpoint ? ['--endpoint', opts.endpoint] : [])];
+export async function verifyArchive(archive: string, publicKey: string, opts: { endpoint?: string | undefined; keyFile?: string | undefined } = {}): Promise<VerifyOutcome> {
+  const base = ['verify', archive, '--public-key', publicKey, ...(opts.endpoint ? ['--endpoint', opts.endpoint] : []), ...(opts.keyFile ? ['--key-file', opts.keyFile] : [])];
   const text = await run(base);
   const json = await run([...base, '--json']);
   let parsed: VerifyJson;

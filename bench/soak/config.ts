@@ -26,6 +26,8 @@ export interface HarnessConfigOptions {
   queueSize?: number;
   consumers?: number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Encrypt the local segments with this archive key file (worm.encryption.key_file). */
+  encryptionKeyFile?: string | undefined;
   shutdownTimeout?: string;
 }
 
@@ -45,6 +47,7 @@ export function harnessConfig(o: HarnessConfigOptions): Record<string, unknown> 
     heartbeat: o.heartbeat ?? '2s',
     signing: { key_file: join(o.dir, 'keys', 'archive.key') },
   };
+  if (o.encryptionKeyFile) worm.encryption = { key_file: o.encryptionKeyFile };
   if (o.s3) {
     worm.retention = '1d';
     worm.s3 = {
@@ -53,6 +56,8 @@ export function harnessConfig(o: HarnessConfigOptions): Record<string, unknown> 
       endpoint: o.s3.endpoint,
       region: 'us-east-1',
       force_path_style: true,
+      // The KMS key scripts/s3/start-rgw.sh gives radosgw (it stores SSE-S3 objects in clear, which Vigil refuses).
+      encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' },
       retry: { initial_interval: '100ms', max_interval: '500ms' },
       timeout: '5s',
     };

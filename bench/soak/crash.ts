@@ -15,7 +15,7 @@
 // write, since the kernel keeps what write() returned. At the end the load
 // stops, the downstream heals, Vigil is stopped with SIGTERM, and the archive
 // is read back with `vigil verify` and `vigil query`.
-import { existsSync, readdirSync, appendFileSync, watch, type FSWatcher, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, appendFileSync, watch, type FSWatcher, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
@@ -47,6 +47,8 @@ export interface CrashOptions {
   grpcClients?: number;
   httpClients?: number;
   recordsPerRequest?: number;
+  /** Encrypt the local segments (a fresh archive key in <dir>/keys); verify and query then use it. */
+  encrypted?: boolean;
   log?: (line: string) => void;
 }
 
@@ -77,6 +79,14 @@ export interface CrashReport {
 
 const MOMENTS_LOCAL: KillMoment[] = ['append', 'seal', 'downstream-retry'];
 
+/** A fresh 256-bit archive key, base64, 0600 (as `openssl rand -base64 32` would write it). */
+function writeArchiveKey(dir: string): string {
+  const file = join(dir, 'keys', 'archive-data.key');
+  mkdirSync(join(dir, 'keys'), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return file;
+}
+
 export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
   const started = Date.now();
   const log = o.log ?? (() => undefined);
@@ -85,7 +95,8 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
   const downstream = await FlakyDownstream.start({ seed: o.seed ^ 0x5eed, failRatio: o.downstreamFailRatio ?? 0.1 });
   let s3: HarnessS3 | undefined;
   if (o.s3Endpoint) s3 = { endpoint: o.s3Endpoint, bucket: await createLockedBucket(o.s3Endpoint, 'vigil-crash'), prefix: 'crash/' };
-  const cfg: HarnessConfigOptions = { dir: o.dir, downstream: downstream.address, s3 };
+  const encryptionKeyFile = o.encrypted ? writeArchiveKey(o.dir) : undefined;
+  const cfg: HarnessConfigOptions = { dir: o.dir, downstream: downstream.address, s3, encryptionKeyFile };
   const config = writeHarnessConfig(cfg);
   const archiveDir = archiveDirOf(cfg);
   const logFile = join(o.dir, 'vigil.log');
@@ -129,9 +140,9 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
     vigil = undefined;
 
     const s3Backlog = s3 ? uploadBacklog(archiveDir) : undefined;
-    const verify = await verifyArchive(archiveDir, publicKeyOf(cfg));
-    const verifyS3 = s3 ? await verifyArchive(`s3://${s3.bucket}/${s3.prefix}`, publicKeyOf(cfg), { endpoint: s3.endpoint }) : undefined;
-    const archived: ArchivedRecords = await queryArchive(archiveDir);
+    const verify = await verifyArchive(archiveDir, publicKeyOf(cfg), { keyFile: encryptionKeyFile });
+    const verifyS3 = s3 ? await verifyArchive(`s3://${s3.bucket}/${s3.prefix}`, publicKeyOf(cfg), { endpoint: s3.endpoint, keyFile: encryptionKeyFile }) : undefined;
+    const archived: ArchivedRecords = await queryArchive(archiveDir, { keyFile: encryptionKeyFile });
     const reconciliation = reconcile(load.acked, archived.byTestId, downstream.deliveries, [...downstream.idConflicts, ...archived.idConflicts]);
     return {
       seed: o.seed,

@@ -23,6 +23,7 @@ import {
   overall,
 } from '../exporters/worm/check.js';
 import type { WormConfig } from '../exporters/worm/config.js';
+import { assessEncryption } from '../exporters/worm/encryption-check.js';
 import { publicKeyPathFor } from '../exporters/worm/keys.js';
 import { verifyArchive, type VerifyReport } from '../exporters/worm/verify.js';
 import { UsageError } from './main.js';
@@ -54,7 +55,7 @@ export async function buildComplianceReport(archiveArg: string | undefined, opts
   let reports: VerifyReport[] | undefined;
   let chainError: string | undefined;
   const stats = emptyStats();
-  const { sources, close } = await openOrUsage(archive, opts.endpoint);
+  const { sources, close } = await openOrUsage(archive, opts.endpoint, worm?.encryption?.key_file, worm?.encryption?.keyring);
   try {
     let keys;
     try {
@@ -67,7 +68,7 @@ export async function buildComplianceReport(archiveArg: string | undefined, opts
       for (const source of sources) {
         const progress = archiveProgress('verifying');
         try {
-          reports.push(await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress }));
+          reports.push(await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress, encryption: worm?.s3?.encryption }));
         } finally {
           progress.done();
         }
@@ -89,6 +90,7 @@ export async function buildComplianceReport(archiveArg: string | undefined, opts
     assessAuditFields(stats),
     assessRetention(worm),
     assessObjectLock(worm),
+    assessEncryption(worm, reports),
     assessPseudonymisation(findPseudonymisation(processors), true),
     assessClockSkew(stats),
     assessAnomalyScoring(stats),
@@ -118,7 +120,7 @@ export function formatCompliance(r: ComplianceReport): string {
 export function registerCheck(program: Command): void {
   const cmd = program
     .command('check')
-    .description('compliance report: audit fields, retention, Object Lock, chain verification, pseudonymisation, clock skew')
+    .description('compliance report: audit fields, retention, Object Lock, encryption, chain verification, pseudonymisation, clock skew')
     .argument('[archive]', "archive directory or s3://bucket/prefix (default: the worm exporter's directory)");
   addConfigOptions(cmd, 'the Vigil config to assess')
     .option('-k, --public-key <file>', "archive public key (default: the .pub beside the config's signing key); repeat for rotated keys", collect, [])

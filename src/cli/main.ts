@@ -16,6 +16,7 @@ import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
 import { registerDemo } from './demo.js';
 import { registerValidate } from './validate.js';
+import { registerKeys } from './keys.js';
 
 export class UsageError extends Error {}
 
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerSimulate(program);
   registerDemo(program);
+  registerKeys(program);
   program.addHelpText(
     'after',
     `

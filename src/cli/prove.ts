@@ -15,6 +15,7 @@ export function registerProve(program: Command): void {
     .argument('<record>', "the record's audit.record_id, or its position SEGMENT:INDEX (e.g. 3:17)")
     .option('-o, --output <file>', 'write the proof to a file instead of stdout')
     .option('--endpoint <url>', 'S3-compatible endpoint (credentials from the AWS environment)')
+    .option('--key-file <file>', 'archive encryption key (exporters.worm.encryption.key_file) for encrypted segments')
     .addHelpText(
       'after',
       `
@@ -25,8 +26,8 @@ Examples:
   npx vigil prove ./vigil-data/archive 9f2c61d0a4b87e13 > proof.json
   npx vigil prove ./vigil-data/archive 3:17 -o proof.json`,
     )
-    .action(async (archive: string, record: string, opts: { output?: string; endpoint?: string }) => {
-      const { sources, close } = await openOrUsage(archive, opts.endpoint);
+    .action(async (archive: string, record: string, opts: { output?: string; endpoint?: string; keyFile?: string }) => {
+      const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile);
       try {
         let lastErr: unknown;
         for (const source of sources) {

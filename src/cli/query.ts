@@ -14,6 +14,8 @@ interface QueryCliOptions {
   limit?: string;
   sealedOnly?: boolean;
   endpoint?: string;
+  keyFile?: string;
+  keyring?: string;
 }
 
 export function registerQuery(program: Command): void {
@@ -27,6 +29,8 @@ export function registerQuery(program: Command): void {
     .option('-n, --limit <n>', 'stop after N records')
     .option('--sealed-only', 'leave out records of the open (unsealed) segment')
     .option('--endpoint <url>', 'S3-compatible endpoint (credentials from the AWS environment)')
+    .option('--key-file <file>', 'archive encryption key (exporters.worm.encryption.key_file) for encrypted segments')
+    .option('--keyring <file>', 'its keyring, when not beside the key file (exporters.worm.encryption.keyring)')
     .addHelpText(
       'after',
       `
@@ -53,7 +57,7 @@ Examples:
         limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit}: expected a positive integer`);
       }
-      const { sources, close } = await openOrUsage(archive, opts.endpoint);
+      const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile, opts.keyring);
       const stats: QueryStats = { scanned: 0, matched: 0, segmentsRead: 0, segmentsSkipped: 0, damaged: [] };
       const out = new LineWriter();
       const progress = archiveProgress('querying');

@@ -9,6 +9,9 @@ import { parseDuration } from '../config/units.js';
 import { KeyError, loadPublicKeys, type PublicKeyEntry } from '../exporters/worm/keys.js';
 import { ArchiveNotFoundError, openArchives, type ArchiveSource } from '../exporters/worm/source.js';
 import { type Finding, type VerifyReport, fmtAge, verifyArchive } from '../exporters/worm/verify.js';
+import { type SseExpectation, sseConfigSchema } from '../exporters/worm/sse.js';
+import { fmtCensus } from '../exporters/worm/encryption-check.js';
+import { type ArchiveKey, EncryptionKeyError, loadArchiveKey } from '../exporters/worm/encryption.js';
 import { UsageError } from './main.js';
 import { type ProgressBar, progressBar } from './progress.js';
 
@@ -60,9 +63,20 @@ async function findPublicKeys(archiveDir: string): Promise<string[]> {
   return out;
 }
 
-export async function openOrUsage(archive: string, endpoint: string | undefined) {
+/** Opens ARCHIVE; with `keyFile`, every source holds the archive encryption key and its keyring (read once, never printed). */
+export async function openOrUsage(archive: string, endpoint: string | undefined, keyFile?: string, keyringFile?: string) {
+  let archiveKey: ArchiveKey | undefined;
   try {
-    return await openArchives(archive, { endpoint });
+    if (keyringFile && !keyFile) throw new UsageError('--keyring needs --key-file (the key that unwraps it)');
+    if (keyFile) archiveKey = await loadArchiveKey(resolve(keyFile), '--key-file', keyringFile ? resolve(keyringFile) : undefined);
+  } catch (err) {
+    if (err instanceof EncryptionKeyError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    const opened = await openArchives(archive, { endpoint });
+    for (const s of opened.sources) s.archiveKey = archiveKey;
+    return opened;
   } catch (err) {
     if (err instanceof ArchiveNotFoundError) throw new UsageError(err.message);
     throw err;
@@ -92,6 +106,11 @@ function where(f: Finding): string {
   return parts.join(', ');
 }
 
+function segmentList(fs: Finding[]): string {
+  const ns = fs.map((f) => f.segment);
+  return ns.length > 6 ? `${ns.slice(0, 3).join(', ')} … ${ns[ns.length - 1]}` : ns.join(', ');
+}
+
 export function formatReport(r: VerifyReport, window: { from?: number | undefined; to?: number | undefined }): string {
   const lines: string[] = [];
   lines.push(`Archive ${r.archive}${r.archiveId ? ` (id ${r.archiveId})` : ''}`);
@@ -101,8 +120,16 @@ export function formatReport(r: VerifyReport, window: { from?: number | undefine
   if (r.firstSealedAt) lines.push(`  Sealed from ${r.firstSealedAt} to ${r.lastSealedAt}${r.lastSealReason === 'shutdown' ? ' (last seal: clean shutdown)' : ''}`);
   lines.push(`  ${fmtInt(r.segments.valid)}/${fmtInt(r.segments.checked - r.segments.notLocal)} segments valid${r.segments.notLocal ? ` (${r.segments.notLocal} held only in S3)` : ''}`);
   lines.push(`  ${fmtInt(r.records.valid)}/${fmtInt(r.records.checked)} records valid`);
+  if (r.encryption) lines.push(`  S3 encryption: ${fmtCensus(r.encryption) || 'no objects checked'}`);
   if (r.unsealed) lines.push(`  ${fmtInt(r.unsealed.records)} records unsealed in segment ${r.unsealed.segment} (chained, not yet signed)`);
-  const notes = r.findings.filter((f) => f.severity === 'note' && f.kind !== 'unsealed' && f.kind !== 'not held locally');
+  const encrypted = r.findings.filter((f) => f.kind === 'encrypted');
+  const shredded = r.findings.filter((f) => f.kind === 'shredded');
+  if (encrypted.length) {
+    const why = [...new Set(encrypted.map((f) => f.detail.replace(/^\d+ records? not checked: /, '').replace(/; its ciphertext matches the signed SHA-256$/, '')))];
+    lines.push(`  ${encrypted.length} encrypted segment${encrypted.length > 1 ? 's' : ''} (${segmentList(encrypted)}): ciphertexts match their signed SHA-256; records not checked: ${why.length === 1 ? why[0] : 'see --json'}`);
+  }
+  if (shredded.length) lines.push(`  ${shredded.length} shredded segment${shredded.length > 1 ? 's' : ''} (${segmentList(shredded)}): data keys destroyed by \`vigil keys shred\`; proven intact by their ciphertext digests, records unreadable by design`);
+  const notes = r.findings.filter((f) => f.severity === 'note' && f.kind !== 'unsealed' && f.kind !== 'not held locally' && f.kind !== 'encrypted' && f.kind !== 'shredded');
   const breaks = r.findings.filter((f) => f.severity === 'break');
   if (notes.length) {
     lines.push('  Notes:');
@@ -123,27 +150,40 @@ export interface VerifyCliOptions {
   to?: string;
   json?: boolean;
   endpoint?: string;
+  encryption?: string;
+  kmsKeyId?: string;
+  keyFile?: string;
+  keyring?: string;
+}
+
+/** --encryption / --kms-key-id → what every S3 object must carry (default: some server-side encryption). */
+export function sseExpectationOrUsage(mode: string | undefined, kmsKeyId: string | undefined): SseExpectation {
+  if ((mode === undefined || mode === 'any') && kmsKeyId === undefined) return 'any';
+  const parsed = sseConfigSchema.safeParse({ mode: mode ?? 'sse-kms', kms_key_id: kmsKeyId });
+  if (!parsed.success) throw new UsageError(`--encryption ${mode ?? ''}${kmsKeyId ? ` --kms-key-id ${kmsKeyId}` : ''}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
 }
 
 export async function runVerify(archive: string, opts: VerifyCliOptions): Promise<{ reports: VerifyReport[]; ok: boolean }> {
   const from = parseTimeArg(opts.from, '--from');
   const to = parseTimeArg(opts.to, '--to');
   if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
+  const encryption = sseExpectationOrUsage(opts.encryption, opts.kmsKeyId);
   const keys = await publicKeysOrUsage(opts.publicKey, archive);
-  const { sources, close } = await openOrUsage(archive, opts.endpoint);
+  const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile, opts.keyring);
   const reports: VerifyReport[] = [];
   try {
-    for (const source of sources) reports.push(await verifyOne(source, keys, from, to));
+    for (const source of sources) reports.push(await verifyOne(source, keys, from, to, encryption));
   } finally {
     close();
   }
   return { reports, ok: reports.every((r) => r.ok) };
 }
 
-async function verifyOne(source: ArchiveSource, keys: Map<string, PublicKeyEntry>, from: number | undefined, to: number | undefined): Promise<VerifyReport> {
+async function verifyOne(source: ArchiveSource, keys: Map<string, PublicKeyEntry>, from: number | undefined, to: number | undefined, encryption: SseExpectation): Promise<VerifyReport> {
   const progress = archiveProgress('verifying');
   try {
-    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress });
+    return await verifyArchive(source, { keys, from, to, onProgress: progress.onProgress, encryption });
   } finally {
     progress.done();
   }
@@ -159,6 +199,10 @@ export function registerVerify(program: Command): void {
     .option('--to <time>', 'check only records before this time')
     .option('--json', 'print the report as JSON')
     .option('--endpoint <url>', 'S3-compatible endpoint, e.g. http://127.0.0.1:7480 (credentials from the AWS environment)')
+    .option('--key-file <file>', 'archive encryption key (exporters.worm.encryption.key_file) for encrypted segments')
+    .option('--keyring <file>', 'its keyring, when not beside the key file (exporters.worm.encryption.keyring)')
+    .option('--encryption <mode>', 'on S3: the server-side encryption every object must carry: any (default), sse-kms, sse-s3, none (not checked)')
+    .option('--kms-key-id <id>', 'on S3: the KMS key id or ARN every object must be encrypted with (implies --encryption sse-kms)')
     .addHelpText(
       'after',
       `
@@ -166,7 +210,9 @@ Checks every entry hash and chain link, every Merkle root, every manifest
 signature and the manifest chain, the heartbeat (a deleted tail shows as a
 gap) and, on S3, each object's Object Lock. Breaks: modified, missing,
 inserted, reordered, truncated, bad signature, unknown key, gap, unlocked
-object. Records of the open segment are reported as unsealed, not as valid.
+object, unencrypted object. Encrypted segments: without --key-file their
+ciphertext is checked against the signed SHA-256 and their records are noted
+as not checked; with it, everything. Records of the open segment are reported as unsealed, not as valid.
 Exit status: 0 intact, 1 broken, 2 usage error.
 
 Examples:

@@ -6,7 +6,9 @@ import { ExportLogsServiceRequest } from './schema.js';
 import type {
   InstrumentationScope,
   LogBatch,
+  Immutable,
   LogRecord,
+  ReadonlyBatch,
   Resource,
   ResourceContext,
   ScopeContext,
@@ -73,8 +75,16 @@ export function requestToBatch(req: ExportRequestMessage): DecodedBatch {
   return rejectReason === undefined ? { records, rejected } : { records, rejected, rejectReason };
 }
 
-/** Regroups records under their (shared) resource and scope, preserving record order within each group. */
-export function batchToRequest(batch: LogBatch): ExportRequestMessage {
+/**
+ * Regroups records under their (shared) resource and scope, preserving record
+ * order within each group. The request holds the records themselves, not
+ * copies: a read-only batch gives a read-only request.
+ */
+export function batchToRequest(batch: LogBatch): ExportRequestMessage;
+export function batchToRequest(batch: ReadonlyBatch): Immutable<ExportRequestMessage>;
+export function batchToRequest(input: ReadonlyBatch): Immutable<ExportRequestMessage> {
+  // The regrouping only reads the records; the overloads say what the caller may do with the result.
+  const batch = input as LogBatch;
   const byResource = new Map<ResourceContext, { rl: ResourceLogsMessage; byScope: Map<ScopeContext, ScopeLogsMessage> }>();
   const resourceLogs: ResourceLogsMessage[] = [];
   for (const rec of batch) {
@@ -105,11 +115,11 @@ export function decodeProtobufRequest(bytes: Uint8Array): ExportRequestMessage {
   }
 }
 
-export function encodeProtobufRequest(req: ExportRequestMessage): Uint8Array {
+export function encodeProtobufRequest(req: Immutable<ExportRequestMessage>): Uint8Array {
   return ExportLogsServiceRequest.encode(req as never).finish();
 }
 
-export function encodeBatchProtobuf(batch: LogBatch): Uint8Array {
+export function encodeBatchProtobuf(batch: ReadonlyBatch): Uint8Array {
   return encodeProtobufRequest(batchToRequest(batch));
 }
 

@@ -11,7 +11,7 @@ import type {
   LogRecord,
   Resource,
 } from '../pipeline/record.js';
-import { int64Decimal, isSharedAttribute } from '../pipeline/record.js';
+import { anyValueKind, bytesToHex, type Immutable, int64Text, isSharedAttribute, isZero64 } from '../pipeline/record.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from './convert.js';
 import { Refusal } from '../pipeline/errors.js';
 
@@ -20,23 +20,7 @@ type JsonObject = { [k: string]: Json };
 
 // ---- encoding ---------------------------------------------------------------
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-export function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
-  return s;
-}
-
-function int64ToString(v: Long | number, unsigned: boolean): string {
-  if (typeof v === 'number') return Number.isFinite(v) ? String(Math.trunc(v)) : '0';
-  return int64Decimal(v.low, v.high, unsigned);
-}
-
-function isZero64(v: Long | number | null | undefined): boolean {
-  if (v == null) return true;
-  return typeof v === 'number' ? v === 0 : v.isZero();
-}
+export { bytesToHex };
 
 // Written straight to text (no intermediate object for JSON.stringify to walk),
 // exactly as JSON.stringify would write the OTLP/JSON object (a property test
@@ -47,7 +31,7 @@ function isZero64(v: Long | number | null | undefined): boolean {
 const keyHeads = new Map<string, string>();
 const MAX_KEY_HEADS = 4096;
 const MAX_CACHED_KEY_LENGTH = 256;
-const sharedText = new WeakMap<KeyValue, string>();
+const sharedText = new WeakMap<Immutable<KeyValue>, string>();
 
 function keyHead(key: string | undefined): string {
   if (key === undefined) return '{"value":';
@@ -65,25 +49,34 @@ function doubleText(d: number): string {
 }
 
 /** An AnyValue as OTLP/JSON text: exactly one of its fields, `{}` when empty. */
-export function anyValueJsonText(v: AnyValue | null | undefined): string {
-  if (v == null) return '{}';
-  if (Object.hasOwn(v, 'stringValue') && v.stringValue != null) return `{"stringValue":${JSON.stringify(v.stringValue)}}`;
-  if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return v.boolValue ? '{"boolValue":true}' : '{"boolValue":false}';
-  if (Object.hasOwn(v, 'intValue') && v.intValue != null) return `{"intValue":"${int64ToString(v.intValue, false)}"}`;
-  if (Object.hasOwn(v, 'doubleValue') && v.doubleValue != null) return `{"doubleValue":${doubleText(v.doubleValue)}}`;
-  if (Object.hasOwn(v, 'arrayValue') && v.arrayValue != null) {
-    const values = v.arrayValue.values ?? [];
-    let out = '{"arrayValue":{"values":[';
-    for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + anyValueJsonText(values[i]);
-    return `${out}]}}`;
+export function anyValueJsonText(v: Immutable<AnyValue> | null | undefined): string {
+  switch (anyValueKind(v)) {
+    case 'string':
+      return `{"stringValue":${JSON.stringify(v!.stringValue)}}`;
+    case 'bool':
+      return v!.boolValue ? '{"boolValue":true}' : '{"boolValue":false}';
+    case 'int':
+      return `{"intValue":"${int64Text(v!.intValue, false)}"}`;
+    case 'double':
+      return `{"doubleValue":${doubleText(v!.doubleValue!)}}`;
+    case 'array': {
+      const values = v!.arrayValue!.values ?? [];
+      let out = '{"arrayValue":{"values":[';
+      for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + anyValueJsonText(values[i]);
+      return `${out}]}}`;
+    }
+    case 'kvlist':
+      return `{"kvlistValue":{"values":${keyValuesJsonText(v!.kvlistValue!.values ?? [])}}}`;
+    case 'bytes': {
+      const b = v!.bytesValue!;
+      return `{"bytesValue":"${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')}"}`;
+    }
+    default:
+      return '{}';
   }
-  if (Object.hasOwn(v, 'kvlistValue') && v.kvlistValue != null) return `{"kvlistValue":{"values":${keyValuesJsonText(v.kvlistValue.values ?? [])}}}`;
-  if (Object.hasOwn(v, 'bytesValue') && v.bytesValue != null)
-    return `{"bytesValue":"${Buffer.from(v.bytesValue.buffer, v.bytesValue.byteOffset, v.bytesValue.byteLength).toString('base64')}"}`;
-  return '{}';
 }
 
-function keyValueJsonText(kv: KeyValue): string {
+function keyValueJsonText(kv: Immutable<KeyValue>): string {
   const shared = isSharedAttribute(kv);
   let t = shared ? sharedText.get(kv) : undefined;
   if (t === undefined) {
@@ -94,17 +87,17 @@ function keyValueJsonText(kv: KeyValue): string {
 }
 
 /** A list of KeyValues as an OTLP/JSON array. */
-export function keyValuesJsonText(kvs: readonly KeyValue[]): string {
+export function keyValuesJsonText(kvs: readonly Immutable<KeyValue>[]): string {
   let out = '[';
   for (let i = 0; i < kvs.length; i++) out += (i === 0 ? '' : ',') + keyValueJsonText(kvs[i]);
   return `${out}]`;
 }
 
 /** A log record as OTLP/JSON text (defaults omitted, fields in protobuf order). */
-export function logRecordJsonText(l: LogRecord): string {
+export function logRecordJsonText(l: Immutable<LogRecord>): string {
   let out = '{';
-  if (!isZero64(l.timeUnixNano)) out += `"timeUnixNano":"${int64ToString(l.timeUnixNano!, true)}",`;
-  if (!isZero64(l.observedTimeUnixNano)) out += `"observedTimeUnixNano":"${int64ToString(l.observedTimeUnixNano!, true)}",`;
+  if (!isZero64(l.timeUnixNano)) out += `"timeUnixNano":"${int64Text(l.timeUnixNano, true)}",`;
+  if (!isZero64(l.observedTimeUnixNano)) out += `"observedTimeUnixNano":"${int64Text(l.observedTimeUnixNano, true)}",`;
   if (l.severityNumber) out += `"severityNumber":${JSON.stringify(l.severityNumber)},`;
   if (l.severityText) out += `"severityText":${JSON.stringify(l.severityText)},`;
   if (l.body != null) out += `"body":${anyValueJsonText(l.body)},`;
@@ -118,7 +111,7 @@ export function logRecordJsonText(l: LogRecord): string {
 }
 
 /** A resource as OTLP/JSON text. */
-function resourceJsonText(r: Resource): string {
+function resourceJsonText(r: Immutable<Resource>): string {
   let out = `{"attributes":${keyValuesJsonText(r.attributes ?? [])}`;
   if (r.droppedAttributesCount) out += `,"droppedAttributesCount":${JSON.stringify(r.droppedAttributesCount)}`;
   if (r.entityRefs && r.entityRefs.length > 0) {
@@ -136,7 +129,7 @@ function resourceJsonText(r: Resource): string {
 }
 
 /** An instrumentation scope as OTLP/JSON text (`{}` when it says nothing). */
-function scopeJsonText(s: InstrumentationScope): string {
+function scopeJsonText(s: Immutable<InstrumentationScope>): string {
   const fields: string[] = [];
   if (s.name) fields.push(`"name":${JSON.stringify(s.name)}`);
   if (s.version) fields.push(`"version":${JSON.stringify(s.version)}`);
@@ -146,7 +139,7 @@ function scopeJsonText(s: InstrumentationScope): string {
 }
 
 /** The text around one ResourceLogs' scopeLogs: `{"resource":…,"scopeLogs":[` … `]<,"schemaUrl":…>}`. */
-export function resourceLogsFrame(resource: Resource | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
+export function resourceLogsFrame(resource: Immutable<Resource> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
   return {
     head: `{"resource":${resourceJsonText(resource ?? { attributes: [] })},"scopeLogs":[`,
     tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
@@ -154,7 +147,7 @@ export function resourceLogsFrame(resource: Resource | null | undefined, schemaU
 }
 
 /** The text around one ScopeLogs' records: `{"scope":…,"logRecords":[` … `]<,"schemaUrl":…>}`. */
-export function scopeLogsFrame(scope: InstrumentationScope | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
+export function scopeLogsFrame(scope: Immutable<InstrumentationScope> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
   return {
     head: `{"scope":${scopeJsonText(scope ?? {})},"logRecords":[`,
     tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
@@ -165,7 +158,7 @@ export const REQUEST_HEAD = '{"resourceLogs":[';
 export const REQUEST_TAIL = ']}';
 
 /** A whole request as OTLP/JSON text. */
-export function encodeJsonRequest(req: ExportRequestMessage): string {
+export function encodeJsonRequest(req: Immutable<ExportRequestMessage>): string {
   let out = REQUEST_HEAD;
   const rls = req.resourceLogs ?? [];
   for (let i = 0; i < rls.length; i++) {

@@ -1,9 +1,35 @@
-// A deep copy of a batch (for a receiver that feeds several pipelines, whose
-// processors each mutate their own records). A protobuf round trip copies every
-// field faithfully, 64-bit integers and bytes included.
-import { batchToRequest, decodeProtobufRequest, encodeProtobufRequest, requestToBatch } from '../otlp/convert.js';
-import type { LogBatch } from './record.js';
+// A deep copy of a batch, for a consumer that mutates records while others read
+// or mutate the same batch (see fan-out.ts). Records keep their order, records
+// that shared a resource or scope share its copy, and every object keeps its
+// prototype (protobufjs keeps field defaults there), so a processor sees a copy
+// exactly as it sees the original. What cannot change is shared, not copied:
+// strings and numbers, long.js values (immutable) and frozen shared attributes
+// (`sharedAttribute`). Byte arrays are copied.
+import type { LogBatch, ResourceContext, ScopeContext, VigilRecord } from './record.js';
+import { Long } from './record.js';
 
 export function cloneBatch(batch: LogBatch): LogBatch {
-  return requestToBatch(decodeProtobufRequest(encodeProtobufRequest(batchToRequest(batch)))).records;
+  const resources = new Map<ResourceContext, ResourceContext>();
+  const scopes = new Map<ScopeContext, ScopeContext>();
+  const out: VigilRecord[] = new Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i];
+    let resource = resources.get(r.resource);
+    if (resource === undefined) resources.set(r.resource, (resource = deepCopy(r.resource)));
+    let scope = scopes.get(r.scope);
+    if (scope === undefined) scopes.set(r.scope, (scope = deepCopy(r.scope)));
+    out[i] = { resource, scope, log: deepCopy(r.log) };
+  }
+  return out;
+}
+
+function deepCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Object.isFrozen(value) || Long.isLong(value)) return value;
+  // Buffer's slice is a view, not a copy: copy explicitly, keeping the class (protobufjs decodes bytes to Buffers).
+  if (value instanceof Uint8Array) return (Buffer.isBuffer(value) ? Buffer.from(value) : new Uint8Array(value)) as T;
+  if (Array.isArray(value)) return value.map(deepCopy) as T;
+  const copy = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) copy[key] = deepCopy((value as Record<string, unknown>)[key]);
+  return copy as T;
 }

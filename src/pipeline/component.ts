@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/metrics.js';
-import type { LogBatch } from './record.js';
+import type { LogBatch, ReadonlyBatch } from './record.js';
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
 
@@ -32,12 +32,21 @@ export interface Receiver extends Lifecycle {
 export interface Processor extends Lifecycle {
   /**
    * Transforms a batch. May mutate the records in place, drop records, or append
-   * new ones (alerts). Throws a Refusal to refuse the whole batch (memory limit).
+   * new ones (alerts), if and only if its factory declares `mutatesData: true`.
+   * Throws a Refusal to refuse the whole batch (memory limit).
    */
   process(batch: LogBatch): LogBatch | Promise<LogBatch>;
 }
 
-export interface Exporter extends Lifecycle, Consumer {
+export interface Exporter extends Lifecycle {
+  /**
+   * Takes the batch read-only: it may be shared with other exporters and
+   * pipelines. Resolves once every record is durably accepted, rejects with a
+   * Refusal otherwise. (A method, so still bivariant: an exporter that declares
+   * `consume(batch: LogBatch)` compiles, and only the run-time check of
+   * `checkReadOnly` holds it to its word. Declare `ReadonlyBatch`.)
+   */
+  consume(batch: ReadonlyBatch): Promise<void>;
   describe?(): string[];
 }
 
@@ -68,6 +77,13 @@ export interface Factory<C = unknown, T = unknown> {
   /** Validates and fills defaults; its errors name the offending key. */
   configSchema: z.ZodType<C>;
   create(config: C, ctx: CreateContext): T | Promise<T>;
+  /**
+   * Whether its instances change the records they are given (the Collector's
+   * `MutatesData` capability). Fan-out copies a batch only for consumers that
+   * do. Unset means true for a processor (the safe guess) and false for an
+   * exporter (exporters take records read-only).
+   */
+  mutatesData?: boolean;
 }
 
 export type ReceiverFactory<C = any> = Factory<C, Receiver> & { kind: 'receiver' };
@@ -80,4 +96,9 @@ export type AnyFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | 
 export function componentType(id: string): string {
   const slash = id.indexOf('/');
   return slash < 0 ? id : id.slice(0, slash);
+}
+
+/** What a component's factory declared (or the kind's default): whether it changes the records it is given. */
+export function mutatesData(factory: Pick<AnyFactory, 'kind' | 'mutatesData'>): boolean {
+  return factory.mutatesData ?? factory.kind === 'processor';
 }

@@ -5,6 +5,12 @@
 // encodes them (camelCase fields, 64-bit integers as long.js `Long`), so a record
 // decoded from the wire is used as-is and encoded once per destination without
 // an intermediate copy. Oneof fields (AnyValue) carry exactly one own property.
+//
+// This is the one module that knows the AnyValue oneof and 64-bit integer
+// representations: read a record through its accessors (`anyValueKind`,
+// `int64Text`, the typed attribute getters, the times, severity and ids) and
+// change its attributes through `appendAttribute` / `replaceAttribute` /
+// `dropAttribute`, rather than walking the objects by hand.
 import Long from 'long';
 
 export { Long };
@@ -87,20 +93,56 @@ export interface VigilRecord {
 /** Records travel in batches: one batch per Export call, in the order received. */
 export type LogBatch = VigilRecord[];
 
+/**
+ * A value seen through a read-only lens, all the way down (arrays, maps, nested
+ * AnyValues). Long is immutable already; byte arrays stay as they are (a
+ * read-only byte view would cost a copy or a wrapper per field).
+ */
+export type Immutable<T> = T extends Long | Uint8Array | string | number | boolean | null | undefined
+  ? T
+  : T extends readonly (infer U)[]
+    ? readonly Immutable<U>[]
+    : { readonly [K in keyof T]: Immutable<T[K]> };
+
+/** What a consumer that declared `mutatesData: false` (every exporter) is given: it may read the record, not change it. */
+export type ReadonlyRecord = Immutable<VigilRecord>;
+export type ReadonlyBatch = readonly ReadonlyRecord[];
+
+// ---- the AnyValue oneof --------------------------------------------------------
+
+export type AnyValueKind = 'string' | 'bool' | 'int' | 'double' | 'array' | 'kvlist' | 'bytes';
+
+/**
+ * Which member of the oneof an AnyValue holds, or undefined when empty. A value
+ * with several members set (only a hand-built or hostile one can have them) is
+ * read as its first in protobuf field order, the order every reader uses.
+ */
+export function anyValueKind(v: Immutable<AnyValue> | null | undefined): AnyValueKind | undefined {
+  if (v == null) return undefined;
+  if (Object.hasOwn(v, 'stringValue') && v.stringValue != null) return 'string';
+  if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return 'bool';
+  if (Object.hasOwn(v, 'intValue') && v.intValue != null) return 'int';
+  if (Object.hasOwn(v, 'doubleValue') && v.doubleValue != null) return 'double';
+  if (Object.hasOwn(v, 'arrayValue') && v.arrayValue != null) return 'array';
+  if (Object.hasOwn(v, 'kvlistValue') && v.kvlistValue != null) return 'kvlist';
+  if (Object.hasOwn(v, 'bytesValue') && v.bytesValue != null) return 'bytes';
+  return undefined;
+}
+
 // ---- attribute access --------------------------------------------------------
 
 export type Scalar = string | number | boolean;
 
-/** The attribute's AnyValue, or undefined when the key is absent. */
-export function findAttribute(attrs: readonly KeyValue[], key: string): AnyValue | undefined {
+/** The attribute's AnyValue (read-only when the attributes are), or undefined when the key is absent. */
+export function findAttribute<KV extends Immutable<KeyValue>>(attrs: readonly KV[], key: string): NonNullable<KV['value']> | undefined {
   for (let i = 0; i < attrs.length; i++) {
-    if (attrs[i].key === key) return attrs[i].value ?? undefined;
+    if (attrs[i].key === key) return (attrs[i].value ?? undefined) as NonNullable<KV['value']> | undefined;
   }
   return undefined;
 }
 
 /** The scalar held by an AnyValue (ints as numbers), or undefined for arrays, maps, bytes and empty values. */
-export function scalarOf(v: AnyValue | undefined | null): Scalar | undefined {
+export function scalarOf(v: Immutable<AnyValue> | undefined | null): Scalar | undefined {
   if (v == null) return undefined;
   if (v.stringValue !== undefined && Object.hasOwn(v, 'stringValue')) return v.stringValue;
   if (Object.hasOwn(v, 'intValue') && v.intValue != null) return toNumber(v.intValue);
@@ -109,11 +151,11 @@ export function scalarOf(v: AnyValue | undefined | null): Scalar | undefined {
   return undefined;
 }
 
-export function getAttribute(attrs: readonly KeyValue[], key: string): Scalar | undefined {
+export function getAttribute(attrs: readonly Immutable<KeyValue>[], key: string): Scalar | undefined {
   return scalarOf(findAttribute(attrs, key));
 }
 
-export function getStringAttribute(attrs: readonly KeyValue[], key: string): string | undefined {
+export function getStringAttribute(attrs: readonly Immutable<KeyValue>[], key: string): string | undefined {
   const v = scalarOf(findAttribute(attrs, key));
   return v === undefined ? undefined : String(v);
 }
@@ -150,9 +192,65 @@ export function sharedAttribute(key: string, value: string | number | boolean): 
 }
 
 /** Whether a KeyValue cannot change (frozen, with a frozen scalar value), so an encoding of it may be cached. */
-export function isSharedAttribute(kv: KeyValue): boolean {
+export function isSharedAttribute(kv: Immutable<KeyValue>): boolean {
   const v = kv.value;
   return Object.isFrozen(kv) && v != null && Object.isFrozen(v) && v.arrayValue === undefined && v.kvlistValue === undefined && v.bytesValue === undefined;
+}
+
+/** The attribute's text when it holds a string, else undefined (no coercion: see getStringAttribute for that). */
+export function stringAttribute(attrs: readonly Immutable<KeyValue>[], key: string): string | undefined {
+  const v = findAttribute(attrs, key);
+  return anyValueKind(v) === 'string' ? v!.stringValue : undefined;
+}
+
+/** The attribute's integer when it holds one that fits a JS number exactly, else undefined. */
+export function intAttribute(attrs: readonly Immutable<KeyValue>[], key: string): number | undefined {
+  const v = findAttribute(attrs, key);
+  if (anyValueKind(v) !== 'int') return undefined;
+  const n = toNumber(v!.intValue);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The attribute's number when it holds an int (exactly representable) or a double, else undefined. */
+export function numberAttribute(attrs: readonly Immutable<KeyValue>[], key: string): number | undefined {
+  const v = findAttribute(attrs, key);
+  const kind = anyValueKind(v);
+  return kind === 'double' ? v!.doubleValue : kind === 'int' ? intAttribute(attrs, key) : undefined;
+}
+
+/** The attribute's boolean when it holds one, else undefined. */
+export function boolAttribute(attrs: readonly Immutable<KeyValue>[], key: string): boolean | undefined {
+  const v = findAttribute(attrs, key);
+  return anyValueKind(v) === 'bool' ? v!.boolValue : undefined;
+}
+
+/**
+ * Adds an attribute after the others, whether or not its key is already there
+ * (the caller knows it is not: appending skips the scan). A KeyValue made by
+ * `sharedAttribute` is appended as is, to be shared by every record.
+ */
+export function appendAttribute(attrs: KeyValue[], kv: KeyValue): void {
+  attrs.push(kv);
+}
+
+/** Replaces the first attribute with the KeyValue's key, in its position; false (nothing changed) when the key is absent. */
+export function replaceAttribute(attrs: KeyValue[], kv: KeyValue): boolean {
+  for (let i = 0; i < attrs.length; i++) {
+    if (attrs[i].key === kv.key) {
+      attrs[i] = kv;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Removes every attribute with the key, keeping the order of the rest; returns how many were removed. */
+export function dropAttribute(attrs: KeyValue[], key: string): number {
+  let kept = 0;
+  for (let i = 0; i < attrs.length; i++) if (attrs[i].key !== key) attrs[kept++] = attrs[i];
+  const dropped = attrs.length - kept;
+  attrs.length = kept;
+  return dropped;
 }
 
 /** Sets (replacing in place, or appending) an attribute. */
@@ -162,13 +260,7 @@ export function setAttribute(attrs: KeyValue[], key: string, value: AnyValue): v
 
 /** Puts a KeyValue in place of the first one with its key, or appends it. */
 export function putAttribute(attrs: KeyValue[], kv: KeyValue): void {
-  for (let i = 0; i < attrs.length; i++) {
-    if (attrs[i].key === kv.key) {
-      attrs[i] = kv;
-      return;
-    }
-  }
-  attrs.push(kv);
+  if (!replaceAttribute(attrs, kv)) appendAttribute(attrs, kv);
 }
 
 // ---- 64-bit integers -----------------------------------------------------------
@@ -184,8 +276,11 @@ export function toNumber(v: Long | number | string | null | undefined): number {
 export function nanosToMillis(v: Long | number | null | undefined): number {
   if (v == null) return 0;
   if (typeof v === 'number') return Math.floor(v / 1e6);
-  // Split to keep precision: high*2^32 + low, divided by 1e6.
-  return Math.floor((v.high >>> 0) * 4294.967296 + (v.low >>> 0) / 1e6);
+  // Exactly, in doubles: high·2^32 + low = high·4294·10^6 + (high·967296 + low), and
+  // the second part stays below 2^53. (Scaling high by 4294.967296, which no double
+  // holds exactly, read a third of whole-millisecond times as 1 ms earlier.)
+  const hi = v.high >>> 0;
+  return hi * 4294 + Math.floor((hi * 967296 + (v.low >>> 0)) / 1e6);
 }
 
 /** Milliseconds (may be fractional) to an unsigned 64-bit nanosecond count. */
@@ -209,15 +304,79 @@ export function int64Decimal(low: number, high: number, unsigned: boolean): stri
   return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
+/**
+ * The decimal text of a 64-bit integer field, however it is held: a Long (as
+ * decoded from protobuf), a JS number (as built in memory; truncated, with
+ * non-finite numbers and, for an unsigned field, negative ones read as 0), or a
+ * decimal string (kept as is; empty = 0). OTLP/JSON and the record id both
+ * write 64-bit integers this way.
+ */
+export function int64Text(v: Long | number | string | null | undefined, unsigned: boolean): string {
+  if (v == null) return '0';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return '0';
+    const t = Math.trunc(v);
+    if (unsigned && t < 0) return '0';
+    return Number.isSafeInteger(t) ? String(t) : BigInt(t).toString();
+  }
+  if (typeof v === 'string') return v === '' ? '0' : v;
+  return int64Decimal(v.low, v.high, unsigned);
+}
+
+/** Whether a 64-bit integer field holds zero (or nothing): the default, left out by encoders. */
+export function isZero64(v: Long | number | null | undefined): boolean {
+  if (v == null) return true;
+  return typeof v === 'number' ? v === 0 : v.isZero();
+}
+
 /** The unsigned decimal string of a fixed64 nanosecond value (the OTLP JSON form). */
 export function nanosToString(v: Long | number | null | undefined): string {
-  if (v == null) return '0';
-  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? BigInt(Math.floor(v)).toString() : '0';
-  return int64Decimal(v.low, v.high, true);
+  return int64Text(v, true);
+}
+
+// ---- times, severity, ids ----------------------------------------------------------
+
+/** The record's timestamp in ms (0 when unset). */
+export function timeMillis(log: Immutable<LogRecord>): number {
+  return nanosToMillis(log.timeUnixNano);
+}
+
+/** When the record was observed, in ms (0 when unset). */
+export function observedTimeMillis(log: Immutable<LogRecord>): number {
+  return nanosToMillis(log.observedTimeUnixNano);
+}
+
+/** The severity as sent: its number (0 = unspecified) and its text ('' when none). */
+export function severityOf(log: Immutable<LogRecord>): { number: number; text: string } {
+  return { number: log.severityNumber ?? 0, text: log.severityText ?? '' };
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Bytes as lowercase hex (the OTLP/JSON form of trace and span ids). */
+export function bytesToHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
+  return s;
+}
+
+/** The trace id as hex, '' when unset. */
+export function traceIdHex(log: Immutable<LogRecord>): string {
+  return log.traceId && log.traceId.length > 0 ? bytesToHex(log.traceId) : '';
+}
+
+/** The span id as hex, '' when unset. */
+export function spanIdHex(log: Immutable<LogRecord>): string {
+  return log.spanId && log.spanId.length > 0 ? bytesToHex(log.spanId) : '';
+}
+
+/** The body's text when it is a string, else undefined (maps, arrays and other kinds have no text of their own). */
+export function bodyText(log: Immutable<LogRecord>): string | undefined {
+  return anyValueKind(log.body) === 'string' ? log.body!.stringValue : undefined;
 }
 
 /** Event time of a record in ms: its timestamp, else its observed timestamp, else 0. */
-export function eventTimeMillis(log: LogRecord): number {
+export function eventTimeMillis(log: Immutable<LogRecord>): number {
   const t = nanosToMillis(log.timeUnixNano);
   return t > 0 ? t : nanosToMillis(log.observedTimeUnixNano);
 }

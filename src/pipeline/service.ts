@@ -1,25 +1,33 @@
 // The service: builds every component from a validated config, wires
 // receivers → pipelines (processors in order) → fan-out to exporters, and runs
 // the lifecycle in the Collector's order (start: extensions, exporters,
-// processors, receivers; shutdown in reverse).
+// processors, receivers; shutdown in reverse). Who may change a record when is
+// told in docs/architecture.md.
 import type { ComponentConfig, PipelineConfig, VigilConfig } from '../config/load.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/metrics.js';
-import type { Consumer, CreateContext, Exporter, Extension, Host, Lifecycle, Processor, Receiver, ServiceState } from './component.js';
-import { Refusal, asRefusal } from './errors.js';
+import { mutatesData, type Consumer, type CreateContext, type Exporter, type Extension, type Host, type Lifecycle, type Processor, type Receiver, type ServiceState } from './component.js';
+import { Refusal } from './errors.js';
+import { fanOut, fanOutTo, type Target } from './fan-out.js';
 import type { LogBatch } from './record.js';
-import { cloneBatch } from './clone.js';
 
 export type { ServiceState };
+export { fanOut };
 
 /** A built pipeline: its processors in order, then every exporter gets the result. */
 export class Pipeline implements Consumer {
+  /** Whether a batch given to this pipeline may come out changed: some processor or exporter of it mutates. */
+  readonly mutatesData: boolean;
+
   constructor(
     readonly id: string,
-    private readonly processors: { id: string; processor: Processor }[],
-    private readonly exporters: { id: string; exporter: Exporter }[],
+    private readonly processors: { id: string; processor: Processor; mutatesData: boolean }[],
+    private readonly exporters: Target[],
     private readonly telemetry: Telemetry,
-  ) {}
+    private readonly checkReadOnly = false,
+  ) {
+    this.mutatesData = processors.some((p) => p.mutatesData) || exporters.some((e) => e.mutatesData);
+  }
 
   /** Runs the processors only (what `vigil replay` uses). */
   async process(batch: LogBatch): Promise<LogBatch> {
@@ -35,35 +43,25 @@ export class Pipeline implements Consumer {
   async consume(batch: LogBatch): Promise<void> {
     const b = await this.process(batch);
     if (b.length === 0) return;
-    await fanOut(this.exporters.map((e) => e.exporter), b);
+    await fanOutTo(this.exporters, b, this.checkReadOnly);
   }
 }
 
 /**
- * Gives the batch to every consumer; succeeds only if all of them durably took
- * it. On a partial failure the client retries the whole batch: consumers that
- * had already taken it see it twice (at-least-once, deduplicated downstream by
- * audit.record_id).
+ * Feeds several pipelines from one receiver: pipelines that only read share the
+ * batch, each one that mutates gets its own copy (made before any runs). The
+ * receiver acknowledges once every pipeline's exporters took it.
  */
-export async function fanOut(consumers: readonly Consumer[], batch: LogBatch): Promise<void> {
-  if (consumers.length === 1) return consumers[0].consume(batch);
-  const results = await Promise.allSettled(consumers.map((c) => c.consume(batch)));
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => asRefusal(r.reason));
-  if (failures.length === 0) return;
-  // A non-retryable refusal wins: retrying will not help. Otherwise keep the longest retry hint.
-  const permanent = failures.find((f) => !f.retryable);
-  if (permanent) throw permanent;
-  throw failures.reduce((a, b) => ((b.retryAfterMs ?? 0) > (a.retryAfterMs ?? 0) ? b : a));
-}
-
-/** Feeds several pipelines from one receiver; each pipeline gets its own copy, since processors mutate records. */
 class MultiPipelineConsumer implements Consumer {
-  constructor(private readonly pipelines: Pipeline[]) {}
+  private readonly targets: Target[];
+  constructor(
+    pipelines: Pipeline[],
+    private readonly checkReadOnly: boolean,
+  ) {
+    this.targets = pipelines.map((p) => ({ id: `pipeline ${p.id}`, consumer: p, mutatesData: p.mutatesData }));
+  }
   consume(batch: LogBatch): Promise<void> {
-    return fanOut(
-      this.pipelines.map((p, i) => ({ consume: (b: LogBatch) => p.consume(i === 0 ? b : cloneBatch(b)) })),
-      batch,
-    );
+    return fanOutTo(this.targets, batch, this.checkReadOnly);
   }
 }
 
@@ -79,6 +77,8 @@ export class Service implements Host {
   readonly processors: Built<Processor>[] = [];
   readonly receivers: Built<Receiver>[] = [];
   readonly pipelines: Pipeline[] = [];
+  /** See Service.build's `checkReadOnly`. */
+  private checkReadOnly = false;
   private readonly stateListeners: ((s: ServiceState) => void)[] = [];
 
   private constructor(
@@ -92,11 +92,17 @@ export class Service implements Host {
     config: VigilConfig,
     logger: Logger,
     telemetry: Telemetry,
-    opts: { withReceivers?: boolean; withExporters?: boolean } = {},
+    opts: {
+      withReceivers?: boolean;
+      withExporters?: boolean;
+      /** Refuse (INTERNAL) a batch that a consumer declared read-only changed; for tests (or VIGIL_CHECK_READONLY=1): it encodes every shared batch twice. */
+      checkReadOnly?: boolean;
+    } = {},
   ): Promise<Service> {
     const svc = new Service(config, logger, telemetry);
     const withReceivers = opts.withReceivers ?? true;
     const withExporters = opts.withExporters ?? true;
+    svc.checkReadOnly = opts.checkReadOnly ?? process.env.VIGIL_CHECK_READONLY === '1';
     const ctx = (c: ComponentConfig, extra: Partial<CreateContext> = {}): CreateContext => ({
       id: c.id,
       logger: logger.child({ component: c.id, kind: c.factory.kind }),
@@ -108,12 +114,12 @@ export class Service implements Host {
       const c = config.extensions.get(id)!;
       svc.extensions.push({ id, instance: (await c.factory.create(c.config, ctx(c))) as Extension });
     }
-    const exporterById = new Map<string, Exporter>();
+    const exporterById = new Map<string, Target>();
     if (withExporters) {
       for (const id of unique(config.service.pipelines.flatMap((p) => p.exporters))) {
         const c = config.exporters.get(id)!;
         const instance = (await c.factory.create(c.config, ctx(c))) as Exporter;
-        exporterById.set(id, instance);
+        exporterById.set(id, { id: `exporter ${id}`, consumer: instance, mutatesData: mutatesData(c.factory) });
         svc.exporters.push({ id, instance });
       }
     }
@@ -126,7 +132,7 @@ export class Service implements Host {
     if (withReceivers) {
       for (const [id, pipelines] of pipelinesByReceiver) {
         const c = config.receivers.get(id)!;
-        const next: Consumer = pipelines.length === 1 ? pipelines[0] : new MultiPipelineConsumer(pipelines);
+        const next: Consumer = pipelines.length === 1 ? pipelines[0] : new MultiPipelineConsumer(pipelines, svc.checkReadOnly);
         svc.receivers.push({ id, instance: (await c.factory.create(c.config, ctx(c, { next }))) as Receiver });
       }
     }
@@ -135,20 +141,20 @@ export class Service implements Host {
 
   private async buildPipeline(
     p: PipelineConfig,
-    exporters: Map<string, Exporter>,
+    exporters: Map<string, Target>,
     ctx: (c: ComponentConfig) => CreateContext,
   ): Promise<Pipeline> {
     // Processors are per pipeline (as in the Collector): state such as anomaly
     // baselines belongs to the pipeline that feeds it.
-    const processors: { id: string; processor: Processor }[] = [];
+    const processors: { id: string; processor: Processor; mutatesData: boolean }[] = [];
     for (const id of p.processors) {
       const c = this.config.processors.get(id)!;
       const processor = (await c.factory.create(c.config, ctx(c))) as Processor;
-      processors.push({ id, processor });
+      processors.push({ id, processor, mutatesData: mutatesData(c.factory) });
       this.processors.push({ id: `${p.id}/${id}`, instance: processor });
     }
-    const exps = p.exporters.filter((id) => exporters.has(id)).map((id) => ({ id, exporter: exporters.get(id)! }));
-    return new Pipeline(p.id, processors, exps, this.telemetry);
+    const exps = p.exporters.filter((id) => exporters.has(id)).map((id) => exporters.get(id)!);
+    return new Pipeline(p.id, processors, exps, this.telemetry, this.checkReadOnly);
   }
 
   getExtension<T extends Extension>(id: string): T | undefined {

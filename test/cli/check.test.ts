@@ -72,7 +72,7 @@ service:
     expect(r.stdout).toMatch(/Result: WARN/);
     const j = JSON.parse((await vigil(['check', '--config', config, '--json'])).stdout);
     expect(j.status).toBe('warn');
-    expect(j.checks.map((c: { id: string }) => c.id)).toEqual(['chain', 'audit_fields', 'retention', 'object_lock', 'pseudonymisation', 'clock_skew', 'anomaly_scoring']);
+    expect(j.checks.map((c: { id: string }) => c.id)).toEqual(['chain', 'audit_fields', 'retention', 'object_lock', 'encryption', 'pseudonymisation', 'clock_skew', 'anomaly_scoring']);
     expect(j.checks[1].details.share_percent['audit.record_id']).toBe(100);
   });
 

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { duration } from '../../config/units.js';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
-import { eventTimeMillis, findAttribute, getAttribute, type LogBatch, scalarOf, type VigilRecord } from '../../pipeline/record.js';
+import { eventTimeMillis, findAttribute, getAttribute, type ReadonlyBatch, type ReadonlyRecord, scalarOf } from '../../pipeline/record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { redactUrl } from '../../security/redact.js';
@@ -66,13 +66,13 @@ export interface PostableAlert {
   generatorURL?: string;
 }
 
-function attr(rec: VigilRecord, key: string): string | undefined {
+function attr(rec: ReadonlyRecord, key: string): string | undefined {
   const v = getAttribute(rec.log.attributes, key);
   return v === undefined ? undefined : String(v);
 }
 
 /** The Alertmanager alert for an anomaly alert record (pure). */
-export function toPostableAlert(rec: VigilRecord, cfg: Pick<AlertmanagerConfig, 'resolve_after' | 'generator_url' | 'labels'>): PostableAlert {
+export function toPostableAlert(rec: ReadonlyRecord, cfg: Pick<AlertmanagerConfig, 'resolve_after' | 'generator_url' | 'labels'>): PostableAlert {
   const start = eventTimeMillis(rec.log);
   const cooldown = Number(attr(rec, 'anomaly.cooldown_seconds') ?? NaN) * 1000;
   const standFor = cfg.resolve_after ?? (Number.isFinite(cooldown) && cooldown > 0 ? cooldown : 3_600_000);
@@ -131,7 +131,7 @@ export class AlertmanagerExporter implements Exporter {
     return [`alertmanager ${this.shownUrl}`];
   }
 
-  async consume(batch: LogBatch): Promise<void> {
+  async consume(batch: ReadonlyBatch): Promise<void> {
     let added = 0;
     for (const rec of batch) {
       if (rec.log.eventName !== ANOMALY_EVENT) continue;
@@ -242,6 +242,7 @@ export class AlertmanagerExporter implements Exporter {
 export const alertmanagerExporterFactory: ExporterFactory<AlertmanagerConfig> = {
   kind: 'exporter',
   type: 'alertmanager',
+  mutatesData: false,
   configSchema: alertmanagerConfigSchema,
   create: (config, ctx) => new AlertmanagerExporter(ctx.id, config, ctx.logger, ctx.telemetry),
 };

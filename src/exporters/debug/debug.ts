@@ -2,7 +2,7 @@
 // line per record too (detailed). For trying pipelines out, not for production.
 import { z } from 'zod';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
-import type { LogBatch } from '../../pipeline/record.js';
+import type { ReadonlyBatch } from '../../pipeline/record.js';
 import { logRecordJsonText } from '../../otlp/json.js';
 
 export const debugConfigSchema = z
@@ -17,7 +17,7 @@ export class DebugExporter implements Exporter {
     private readonly write: (line: string) => void,
   ) {}
 
-  async consume(batch: LogBatch): Promise<void> {
+  async consume(batch: ReadonlyBatch): Promise<void> {
     const resources = new Set(batch.map((r) => r.resource)).size;
     this.write(`${this.id}: ${batch.length} log records, ${resources} resources`);
     if (this.config.verbosity !== 'basic') {
@@ -29,6 +29,7 @@ export class DebugExporter implements Exporter {
 export const debugExporterFactory: ExporterFactory<DebugConfig> = {
   kind: 'exporter',
   type: 'debug',
+  mutatesData: false,
   configSchema: debugConfigSchema,
   create: (config, ctx) => new DebugExporter(ctx.id, config, (line) => process.stdout.write(`${line}\n`)),
 };

@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
-import type { LogBatch } from '../../pipeline/record.js';
+import type { ReadonlyBatch } from '../../pipeline/record.js';
 import { asRefusal } from '../../pipeline/errors.js';
 import { batchToRequest } from '../../otlp/convert.js';
 import { encodeJsonRequest } from '../../otlp/json.js';
@@ -45,7 +45,7 @@ export class FileExporter implements Exporter {
     this.file = await GroupCommitFile.open(this.config.path);
   }
 
-  async consume(batch: LogBatch): Promise<void> {
+  async consume(batch: ReadonlyBatch): Promise<void> {
     if (!this.file) throw asRefusal(new Error('file exporter is not started'));
     const line = Buffer.from(`${encodeJsonRequest(batchToRequest(batch))}\n`);
     try {
@@ -85,6 +85,7 @@ export class FileExporter implements Exporter {
 export const fileExporterFactory: ExporterFactory<FileConfig> = {
   kind: 'exporter',
   type: 'file',
+  mutatesData: false,
   configSchema: fileConfigSchema,
   create: (config, ctx) => new FileExporter(ctx.id, config, ctx.telemetry),
 };

@@ -13,6 +13,7 @@ const encodeJson = (batch: LogBatch): Uint8Array => Buffer.from(encodeJsonReques
 export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   kind: 'exporter',
   type: 'otlp_grpc',
+  mutatesData: false,
   configSchema: otlpGrpcConfigSchema,
   create: (config, ctx) =>
     new OtlpExporter({
@@ -28,6 +29,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
 export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
   kind: 'exporter',
   type: 'otlp_http',
+  mutatesData: false,
   configSchema: otlpHttpConfigSchema,
   create: (config, ctx) =>
     new OtlpExporter({

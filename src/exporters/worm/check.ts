@@ -152,7 +152,7 @@ export function assessObjectLock(worm: WormConfig | undefined): CheckItem {
     };
   }
   const s3 = worm.s3;
-  const details = { bucket: s3.bucket, prefix: s3.prefix, mode: s3.object_lock.mode, legal_hold: s3.object_lock.legal_hold, encryption: s3.server_side_encryption ?? 'bucket default' };
+  const details = { bucket: s3.bucket, prefix: s3.prefix, mode: s3.object_lock.mode, legal_hold: s3.object_lock.legal_hold, encryption: s3.encryption.mode };
   if (s3.allow_unlocked_bucket) return { ...base, status: 'fail', summary: `s3.allow_unlocked_bucket is set: objects in s3://${s3.bucket} may be deleted or overwritten`, details };
   if (s3.object_lock.mode === 'GOVERNANCE') {
     return { ...base, status: sec ? 'fail' : 'warn', summary: 'GOVERNANCE mode: users with s3:BypassGovernanceRetention can delete or shorten; COMPLIANCE lets nobody', details };

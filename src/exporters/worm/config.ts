@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { duration, size } from '../../config/units.js';
 import { type Retention, type RetentionInput, parseRetention } from './retention.js';
+import { DEFAULT_SSE, sseConfigSchema } from './sse.js';
 
 const retentionSchema = z
   .union([z.string(), z.number(), z.object({ preset: z.string().optional(), period: z.union([z.string(), z.number()]).optional() }).strict()])
@@ -36,8 +37,8 @@ const s3Schema = z
       })
       .strict()
       .default({ mode: 'COMPLIANCE', legal_hold: false }),
-    server_side_encryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse'], { message: 'use AES256 (SSE-S3), aws:kms or aws:kms:dsse (SSE-KMS)' }).optional(),
-    kms_key_id: z.string().min(1).optional(),
+    /** Server-side encryption of every object (sse-s3 by default, as AWS does since 2023). */
+    encryption: sseConfigSchema.default(DEFAULT_SSE),
     /** Accept a bucket without Object Lock (objects are then not WORM-protected): an explicit, logged opt-out. */
     allow_unlocked_bucket: z.boolean().default(false),
     retry: z
@@ -47,12 +48,7 @@ const s3Schema = z
     /** Per-request timeout. */
     timeout: duration().default(30_000),
   })
-  .strict()
-  .superRefine((s, ctx) => {
-    if (s.kms_key_id && !s.server_side_encryption?.startsWith('aws:kms')) {
-      ctx.addIssue({ code: 'custom', path: ['kms_key_id'], message: 'kms_key_id needs server_side_encryption: aws:kms' });
-    }
-  });
+  .strict();
 
 export const wormConfigSchema = z
   .object({
@@ -85,6 +81,22 @@ export const wormConfigSchema = z
     /** gzip level for sealed segments (1 fastest … 9 smallest); 3 costs about a third of 6's CPU for ~10% larger files. */
     compression_level: z.number().int().min(1).max(9).default(3),
     s3: s3Schema.optional(),
+    /** Encrypt local segments (open and sealed) with a fresh data key each, wrapped by this 256-bit key (encryption.ts). */
+    encryption: z
+      .object({
+        key_file: z.string().min(1),
+        /** The day keys that wrap data keys (default: <key_file name>.keyring.json beside it); back it up with the key. */
+        keyring: z.string().min(1).optional(),
+        /** Not supported: named so that the error can say why (docs/encryption.md). */
+        kms_key_id: z
+          .string()
+          .optional()
+          .refine((v) => v === undefined, {
+            message: 'local segments are encrypted with key_file only: an S3-compatible KMS (radosgw) offers no data-key API to wrap keys with; use s3.encryption for SSE-KMS of the uploaded objects',
+          }),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -78,7 +78,10 @@ export class RecordJsonEncoder {
 }
 
 /** What the archive says about itself, in the chain (signed like records). */
-export interface Note {
+/** What the archive says about itself in its chain. */
+export type Note = RecoveryNote | ShredNote;
+
+export interface RecoveryNote {
   kind: 'recovery';
   /** Bytes cut from a torn tail at start-up (0 when the tail was clean). */
   truncated_bytes: number;
@@ -88,6 +91,18 @@ export interface Note {
   last_entry_at?: string;
   /** False when the segment the previous run had open was missing at restart. */
   open_segment_found: boolean;
+  detail?: string;
+}
+
+/** `vigil keys shred`: the data keys of these segments were destroyed (their retention had ended). */
+export interface ShredNote {
+  kind: 'shred';
+  /** Key-encryption keys destroyed (encryption.ts keyring ids). */
+  keks: string[];
+  /** Segments whose data keys they wrapped. */
+  segments: number[];
+  /** The cut-off asked for (ISO): retention of every shredded segment ended before it. */
+  before: string;
   detail?: string;
 }
 

@@ -47,11 +47,7 @@ export async function loadOrCreateSigningKey(keyFile: string, generate: boolean)
     created = true;
     st = await stat(keyFile);
   }
-  if ((st.mode & 0o077) !== 0) {
-    throw new KeyError(
-      `signing key ${keyFile} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 ${keyFile}`,
-    );
-  }
+  assertOwnerOnly(keyFile, st.mode, 'signing key');
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(await readFile(keyFile));
@@ -71,6 +67,11 @@ export async function loadOrCreateSigningKey(keyFile: string, generate: boolean)
     throw new KeyError(`${publicKeyPath} does not match the private key ${keyFile}: remove it (it is rewritten) or restore the matching pair`);
   }
   return { keyId: keyIdOf(publicKey), privateKey, publicKey, publicKeyPem, publicKeyPath, created };
+}
+
+/** Refuses a key file readable or writable by group or others (signing key, archive encryption key). */
+export function assertOwnerOnly(path: string, mode: number, what: string): void {
+  if ((mode & 0o077) !== 0) throw new KeyError(`${what} ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8)}): run chmod 600 ${path}`);
 }
 
 async function createKeyPair(keyFile: string): Promise<void> {

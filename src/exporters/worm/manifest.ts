@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { GENESIS_HASH, sha256Hex } from './entry.js';
 import { signBytes, verifyBytes, type PublicKeyEntry } from './keys.js';
 import type { KeyObject } from 'node:crypto';
+import { manifestEncryptionSchema } from './encryption.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -53,6 +54,8 @@ export const manifestSchema = z
     retain_until: iso.nullable(),
     prev_manifest: hex64,
     key_id: z.string().regex(/^[0-9a-f]{16}$/),
+    /** Present when the segment file is encrypted (encryption.ts): segment_sha256 is then over the ciphertext. */
+    encryption: manifestEncryptionSchema.optional(),
   })
   .strict();
 

@@ -5,6 +5,7 @@
 import { type LineView, entryHash, payloadText, splitLines, viewLine } from './entry.js';
 import { groupListing } from './layout.js';
 import { type ArchiveSource, readManifests, readSegmentContent } from './source.js';
+import { ShreddedKeyError } from './encryption.js';
 
 export type PredicateOp = '=' | '!=' | '~';
 
@@ -132,7 +133,18 @@ export async function* queryArchive(source: ArchiveSource, opts: QueryOptions, s
         continue;
       }
     }
-    const { content, sealed, stored } = await readSegmentContent(source, g);
+    let read;
+    try {
+      read = await readSegmentContent(source, g);
+    } catch (err) {
+      // Crypto-shredded: its records were erased on purpose (shred.ts); there is nothing to search.
+      if (err instanceof ShreddedKeyError) {
+        stats.segmentsSkipped++;
+        continue;
+      }
+      throw err;
+    }
+    const { content, sealed, stored } = read;
     stats.segmentsRead++;
     bytes += stored;
     let index = -1;

@@ -80,6 +80,9 @@ export interface ObjectLockInfo {
   etag: string | undefined;
   size: number | undefined;
   metadata: Record<string, string>;
+  /** Server-side encryption as stored (ServerSideEncryption, SSEKMSKeyId). */
+  sse: string | undefined;
+  kmsKeyId: string | undefined;
 }
 
 export async function headObjectLock(client: S3Client, bucket: string, key: string, versionId?: string, signal?: AbortSignal): Promise<ObjectLockInfo | undefined> {
@@ -94,6 +97,8 @@ export async function headObjectLock(client: S3Client, bucket: string, key: stri
       etag: h.ETag?.replaceAll('"', ''),
       size: h.ContentLength,
       metadata: h.Metadata ?? {},
+      sse: h.ServerSideEncryption,
+      kmsKeyId: h.SSEKMSKeyId,
     };
   } catch (err) {
     if (isNotFound(err)) return undefined;

@@ -17,10 +17,11 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGzip, gzip } from 'node:zlib';
 import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Logger } from '../../telemetry/logger.js';
-import { GENESIS_HASH, type Note, encodeEntry, notePayload } from './entry.js';
+import { GENESIS_HASH, type Note, encodeEntry, notePayload, sha256Hex } from './entry.js';
 import { fsyncDir, unlinkIfExists, writeFileDurably } from '../../util/durable.js';
 import { tryLock } from '../../util/lock-file.js';
 import type { SigningKey } from './keys.js';
@@ -30,6 +31,7 @@ import { IncrementalMerkle } from './merkle.js';
 import type { WormMetrics } from './metrics.js';
 import { type Retention, retainUntil } from './retention.js';
 import { scanSegment } from './scan.js';
+import { type ArchiveKey, ENCRYPTED_MAGIC, type ManifestEncryption, SegmentCipher, decryptSegmentFile, isEncryptedFile, parseEncryptedFile } from './encryption.js';
 
 export interface AppendItem {
   /** The UTF-8 bytes of `"record":{…}` or `"note":{…}`. */
@@ -50,6 +52,8 @@ export interface SegmentLogOptions {
   logger: Logger;
   metrics?: WormMetrics;
   clock?: () => number;
+  /** Encrypt segments (open and sealed) with a data key each, wrapped by this key (encryption.ts). */
+  encryption?: ArchiveKey | undefined;
   /** Called after a segment's manifest is durably written (the uploader listens). */
   onSealed?: (segment: number, manifest: Manifest) => void;
 }
@@ -70,6 +74,11 @@ interface OpenSegment {
   merkle: IncrementalMerkle;
   timeMin: number | undefined;
   timeMax: number | undefined;
+  /** With encryption: the segment's data key, and how many chunks the open file holds. */
+  cipher?: SegmentCipher | undefined;
+  chunks: number;
+  /** Bytes of the file on disk (header and chunk frames when encrypted; else equal to bytes). */
+  fileBytes: number;
 }
 
 /** Written (fsync'd) when a segment is closed, before the next opens: what its manifest will say. */
@@ -240,15 +249,20 @@ export class SegmentLog {
     });
     for (const g of pending) {
       const path = join(dir, g.open!);
-      const buf = await readFile(path);
+      const opened = await this.readOpenFile(path, g.segment);
+      const buf = opened.content;
       const scan = scanSegment(buf, this.headSeq + 1, this.headHash);
       const intent = intents.get(g.segment);
-      if (scan.cutBytes > 0) {
-        if (intent) throw new ArchiveStateError(`${g.open} was closed for sealing but does not read back intact (${scan.problem}): run \`vigil verify ${dir}\``);
-        this.opts.logger.warn({ file: g.open, cut_bytes: scan.cutBytes, cut_lines: scan.cutLines, problem: scan.problem }, 'cutting a torn tail left by an unclean stop');
-        await truncate(path, scan.validBytes);
+      if (scan.cutBytes > 0 || opened.tornBytes > 0) {
+        if (intent) throw new ArchiveStateError(`${g.open} was closed for sealing but does not read back intact (${scan.problem ?? 'torn encrypted chunk'}): run \`vigil verify ${dir}\``);
+        // An encrypted chunk is written whole or torn, never half-valid: a chain break inside one is not a torn write.
+        if (opened.encrypted && scan.cutBytes > 0) throw new ArchiveStateError(`${g.open} holds an authentic encrypted chunk whose entries do not continue the chain (${scan.problem}): run \`vigil verify ${dir}\``);
+        const cut = scan.cutBytes + opened.tornBytes;
+        this.opts.logger.warn({ file: g.open, cut_bytes: cut, cut_lines: scan.cutLines, problem: scan.problem ?? 'torn encrypted chunk' }, 'cutting a torn tail left by an unclean stop');
+        opened.fileBytes = opened.encrypted ? opened.fileBytes : scan.validBytes;
+        await truncate(path, opened.fileBytes);
         await fsyncFile(path);
-        report.truncatedBytes += scan.cutBytes;
+        report.truncatedBytes += cut;
         report.truncatedLines += scan.cutLines;
       }
       if (g.sealed) await unlinkIfExists(join(dir, g.sealed)); // a seal that did not finish: redo it
@@ -275,6 +289,9 @@ export class SegmentLog {
         merkle,
         timeMin: scan.timeMin,
         timeMax: scan.timeMax,
+        cipher: opened.cipher,
+        chunks: opened.chunks,
+        fileBytes: opened.fileBytes,
       };
       this.nextSegment = g.segment + 1;
       if (intent) {
@@ -285,6 +302,7 @@ export class SegmentLog {
         // The segment the previous run had open: keep appending to it.
         report.openSegmentFound = true;
         state.file = await GroupCommitFile.open(path);
+        if (this.opts.encryption && !state.cipher && state.fileBytes === 0) await this.writeHeader(state); // torn before its header was durable
         this.open = state;
         lastReason = undefined;
       }
@@ -293,6 +311,28 @@ export class SegmentLog {
     if (report.finishedSeals.length > 0) report.openSegmentFound = true;
     report.unclean = !fresh && lastReason !== 'shutdown';
     return report;
+  }
+
+  /** An open segment file's plaintext: decrypted when encrypted (a torn last chunk left out), as is otherwise. */
+  private async readOpenFile(path: string, segment: number): Promise<{ content: Buffer; encrypted: boolean; cipher: SegmentCipher | undefined; chunks: number; fileBytes: number; tornBytes: number }> {
+    const buf = await readFile(path);
+    if (!isEncryptedFile(buf)) {
+      // Shorter than the magic: a file torn before its header was durable.
+      if (this.opts.encryption && buf.length < ENCRYPTED_MAGIC.length && ENCRYPTED_MAGIC.subarray(0, buf.length).equals(buf)) return { content: Buffer.alloc(0), encrypted: true, cipher: undefined, chunks: 0, fileBytes: 0, tornBytes: buf.length };
+      return { content: buf, encrypted: false, cipher: undefined, chunks: 0, fileBytes: buf.length, tornBytes: 0 };
+    }
+    if (!this.opts.encryption) throw new ArchiveStateError(`${path} is encrypted but exporters.worm.encryption.key_file is not configured: configure the archive key to continue this archive`);
+    if (!parseEncryptedFile(buf)) return { content: Buffer.alloc(0), encrypted: true, cipher: undefined, chunks: 0, fileBytes: 0, tornBytes: buf.length };
+    const d = decryptSegmentFile(buf, this.opts.encryption, { archiveId: this.archiveId, segment, form: 'open' });
+    return { content: d.content, encrypted: true, cipher: d.cipher, chunks: d.chunks, fileBytes: d.completeBytes, tornBytes: d.tornBytes };
+  }
+
+  /** Starts an encrypted open segment: a fresh data key, its header durable before any entry. */
+  private async writeHeader(seg: OpenSegment): Promise<void> {
+    seg.cipher = await SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment, seg.openedAt);
+    const header = seg.cipher.fileHeader('open');
+    await seg.file.append(header);
+    seg.fileBytes = header.length;
   }
 
   // ---- appends ------------------------------------------------------------------
@@ -370,8 +410,10 @@ export class SegmentLog {
         prev = e.hash;
       }
     }
+    const plain = lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes);
+    const onDisk = seg.cipher ? seg.cipher.chunk(plain, 'open', seg.chunks) : plain;
     try {
-      await seg.file.append(lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes));
+      await seg.file.append(onDisk);
     } catch (err) {
       // GroupCommitFile cut the file back to its durable size; make sure of it, since
       // the next group is chained onto the durable head.
@@ -400,6 +442,8 @@ export class SegmentLog {
       }
     }
     seg.bytes += bytes;
+    seg.fileBytes += onDisk.length;
+    if (seg.cipher) seg.chunks++;
     this.headSeq = seq;
     this.headHash = prev;
     const m = this.opts.metrics;
@@ -412,8 +456,8 @@ export class SegmentLog {
 
   private async ensureDurableSize(seg: OpenSegment): Promise<void> {
     const path = join(this.directory, segmentFileName(seg.segment, 'open'));
-    if ((await stat(path)).size !== seg.bytes) {
-      await truncate(path, seg.bytes);
+    if ((await stat(path)).size !== seg.fileBytes) {
+      await truncate(path, seg.fileBytes);
       await fsyncFile(path);
     }
   }
@@ -471,7 +515,7 @@ export class SegmentLog {
     const file = await GroupCommitFile.open(path);
     await fsyncDir(this.directory);
     this.nextSegment++;
-    this.open = {
+    const seg: OpenSegment = {
       segment: n,
       file,
       openedAt,
@@ -486,7 +530,11 @@ export class SegmentLog {
       merkle: new IncrementalMerkle(),
       timeMin: undefined,
       timeMax: undefined,
+      chunks: 0,
+      fileBytes: 0,
     };
+    if (this.opts.encryption) await this.writeHeader(seg);
+    this.open = seg;
     this.opts.metrics?.openSegmentBytes.set(this.opts.metrics.labels, 0);
   }
 
@@ -518,9 +566,14 @@ export class SegmentLog {
     const plain = join(dir, segmentFileName(seg.segment, 'open'));
     const sealedName = segmentFileName(seg.segment, 'sealed');
     const size = (await stat(plain)).size;
-    if (size !== seg.bytes) throw new ArchiveStateError(`${plain} is ${size} bytes where ${seg.bytes} were written: it was changed while open`);
-    const { sha256, bytes } = await gzipFile(plain, join(dir, `${sealedName}.tmp`), this.opts.compressionLevel);
-    await renameDurably(dir, `${sealedName}.tmp`, sealedName);
+    if (size !== seg.fileBytes) throw new ArchiveStateError(`${plain} is ${size} bytes where ${seg.fileBytes} were written: it was changed while open`);
+    let sealedFile: { sha256: string; bytes: number; encryption?: ManifestEncryption };
+    if (this.opts.encryption) sealedFile = await this.sealEncrypted(seg, plain, sealedName);
+    else {
+      sealedFile = await gzipFile(plain, join(dir, `${sealedName}.tmp`), this.opts.compressionLevel);
+      await renameDurably(dir, `${sealedName}.tmp`, sealedName);
+    }
+    const { sha256, bytes } = sealedFile;
     const manifest: Manifest = {
       version: MANIFEST_VERSION,
       archive_id: this.archiveId,
@@ -548,6 +601,7 @@ export class SegmentLog {
       prev_manifest: this.prevManifestHash,
       key_id: this.opts.key.keyId,
     };
+    if (sealedFile.encryption) manifest.encryption = sealedFile.encryption;
     const signed = signManifest(manifest, this.opts.key.privateKey);
     await writeFileDurably(dir, segmentFileName(seg.segment, 'manifest'), serializeSignedManifest(signed));
     this.prevManifestHash = manifestHash(manifest);
@@ -563,6 +617,18 @@ export class SegmentLog {
     }
     this.opts.logger.debug({ segment: seg.segment, entries: seg.entries, reason: intent.seal_reason }, 'segment sealed');
     this.opts.onSealed?.(seg.segment, manifest);
+  }
+
+  /** Encrypted seal: decrypt the open file in memory, gzip, encrypt with the segment's data key, write durably. */
+  private async sealEncrypted(seg: OpenSegment, path: string, sealedName: string): Promise<{ sha256: string; bytes: number; encryption: ManifestEncryption }> {
+    const stored = await readFile(path);
+    // A segment opened before encryption was configured is plaintext; it is sealed encrypted all the same.
+    const content = seg.cipher ? decryptSegmentFile(stored, this.opts.encryption!, { archiveId: this.archiveId, segment: seg.segment, form: 'open' }).content : stored;
+    const cipher = seg.cipher ?? (await SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment, seg.openedAt));
+    // Large output chunks, as gzipFile: zlib's 16 KiB default costs several times the CPU in callbacks.
+    const sealed = cipher.sealedFile(await gzipAsync(content, { level: this.opts.compressionLevel, chunkSize: 256 << 10 }));
+    await writeFileDurably(this.directory, sealedName, sealed);
+    return { sha256: sha256Hex(sealed), bytes: sealed.length, encryption: cipher.manifestEntry() };
   }
 
   /** Resolves once every background seal queued so far has finished. */
@@ -607,6 +673,8 @@ export class SegmentLog {
     return { seq: this.headSeq, hash: this.headHash };
   }
 }
+
+const gzipAsync = promisify(gzip);
 
 function sealingName(segment: number): string {
   return `segment-${String(segment).padStart(12, '0')}${SEALING_SUFFIX}`;

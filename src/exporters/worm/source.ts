@@ -6,6 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { type SegmentFiles, parseSegmentFileName } from './layout.js';
+import { type ArchiveKey, plaintextOf } from './encryption.js';
 import type { Manifest } from './manifest.js';
 import { type BucketLock, type ObjectLockInfo, bucketObjectLock, createS3Client, headObjectLock, parseS3Url, s3sdk } from './s3.js';
 
@@ -39,6 +40,8 @@ export interface ArchiveSource {
   list(): Promise<ArchiveObject[]>;
   read(name: string): Promise<Buffer>;
   s3?: S3Access;
+  /** The archive encryption key, when the reader holds it (encrypted segments: encryption.ts). */
+  archiveKey?: ArchiveKey | undefined;
 }
 
 export class ArchiveNotFoundError extends Error {}
@@ -47,6 +50,7 @@ const gunzipAsync = promisify(gunzip);
 
 export class LocalSource implements ArchiveSource {
   readonly local = true;
+  archiveKey?: ArchiveKey | undefined;
   readonly location: string;
   constructor(readonly directory: string) {
     this.location = directory;
@@ -75,6 +79,7 @@ export class LocalSource implements ArchiveSource {
 
 export class S3Source implements ArchiveSource {
   readonly local = false;
+  archiveKey?: ArchiveKey | undefined;
   readonly location: string;
   readonly s3: S3Access;
 
@@ -193,12 +198,12 @@ export async function openArchives(spec: string, opts: OpenOptions = {}): Promis
 export async function readSegmentContent(source: ArchiveSource, files: SegmentFiles): Promise<{ content: Buffer; sealed: boolean; stored: number }> {
   if (files.sealed) {
     const data = await source.read(files.sealed);
-    return { content: await gunzipAsync(data), sealed: true, stored: data.length };
+    return { content: await gunzipAsync(plaintextOf(data, source.archiveKey, files.segment, 'sealed')), sealed: true, stored: data.length };
   }
   if (files.open) {
     try {
       const data = await source.read(files.open);
-      return { content: data, sealed: false, stored: data.length };
+      return { content: plaintextOf(data, source.archiveKey, files.segment, 'open'), sealed: false, stored: data.length };
     } catch (err) {
       // Sealed since the listing (a live archive): read the sealed file instead.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

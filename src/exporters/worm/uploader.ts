@@ -22,6 +22,7 @@ import { groupListing, segmentFileName } from './layout.js';
 import type { Manifest } from './manifest.js';
 import type { WormMetrics } from './metrics.js';
 import { bucketObjectLock, createS3Client, describeS3Error, errorName, headObjectLock, normalizePrefix, s3sdk } from './s3.js';
+import { EncryptionRefusedError, describeEncryption, encryptionMismatch, encryptionOf, probeEncryption, ssePutParams } from './sse.js';
 
 export class UploadRefusedError extends Error {}
 
@@ -63,6 +64,8 @@ export class Uploader {
   private wakeUp: (() => void) | undefined;
   private readonly attemptListeners = new Set<() => void>();
   private bucketLocked: boolean | undefined;
+  /** Whether the configured server-side encryption was probed and honoured. */
+  private encryptionProbed = false;
   private failuresInARow = 0;
   private lastUploadAt: number | undefined;
   private lastError: string | undefined;
@@ -99,9 +102,10 @@ export class Uploader {
     this.s3client ??= await createS3Client({ endpoint: o.endpoint, region: o.region, forcePathStyle: o.force_path_style, timeoutMs: o.timeout });
     try {
       await this.checkBucket();
+      await this.checkEncryption();
     } catch (err) {
       if (err instanceof UploadRefusedError) throw err;
-      this.opts.logger.warn({ bucket: this.bucket, err: describeS3Error(err) }, 'cannot reach S3 to check Object Lock; sealed segments wait locally until it answers');
+      this.opts.logger.warn({ bucket: this.bucket, err: describeS3Error(err) }, 'cannot reach S3 to check Object Lock and encryption; sealed segments wait locally until it answers');
     }
   }
 
@@ -140,6 +144,18 @@ export class Uploader {
       this.opts.logger.warn({ bucket: this.bucket }, 'bucket has no Object Lock and s3.allow_unlocked_bucket is set: uploaded segments are NOT write-once');
     }
     this.bucketLocked = lock.enabled;
+  }
+
+  /** Probes the configured server-side encryption with a tiny object (see sse.ts); a refusal is an UploadRefusedError. */
+  private async checkEncryption(): Promise<void> {
+    if (this.encryptionProbed || this.opts.s3.encryption.mode === 'none') return;
+    try {
+      await probeEncryption(this.client, this.bucket, normalizePrefix(this.opts.s3.prefix), this.opts.s3.encryption, this.abort.signal);
+    } catch (err) {
+      if (err instanceof EncryptionRefusedError) throw new UploadRefusedError(err.message);
+      throw err;
+    }
+    this.encryptionProbed = true;
   }
 
   /** A segment was sealed: queue it. */
@@ -201,6 +217,7 @@ export class Uploader {
       const segment = this.backlog[0];
       try {
         if (this.bucketLocked === undefined) await this.checkBucket();
+        await this.checkEncryption();
         await this.uploadSegment(segment);
         this.backlog.shift();
         this.updateBacklogMetric();
@@ -263,7 +280,7 @@ export class Uploader {
       : undefined;
     if (lock && !lock.retainUntil) throw new UploadRefusedError(`manifest ${manifestName} carries no retain_until (it was sealed without a retention configured)`);
     // Data first, manifest last: a manifest in S3 means its segment is there too.
-    const seg = await this.putOnce(sealedName, data, 'application/gzip', manifest.segment_sha256, lock);
+    const seg = await this.putOnce(sealedName, data, manifest.encryption ? 'application/octet-stream' : 'application/gzip', manifest.segment_sha256, lock);
     const man = await this.putOnce(manifestName, manifestBytes, 'application/json', undefined, lock);
     const receipt: UploadReceipt = {
       bucket: this.bucket,
@@ -301,6 +318,7 @@ export class Uploader {
         throw new UploadRefusedError(`s3://${this.bucket}/${key} already exists with different content: Vigil never overwrites archive objects (is another archive writing the same prefix and archive id?)`);
       }
       versionId = existing.versionId; // uploaded before a crash: keep that version
+      this.checkObjectEncryption(key, existing.sse, existing.kmsKeyId);
     } else {
       const input: PutObjectCommandInput = {
         Bucket: this.bucket,
@@ -315,16 +333,22 @@ export class Uploader {
         input.ObjectLockRetainUntilDate = lock.retainUntil;
         if (lock.legalHold) input.ObjectLockLegalHoldStatus = 'ON';
       }
-      const s3 = this.opts.s3;
-      if (s3.server_side_encryption) {
-        input.ServerSideEncryption = s3.server_side_encryption;
-        if (s3.kms_key_id) input.SSEKMSKeyId = s3.kms_key_id;
-      }
+      Object.assign(input, ssePutParams(this.opts.s3.encryption));
       const out = await this.client.send(new PutObjectCommand(input), { abortSignal: signal });
       versionId = out.VersionId;
+      // Read back what the store did: a header accepted but not honoured must not pass for encryption.
+      const stored = await headObjectLock(this.client, this.bucket, key, versionId, signal);
+      this.checkObjectEncryption(key, stored?.sse, stored?.kmsKeyId);
     }
     if (lock) await this.confirmLock(key, versionId, lock);
     return { key, version_id: versionId ?? null, md5: md5.toString('hex'), bytes: body.length };
+  }
+
+  /** Fails (the upload is retried, loudly) when an object does not carry the configured encryption. */
+  private checkObjectEncryption(key: string, sse: string | undefined, kmsKeyId: string | undefined): void {
+    const actual = encryptionOf(sse, kmsKeyId);
+    const wrong = encryptionMismatch(this.opts.s3.encryption, actual);
+    if (wrong) throw new UploadRefusedError(`s3://${this.bucket}/${key}: ${wrong} (exporters.worm.s3.encryption; stored as ${describeEncryption(actual)})`);
   }
 
   /** Reads the lock back; sets it on the version if the store dropped it; fails if it still is not there. */

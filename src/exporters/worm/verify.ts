@@ -14,6 +14,9 @@ import type { ArchiveSource, ObjectVersions } from './source.js';
 import { ArchiveNotFoundError } from './source.js';
 import { describeS3Error } from './s3.js';
 import { createDataChecker, type DataChecker } from './verify-pool.js';
+import { checkEncryptedSegment, needsDecryption } from './verify-encrypted.js';
+import { EncryptionKeyError, plaintextOf } from './encryption.js';
+import { type EncryptionCensus, type SseExpectation, countEncryption, encryptionMismatch, encryptionOf } from './sse.js';
 
 export type BreakKind =
   | 'modified'
@@ -24,8 +27,9 @@ export type BreakKind =
   | 'bad signature'
   | 'unknown key'
   | 'gap'
-  | 'unlocked object';
-export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended';
+  | 'unlocked object'
+  | 'unencrypted object';
+export type NoteKind = 'repaired truncation' | 'unclean stop' | 'unsealed' | 'not held locally' | 'retention ended' | 'encrypted' | 'shredded';
 
 export interface Finding {
   severity: 'break' | 'note';
@@ -60,6 +64,8 @@ export interface VerifyOptions {
   onProgress?: ((p: VerifyProgress) => void) | undefined;
   /** Worker threads for segment data (default: one per core when compiled; 0: in-process). */
   workers?: number | undefined;
+  /** On S3: the server-side encryption every object must carry (default `any`: some encryption). */
+  encryption?: SseExpectation | undefined;
 }
 
 export interface VerifyReport {
@@ -77,6 +83,8 @@ export interface VerifyReport {
   contentBytes: number;
   durationMs: number;
   findings: Finding[];
+  /** On S3: objects per class (segment, manifest…) and server-side encryption as stored. */
+  encryption?: EncryptionCensus | undefined;
 }
 
 interface Head {
@@ -121,6 +129,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
       add({ kind: 'unlocked object', object: `s3://${source.s3.bucket}`, detail: `cannot read the bucket's Object Lock configuration (${describeS3Error(err)})` });
     }
     versions = await source.s3.versions();
+    report.encryption = {};
   }
 
   let prevManifest: { hash: string; m: Manifest } | undefined;
@@ -162,6 +171,9 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
         const m = (JSON.parse((await readManifest(seg)).toString('utf8')) as { manifest: Manifest }).manifest;
         const data = await source.read(seg.sealed!);
         const bytesRead = data.length;
+        if (needsDecryption(data, m)) {
+          return { ...(await checkEncryptedSegment(seg.segment, seg.sealed!, data, m, source.archiveKey, (gz, pm) => checker.check(seg.segment, seg.sealed!, gz, pm))), bytesRead };
+        }
         return { ...(await checker.check(seg.segment, seg.sealed!, data, m)), bytesRead };
       })();
       p.catch(() => undefined); // awaited (and its error thrown) when its turn comes
@@ -250,7 +262,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
         } else {
           add({ kind: 'missing', segment: n, object: g.manifest.replace('.manifest.json', '.jsonl.gz'), detail: `segment ${n}'s data file is missing (its manifest is present, ${m.records} records)${deletedNote(versions, n, n, 'sealed')}` });
         }
-        if (source.s3) await checkLocks(source, g, m, now, add, versions);
+        if (source.s3) await checkLocks(source, g, m, now, add, versions, opts.encryption ?? 'any', report.encryption!);
         if (findings.filter((f) => f.severity === 'break').length === before && manifestTrusted && g.sealed) report.segments.valid++;
       }
       if (m.segment === n) {
@@ -668,9 +680,13 @@ async function checkUnsealed(source: ArchiveSource, g: SegmentFiles, head: Head 
   const name = g.open ?? g.sealed!;
   let content: Buffer;
   try {
-    if (g.open) content = await source.read(name);
-    else content = (await gunzipPartial(await source.read(name))).content;
+    if (g.open) content = plaintextOf(await source.read(name), source.archiveKey, g.segment, 'open');
+    else content = (await gunzipPartial(plaintextOf(await source.read(name), source.archiveKey, g.segment, 'sealed'))).content;
   } catch (err) {
+    if (err instanceof EncryptionKeyError) {
+      add({ severity: 'note', kind: 'unsealed', segment: g.segment, object: name, detail: `segment ${g.segment} is not sealed yet and is encrypted: not checked without the archive key (--key-file)` });
+      return undefined;
+    }
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     add({ severity: 'note', kind: 'unsealed', segment: g.segment, object: name, detail: `segment ${g.segment} was sealed while this verification ran: run it again to check it` });
     return undefined; // its last hash is unknown here: the next unsealed segment cannot be linked to it
@@ -707,7 +723,16 @@ async function checkUnsealed(source: ArchiveSource, g: SegmentFiles, head: Head 
   return prev !== undefined && seq !== undefined ? { seq: seq - 1, hash: prev } : head;
 }
 
-async function checkLocks(source: ArchiveSource, g: SegmentFiles, m: Manifest, now: number, add: Add, versions: Map<string, ObjectVersions> | undefined): Promise<void> {
+async function checkLocks(
+  source: ArchiveSource,
+  g: SegmentFiles,
+  m: Manifest,
+  now: number,
+  add: Add,
+  versions: Map<string, ObjectVersions> | undefined,
+  encryption: SseExpectation,
+  census: EncryptionCensus,
+): Promise<void> {
   const s3 = source.s3!;
   for (const name of [g.sealed, g.manifest]) {
     if (!name) continue;
@@ -723,6 +748,10 @@ async function checkLocks(source: ArchiveSource, g: SegmentFiles, m: Manifest, n
       continue;
     }
     if (!lock) continue;
+    const stored = encryptionOf(lock.sse, lock.kmsKeyId);
+    countEncryption(census, name, stored);
+    const unencrypted = encryptionMismatch(encryption, stored);
+    if (unencrypted) add({ kind: 'unencrypted object', segment: m.segment, object: `${source.location}${name}`, detail: unencrypted });
     const expected = m.retain_until ? Date.parse(m.retain_until) : undefined;
     const until = lock.retainUntil?.getTime();
     if (!lock.mode || until === undefined) {

@@ -11,6 +11,9 @@ import type { Telemetry } from '../../telemetry/metrics.js';
 import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
 import { loadOrCreateSigningKey, type SigningKey } from './keys.js';
+import { type ArchiveKey, loadArchiveKey } from './encryption.js';
+import { notePayload } from './entry.js';
+import { type ShredResult, shredArchive } from './shred.js';
 import { WormMetrics } from './metrics.js';
 import { describeRetention } from './retention.js';
 import { type AppendItem, SegmentLog } from './segment-log.js';
@@ -20,6 +23,8 @@ export interface WormStatus {
   directory: string;
   archiveId: string;
   keyId: string | undefined;
+  /** The archive encryption key's id (never the key), when segments are encrypted. */
+  encryptionKeyId?: string | undefined;
   openSegment: { segment: number; openedAt: string; records: number; bytes: number } | undefined;
   lastSealAt: string | undefined;
   sealsPending: number;
@@ -37,6 +42,7 @@ export class WormExporter implements Exporter {
   private log: SegmentLog | undefined;
   private uploader: Uploader | undefined;
   private key: (SigningKey & { created: boolean }) | undefined;
+  private archiveKey: ArchiveKey | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopping = false;
@@ -62,6 +68,7 @@ export class WormExporter implements Exporter {
     const lines = [
       `worm ${c.directory} (sealed every ${fmtMs(c.segment.max_age)} or ${fmtBytes(c.segment.max_bytes)}, heartbeat ${fmtMs(c.heartbeat)}, Ed25519 key ${this.key?.keyId ?? '?'} from ${c.signing.key_file})`,
     ];
+    if (this.archiveKey) lines.push(`worm segments encrypted (AES-256-GCM, a data key per segment wrapped by archive key ${this.archiveKey.keyId})`);
     if (this.uploader) {
       lines.push(`worm ${this.uploader.describe()} (Object Lock ${c.s3!.object_lock.mode}, retention ${c.retention ? describeRetention(c.retention) : 'none'})`);
     }
@@ -71,6 +78,9 @@ export class WormExporter implements Exporter {
   async start(): Promise<void> {
     const c = this.config;
     this.key = await loadOrCreateSigningKey(resolve(c.signing.key_file), c.signing.generate);
+    if (c.encryption) {
+      this.archiveKey = await loadArchiveKey(resolve(c.encryption.key_file), undefined, c.encryption.keyring ? resolve(c.encryption.keyring) : undefined);
+    }
     if (this.key.created) this.logger.warn({ key_file: c.signing.key_file, public_key: this.key.publicKeyPath, key_id: this.key.keyId }, 'generated a new archive signing key: keep the public key where auditors can get it');
     if (c.s3) {
       // The bucket is checked before anything is written: a refused start leaves the archive untouched.
@@ -99,6 +109,7 @@ export class WormExporter implements Exporter {
       compressionLevel: c.compression_level,
       key: this.key,
       retention: c.retention,
+      encryption: this.archiveKey,
       logger: this.logger,
       metrics: this.metrics,
       clock: this.clock,
@@ -162,6 +173,14 @@ export class WormExporter implements Exporter {
     await this.log?.flushSeals();
   }
 
+  /** Crypto-shredding (shred.ts): records it in the chain, then destroys the day keys of segments retained until before `before`. */
+  async shredKeys(before: number): Promise<ShredResult> {
+    const keyring = this.archiveKey?.keyring;
+    if (!this.log || !keyring) throw new Error('worm: exporters.worm.encryption.key_file is not configured, so there are no data keys to shred');
+    const log = this.log;
+    return shredArchive({ directory: this.directory, keyring, before, now: this.clock(), append: (note) => log.append([{ payload: notePayload(note), kind: 'note', eventTime: 0 }]) });
+  }
+
   /** Waits until the S3 backlog is empty or an upload attempt fails; returns what remains. */
   async drainUploads(signal?: AbortSignal): Promise<number> {
     return this.uploader ? this.uploader.drain(signal) : 0;
@@ -174,6 +193,7 @@ export class WormExporter implements Exporter {
       directory: this.directory,
       archiveId: this.log?.archiveId ?? '',
       keyId: this.key?.keyId,
+      encryptionKeyId: this.archiveKey?.keyId,
       openSegment: open && { segment: open.segment, openedAt: new Date(open.openedAt).toISOString(), records: open.records, bytes: open.bytes },
       lastSealAt: last === undefined ? undefined : new Date(last).toISOString(),
       sealsPending: this.log?.sealsPending ?? 0,
@@ -221,6 +241,7 @@ function fmtBytes(n: number): string {
 export const wormExporterFactory: ExporterFactory<WormConfig> = {
   kind: 'exporter',
   type: 'worm',
+  mutatesData: false,
   configSchema: wormConfigSchema,
   create: (config, ctx) => new WormExporter(ctx.id, config, ctx.telemetry, ctx.logger),
 };

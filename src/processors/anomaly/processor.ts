@@ -194,6 +194,7 @@ export class AnomalyProcessor implements Processor {
 export const anomalyProcessorFactory: ProcessorFactory<AnomalyConfig> = {
   kind: 'processor',
   type: 'anomaly',
+  mutatesData: true, // adds anomaly.* attributes and appends alert records
   configSchema: anomalyConfigSchema,
   create: (config, ctx) => new AnomalyProcessor(ctx.id, config, ctx.logger, ctx.telemetry),
 };

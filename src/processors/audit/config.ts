@@ -60,6 +60,13 @@ const pseudonymisationSchema = z
     attributes: z.array(z.string().min(1)).min(1, 'list the attributes to pseudonymise, e.g. [user.id, client.address]').default(DEFAULT_PSEUDONYMISED),
     key_file: z.string().min(1).optional(),
     key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. VIGIL_PSEUDONYM_KEY').optional(),
+    /** Key rotation: the key being replaced, used until previous_until to add vigil.previous_pseudonym.<attribute>. */
+    previous_key_file: z.string().min(1).optional(),
+    previous_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. VIGIL_PSEUDONYM_KEY_OLD').optional(),
+    previous_until: z
+      .string()
+      .refine((s) => Number.isFinite(Date.parse(s)), { message: 'an ISO date or time, e.g. 2026-06-30 or 2026-06-30T00:00:00Z: the end of the overlap' })
+      .optional(),
     ip_truncation: ipTruncation.optional(),
     body: z.enum(['replace', 'keep']).default('replace'),
     cache_size: z.number().int().positive().default(100_000),
@@ -72,6 +79,16 @@ const pseudonymisationSchema = z
     }
     if (p.key_file !== undefined && p.key_env !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['key_env'], message: 'set key_file or key_env, not both' });
+    }
+    const previous = p.previous_key_file !== undefined || p.previous_key_env !== undefined;
+    if (p.previous_key_file !== undefined && p.previous_key_env !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['previous_key_env'], message: 'set previous_key_file or previous_key_env, not both' });
+    }
+    if (previous && p.previous_until === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['previous_until'], message: 'a previous key needs previous_until: when the overlap ends (e.g. 90 days after the rotation)' });
+    }
+    if (!previous && p.previous_until !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['previous_until'], message: 'previous_until is used only with previous_key_file or previous_key_env' });
     }
   });
 

@@ -21,7 +21,7 @@ import { applyTarget, KNOWN_METHODS, millisToNanosLong, normaliseOutcome, splitP
 import type { GeoLookup } from './geo.js';
 import { capRecord, capString, type Limits, type Marks } from './limits.js';
 import { ocsfFor, ocsfKey } from './ocsf.js';
-import { PSEUDONYM_PREFIX, type Pseudonymiser, replaceDelimited } from './pseudonymise.js';
+import { PREVIOUS_PSEUDONYM_ATTRIBUTE_PREFIX, PSEUDONYM_PREFIX, type Pseudonymiser, replaceDelimited } from './pseudonymise.js';
 import type { CompiledRules } from './rules.js';
 import { decideAction, decideOutcome, decideResource } from './rules.js';
 
@@ -336,6 +336,7 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
     if (env !== undefined) out.fillShared('deployment.environment.name', env);
   }
   if (ps) pseudonymise(log, sender, s, pseudo!);
+  if (ps?.rotating) addPreviousPseudonyms(list, ps, pseudo!);
 
   // 5. audit and OCSF fields.
   const method = f.method;
@@ -404,14 +405,28 @@ interface Pseudonyms {
   user?: string;
   session?: string;
   originals: [string, string][];
+  /** [attribute, original value] of each pseudonymised attribute (for the previous key's pseudonyms during a rotation). */
+  byAttribute: [string, string][];
+}
+
+/** During a key rotation's overlap: `vigil.previous_pseudonym.<attribute>` with the previous key's pseudonym, so old and new pseudonyms link. */
+function addPreviousPseudonyms(list: KeyValue[], ps: Pseudonymiser, p: Pseudonyms): void {
+  const done = new Set<string>();
+  for (const [attribute, original] of p.byAttribute) {
+    if (done.has(attribute)) continue;
+    done.add(attribute);
+    const prev = ps.previousPseudonym(attribute, original);
+    if (prev !== undefined) list.push({ key: PREVIOUS_PSEUDONYM_ATTRIBUTE_PREFIX + attribute, value: { stringValue: prev } });
+  }
 }
 
 function pseudonymsFor(f: AccessFields, s: EnrichSettings): Pseudonyms {
-  const out: Pseudonyms = { originals: [] };
+  const out: Pseudonyms = { originals: [], byAttribute: [] };
   const ps = s.pseudonymiser!;
   const one = (key: string, v: string | undefined): string | undefined => {
     if (v === undefined || isPseudonym(v)) return undefined;
     const p = ps.pseudonym(key, v);
+    out.byAttribute.push([key, v]);
     if (p !== v) out.originals.push([v, p]);
     return p;
   };
@@ -490,6 +505,7 @@ function pseudonymise(log: LogRecord, sender: SenderAttrs | undefined, s: Enrich
         const p = ps.pseudonym(key, orig);
         list[i] = { key: k, value: { stringValue: p } };
         note(orig, p);
+        if (n < 0) filled.byAttribute.push([key, orig]);
       }
     }
   }

@@ -34,6 +34,13 @@ function metrics(t: Telemetry): AuditMetrics {
 
 export interface AuditDeps {
   env?: NodeJS.ProcessEnv;
+  /** The time the end of a pseudonym key rotation's overlap is judged against (tests). */
+  clock?: () => number;
+}
+
+/** previous_until: a date is the start of that UTC day, as elsewhere in Vigil. */
+function parseUntil(s: string): number {
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) ? Date.parse(`${s}T00:00:00Z`) : Date.parse(s);
 }
 
 /** Builds the enrichment settings; config problems that need I/O (key, database) become ConfigErrors naming the key. */
@@ -52,7 +59,10 @@ export function buildSettings(config: AuditConfig, id: string, deps: AuditDeps =
   if (p?.enabled) {
     try {
       const key = p.key_file !== undefined ? loadKeyFile(p.key_file) : loadKeyEnv(p.key_env!, deps.env);
-      pseudonymiser = new Pseudonymiser(p.ip_truncation ? { key, ipTruncation: p.ip_truncation, cacheSize: p.cache_size } : { key, cacheSize: p.cache_size });
+      const previousKey =
+        p.previous_key_file !== undefined ? loadKeyFile(p.previous_key_file, 'previous_key_file') : p.previous_key_env !== undefined ? loadKeyEnv(p.previous_key_env, deps.env, 'previous_key_env') : undefined;
+      const previous = previousKey && { key: previousKey, until: parseUntil(p.previous_until!) };
+      pseudonymiser = new Pseudonymiser(p.ip_truncation ? { key, ipTruncation: p.ip_truncation, cacheSize: p.cache_size, previous, clock: deps.clock } : { key, cacheSize: p.cache_size, previous, clock: deps.clock });
     } catch (err) {
       if (err instanceof KeyError) throw new ConfigError([{ path: `${base}.pseudonymisation.${err.key}`, message: err.message }]);
       throw err;
@@ -127,7 +137,15 @@ function describe(config: AuditConfig, settings: EnrichSettings): Record<string,
   return {
     geo: settings.geo?.describe() ?? 'off',
     pseudonymisation: p?.enabled
-      ? { attributes: p.attributes, key: p.key_file !== undefined ? `file ${p.key_file}` : `env ${p.key_env}`, ip_truncation: p.ip_truncation ?? false, body: p.body }
+      ? {
+          attributes: p.attributes,
+          key: p.key_file !== undefined ? `file ${p.key_file}` : `env ${p.key_env}`,
+          ...(p.previous_until !== undefined
+            ? { previous_key: p.previous_key_file !== undefined ? `file ${p.previous_key_file}` : `env ${p.previous_key_env}`, previous_until: p.previous_until }
+            : {}),
+          ip_truncation: p.ip_truncation ?? false,
+          body: p.body,
+        }
       : 'off',
     environment: config.environment ?? '(from resource)',
   };
@@ -142,6 +160,7 @@ export function createAuditProcessor(config: AuditConfig, id: string, logger: Lo
 export const auditProcessorFactory: ProcessorFactory<AuditConfig> = {
   kind: 'processor',
   type: 'audit',
+  mutatesData: true, // enriches records in place
   configSchema: auditConfigSchema,
   create: (config, ctx) => createAuditProcessor(config, ctx.id, ctx.logger, ctx.telemetry),
 };

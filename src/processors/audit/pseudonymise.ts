@@ -6,6 +6,13 @@
 // The key is read once at start-up from a file (which must not be readable by
 // group or others) or an environment variable, held only as a KeyObject, and
 // never logged or put in an error message.
+//
+// Rotation keeps old pseudonyms linkable for an overlap period: with a
+// previous key and `previous_until`, each pseudonymised attribute also gets
+// `vigil.previous_pseudonym.<attribute>` = its pseudonym under the previous
+// key, until that time. Records from before the rotation (old pseudonyms) and
+// after it (new ones) are joined through that attribute; once the overlap ends
+// the previous key is no longer used and can be destroyed.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { GenerationalCache } from './cache.js';
@@ -14,11 +21,13 @@ import { truncateIp } from './ip.js';
 export const MIN_KEY_BYTES = 16;
 /** Pseudonyms look like `ps_` + 22 base64url characters (128 bits of the HMAC). */
 export const PSEUDONYM_PREFIX = 'ps_';
+/** During a key rotation's overlap: `vigil.previous_pseudonym.user.id` carries the pseudonym under the previous key. */
+export const PREVIOUS_PSEUDONYM_ATTRIBUTE_PREFIX = 'vigil.previous_pseudonym.';
 
 export class KeyError extends Error {
   constructor(
-    /** The config key at fault, relative to the pseudonymise block: `key_file` or `key_env`. */
-    readonly key: 'key_file' | 'key_env',
+    /** The config key at fault, relative to the pseudonymise block. */
+    readonly key: 'key_file' | 'key_env' | 'previous_key_file' | 'previous_key_env',
     message: string,
   ) {
     super(message);
@@ -27,16 +36,16 @@ export class KeyError extends Error {
 }
 
 /** Reads the key from a file; refuses a missing, short, or group/other-accessible file. */
-export function loadKeyFile(path: string): KeyObject {
+export function loadKeyFile(path: string, configKey: 'key_file' | 'previous_key_file' = 'key_file'): KeyObject {
   let mode: number;
   try {
     mode = statSync(path).mode;
   } catch (err) {
-    throw new KeyError('key_file', `cannot read the pseudonymisation key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new KeyError(configKey, `cannot read the pseudonymisation key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new KeyError(
-      'key_file',
+      configKey,
       `the pseudonymisation key file ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): run chmod 600 ${path} (in Kubernetes, mount the secret with defaultMode: 0400)`,
     );
   }
@@ -44,24 +53,24 @@ export function loadKeyFile(path: string): KeyObject {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new KeyError('key_file', `cannot read the pseudonymisation key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new KeyError(configKey, `cannot read the pseudonymisation key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   // A trailing newline from `echo`/editors is not part of the key.
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
-  return toKey(bytes.subarray(0, end), 'key_file', `the key file ${path}`);
+  return toKey(bytes.subarray(0, end), configKey, `the key file ${path}`);
 }
 
 /** Reads the key from an environment variable; refuses an unset, empty or short one. */
-export function loadKeyEnv(name: string, env: NodeJS.ProcessEnv = process.env): KeyObject {
+export function loadKeyEnv(name: string, env: NodeJS.ProcessEnv = process.env, configKey: 'key_env' | 'previous_key_env' = 'key_env'): KeyObject {
   const v = env[name];
   if (v === undefined || v === '') {
-    throw new KeyError('key_env', `the environment variable ${name} holding the pseudonymisation key is not set`);
+    throw new KeyError(configKey, `the environment variable ${name} holding the pseudonymisation key is not set`);
   }
-  return toKey(Buffer.from(v, 'utf8'), 'key_env', `the environment variable ${name}`);
+  return toKey(Buffer.from(v, 'utf8'), configKey, `the environment variable ${name}`);
 }
 
-function toKey(bytes: Buffer, key: 'key_file' | 'key_env', where: string): KeyObject {
+function toKey(bytes: Buffer, key: KeyError['key'], where: string): KeyObject {
   if (bytes.length < MIN_KEY_BYTES) {
     throw new KeyError(key, `${where} holds ${bytes.length} bytes; a pseudonymisation key needs at least ${MIN_KEY_BYTES} (generate one with: head -c 32 /dev/urandom | base64)`);
   }
@@ -75,13 +84,32 @@ export interface PseudonymiserOptions {
   /** Truncate IP literals to these prefix lengths instead of hashing them. */
   ipTruncation?: { ipv4: number; ipv6: number };
   cacheSize: number;
+  /** Key rotation: the previous key, used for previousPseudonym until `until` (ms). */
+  previous?: { key: KeyObject; until: number } | undefined;
+  clock?: () => number;
 }
 
 export class Pseudonymiser {
   /** One cache per attribute name, keyed by the value. */
   private readonly caches = new Map<string, GenerationalCache<string, string>>();
+  private readonly previousCaches = new Map<string, GenerationalCache<string, string>>();
 
   constructor(private readonly opts: PseudonymiserOptions) {}
+
+  /** Whether a rotation's overlap is running (previous pseudonyms are added). */
+  get rotating(): boolean {
+    const p = this.opts.previous;
+    return p !== undefined && (this.opts.clock ?? Date.now)() < p.until;
+  }
+
+  /** The value's pseudonym under the previous key, during the overlap; undefined otherwise (and for truncated IPs, which need no key). */
+  previousPseudonym(attribute: string, value: string): string | undefined {
+    const prev = this.opts.previous;
+    if (!prev || !this.rotating) return undefined;
+    const t = this.opts.ipTruncation;
+    if (t && truncateIp(value, t.ipv4, t.ipv6) !== undefined) return undefined;
+    return this.hmac(this.previousCaches, prev.key, attribute, value);
+  }
 
   /**
    * The pseudonym of an attribute's value. The attribute name is part of the
@@ -94,11 +122,15 @@ export class Pseudonymiser {
       const truncated = truncateIp(value, t.ipv4, t.ipv6);
       if (truncated !== undefined) return truncated;
     }
-    let cache = this.caches.get(attribute);
-    if (cache === undefined) this.caches.set(attribute, (cache = new GenerationalCache<string, string>(this.opts.cacheSize)));
+    return this.hmac(this.caches, this.opts.key, attribute, value);
+  }
+
+  private hmac(caches: Map<string, GenerationalCache<string, string>>, key: KeyObject, attribute: string, value: string): string {
+    let cache = caches.get(attribute);
+    if (cache === undefined) caches.set(attribute, (cache = new GenerationalCache<string, string>(this.opts.cacheSize)));
     const cached = cache.get(value);
     if (cached !== undefined) return cached;
-    const p = PSEUDONYM_PREFIX + createHmac('sha256', this.opts.key).update(`${attribute}\u0000${value}`).digest().subarray(0, 16).toString('base64url');
+    const p = PSEUDONYM_PREFIX + createHmac('sha256', key).update(`${attribute}\u0000${value}`).digest().subarray(0, 16).toString('base64url');
     cache.set(value, p);
     return p;
   }

@@ -13,7 +13,7 @@
 // in one request stay two records, and a resend of the request gives the same ids.
 import { hash } from 'node:crypto';
 import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, ResourceContext, ScopeContext, VigilRecord } from '../../pipeline/record.js';
-import { int64Decimal, type Long } from '../../pipeline/record.js';
+import { anyValueKind, int64Text } from '../../pipeline/record.js';
 
 const resourceCanon = new WeakMap<ResourceContext, string>();
 const scopeCanon = new WeakMap<ScopeContext, string>();
@@ -27,38 +27,33 @@ function n(v: number | undefined | null): string {
   return v ? String(v) : '0';
 }
 
-function u64(v: Long | number | string | undefined | null): string {
-  if (v == null) return '0';
-  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? BigInt(Math.trunc(v)).toString() : '0';
-  if (typeof v === 'string') return v === '' ? '0' : v;
-  return int64Decimal(v.low, v.high, true);
-}
-
-function i64(v: Long | number | undefined | null): string {
-  if (v == null) return '0';
-  if (typeof v === 'number') return Number.isFinite(v) ? BigInt(Math.trunc(v)).toString() : '0';
-  return int64Decimal(v.low, v.high, false);
-}
-
 function bytes(b: Uint8Array | undefined | null): string {
   return b && b.length > 0 ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
 }
 
 function anyValue(v: AnyValue | null | undefined): string {
-  if (v == null) return '_';
-  if (Object.hasOwn(v, 'stringValue') && v.stringValue != null) return `s${s(v.stringValue)}`;
-  if (Object.hasOwn(v, 'boolValue') && v.boolValue != null) return v.boolValue ? 'b1' : 'b0';
-  if (Object.hasOwn(v, 'intValue') && v.intValue != null) return `i${i64(v.intValue)};`;
-  if (Object.hasOwn(v, 'doubleValue') && v.doubleValue != null) return `d${String(v.doubleValue)};`;
-  if (Object.hasOwn(v, 'arrayValue') && v.arrayValue != null) {
-    const values = v.arrayValue.values ?? [];
-    let out = `a${values.length}[`;
-    for (const e of values) out += anyValue(e);
-    return `${out}]`;
+  switch (anyValueKind(v)) {
+    case 'string':
+      return `s${s(v!.stringValue)}`;
+    case 'bool':
+      return v!.boolValue ? 'b1' : 'b0';
+    case 'int':
+      return `i${int64Text(v!.intValue, false)};`;
+    case 'double':
+      return `d${String(v!.doubleValue)};`;
+    case 'array': {
+      const values = v!.arrayValue!.values ?? [];
+      let out = `a${values.length}[`;
+      for (const e of values) out += anyValue(e);
+      return `${out}]`;
+    }
+    case 'kvlist':
+      return `k${keyValues(v!.kvlistValue!.values ?? [])}`;
+    case 'bytes':
+      return `y${s(bytes(v!.bytesValue))}`;
+    default:
+      return '_';
   }
-  if (Object.hasOwn(v, 'kvlistValue') && v.kvlistValue != null) return `k${keyValues(v.kvlistValue.values ?? [])}`;
-  if (Object.hasOwn(v, 'bytesValue') && v.bytesValue != null) return `y${s(bytes(v.bytesValue))}`;
-  return '_';
 }
 
 function keyValues(kvs: readonly KeyValue[]): string {
@@ -81,7 +76,7 @@ function canonScope(sc: InstrumentationScope, schemaUrl: string): string {
 
 export function canonLog(l: LogRecord): string {
   return (
-    `L${u64(l.timeUnixNano)};${u64(l.observedTimeUnixNano)};${n(l.severityNumber)};${s(l.severityText)}` +
+    `L${int64Text(l.timeUnixNano, true)};${int64Text(l.observedTimeUnixNano, true)};${n(l.severityNumber)};${s(l.severityText)}` +
     `${anyValue(l.body)}${keyValues(l.attributes ?? [])}${n(l.droppedAttributesCount)};${n(l.flags)};` +
     `${bytes(l.traceId)};${bytes(l.spanId)};${s(l.eventName)}`
   );

@@ -161,6 +161,7 @@ export function createMemoryLimiter(
 export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig> = {
   kind: 'processor',
   type: 'memory_limiter',
+  mutatesData: false, // passes a batch on untouched, or refuses it whole
   configSchema: memoryLimiterConfigSchema,
   create: (config, ctx) => createMemoryLimiter(ctx.id, config, { logger: ctx.logger, registry: ctx.telemetry.registry }),
 };

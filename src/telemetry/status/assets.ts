@@ -191,6 +191,7 @@ export const STATUS_JS = `'use strict';
       item('seals pending', num(a.sealsPending));
       item('S3', a.s3 ? a.s3.destination + ' · backlog ' + count(a.s3.backlog, 'segment') + (a.s3.lastUploadAt ? ' · last upload ' + ago(new Date(a.s3.lastUploadAt).toISOString()) : '') + (a.s3.lastError ? ' · last error: ' + a.s3.lastError : '') : 'not configured (the local directory is the archive)');
       if (a.keyId) item('signing key', a.keyId);
+      if (a.encryptionKeyId) item('encryption key', a.encryptionKeyId + ' (AES-256-GCM, a data key per segment)');
       return dl;
     }) : [el('p', 'empty', 'no worm exporter in this configuration')]);
     var v = s.lastVerification;

@@ -68,7 +68,9 @@ describe('worm config', () => {
     expect(issues(worm('segmnt: { max_bytes: 1MiB }'))[0]).toMatch(/^exporters\.worm: unknown key\(s\) "segmnt"/);
     expect(issues(worm('heartbeat: soon'))[0]).toMatch(/^exporters\.worm\.heartbeat: invalid duration/);
     expect(issues(worm('local_retention: 90d'))[0]).toMatch(/^exporters\.worm\.local_retention: local copies are pruned only once uploaded/);
-    expect(issues(worm('retention: 400d\ns3: { bucket: b-1, kms_key_id: k }'))[0]).toMatch(/^exporters\.worm\.s3\.kms_key_id: kms_key_id needs server_side_encryption: aws:kms/);
+    expect(issues(worm('retention: 400d\ns3: { bucket: b-1, encryption: { kms_key_id: k } }'))[0]).toMatch(/^exporters\.worm\.s3\.encryption\.kms_key_id: kms_key_id is used only with mode: sse-kms/);
+    expect(issues(worm('retention: 400d\ns3: { bucket: b-1, encryption: { mode: sse-kms } }'))[0]).toMatch(/^exporters\.worm\.s3\.encryption\.kms_key_id: sse-kms needs kms_key_id/);
+    expect(issues(worm('encryption: { key_file: k, kms_key_id: alias/vigil }'))[0]).toMatch(/^exporters\.worm\.encryption\.kms_key_id: local segments are encrypted with key_file only/);
     expect(issues(ISSUE_CONFIG.replace('${env:S3_ENDPOINT}', 'not a url'))[0]).toMatch(/^exporters\.worm\.s3\.endpoint: expected a URL/);
   });
 });

@@ -25,7 +25,9 @@ import { queryArchive, type QueryStats } from '../../../src/exporters/worm/query
 import { verifyArchive, type Finding } from '../../../src/exporters/worm/verify.js';
 import type { WormExporter } from '../../../src/exporters/worm/worm.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
-import { makeBatch, newExporter, tempDir, waitFor } from './helpers.js';
+import type { SseExpectation } from '../../../src/exporters/worm/sse.js';
+import { assessEncryption } from '../../../src/exporters/worm/encryption-check.js';
+import { makeBatch, newExporter, tempDir, waitFor, wormConfig } from './helpers.js';
 
 const endpoint = process.env.S3_ENDPOINT;
 if (!endpoint) console.warn('worm S3 tests skipped: S3_ENDPOINT is not set (start radosgw with scripts/s3/start-rgw.sh and export what it prints)');
@@ -47,7 +49,8 @@ async function newBucket(locked = true): Promise<string> {
 function s3Config(bucket: string, extra: Record<string, unknown> = {}, ep = endpoint) {
   return {
     retention: '2d',
-    s3: { bucket, prefix: 'vigil/', endpoint: ep, region: 'us-east-1', force_path_style: true, retry: { initial_interval: '100ms', max_interval: '400ms' }, timeout: '3s', ...extra },
+    // sse-kms: the local radosgw honours it (KMS testing backend); it accepts SSE-S3 headers but stores in clear.
+    s3: { bucket, prefix: 'vigil/', endpoint: ep, region: 'us-east-1', force_path_style: true, encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' }, retry: { initial_interval: '100ms', max_interval: '400ms' }, timeout: '3s', ...extra },
   };
 }
 
@@ -55,11 +58,11 @@ async function keys(d = dir): Promise<Map<string, PublicKeyEntry>> {
   return loadPublicKeys([join(d, 'keys', 'archive.pub')]);
 }
 
-async function verifyS3(bucket: string, d = dir) {
+async function verifyS3(bucket: string, d = dir, encryption?: SseExpectation) {
   const { sources, close } = await openArchives(`s3://${bucket}/vigil/`, { endpoint });
   try {
     expect(sources).toHaveLength(1);
-    return await verifyArchive(sources[0], { keys: await keys(d) });
+    return await verifyArchive(sources[0], { keys: await keys(d), encryption });
   } finally {
     close();
   }
@@ -123,6 +126,135 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     const r = await verifyS3(bucket, d);
     expect(r.findings).toEqual([]);
     expect(r).toMatchObject({ ok: true, segments: { total: 3, valid: 3 }, records: { checked: 10, valid: 10 } });
+  });
+
+  it('SSE-KMS: every segment and manifest carries the configured key (HeadObject); verify and check report mode and key per object class', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-kms');
+    const extra = s3Config(bucket, { encryption: { mode: 'sse-kms', kms_key_id: 'testkey-2' } });
+    const w = newExporter(d, extra);
+    await w.start();
+    await writeSegments(w, 2);
+    await w.shutdown(new AbortController().signal);
+    const rs = await receipts(d);
+    expect(rs).toHaveLength(3);
+    for (const r of rs) {
+      for (const o of [r.segment, r.manifest]) {
+        const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: o.key, VersionId: o.version_id }));
+        expect({ key: o.key, sse: h.ServerSideEncryption, kms: h.SSEKMSKeyId }).toEqual({ key: o.key, sse: 'aws:kms', kms: 'testkey-2' });
+      }
+    }
+    const report = await verifyS3(bucket, d, { mode: 'sse-kms', kms_key_id: 'testkey-2' });
+    expect(report.findings).toEqual([]);
+    expect(report.encryption).toEqual({ segment: { 'sse-kms (key testkey-2)': 3 }, manifest: { 'sse-kms (key testkey-2)': 3 } });
+    const item = assessEncryption(wormConfig(d, extra), [report]);
+    expect(item).toMatchObject({ id: 'encryption', status: 'pass', details: { configured: { mode: 'sse-kms', kms_key_id: 'testkey-2' } } });
+    expect(item.summary).toContain('segments: sse-kms (key testkey-2) ×3; manifests: sse-kms (key testkey-2) ×3');
+    // Expecting another key: every object is named.
+    const wrongKey = await verifyS3(bucket, d, { mode: 'sse-kms', kms_key_id: 'testkey-1' });
+    expect(breaks(wrongKey.findings).map((f) => f.kind)).toEqual(Array(6).fill('unencrypted object'));
+    expect(breaks(wrongKey.findings)[0].detail).toMatch(/encrypted with KMS key testkey-2, testkey-1 expected/);
+  });
+
+  it('an unknown KMS key is refused at start-up with a clear error, before anything is archived; the same archive then starts with a valid key', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-unknown');
+    const refused = newExporter(d, s3Config(bucket, { encryption: { mode: 'sse-kms', kms_key_id: 'no-such-key' } }));
+    await expect(refused.start()).rejects.toThrow(/S3 refused an object encrypted as configured \(exporters\.worm\.s3\.encryption: mode sse-kms, kms_key_id no-such-key\): InvalidAccessKeyId \(HTTP 403\).*KMS key exists/);
+    expect(existsSync(join(d, 'archive'))).toBe(false); // nothing written, nothing acknowledged
+    const w = newExporter(d, s3Config(bucket));
+    await w.start();
+    await writeSegments(w, 1);
+    await w.shutdown(new AbortController().signal);
+    expect(await receipts(d)).toHaveLength(2);
+    const r = await verifyS3(bucket, d, { mode: 'sse-kms', kms_key_id: 'testkey-1' });
+    expect(r.findings).toEqual([]);
+    expect(r.records).toEqual({ checked: 5, valid: 5 });
+  });
+
+  it('SSE-S3 on this radosgw (no SSE-S3 setup of its own): the header is accepted but the probe object comes back unencrypted, so start-up refuses', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-s3');
+    const w = newExporter(d, s3Config(bucket, { encryption: { mode: 'sse-s3' } }));
+    await expect(w.start()).rejects.toThrow(/accepted an object with exporters\.worm\.s3\.encryption \(mode sse-s3\) but stored it unencrypted/);
+  });
+
+  it('objects uploaded without encryption (mode none) are each reported as unencrypted object by verify', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-none');
+    const extra = s3Config(bucket, { encryption: { mode: 'none' } });
+    const w = newExporter(d, extra);
+    await w.start();
+    await writeSegments(w, 1);
+    await w.shutdown(new AbortController().signal);
+    const r = await verifyS3(bucket, d);
+    expect(r.ok).toBe(false);
+    expect(breaks(r.findings).map((f) => `${f.kind}@${f.segment}`)).toEqual(['unencrypted object@1', 'unencrypted object@1', 'unencrypted object@2', 'unencrypted object@2']);
+    expect(assessEncryption(wormConfig(d, extra), [r]).status).toBe('fail');
+    // Checking against mode none accepts them.
+    expect((await verifyS3(bucket, d, { mode: 'none' })).ok).toBe(true);
+  });
+
+  it('a KMS refusal after start-up is a retryable upload failure: nothing uploaded unencrypted, segments wait locally, a working key uploads them all', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-later');
+    const local = newExporter(d, { retention: '2d' }); // sealed locally first, as if S3 refused during the run
+    await local.start();
+    await writeSegments(local, 2);
+    await local.shutdown(new AbortController().signal);
+    const archiveId = JSON.parse(await readFile(join(d, 'archive', 'archive.json'), 'utf8')).archive_id;
+    const { Uploader } = await import('../../../src/exporters/worm/uploader.js');
+    const { silentLogger } = await import('../../../src/telemetry/logger.js');
+    const config = (kms: string) => wormConfig(d, s3Config(bucket, { encryption: { mode: 'sse-kms', kms_key_id: kms } })).s3!;
+    const refused = new Uploader({ directory: join(d, 'archive'), archiveId, s3: config('disabled-key'), logger: silentLogger(), client });
+    await refused.start(archiveId); // no preflight: the key fails on the first attempt
+    await waitFor(() => (refused.status().lastError ?? '') !== '', 10_000, 'the first refused upload');
+    expect(refused.status().lastError).toMatch(/S3 refused an object encrypted as configured .*kms_key_id disabled-key.*InvalidAccessKeyId \(HTTP 403\)/);
+    expect(refused.pending).toBe(3);
+    const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
+    await refused.stop();
+    const listed = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'vigil/' }));
+    expect(listed.Versions ?? []).toEqual([]);
+    const ok = new Uploader({ directory: join(d, 'archive'), archiveId, s3: config('testkey-1'), logger: silentLogger() });
+    await ok.preflight();
+    await ok.start(archiveId);
+    expect(await ok.drain()).toBe(0);
+    await ok.stop();
+    const r = await verifyS3(bucket, d, { mode: 'sse-kms', kms_key_id: 'testkey-1' });
+    expect(r.findings).toEqual([]);
+    expect(r.records).toEqual({ checked: 10, valid: 10 });
+  });
+
+  it('local encryption and SSE-KMS together: S3 holds only Vigil ciphertext, verify s3:// proves it without the key and reads every record with it', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'sse-local');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(join(d, 'keys'), { recursive: true });
+    const keyFile = join(d, 'keys', 'data.key');
+    await writeFile(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    const wEnc = newExporter(d, { ...s3Config(bucket), encryption: { key_file: keyFile } }); // s3Config: SSE-KMS testkey-1
+    await wEnc.start();
+    await writeSegments(wEnc, 2);
+    await wEnc.shutdown(new AbortController().signal);
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    for (const r of await receipts(d)) {
+      const body = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: r.segment.key }))).Body!.transformToByteArray());
+      expect(body.subarray(0, 10).toString()).toBe('VIGILENC1\n'); // what the store's operator sees after SSE decryption
+      expect(body.includes('/items/')).toBe(false);
+    }
+    const { sources, close } = await openArchives(`s3://${bucket}/vigil/`, { endpoint });
+    try {
+      const without = await verifyArchive(sources[0], { keys: await keys(d), encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' } });
+      expect(without.ok).toBe(true);
+      expect(without.records).toEqual({ checked: 10, valid: 0 });
+      const { loadArchiveKey } = await import('../../../src/exporters/worm/encryption.js');
+      sources[0].archiveKey = await loadArchiveKey(keyFile);
+      const withKey = await verifyArchive(sources[0], { keys: await keys(d), encryption: { mode: 'sse-kms', kms_key_id: 'testkey-1' } });
+      expect(withKey.findings).toEqual([]);
+      expect(withKey.records).toEqual({ checked: 10, valid: 10 });
+    } finally {
+      close();
+    }
   });
 
   it('verify s3:// catches a segment hidden by a delete marker', async () => {

@@ -171,3 +171,64 @@ describe('replaceDelimited', () => {
     expect(replaceDelimited('aaa', '', 'P')).toBe('aaa');
   });
 });
+
+describe('pseudonymisation key rotation', () => {
+  const OLD = 'old-key-0123456789abcdef-rotate-me';
+  const NEW = 'new-key-fedcba9876543210-rotated';
+  const rotEnv = { VIGIL_KEY: NEW, VIGIL_KEY_OLD: OLD, VIGIL_KEY_BEFORE: OLD };
+  const T = Date.parse('2026-03-01T00:00:00Z');
+  const proc = (p: object, now = T, logger = pino({ level: 'silent' })) =>
+    createAuditProcessor(auditConfigSchema.parse({ pseudonymisation: p }), 'audit', logger, new Telemetry({ processMetrics: false }), { env: rotEnv, clock: () => now });
+  const enrich = (p: object, now = T, attrs: KeyValue[] = []) => {
+    const r = record(JSON.stringify({ user: 'alice', session_id: 's-1', ip: '83.149.9.216', method: 'GET', path: '/', status: 200 }), attrs);
+    proc(p, now).process([r]);
+    return attrsOf(r);
+  };
+
+  it('during the overlap, each pseudonym is joined by its pseudonym under the previous key, so old and new records link', () => {
+    const before = enrich({ key_env: 'VIGIL_KEY_BEFORE' }); // records written before the rotation
+    const during = enrich({ key_env: 'VIGIL_KEY', previous_key_env: 'VIGIL_KEY_OLD', previous_until: '2026-06-01' });
+    for (const k of ['user.id', 'session.id', 'client.address']) {
+      expect(during[k]).toMatch(/^ps_/);
+      expect(during[k]).not.toBe(before[k]);
+      expect(during[`vigil.previous_pseudonym.${k}`]).toBe(before[k]);
+    }
+    // A value the sender set as an attribute links the same way.
+    const sent = enrich({ key_env: 'VIGIL_KEY', previous_key_env: 'VIGIL_KEY_OLD', previous_until: '2026-06-01', attributes: ['user.id', 'tenant.id'] }, T, [
+      { key: 'tenant.id', value: { stringValue: 'acme' } },
+    ]);
+    const sentBefore = enrich({ key_env: 'VIGIL_KEY_BEFORE', attributes: ['user.id', 'tenant.id'] }, T, [{ key: 'tenant.id', value: { stringValue: 'acme' } }]);
+    expect(sent['vigil.previous_pseudonym.tenant.id']).toBe(sentBefore['tenant.id']);
+    expect(sent['tenant.id']).not.toBe(sentBefore['tenant.id']);
+  });
+
+  it('after previous_until the previous key is no longer used; truncated IPs need no link', () => {
+    const after = enrich({ key_env: 'VIGIL_KEY', previous_key_env: 'VIGIL_KEY_OLD', previous_until: '2026-06-01' }, Date.parse('2026-06-01T00:00:00Z'));
+    expect(Object.keys(after).filter((k) => k.startsWith('vigil.previous_pseudonym.'))).toEqual([]);
+    const truncated = enrich({ key_env: 'VIGIL_KEY', previous_key_env: 'VIGIL_KEY_OLD', previous_until: '2026-06-01', ip_truncation: { ipv4: 24, ipv6: 48 } });
+    expect(truncated['client.address']).toBe('83.149.9.0');
+    expect(truncated['vigil.previous_pseudonym.client.address']).toBeUndefined();
+    expect(truncated['vigil.previous_pseudonym.user.id']).toMatch(/^ps_/);
+  });
+
+  it('config: the previous key needs previous_until, is checked like the key, and never logged', () => {
+    const problems = (p: object) => {
+      const r = auditConfigSchema.safeParse({ pseudonymisation: p });
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(problems({ key_env: 'VIGIL_KEY', previous_key_env: 'VIGIL_KEY_OLD' })).toEqual([expect.stringMatching(/^pseudonymisation\.previous_until: a previous key needs previous_until/)]);
+    expect(problems({ key_env: 'VIGIL_KEY', previous_until: '2026-06-01' })).toEqual([expect.stringMatching(/previous_until is used only with previous_key_file/)]);
+    try {
+      proc({ key_env: 'VIGIL_KEY', previous_key_env: 'VIGIL_NONE', previous_until: '2026-06-01' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).issues[0].path).toBe('processors.audit.pseudonymisation.previous_key_env');
+    }
+    let logged = '';
+    const p = proc({ key_env: 'VIGIL_KEY', previous_key_env: 'VIGIL_KEY_OLD', previous_until: '2026-06-01' }, T, pino({ level: 'trace' }, { write: (s: string) => (logged += s) }));
+    p.process([record(LINE)]);
+    expect(logged).toContain('"previous_key":"env VIGIL_KEY_OLD"');
+    for (const k of [OLD, NEW]) for (const s of [k, Buffer.from(k).toString('hex'), Buffer.from(k).toString('base64')]) expect(logged).not.toContain(s);
+    expect(JSON.stringify(p.settings)).not.toContain(OLD);
+  });
+});

@@ -1,0 +1,111 @@
+// The allowed import direction between src/ folders (docs/architecture.md,
+// "Import direction"), checked on the source itself: every relative import,
+// type-only ones included, of every .ts file under src/.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative, sep } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(process.cwd(), 'src');
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Every relative import of a file, as a path under src/ with `/` separators and a .ts ending. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)].map((m) => m[1]);
+  return specs.map((s) => relative(SRC, normalize(join(dirname(file), s))).split(sep).join('/').replace(/\.js$/, '.ts'));
+}
+
+const COMPONENT = /^(receivers|processors|exporters|extensions)\/[^/]+\//;
+/** `exporters/otlp/queue.ts` → `exporters/otlp`; undefined outside a component. */
+const componentOf = (path: string) => COMPONENT.exec(path)?.[0].slice(0, -1);
+
+/** A rule: files matching `from` must not import paths that `forbids` returns a reason for. */
+interface Rule {
+  from: (path: string) => boolean;
+  forbids: (from: string, to: string) => string | undefined;
+}
+
+const RULES: Rule[] = [
+  {
+    // The record model and the refusals are the leaves everything else builds on.
+    from: (p) => p === 'pipeline/record.ts' || p === 'pipeline/errors.ts',
+    forbids: () => 'the record model and refusals import nothing from src/',
+  },
+  {
+    from: (p) => p.startsWith('util/'),
+    forbids: (_f, t) => (t.startsWith('util/') ? undefined : 'src/util is a leaf: it imports only itself'),
+  },
+  {
+    // The codec knows records and refusals, nothing of the pipeline's machinery or of components.
+    from: (p) => p.startsWith('otlp/'),
+    forbids: (_f, t) =>
+      t.startsWith('otlp/') || t.startsWith('util/') || t === 'pipeline/record.ts' || t === 'pipeline/errors.ts'
+        ? undefined
+        : 'src/otlp imports only src/otlp, src/util, pipeline/record.ts and pipeline/errors.ts',
+  },
+  {
+    // The pipeline knows components only through the interfaces of component.ts.
+    from: (p) => p.startsWith('pipeline/'),
+    forbids: (_f, t) =>
+      COMPONENT.test(t) || /^(cli|fuzz|simulate|security)\//.test(t) || t === 'components.ts'
+        ? 'src/pipeline must not import components, the CLI or tools'
+        : undefined,
+  },
+  {
+    // Components are independent of one another; the one exception is the otlp
+    // exporter's persistent queue, which opens its storage through file_storage.
+    from: (p) => componentOf(p) !== undefined,
+    forbids: (f, t) => {
+      const to = componentOf(t);
+      if (/^(cli|fuzz|simulate)\//.test(t) || t === 'components.ts') return 'a component must not import the CLI, tools or the registry';
+      if (to === undefined || to === componentOf(f)) return undefined;
+      if (componentOf(f) === 'exporters/otlp' && to === 'extensions/file_storage') return undefined;
+      return `a component must not import another component (${to})`;
+    },
+  },
+  {
+    // Base services (config, security, telemetry except the status page) sit below the components.
+    from: (p) => /^(config|security)\//.test(p) || (p.startsWith('telemetry/') && !p.startsWith('telemetry/status/')),
+    forbids: (_f, t) => (COMPONENT.test(t) || /^(cli|fuzz|simulate)\//.test(t) || t === 'components.ts' ? 'base services must not import components or tools' : undefined),
+  },
+  {
+    // The CLI, the fuzzer and the registry are entry points: nothing below imports them.
+    from: (p) => !/^(cli|fuzz)\//.test(p) && p !== 'components.ts',
+    forbids: (_f, t) => (/^(cli|fuzz)\//.test(t) || t === 'components.ts' ? 'only entry points (src/cli, src/fuzz) import the CLI, the fuzzer or the registry' : undefined),
+  },
+];
+
+/** Every forbidden import in src/, as `file → import: reason`. */
+function violations(): string[] {
+  const out: string[] = [];
+  for (const file of tsFiles(SRC)) {
+    const from = relative(SRC, file).split(sep).join('/');
+    for (const to of importsOf(file)) {
+      for (const rule of RULES) {
+        if (!rule.from(from)) continue;
+        const reason = rule.forbids(from, to);
+        if (reason) out.push(`${from} → ${to}: ${reason}`);
+      }
+    }
+  }
+  return out;
+}
+
+describe('import direction', () => {
+  it('finds the imports it checks (the scan is not vacuous)', () => {
+    const service = importsOf(join(SRC, 'pipeline', 'service.ts'));
+    expect(service).toContain('pipeline/component.ts');
+    expect(service).toContain('config/load.ts');
+    // A type-only import counts too.
+    expect(importsOf(join(SRC, 'pipeline', 'component.ts'))).toContain('telemetry/logger.ts');
+  });
+
+  it('holds across src/', () => {
+    expect(violations()).toEqual([]);
+  });
+});
