@@ -1,9 +1,20 @@
 #!/usr/bin/env node
 // Entry point of the `vigil` command: the compiled CLI lives in dist/ (npm run build).
+// The Node version is checked first, so an old Node prints what to install
+// instead of failing later on syntax or APIs it lacks.
+import { nodeVersionProblem } from './node-version.js';
+
+var problem = nodeVersionProblem(process.versions.node);
+if (problem) {
+  console.error(problem);
+  process.exit(1);
+}
 import('../dist/src/cli/main.js')
-  .then((m) => m.main(process.argv))
-  .catch((err) => {
-    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli/main.js')) {
+  .then(function (m) {
+    return m.main(process.argv);
+  })
+  .catch(function (err) {
+    if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).indexOf('dist/src/cli/main.js') >= 0) {
       console.error('vigil: not built yet. Run `npm run build` (npm start and npm test build automatically).');
       process.exit(2);
     }

@@ -27,10 +27,10 @@ import { assessEncryption } from '../exporters/worm/encryption-check.js';
 import { publicKeyPathFor } from '../exporters/worm/keys.js';
 import { verifyArchive, type VerifyReport } from '../exporters/worm/verify.js';
 import { UsageError } from './main.js';
+import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
 import { archiveProgress, collect, openOrUsage, parseTimeArg, publicKeysOrUsage } from './verify.js';
 
-interface CheckCliOptions {
-  config?: string;
+interface CheckCliOptions extends ConfigCliOptions {
   publicKey: string[];
   from?: string;
   to?: string;
@@ -39,7 +39,7 @@ interface CheckCliOptions {
 }
 
 export async function buildComplianceReport(archiveArg: string | undefined, opts: CheckCliOptions): Promise<ComplianceReport> {
-  const config = loadConfig(opts.config, defaultRegistry());
+  const config = loadConfig(configSources(opts), defaultRegistry());
   const wormEntry = [...config.exporters.values()].find((e) => e.factory.type === 'worm');
   const worm = wormEntry?.config as WormConfig | undefined;
   const archive = archiveArg ?? (worm ? resolve(worm.directory) : undefined);
@@ -118,11 +118,11 @@ export function formatCompliance(r: ComplianceReport): string {
 }
 
 export function registerCheck(program: Command): void {
-  program
+  const cmd = program
     .command('check')
     .description('compliance report: audit fields, retention, Object Lock, encryption, chain verification, pseudonymisation, clock skew')
-    .argument('[archive]', "archive directory or s3://bucket/prefix (default: the worm exporter's directory)")
-    .option('-c, --config <file>', 'the Vigil config to assess (default: the embedded default)')
+    .argument('[archive]', "archive directory or s3://bucket/prefix (default: the worm exporter's directory)");
+  addConfigOptions(cmd, 'the Vigil config to assess')
     .option('-k, --public-key <file>', "archive public key (default: the .pub beside the config's signing key); repeat for rotated keys", collect, [])
     .option('--from <time>', 'assess records from this time (ISO date/time, or -24h)')
     .option('--to <time>', 'assess records before this time')
@@ -136,9 +136,9 @@ Controls: SOC 2 CC7.2 (monitoring), PCI DSS v4.0 10.2 (audit log content),
 SEC 17a-4(f). Exit status: 0 no failures (warnings allowed), 1 a check failed, 2 usage error.
 
 Examples:
-  vigil check
-  vigil check --config vigil.yaml
-  vigil check --config vigil.yaml s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 --json`,
+  npx vigil check
+  npx vigil check --config vigil.yaml
+  npx vigil check --config vigil.yaml s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 --json`,
     )
     .action(async (archive: string | undefined, opts: CheckCliOptions) => {
       const report = await buildComplianceReport(archive, opts);

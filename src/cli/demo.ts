@@ -19,6 +19,7 @@ import { UsageError } from './main.js';
 import { type RunningVigil, startVigilWithConfig } from './run.js';
 import { describePlan, planFromOptions, sendWithProgress } from './simulate.js';
 import { formatReport, runVerify } from './verify.js';
+import { countOf } from '../util/count.js';
 
 type Raw = Record<string, any>;
 
@@ -101,7 +102,7 @@ export async function runDemo(o: DemoOptions, out: NodeJS.WriteStream = process.
     }
     const { reports, ok: intact } = await runVerify(archive, { publicKey: [pub] });
     const r = reports[0];
-    vigil.status?.recordVerification({ archive, ok: intact, segments: r?.segments.valid ?? 0, records: r?.records.valid ?? 0, breaks: r?.findings.filter((f) => f.severity === 'break').length ?? 0, summary: `${r?.records.valid ?? 0} records in ${r?.segments.valid ?? 0} signed segments` });
+    vigil.status?.recordVerification({ archive, ok: intact, segments: r?.segments.valid ?? 0, records: r?.records.valid ?? 0, breaks: r?.findings.filter((f) => f.severity === 'break').length ?? 0, summary: `${countOf(r?.records.valid ?? 0, 'record')} in ${countOf(r?.segments.valid ?? 0, 'signed segment')}` });
     write(`\nArchive verification${o.keepRunning ? ' (Vigil still running: the open segment is chained, not yet sealed)' : ' (after the shutdown seal)'}:\n`);
     write(reports.map((x) => formatReport(x, {})).join(''));
 
@@ -110,7 +111,7 @@ export async function runDemo(o: DemoOptions, out: NodeJS.WriteStream = process.
       write(`  status page   ${ts.url('/')}   (live; JSON at ${ts.url('/status.json')})\n`);
       write(`  metrics       ${ts.url('/metrics')}   (vigil_anomalies_total{detector}, queue and archive metrics)\n`);
     } else {
-      write('  status page   run `vigil demo --keep-running` and open the URL it prints\n');
+      write('  status page   run `npx vigil demo --keep-running` and open the URL it prints\n');
     }
     write(`  archive       ${archive}   (JSON lines, gzip, signed manifests)\n`);
     write(`  verify it     vigil verify ${archive} --public-key ${pub}\n`);
@@ -153,8 +154,8 @@ with a fresh data directory (printed) holding the archive, its keys and the anom
 
 Examples:
   npm run demo
-  vigil demo --keep-running          then open the status page URL it prints
-  vigil demo --quick --data ./vigil-data/demo`,
+  npx vigil demo --keep-running      then open the status page URL it prints
+  npx vigil demo --quick --data ./vigil-data/demo`,
     )
     .action(async (o: DemoOptions) => {
       if (o.data !== undefined && o.data.trim() === '') throw new UsageError('--data needs a directory');

@@ -2,7 +2,10 @@
 // registers itself on the program; errors print one clear line (a stack trace
 // only with --debug) and map to exit codes: 0 ok, 1 failure found, 2 usage or
 // config error.
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Help, type Option } from 'commander';
+import { packageRoot } from '../util/paths.js';
 import { ConfigError } from '../config/errors.js';
 import { registerRun } from './run.js';
 import { registerVerify } from './verify.js';
@@ -12,6 +15,7 @@ import { registerCheck } from './check.js';
 import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
 import { registerDemo } from './demo.js';
+import { registerValidate } from './validate.js';
 import { registerKeys } from './keys.js';
 
 export class UsageError extends Error {}
@@ -19,10 +23,19 @@ export class UsageError extends Error {}
 export function buildProgram(): Command {
   const program = new Command('vigil')
     .description('OpenTelemetry Collector-compatible sidecar: audit-ready access logs, real-time anomaly flags, a tamper-evident archive.')
+    .version(`vigil version ${packageVersion()}`, '-v, --version', 'print the version and exit')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
+    // Repeatable options start empty: "(default: [])" says nothing to a person.
+    .configureHelp({
+      optionDescription(this: Help, option: Option): string {
+        if (Array.isArray(option.defaultValue) && option.defaultValue.length === 0) return option.description;
+        return Help.prototype.optionDescription.call(this, option);
+      },
+    })
     .exitOverride();
   registerRun(program);
+  registerValidate(program);
   registerVerify(program);
   registerProve(program);
   registerQuery(program);
@@ -34,19 +47,33 @@ export function buildProgram(): Command {
   program.addHelpText(
     'after',
     `
-Examples:
-  vigil demo                        see it work in under a minute (no config, no network)
-  vigil run                         run on the embedded default (OTLP on 127.0.0.1:4317/4318, archive in ./vigil-data)
-  vigil run --config vigil.yaml     run the pipelines a config file describes
-  vigil replay access.log           enrich past logs offline (same processors as live), OTLP JSON lines out
-  vigil simulate --check            smoke-test a running Vigil: inject anomalies, check each was flagged
-  vigil run --help                  options of one command`,
+Examples (from a checkout or after \`npm install vigil\`, run it as \`npx vigil\`):
+  npx vigil demo                        see it work in under a minute (no config, no network)
+  npx vigil run                         run on the embedded default (OTLP on 127.0.0.1:4317/4318, archive in ./vigil-data)
+  npx vigil run --config vigil.yaml     run the pipelines a config file describes
+  npx vigil validate --config vigil.yaml  check a config without starting (exit 0 valid, 1 invalid)
+  npx vigil replay access.log           enrich past logs offline (same processors as live), OTLP JSON lines out
+  npx vigil simulate --check            smoke-test a running Vigil: inject anomalies, check each was flagged
+  npx vigil run --help                  options of one command
+
+Exit status: 0 success, 1 a failure (a check failed, a runtime error, a drain
+that could not finish), 2 an invalid config or a usage error.`,
   );
   return program;
 }
 
+/** The version in package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
+  // `vigil` alone: the help, as a successful answer (not a usage error).
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -23,8 +23,8 @@ The proof stands alone: hand it with the public key to an auditor, who checks
 it with \`vigil verify-proof\` without the rest of the archive.
 
 Examples:
-  vigil prove ./vigil-data/archive 9f2c61d0a4b87e13 > proof.json
-  vigil prove ./vigil-data/archive 3:17 -o proof.json`,
+  npx vigil prove ./vigil-data/archive 9f2c61d0a4b87e13 > proof.json
+  npx vigil prove ./vigil-data/archive 3:17 -o proof.json`,
     )
     .action(async (archive: string, record: string, opts: { output?: string; endpoint?: string; keyFile?: string }) => {
       const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile);
@@ -63,7 +63,7 @@ path leads from it to the root in the manifest, and that the manifest carries a
 valid Ed25519 signature by one of the given keys. Exit 0 valid, 1 invalid, 2 usage.
 
 Example:
-  vigil verify-proof proof.json --public-key archive.pub`,
+  npx vigil verify-proof proof.json --public-key archive.pub`,
     )
     .action(async (file: string, opts: { publicKey: string[]; json?: boolean }) => {
       const keys = await publicKeysOrUsage(opts.publicKey, file);

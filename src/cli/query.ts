@@ -39,9 +39,9 @@ content no longer matches its hash are left out and named on stderr. Time is the
 record's timestamp (else observed time, else archive time).
 
 Examples:
-  vigil query ./vigil-data/archive --where user.id=alice --from 2026-03-01 --to 2026-04-01
-  vigil query ./vigil-data/archive -w audit.outcome=failure -w audit.action=login --limit 100
-  vigil query s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -w 'url.path~^/admin' | jq .`,
+  npx vigil query ./vigil-data/archive --where user.id=alice --from 2026-03-01 --to 2026-04-01
+  npx vigil query ./vigil-data/archive -w audit.outcome=failure -w audit.action=login --limit 100
+  npx vigil query s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -w 'url.path~^/admin' | jq .`,
     )
     .action(async (archive: string, opts: QueryCliOptions) => {
       const from = parseTimeArg(opts.from, '--from');

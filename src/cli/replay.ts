@@ -19,6 +19,7 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { defaultRegistry } from '../components.js';
 import { loadConfig } from '../config/load.js';
+import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from '../otlp/convert.js';
 import { requestToBatch } from '../otlp/convert.js';
 import { decodeJsonRequest, encodeJsonRequest } from '../otlp/json.js';
@@ -37,8 +38,7 @@ export const TEXT_BATCH = 1024;
 /** Longer lines are cut (with a warning): one bad line must not exhaust memory. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-export interface ReplayOptions {
-  config?: string;
+export interface ReplayOptions extends ConfigCliOptions {
   output?: string;
   pipeline?: string;
   inputs: string[];
@@ -122,11 +122,11 @@ const OTLP_KEY = /"resource_?[Ll]ogs"\s*:/;
 
 export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplaySummary> {
   const inputs = resolveInputs(opts.inputs, opts.output, io.stdin);
-  const config = loadConfig(opts.config, defaultRegistry(), { mode: 'replay' });
+  const config = loadConfig(configSources(opts), defaultRegistry(), { mode: 'replay' });
   // Offline: no extension servers, no live state.
   config.service.extensions = [];
   const level = config.service.telemetry.logs.level === 'debug' ? 'debug' : 'warn';
-  const logger = createLogger(level);
+  const logger = createLogger(level, config.service.telemetry.logs.encoding);
   const service = await Service.build(config, logger, new Telemetry({ processMetrics: false }), { withReceivers: false, withExporters: false });
   const pipeline = choosePipeline(service, opts.pipeline);
   const processors = service.processors.filter((p) => p.id.startsWith(`${pipeline.id}/`));
@@ -269,11 +269,11 @@ function summaryLine(s: ReplaySummary, seconds: number, output: string | undefin
 }
 
 export function registerReplay(program: Command): void {
-  program
+  const cmd = program
     .command('replay')
     .description('run the configured processors (audit, anomaly…) over past logs and write enriched OTLP JSON lines')
-    .argument('[input...]', 'files to read (CLF/Combined, JSON access-log lines, or OTLP JSON lines; "-" or none: stdin)')
-    .option('-c, --config <file>', 'Collector-style YAML config whose logs pipeline to run (default: the embedded default config)')
+    .argument('[input...]', 'files to read (CLF/Combined, JSON access-log lines, or OTLP JSON lines; "-" or none: stdin)');
+  addConfigOptions(cmd, 'Collector-style YAML config whose logs pipeline to run')
     .option('-o, --output <file>', 'write the enriched OTLP JSON lines here instead of stdout')
     .option('-p, --pipeline <id>', 'the pipeline to run when the config has several (default: logs)')
     .option('-q, --quiet', 'no summary line on stderr')
@@ -285,11 +285,11 @@ Collector's file exporter writes), a JSON access-log object, or a CLF/Combined
 line. Records keep their input order. A progress bar shows on a terminal.
 
 Examples:
-  vigil replay access.log > enriched.jsonl
-  vigil replay --config vigil.yaml -o enriched.jsonl /var/log/nginx/access.log.1 /var/log/nginx/access.log
-  zcat access.log.*.gz | vigil replay -c vigil.yaml | jq -c '.resourceLogs[].scopeLogs[].logRecords[]'`,
+  npx vigil replay access.log > enriched.jsonl
+  npx vigil replay --config vigil.yaml -o enriched.jsonl /var/log/nginx/access.log.1 /var/log/nginx/access.log
+  zcat access.log.*.gz | npx vigil replay -c vigil.yaml | jq -c '.resourceLogs[].scopeLogs[].logRecords[]'`,
     )
-    .action(async (inputs: string[], opts: { config?: string; output?: string; pipeline?: string; quiet?: boolean }) => {
+    .action(async (inputs: string[], opts: ConfigCliOptions & { output?: string; pipeline?: string; quiet?: boolean }) => {
       const t0 = performance.now();
       let summary: ReplaySummary;
       try {

@@ -1,16 +1,20 @@
 // `vigil run`: the sidecar. Loads and validates the config (exit 2 on any
 // problem), starts extensions, exporters, processors and receivers, prints where
-// it listens and stores, and on SIGTERM/SIGINT drains and exits 0.
+// it listens and stores, and on SIGTERM/SIGINT drains and exits 0 (1 when the
+// drain could not finish before service.shutdown_timeout).
 import type { Command } from 'commander';
 import { defaultRegistry } from '../components.js';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig, type VigilConfig } from '../config/load.js';
+import { type ConfigSources, loadConfig, type VigilConfig } from '../config/load.js';
 import { Service } from '../pipeline/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { TelemetryServer } from '../telemetry/server.js';
 import { mountStatusPage } from '../telemetry/status/routes.js';
 import { StatusState } from '../telemetry/status/state.js';
+import { preflight } from '../config/preflight.js';
+import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
+import { explainStartError } from './start-errors.js';
 
 export interface RunningVigil {
   service: Service;
@@ -20,16 +24,24 @@ export interface RunningVigil {
   stop(): Promise<boolean>;
 }
 
-/** Starts Vigil in this process from a config path (undefined = the embedded default). */
-export async function startVigil(configPath: string | undefined): Promise<RunningVigil> {
-  return startVigilWithConfig(loadConfig(configPath, defaultRegistry()));
+/** Starts Vigil in this process from a config path, several, or sources with --set (undefined = the embedded default). */
+export async function startVigil(from: string | readonly string[] | ConfigSources | undefined): Promise<RunningVigil> {
+  return startVigilWithConfig(loadConfig(from, defaultRegistry()));
 }
 
 /** Starts Vigil in this process from a validated config (the demo builds its own). */
 export async function startVigilWithConfig(config: VigilConfig): Promise<RunningVigil> {
-  const logger = createLogger(config.service.telemetry.logs.level);
+  const logs = config.service.telemetry.logs;
+  const logger = createLogger(logs.level, logs.encoding);
+  for (const w of config.warnings) logger.warn({ key: w.path }, w.message);
   const telemetry = new Telemetry();
-  const service = await Service.build(config, logger, telemetry);
+  preflight(config);
+  let service: Service;
+  try {
+    service = await Service.build(config, logger, telemetry);
+  } catch (err) {
+    throw explainStartError(err, config);
+  }
   const metrics = config.service.telemetry.metrics;
   const addr = metrics.address;
   const telemetryServer =
@@ -38,7 +50,11 @@ export async function startVigilWithConfig(config: VigilConfig): Promise<Running
       : undefined;
   const status = telemetryServer && config.service.telemetry.status_page ? new StatusState(service, telemetry) : undefined;
   if (telemetryServer && status) mountStatusPage(telemetryServer, status);
-  await service.start();
+  try {
+    await service.start();
+  } catch (err) {
+    throw explainStartError(err, config);
+  }
   try {
     await telemetryServer?.start(service);
     status?.start();
@@ -46,6 +62,8 @@ export async function startVigilWithConfig(config: VigilConfig): Promise<Running
     status?.stop();
     await service.shutdown();
     if (err instanceof ConfigError) throw err;
+    const explained = explainStartError(err, config);
+    if (explained !== err) throw explained;
     throw new Error(`cannot serve metrics on ${addr}: ${(err as Error).message} (set service.telemetry.metrics.address)`);
   }
   logger.info({ config: config.source }, 'vigil started');
@@ -54,11 +72,27 @@ export async function startVigilWithConfig(config: VigilConfig): Promise<Running
     telemetryServer,
     status,
     async stop() {
+      logger.info(drainPlan(service), 'shutting down: draining');
       const clean = await service.shutdown();
       status?.stop();
       await telemetryServer?.stop();
-      logger.info({ clean }, 'vigil stopped');
+      if (clean) logger.info({ clean }, 'vigil stopped');
+      else logger.error({ clean, exit_code: 1 }, 'vigil stopped before the drain finished (see the errors above; raise service.shutdown_timeout if it ran out)');
       return clean;
+    },
+  };
+}
+
+/** What shutdown waits for, in order, for the "draining" log line. */
+export function drainPlan(service: Service): Record<string, unknown> {
+  const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
+  return {
+    deadline_ms: service.config.service.shutdown_timeout,
+    waits_for: {
+      receivers: `${ids(service.receivers).join(', ') || 'none'}: stop accepting, answer requests in flight`,
+      processors: `${ids(service.processors).join(', ') || 'none'}: finish batches in flight`,
+      exporters: `${ids(service.exporters).join(', ') || 'none'}: flush and sync what they accepted (an archive seals its open segment)`,
+      extensions: ids(service.extensions).join(', ') || 'none',
     },
   };
 }
@@ -74,24 +108,31 @@ function banner(v: RunningVigil): string {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('run the sidecar: receive OTLP logs, enrich, score, archive and forward them')
-    .option('-c, --config <file>', 'Collector-style YAML config (default: the embedded default config)')
+  const cmd = program.command('run').description('run the sidecar: receive OTLP logs, enrich, score, archive and forward them');
+  addConfigOptions(cmd, 'Collector-style YAML config')
     .addHelpText(
       'after',
       `
 With no --config, Vigil runs on its embedded default: OTLP/gRPC on 127.0.0.1:4317,
 OTLP/HTTP on 127.0.0.1:4318, a durable local archive under ./vigil-data/, no downstream.
-Config values may use \${env:NAME} and \${env:NAME:-default}.
+Config values may use \${NAME}, \${env:NAME} and \${env:NAME:-default}.
+
+On SIGTERM or SIGINT Vigil stops accepting, drains (seals the archive's open
+segment, syncs queues) and exits. Exit status: 0 stopped cleanly, 1 a failure at
+run time or a drain that could not finish within service.shutdown_timeout,
+2 an invalid config or usage error. A second signal exits at once (status 1).
 
 Examples:
-  vigil run
-  vigil run --config examples/collector/vigil.yaml
-  S3_ENDPOINT=http://127.0.0.1:7480 vigil run -c vigil.yaml`,
+  npx vigil run
+  npx vigil run --config examples/collector/vigil.yaml
+  npx vigil run --config base.yaml --config prod.yaml --set service::telemetry::logs::level=debug
+  S3_ENDPOINT=http://127.0.0.1:7480 npx vigil run -c vigil.yaml`,
     )
-    .action(async (opts: { config?: string }) => {
-      const vigil = await startVigil(opts.config);
+    .action(async (opts: ConfigCliOptions) => {
+      const vigil = await startVigil(configSources(opts));
+      // A sidecar runs until it is signalled, even when nothing else holds the event loop
+      // (a config without receivers or metrics server would otherwise exit at once, undrained).
+      const keepAlive = setInterval(() => undefined, 2 ** 30);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals) => {
@@ -108,7 +149,10 @@ Examples:
             .catch(() => {
               process.exitCode = 1;
             })
-            .finally(resolve);
+            .finally(() => {
+              clearInterval(keepAlive);
+              resolve();
+            });
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);

@@ -269,10 +269,10 @@ naming the missing segments.
 Exit status: 0 intact, 1 broken, 2 usage error.
 
 Examples:
-  vigil verify ./vigil-data/archive --public-key ./vigil-data/keys/archive.pub
-  vigil verify s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -k archive.pub -k archive-2025.pub
-  vigil verify ./vigil-data/archive -k archive.pub --from 2026-03-01 --to 2026-04-01 --json
-  vigil verify ./vigil-data/archive -k archive.pub --checkpoint @newest-checkpoint.txt`,
+  npx vigil verify ./vigil-data/archive --public-key ./vigil-data/keys/archive.pub
+  npx vigil verify s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -k archive.pub -k archive-2025.pub
+  npx vigil verify ./vigil-data/archive -k archive.pub --from 2026-03-01 --to 2026-04-01 --json
+  npx vigil verify ./vigil-data/archive -k archive.pub --checkpoint @newest-checkpoint.txt`,
     )
     .action(async (archive: string, opts: VerifyCliOptions) => {
       const { reports, ok } = await runVerify(archive, opts);

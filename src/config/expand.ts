@@ -1,11 +1,12 @@
 // ${env:VAR} and ${env:VAR:-default} expansion, as the Collector's env provider
 // does it: applied to string values after YAML parsing; `$$` escapes a dollar.
+// `${VAR}` is the same as `${env:VAR}`: env is the Collector's default scheme.
 // A value that is exactly one reference takes the YAML type of what it expands
 // to (so `port: ${env:PORT}` is a number), like the Collector.
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue, joinPath } from './errors.js';
 
-const REF = /\$\$|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}/g;
+const REF = /\$\$|\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}/g;
 
 export function expandEnv(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
   const issues: ConfigIssue[] = [];
@@ -45,7 +46,7 @@ function expandString(s: string, path: string, env: NodeJS.ProcessEnv, issues: C
   const expanded = s.replace(REF, (m, name: string | undefined, def: string | undefined, other: string | undefined, offset: number) => {
     if (m === '$$') return '$';
     if (other !== undefined) {
-      issues.push({ path, message: `unsupported reference "${m}": use \${env:NAME} or \${env:NAME:-default}` });
+      issues.push({ path, message: `unsupported reference "${m}": use \${NAME}, \${env:NAME} or \${env:NAME:-default} (Vigil reads no other scheme)` });
       return m;
     }
     const val = env[name!];
@@ -57,7 +58,7 @@ function expandString(s: string, path: string, env: NodeJS.ProcessEnv, issues: C
     if (offset === 0 && m.length === s.length) whole = true;
     return val;
   });
-  if (!whole && !(s.startsWith('${env:') && s.endsWith('}') && s.indexOf('${', 1) < 0)) return expanded;
+  if (!whole && !(s.startsWith('${') && s.endsWith('}') && s.indexOf('${', 1) < 0)) return expanded;
   try {
     const typed: unknown = parseYaml(expanded);
     return typed === null || typeof typed === 'object' ? expanded : typed;

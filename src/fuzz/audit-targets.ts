@@ -133,8 +133,26 @@ const accessObject: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>((tie) =
   ),
 })).node;
 
+/**
+ * A well-formed access object (method, path, status under the names real servers use) with hostile
+ * extras: without it random keys almost never make a complete record, and the fully-parsed path
+ * would go unfuzzed.
+ */
+const wellFormedAccess: fc.Arbitrary<Record<string, unknown>> = fc
+  .tuple(
+    pick<[string, string, string]>(['method', 'path', 'status'], ['verb', 'uri', 'statusCode'], ['http.request.method', 'url.path', 'http.response.status_code']),
+    pick('GET', 'POST', 'DELETE'),
+    pick('/', '/login', '/api/orders/17?x=1'),
+    pick<unknown>(200, 401, '404', 503),
+    fc.dictionary(fc.constantFrom(...ACCESS_KEYS), accessObject, { maxKeys: 4 }),
+  )
+  .map(([[m, p, st], method, path, status, extra]) => ({ ...extra, [m]: method, [p]: path, [st]: status }));
+
 export const jsonBodyText: fc.Arbitrary<string> = fc
-  .tuple(fc.dictionary(fc.constantFrom(...ACCESS_KEYS), accessObject, { maxKeys: 8 }), fc.array(textMutation, { maxLength: 1 }))
+  .tuple(
+    fc.oneof({ weight: 3, arbitrary: fc.dictionary(fc.constantFrom(...ACCESS_KEYS), accessObject, { maxKeys: 8 }) }, { weight: 1, arbitrary: wellFormedAccess }),
+    fc.array(textMutation, { maxLength: 1 }),
+  )
   .map(([o, ms]) => ms.reduce(applyTextMutation, serialise(o)));
 
 // ---- AnyValue bodies ------------------------------------------------------------------------

@@ -25,6 +25,11 @@ export interface Lifecycle {
   start?(host: Host): Promise<void>;
   /** Stops taking work and flushes what was accepted; must resolve before the deadline signal aborts. */
   shutdown?(signal: AbortSignal): Promise<void>;
+  /**
+   * A snapshot of the component's state for the status page, which recognises the
+   * shapes it knows (an archive: src/telemetry/status/sources.ts) and ignores others.
+   */
+  status?(): unknown;
 }
 
 export interface Receiver extends Lifecycle {
@@ -80,8 +85,6 @@ export interface CreateContext {
   telemetry: Telemetry;
   /** The consumer a receiver feeds (the pipelines it belongs to). Undefined for other kinds. */
   next?: Consumer;
-  /** Emits records into the pipeline's processors after this one (used by processors that raise alerts). */
-  emit?: (batch: LogBatch) => Promise<void>;
   /**
    * For exporters: hands records the exporter itself produced (the archive's
    * checkpoints) to every other exporter of the pipelines it is in, never back

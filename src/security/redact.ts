@@ -5,7 +5,7 @@
 // place never reaches the terminal or the log.
 import type { ConfigIssue } from '../config/errors.js';
 
-const REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
+const REF = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
 /** Shorter values (ports, levels, booleans) are not secrets and would make messages harder to read if replaced. */
 export const MIN_REDACTED_LENGTH = 8;
 const MAX_DEPTH = 64;

@@ -47,7 +47,7 @@ describe('vigil simulate --check', () => {
     vigil = await startVigilProcess(['run', '--config', configFile(dir)]);
     const ep = endpoints(vigil.stdout());
     expect(vigil.stdout()).toMatch(/status\s+http:\/\/127\.0\.0\.1:\d+\//);
-    const r = vigilSync(['simulate', '--protocol', 'http', '--endpoint', ep.http, '--duration', '4d', '--check', '--metrics', ep.metrics]);
+    const r = vigilSync(['simulate', '--protocol', 'http', '--endpoint', ep.http, '--quick', '--check', '--metrics', ep.metrics]);
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/pass\s+5xx-spike\s+route_5xx\s+\/api\/orders\s+flagged/);
     expect(r.stdout).toContain('All 10 injected anomalies were flagged with the expected detector.');
@@ -76,6 +76,9 @@ describe('vigil simulate --check', () => {
     const short = vigilSync(['simulate', '--duration', '2d']);
     expect(short.status).toBe(2);
     expect(short.stderr).toContain('--duration 2d: the detectors need at least 4d of history');
+    const both = vigilSync(['simulate', '--quick', '--duration', '9d']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('--quick and --duration both set the history: give one');
     const unknown = vigilSync(['simulate', '--scenario', 'ddos']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown scenario "ddos": use all or one or more of');

@@ -31,10 +31,16 @@ describe('config loading', () => {
     expect(cfg.service.pipelines[0].id).toBe('logs');
   });
 
-  it('loads the container image config', () => {
-    const cfg = loadConfig(join(process.cwd(), 'config', 'vigil.container.yaml'), registry);
+  it('loads the container image config: nothing on 0.0.0.0 without the bearer token', () => {
+    const path = join(process.cwd(), 'config', 'vigil.container.yaml');
+    const cfg = loadConfig(path, registry, { env: { VIGIL_TOKEN: 'container-token-0123456789' } });
     expect([...cfg.exporters.keys()]).toEqual(['worm']);
     expect(cfg.service.pipelines[0].processors).toEqual(['audit', 'anomaly']);
+    const protocols = (cfg.receivers.get('otlp')!.config as { protocols: Record<string, { endpoint: string; auth?: unknown }> }).protocols;
+    for (const p of Object.values(protocols)) expect(p.auth).toEqual({ authenticator: 'bearertokenauth' });
+    expect(cfg.service.telemetry.metrics.auth).toEqual({ authenticator: 'bearertokenauth' });
+    expect(cfg.service.extensions).toContain('bearertokenauth');
+    expect(() => loadConfig(path, registry, { env: {} })).toThrow(/VIGIL_TOKEN is not set/);
   });
 
   it('fills defaults and accepts type/name ids', () => {

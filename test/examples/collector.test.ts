@@ -5,7 +5,8 @@
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import * as grpcJs from '@grpc/grpc-js';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -17,6 +18,7 @@ import { kindOf, defaultDetectors } from '../../src/processors/anomaly/config.js
 import { startVigilProcess, type VigilProcess, listening } from '../helpers/cli.js';
 import { type Downstream, startGrpcDownstream, until } from '../helpers/downstream.js';
 import { tempDir } from '../helpers/tmp.js';
+import { makePki } from '../security/pki.js';
 import { attributesOf, checkCollectorWiring, EXAMPLES, exampleText, exitWithin, portOf, resourceAttribute, type Yaml } from './helpers.js';
 
 const running: VigilProcess[] = [];
@@ -26,9 +28,9 @@ afterEach(async () => {
   for (const d of downstreams.splice(0)) await d.stop().catch(() => undefined);
 });
 
-/** A Collector config value with its ${env:X:-default} references resolved to the defaults. */
-function withDefaults<T>(v: T): T {
-  return expandEnv(v, {}) as T;
+/** A Collector config value with its ${env:X:-default} references resolved to the defaults (`env`: the required ones). */
+function withDefaults<T>(v: T, env: NodeJS.ProcessEnv = {}): T {
+  return expandEnv(v, env) as T;
 }
 
 /** Every ${env:NAME} (with or without default) a YAML text references. */
@@ -38,16 +40,25 @@ function envNames(text: string): Set<string> {
 
 describe('examples/collector', () => {
   const vigilPath = join(EXAMPLES, 'collector', 'vigil.yaml');
+  const secured = { VIGIL_TLS_CERT: '/etc/vigil/tls/vigil.pem', VIGIL_TLS_KEY: '/etc/vigil/tls/vigil.key', VIGIL_TLS_CA: '/etc/vigil/tls/ca.pem', VIGIL_TOKEN: 'a-token-of-at-least-16-chars' };
 
   it('vigil.yaml loads with the defaults and with the variables the README documents', () => {
     const readme = exampleText('collector', 'README.md');
     for (const name of envNames(exampleText('collector', 'vigil.yaml'))) expect(readme, `README documents ${name}`).toContain(name);
 
-    const plain = loadConfig(vigilPath, defaultRegistry(), { env: {} });
+    for (const name of Object.keys(secured)) expect(readme, `README sets ${name}`).toMatch(new RegExp(`export (\\S+ )*${name}=`));
+    const plain = loadConfig(vigilPath, defaultRegistry(), { env: secured });
     expect((plain.exporters.get('otlp_grpc/siem')!.config as Yaml).endpoint).toBe('otelcol:14317');
     expect((plain.exporters.get('worm')!.config as Yaml).directory).toBe('/var/lib/vigil/archive');
+    // Across hosts: TLS and a bearer token, both ways.
+    const grpcReceiver = (plain.receivers.get('otlp')!.config as Yaml).protocols.grpc;
+    expect(grpcReceiver.tls).toMatchObject({ cert_file: secured.VIGIL_TLS_CERT, key_file: secured.VIGIL_TLS_KEY });
+    expect(grpcReceiver.auth).toEqual({ authenticator: 'bearertokenauth' });
+    expect((plain.exporters.get('otlp_grpc/siem')!.config as Yaml).tls).toMatchObject({ insecure: false, ca_file: secured.VIGIL_TLS_CA });
+    expect((plain.exporters.get('otlp_grpc/siem')!.config as Yaml).headers).toEqual({ authorization: `Bearer ${secured.VIGIL_TOKEN}` });
+    expect(() => loadConfig(vigilPath, defaultRegistry(), { env: {} })).toThrow(/VIGIL_TLS_CERT is not set/);
 
-    const env = { VIGIL_DATA_DIR: '/data/vigil', VIGIL_RETURN_ENDPOINT: 'collector.internal:24317', DEPLOYMENT_ENVIRONMENT: 'staging' };
+    const env = { ...secured, VIGIL_DATA_DIR: '/data/vigil', VIGIL_RETURN_ENDPOINT: 'collector.internal:24317', DEPLOYMENT_ENVIRONMENT: 'staging' };
     const cfg = loadConfig(vigilPath, defaultRegistry(), { env });
     expect((cfg.exporters.get('otlp_grpc/siem')!.config as Yaml).endpoint).toBe('collector.internal:24317');
     expect((cfg.exporters.get('worm')!.config as Yaml).directory).toBe('/data/vigil/archive');
@@ -60,15 +71,21 @@ describe('examples/collector', () => {
     const col = parseYaml(exampleText('collector', 'otelcol.yaml')) as Yaml;
     const vig = parseYaml(exampleText('collector', 'vigil.yaml')) as Yaml;
     checkCollectorWiring(col);
-    const toVigil = withDefaults(col.exporters['otlp_grpc/vigil']);
+    const toVigil = withDefaults(col.exporters['otlp_grpc/vigil'], { VIGIL_CA_FILE: '/etc/otelcol/tls/ca.pem' });
     expect(portOf(toVigil.endpoint)).toBe(portOf(vig.receivers.otlp.protocols.grpc.endpoint));
-    const back = withDefaults(vig.exporters['otlp_grpc/siem']);
+    const back = withDefaults(vig.exporters['otlp_grpc/siem'], { VIGIL_TLS_CA: '/ca.pem', VIGIL_TOKEN: 'a-token-of-at-least-16-chars' });
     expect(portOf(back.endpoint)).toBe(portOf(col.receivers['otlp/vigil'].protocols.grpc.endpoint));
     expect(col.service.pipelines['logs/to_vigil'].exporters).toEqual(['otlp_grpc/vigil']);
     expect(col.service.pipelines['logs/siem'].receivers).toEqual(['otlp/vigil']);
     // The return path must not loop back into Vigil.
     expect(col.service.pipelines['logs/siem'].exporters).not.toContain('otlp_grpc/vigil');
     expect(Object.keys(col.processors)).not.toContain('batch');
+    // TLS and the token both ways, as Vigil's side expects them.
+    expect(toVigil.tls).toEqual({ ca_file: expect.any(String) });
+    expect(col.extensions[toVigil.auth.authenticator]).toBeDefined();
+    expect(col.receivers['otlp/vigil'].protocols.grpc.auth.authenticator).toBe(toVigil.auth.authenticator);
+    expect(col.receivers['otlp/vigil'].protocols.grpc.tls).toEqual({ cert_file: expect.any(String), key_file: expect.any(String) });
+    expect(col.service.extensions).toContain(toVigil.auth.authenticator);
     expect(toVigil.sending_queue.storage).toBe('file_storage');
     expect(col.receivers['filelog/access'].storage).toBe('file_storage');
     const readme = exampleText('collector', 'README.md');
@@ -85,11 +102,28 @@ describe('examples/collector', () => {
     cfg.extensions.health_check.endpoint = '127.0.0.1:0';
     cfg.service.telemetry.metrics.address = '';
     cfg.service.telemetry.logs = { level: 'warn' };
+    // The stand-in Collector is plaintext: only the return path's TLS is replaced (its token stays).
+    cfg.exporters['otlp_grpc/siem'].tls = { insecure: true };
     const path = join(dir, 'vigil.yaml');
     writeFileSync(path, stringifyYaml(cfg));
-    const v = await startVigilProcess(['run', '--config', path], { cwd: dir, env: { VIGIL_DATA_DIR: dir, VIGIL_RETURN_ENDPOINT: back.address } });
+    const pki = makePki(tempDir('vigil-collector-pki-'));
+    const token = 'collector-example-token-0123456789';
+    const v = await startVigilProcess(['run', '--config', path], {
+      cwd: dir,
+      env: { VIGIL_DATA_DIR: dir, VIGIL_RETURN_ENDPOINT: back.address, VIGIL_TLS_CERT: pki.server.cert, VIGIL_TLS_KEY: pki.server.key, VIGIL_TLS_CA: pki.ca, VIGIL_TOKEN: token },
+    });
     running.push(v);
-    const grpc = listening(v).grpc;
+    const port = listening(v).grpc.split(':').pop();
+    const url = `https://localhost:${port}`;
+    const credentials = grpcJs.credentials.createSsl(readFileSync(pki.ca));
+    const withToken = new grpcJs.Metadata();
+    withToken.set('authorization', `Bearer ${token}`);
+
+    // Without the token the receiver refuses, even over TLS.
+    const refused = await new Promise<{ code: number }>((resolve) =>
+      new GrpcLogExporter({ url, credentials }).export([] as never, (r) => resolve({ code: r.code })),
+    );
+    expect(refused.code).not.toBe(0);
 
     // What filelog/access sends (the raw line as the body), and what an SDK sends.
     const line = '203.0.113.7 - carol [26/Nov/2026:09:15:02 +0000] "POST /api/login HTTP/1.1" 401 73 "-" "curl/8.5.0" 0.012';
@@ -99,7 +133,7 @@ describe('examples/collector', () => {
     ] as const) {
       const provider = new LoggerProvider({
         resource: resourceFromAttributes({ 'service.name': service }),
-        processors: [new BatchLogRecordProcessor({ exporter: new GrpcLogExporter({ url: `http://${grpc}` }) })],
+        processors: [new BatchLogRecordProcessor({ exporter: new GrpcLogExporter({ url, credentials, metadata: withToken }) })],
       });
       provider.getLogger('test').emit({ ...emit, attributes: { ...emit.attributes } });
       await provider.shutdown();
@@ -123,6 +157,7 @@ describe('examples/collector', () => {
     const checkout = back.records().find((r) => resourceAttribute(r, 'service.name') === 'checkout')!;
     expect(attributesOf(checkout)).toMatchObject({ 'audit.outcome': 'success', 'audit.action': 'read', 'anomaly.detected': false });
     for (const r of back.records()) expect(attributesOf(r)['audit.record_id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(back.authorizations)).toEqual(new Set([`Bearer ${token}`]));
 
     // The archive and the persistent queue live under VIGIL_DATA_DIR.
     v.child.kill('SIGTERM');
@@ -135,12 +170,19 @@ describe('examples/collector', () => {
 
 describe('examples/collector-loadbalancing', () => {
   const vigilPath = join(EXAMPLES, 'collector-loadbalancing', 'vigil.yaml');
-  const required = { VIGIL_S3_BUCKET: 'audit-logs', ALERTMANAGER_URL: 'http://alertmanager:9093' };
+  const required = {
+    VIGIL_S3_BUCKET: 'audit-logs',
+    ALERTMANAGER_URL: 'http://alertmanager:9093',
+    VIGIL_TLS_CERT: '/etc/vigil/tls/vigil.pem',
+    VIGIL_TLS_KEY: '/etc/vigil/tls/vigil.key',
+    VIGIL_TLS_CA: '/etc/vigil/tls/ca.pem',
+    VIGIL_TOKEN: 'a-token-of-at-least-16-chars',
+  };
 
   it('vigil.yaml loads with the variables the README sets, and names the required ones when missing', () => {
     const readme = exampleText('collector-loadbalancing', 'README.md');
     for (const name of envNames(exampleText('collector-loadbalancing', 'vigil.yaml'))) expect(readme, `README documents ${name}`).toContain(name);
-    for (const name of Object.keys(required)) expect(readme, `README sets ${name}`).toMatch(new RegExp(`export ${name}=`));
+    for (const name of Object.keys(required)) expect(readme, `README sets ${name}`).toMatch(new RegExp(`export (\\S+ )*${name}=`));
 
     const cfg = loadConfig(vigilPath, defaultRegistry(), { env: { ...required, VIGIL_PSEUDONYM_KEY: 'k', HOSTNAME: 'vigil-1' } });
     const worm = cfg.exporters.get('worm')!.config as Yaml;
@@ -175,7 +217,13 @@ describe('examples/collector-loadbalancing', () => {
     expect(col.service.pipelines['logs/shard'].exporters).toEqual(['loadbalancing']);
     const vigilPort = portOf(vig.receivers.otlp.protocols.grpc.endpoint);
     for (const h of lb.resolver.static.hostnames) expect(portOf(h)).toBe(vigilPort);
-    expect(portOf(withDefaults(vig.exporters['otlp_grpc/siem']).endpoint)).toBe(portOf(col.receivers['otlp/vigil'].protocols.grpc.endpoint));
+    expect(portOf(withDefaults(vig.exporters['otlp_grpc/siem'], required).endpoint)).toBe(portOf(col.receivers['otlp/vigil'].protocols.grpc.endpoint));
+    // Across hosts: TLS and the token both ways.
+    expect(lb.protocol.otlp.tls).toEqual({ ca_file: expect.any(String) });
+    expect(lb.protocol.otlp.auth.authenticator).toBe(col.receivers['otlp/vigil'].protocols.grpc.auth.authenticator);
+    expect(col.service.extensions).toContain(lb.protocol.otlp.auth.authenticator);
+    expect(vig.receivers.otlp.protocols.grpc.auth).toEqual({ authenticator: 'bearertokenauth' });
+    expect(vig.receivers.otlp.protocols.grpc.tls.cert_file).toBeDefined();
   });
 
   it("the README's detector table lists exactly the default detectors, exact where the key is the shard key", () => {

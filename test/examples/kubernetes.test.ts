@@ -233,6 +233,11 @@ describe('examples/kubernetes/vigil-sidecar-with-collector.yaml', () => {
     const cfg = checkVigilSidecar(man, sidecar);
     const down = cfg.exporters.get('otlp_grpc/collector')!.config as Yaml;
     expect((down.sending_queue as Yaml).storage).toBe('file_storage');
+    // Across pods: TLS with a CA mounted into the sidecar, and a bearer token from a Secret.
+    expect((down.tls as Yaml).insecure).toBe(false);
+    const vigilContainer = (podSpec(sidecar).initContainers as Yaml[]).find((c) => c.name === 'vigil')!;
+    mountFor(vigilContainer, (down.tls as Yaml).ca_file);
+    expect((down.headers as Yaml).authorization).toMatch(/^Bearer secret:collector-ingest-token\/token$/);
     const { host, port } = splitHostPort(down.endpoint);
     const [svcName, svcNs] = host.split('.');
     expect(host).toBe(`${svcName}.${svcNs}.svc.cluster.local`);
@@ -250,6 +255,11 @@ describe('examples/kubernetes/vigil-sidecar-with-collector.yaml', () => {
     const col = parseYaml(mountedConfigText(man, collector, container)) as Yaml;
     checkCollectorWiring(col);
     expect(portOf(col.receivers.otlp.protocols.grpc.endpoint)).toBe(target);
+    // The gateway serves TLS from a mounted Secret and requires the token Vigil sends.
+    const grpcIn = col.receivers.otlp.protocols.grpc;
+    mountFor(container, grpcIn.tls.cert_file);
+    expect(col.extensions[grpcIn.auth.authenticator]).toBeDefined();
+    expect(col.service.extensions).toContain(grpcIn.auth.authenticator);
     const healthPort = portOf(col.extensions.health_check.endpoint);
     for (const probe of ['readinessProbe', 'livenessProbe']) expect(resolvePort(container, container[probe].httpGet.port)).toBe(healthPort);
     // Every ${env:X} the Collector config uses is set on its container.

@@ -15,6 +15,8 @@ export interface Downstream {
   address: string;
   batches: LogBatch[];
   calls: number;
+  /** gRPC: the `authorization` metadata of each call (undefined when absent). */
+  authorizations?: (string | undefined)[];
   failNext(n: number, code?: grpc.status | number): void;
   records(): LogBatch;
   stop(): Promise<void>;
@@ -28,6 +30,7 @@ export async function startGrpcDownstream(port = 0): Promise<Downstream> {
     address: '',
     batches: [],
     calls: 0,
+    authorizations: [],
     failNext(n, code = grpc.status.UNAVAILABLE) {
       failures = n;
       failCode = code;
@@ -40,6 +43,7 @@ export async function startGrpcDownstream(port = 0): Promise<Downstream> {
     {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
         d.calls++;
+        d.authorizations!.push(call.metadata.get('authorization')[0]?.toString());
         if (failures > 0) {
           failures--;
           cb({ code: failCode, details: 'test downstream refusing' });

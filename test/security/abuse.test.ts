@@ -86,15 +86,24 @@ describe('HTTP: slow clients', () => {
     expect(h.stored()).toHaveLength(0);
   });
 
-  it('closes keep-alive connections left idle for idle_timeout', async () => {
-    const h = await start({ grpc: null, http: { idle_timeout: '200ms' } });
+  it('closes keep-alive connections left idle for idle_timeout (not after Node\'s 5 s default)', async () => {
+    const h = await start({ grpc: null, http: { idle_timeout: '1s' } });
     const s = await raw(h.http);
     const gone = closedBy(s);
     s.write(postHead());
     s.write(BODY);
     const reply = (await gone).toString('latin1');
-    // Answered 200 with keep-alive, then closed by the server once idle.
+    // Answered 200 with keep-alive, then closed by the server once idle. The advertised timeout is
+    // the one the server closes on: 1 s from idle_timeout, where Node's own default would say 5.
     expect(reply).toMatch(/^HTTP\/1\.1 200 [\s\S]*Connection: keep-alive\r\n/);
+    expect(reply).toMatch(/\r\nKeep-Alive: timeout=1\r\n/);
+    // And the default is the receiver's documented 60 s, not Node's 5 s.
+    const d = await start({ grpc: null, http: {} });
+    const ds = await raw(d.http);
+    const answered = new Promise<string>((resolve) => ds.once('data', (b: Buffer) => resolve(b.toString('latin1'))));
+    ds.write(postHead());
+    ds.write(BODY);
+    expect(await answered).toMatch(/\r\nKeep-Alive: timeout=60\r\n/);
   });
 
   it('answers 431 to a header block over 16 KiB', async () => {

@@ -70,7 +70,7 @@ h2 { font-size: 1rem; margin: 0 0 .6rem; }
 .live { color: var(--muted); font-size: .8rem; }
 .live.on { color: var(--ok); }
 .meta, .small, .unit { color: var(--muted); font-size: .85rem; }
-main { display: grid; gap: 1rem; padding: 1rem; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); }
+main { display: grid; gap: 1rem; padding: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(340px, 100%), 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: .9rem 1rem; min-width: 0; overflow-x: auto; }
 .wide { grid-column: 1 / -1; }
 .span2 { grid-column: span 2; }
@@ -82,15 +82,18 @@ svg polyline { fill: none; stroke-width: 1.5; vector-effect: non-scaling-stroke;
 svg .in { stroke: var(--accent); } svg .out { stroke: var(--ok); }
 table { width: 100%; border-collapse: collapse; font-size: .88rem; table-layout: auto; }
 th, td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-td.key, td.reason { overflow-wrap: anywhere; }
-td.det, td[class^="sev-"] { white-space: nowrap; }
+/* Keys and detector names break only where the script put a <wbr> (after . / : | _ @ , -), never inside a word:
+   break-word (not anywhere) keeps a word's width as the column's minimum. */
+td.key, td.reason, td.det { overflow-wrap: break-word; }
+td[class^="sev-"] { white-space: nowrap; }
 th { color: var(--muted); font-weight: 500; }
 td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.time { white-space: normal; }
 .events { list-style: none; margin: 0; padding: 0; }
 .events li { padding: .45rem 0; border-bottom: 1px solid var(--line); }
 .events .head { display: flex; flex-wrap: wrap; gap: .5rem; align-items: baseline; }
 .det { font-weight: 600; }
-.key { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; background: var(--bg); padding: 0 .3rem; border-radius: .25rem; overflow-wrap: anywhere; }
+.key { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; background: var(--bg); padding: 0 .3rem; border-radius: .25rem; overflow-wrap: break-word; min-width: 0; }
 .reason { color: var(--muted); font-size: .85rem; overflow-wrap: anywhere; }
 .sev-critical { color: var(--crit); font-weight: 600; } .sev-warning { color: var(--warn); font-weight: 600; }
 .bar { display: inline-block; height: .5rem; background: var(--accent); border-radius: .25rem; margin-right: .4rem; vertical-align: middle; }
@@ -101,7 +104,7 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 footer { padding: 0 1rem 1rem; }
 a { color: var(--accent); }
 @media (max-width: 760px) { .span2 { grid-column: 1 / -1; } }
-@media (max-width: 640px) { main { padding: .5rem; gap: .6rem; grid-template-columns: 1fr; } .hide-narrow { display: none; } .big { font-size: 1.5rem; } }
+@media (max-width: 640px) { main { padding: .5rem; gap: .6rem; grid-template-columns: 1fr; } .card { padding: .7rem .6rem; } .hide-narrow { display: none; } .big { font-size: 1.5rem; } .bar { display: none; } th, td { padding: .3rem .25rem; } }
 `;
 
 export const STATUS_JS = `'use strict';
@@ -115,6 +118,17 @@ export const STATUS_JS = `'use strict';
   }
   function fill(parent, nodes) { parent.replaceChildren.apply(parent, nodes); }
   function num(n) { return Math.round(n).toLocaleString('en-US'); }
+  /** "1 signed segment", "26,000 records". */
+  function count(n, one, many) { return num(n) + ' ' + (Math.round(n) === 1 ? one : (many || one + 's')); }
+  /** An element holding a key or a name, with a break opportunity after each separator and none inside a word. */
+  function breakable(tag, cls, text) {
+    var e = el(tag, cls);
+    String(text).split(/(?<=[.\/:|_@,=-])/).forEach(function (part, i) {
+      if (i > 0) e.appendChild(document.createElement('wbr'));
+      e.appendChild(document.createTextNode(part));
+    });
+    return e;
+  }
   function rate(n) { return n >= 100 ? num(n) : n.toFixed(1); }
   function when(isoTime) { return isoTime ? isoTime.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z') : '–'; }
   function ago(isoTime) {
@@ -172,10 +186,10 @@ export const STATUS_JS = `'use strict';
       var dl = el('dl');
       function item(k, v) { dl.appendChild(el('dt', '', k)); dl.appendChild(el('dd', '', v)); }
       item('archive', a.id + ' · ' + a.directory);
-      item('open segment', a.openSegment ? '#' + a.openSegment.segment + ': ' + num(a.openSegment.records) + ' records, ' + (a.openSegment.bytes / 1e6).toFixed(1) + ' MB, opened ' + ago(a.openSegment.openedAt) : 'none');
+      item('open segment', a.openSegment ? '#' + num(a.openSegment.segment) + ': ' + count(a.openSegment.records, 'record') + ', ' + (a.openSegment.bytes / 1e6).toFixed(1) + ' MB, opened ' + ago(a.openSegment.openedAt) : 'none');
       item('last seal', a.lastSealAt ? when(a.lastSealAt) + ' (' + ago(a.lastSealAt) + ')' : 'not yet');
       item('seals pending', num(a.sealsPending));
-      item('S3', a.s3 ? a.s3.destination + ' · backlog ' + num(a.s3.backlog) + ' segment(s)' + (a.s3.lastUploadAt ? ' · last upload ' + ago(new Date(a.s3.lastUploadAt).toISOString()) : '') + (a.s3.lastError ? ' · last error: ' + a.s3.lastError : '') : 'not configured (the local directory is the archive)');
+      item('S3', a.s3 ? a.s3.destination + ' · backlog ' + count(a.s3.backlog, 'segment') + (a.s3.lastUploadAt ? ' · last upload ' + ago(new Date(a.s3.lastUploadAt).toISOString()) : '') + (a.s3.lastError ? ' · last error: ' + a.s3.lastError : '') : 'not configured (the local directory is the archive)');
       if (a.keyId) item('signing key', a.keyId);
       if (a.encryptionKeyId) item('encryption key', a.encryptionKeyId + ' (AES-256-GCM, a data key per segment)');
       if (a.degraded) item('DEGRADED', a.degraded + ': exports are refused until space is freed');
@@ -183,16 +197,16 @@ export const STATUS_JS = `'use strict';
       return dl;
     }) : [el('p', 'empty', 'no worm exporter in this configuration')]);
     var v = s.lastVerification;
-    $('verification').textContent = v ? 'Last verification ' + when(v.at) + ': ' + (v.ok ? 'intact' : 'BROKEN') + ' — ' + v.summary : 'Last verification: none in this process (run vigil verify).';
+    $('verification').textContent = v ? 'Last verification ' + when(v.at) + ': ' + (v.ok ? 'intact' : 'BROKEN') + ' — ' + v.summary : 'Last verification: none in this process (run npx vigil verify).';
 
     var an = s.anomalies;
     $('threshold').textContent = an.threshold === null ? '(no anomaly processor)' : '(threshold ' + an.threshold + (an.latestEventAt ? ', latest event ' + when(an.latestEventAt) : '') + ')';
     fill($('recent-list'), an.recent.length ? an.recent.map(function (f) {
       var li = el('li');
       var head = el('div', 'head');
-      head.appendChild(el('span', 'det', f.detector));
-      head.appendChild(el('span', 'key', f.key));
-      head.appendChild(el('span', 'small', f.count + ' flagged · max score ' + f.maxScore.toFixed(3) + ' · ' + when(f.lastAt)));
+      head.appendChild(breakable('span', 'det', f.detector));
+      head.appendChild(breakable('span', 'key', f.key));
+      head.appendChild(el('span', 'small', num(f.count) + ' flagged · max score ' + f.maxScore.toFixed(3) + ' · ' + when(f.lastAt)));
       li.appendChild(head);
       li.appendChild(el('div', 'reason', f.reason));
       return li;
@@ -204,13 +218,13 @@ export const STATUS_JS = `'use strict';
       var cell = el('td', 'num');
       cell.appendChild(bar);
       cell.appendChild(document.createTextNode(k.score.toFixed(3)));
-      return row([td('det', k.detector), td('key', k.key), cell]);
+      return row([breakable('td', 'det', k.detector), breakable('td', 'key', k.key), cell]);
     }) : [emptyRow(3, 'no key scores above 0.5')]);
 
-    var counts = Object.keys(an.alertsByDetector).map(function (d) { return d + ' ' + an.alertsByDetector[d]; });
+    var counts = Object.keys(an.alertsByDetector).map(function (d) { return d + ' ' + num(an.alertsByDetector[d]); });
     $('alert-counts').textContent = counts.length ? '(' + counts.join(' · ') + ')' : '';
     fill($('alerts-body'), an.alerts.length ? an.alerts.slice(0, 50).map(function (a) {
-      return row([td('num', when(a.at)), td('det', a.detector), td('key', a.key), td('sev-' + a.severity, a.severity), td('reason hide-narrow', a.reason)]);
+      return row([td('num time', when(a.at)), breakable('td', 'det', a.detector), breakable('td', 'key', a.key), td('sev-' + a.severity, a.severity), td('reason hide-narrow', a.reason)]);
     }) : [emptyRow(5, 'no alerts raised')]);
   }
 

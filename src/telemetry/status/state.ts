@@ -1,16 +1,15 @@
 // What the status page shows, gathered from the running service: throughput
 // from the Telemetry counters (sampled every second), exporter queue depths,
-// the archive's state (WormExporter.status()), and what the anomaly
+// the archive's state (an exporter's status(), see sources.ts), and what scoring
 // processors report (notable scores, flags, alerts) in bounded memory.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Counter, Gauge } from 'prom-client';
-import { WormExporter, type WormStatus } from '../../exporters/worm/worm.js';
 import type { Service } from '../../pipeline/service.js';
-import { AnomalyProcessor } from '../../processors/anomaly/processor.js';
 import type { AlertEvent } from '../../processors/anomaly/scorer.js';
 import { packageRoot } from '../../util/paths.js';
 import type { Telemetry } from '../metrics.js';
+import { type ArchiveStatus, archiveStatusOf, isScoreSource } from './sources.js';
 
 export interface FlaggedKey {
   detector: string;
@@ -65,7 +64,7 @@ export interface StatusSnapshot {
     history: { t: string; in: number; out: number }[];
   };
   exporters: { id: string; sent: number; failed: number; queueSize: number | null; queueCapacity: number | null }[];
-  archives: (WormStatus & { id: string })[];
+  archives: (ArchiveStatus & { id: string })[];
   lastVerification: VerificationSummary | null;
   anomalies: {
     threshold: number | null;
@@ -129,7 +128,7 @@ export class StatusState {
     private readonly telemetry: Telemetry,
   ) {
     for (const { instance } of service.processors) {
-      if (!(instance instanceof AnomalyProcessor)) continue;
+      if (!isScoreSource(instance)) continue;
       this.unsubscribe.push(
         instance.addListener({
           score: (detector, key, score, reason, t) => this.noteScore(detector, key, score, reason, t),
@@ -140,8 +139,8 @@ export class StatusState {
   }
 
   private get threshold(): number | null {
-    const p = this.service.processors.find((x) => x.instance instanceof AnomalyProcessor);
-    return p ? (p.instance as AnomalyProcessor).threshold : null;
+    for (const { instance } of this.service.processors) if (isScoreSource(instance)) return instance.threshold;
+    return null;
   }
 
   private noteScore(detector: string, key: string, score: number, reason: string | undefined, t: number): void {
@@ -239,7 +238,10 @@ export class StatusState {
         queueSize: qSize.byLabel.get(id) ?? null,
         queueCapacity: qCap.byLabel.get(id) ?? null,
       })),
-      archives: this.service.exporters.filter((e) => e.instance instanceof WormExporter).map(({ id, instance }) => ({ id, ...(instance as WormExporter).status() })),
+      archives: this.service.exporters.flatMap(({ id, instance }) => {
+        const a = archiveStatusOf(instance);
+        return a ? [{ id, ...a }] : [];
+      }),
       lastVerification: this.verification,
       anomalies: {
         threshold: this.threshold,

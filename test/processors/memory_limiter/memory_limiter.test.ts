@@ -18,6 +18,7 @@ import { availableMemory, parseCgroupLimit, sampleMemory, totalMemoryBytes, type
 import { createMemoryLimiter } from '../../../src/processors/memory_limiter/memory_limiter.js';
 import { makeBatch } from '../../helpers/records.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { unavailable } from '../../helpers/require-all.js';
 
 const MIB = 1024 * 1024;
 const registry = defaultRegistry();
@@ -237,10 +238,7 @@ describe('memory_limiter on real memory', () => {
 
   it('refuses while allocations push live memory over the limit, forces a GC above the hard limit, and recovers once memory is freed', async () => {
     const gc = exposedGc();
-    if (!gc) {
-      console.warn('skipped: cannot expose V8 gc in this process');
-      return;
-    }
+    if (!gc) return unavailable('cannot expose V8 gc in this process');
     gc();
     // Chunks above glibc's largest mmap threshold (32 MiB) are returned to the kernel when freed.
     let chunks: Buffer[] | undefined = Array.from({ length: 4 }, () => Buffer.alloc(40 * MIB, 1));

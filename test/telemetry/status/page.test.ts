@@ -26,6 +26,37 @@ if (!haveChromium) console.warn(`status page browser test skipped: ${CHROMIUM} i
 
 const XSS_USER = '<img src=x onerror="window.__xss=1">';
 
+/**
+ * Runs in the page (a string: the test project has no DOM types). Lists every element that
+ * sticks out of its card or makes the card scroll sideways, and every key or detector name
+ * broken inside a word (a run without spaces between <wbr>s laid out on more than one line).
+ */
+const LAYOUT_PROBLEMS = `(() => {
+  const out = [];
+  for (const card of document.querySelectorAll('.card')) {
+    const c = card.getBoundingClientRect();
+    if (card.scrollWidth > card.clientWidth + 1) out.push(card.id + ' scrolls sideways (' + card.scrollWidth + ' > ' + card.clientWidth + ')');
+    for (const e of card.querySelectorAll('*')) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.right > c.right + 1 || r.left < c.left - 1) out.push(card.id + ': <' + e.tagName.toLowerCase() + ' class="' + e.getAttribute('class') + '"> overflows its card');
+    }
+  }
+  for (const k of document.querySelectorAll('.key, .det')) {
+    for (const n of k.childNodes) {
+      if (n.nodeType !== 3 || !n.textContent.trim()) continue;
+      for (const m of n.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(n, m.index);
+        range.setEnd(n, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (tops.size > 1) out.push('"' + m[0] + '" is broken inside a word');
+      }
+    }
+  }
+  return out;
+})()`;
+
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -117,6 +148,10 @@ describe('status page', () => {
       expect(await page.textContent('#totals')).toMatch(/[\d,]+ accepted/);
       expect(await page.textContent('#archives')).toContain('open segment');
 
+      // Counts read as numbers: thousands separators, a noun that agrees.
+      expect(await page.textContent('#archives')).toMatch(/#[\d,]+: (1 record|(?!1 )\d{1,3}(,\d{3})* records),/);
+      expect(await page.evaluate(LAYOUT_PROBLEMS)).toEqual([]);
+
       const shot = join(shots, 'status-page.png');
       await page.screenshot({ path: shot, fullPage: true });
       console.log(`status page screenshot: ${shot}`);
@@ -127,6 +162,11 @@ describe('status page', () => {
         return w.document.documentElement.scrollWidth <= w.innerWidth + 1;
       };
       expect(await page.evaluate(fitsWidth)).toBe(true);
+      expect(await page.evaluate(LAYOUT_PROBLEMS)).toEqual([]);
+      for (const width of [768, 1024]) {
+        await page.setViewportSize({ width, height: 900 });
+        expect(await page.evaluate(LAYOUT_PROBLEMS), `at ${width} px`).toEqual([]);
+      }
       await page.screenshot({ path: join(shots, 'status-page-phone.png'), fullPage: true });
       expect(problems).toEqual([]);
     } finally {

@@ -1,0 +1,76 @@
+// The verify worker pool, for real: segment data checks on worker threads only
+// run from the compiled code (dist/, built by npm test's pretest), so this test
+// loads `verify` from there with two workers and checks that the pool gives the
+// same report as the in-process checks, on an intact and on a tampered archive.
+import { existsSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPublicKeys, type PublicKeyEntry } from '../../../src/exporters/worm/keys.js';
+import { LocalSource } from '../../../src/exporters/worm/source.js';
+import type * as VerifyModule from '../../../src/exporters/worm/verify.js';
+import type * as PoolModule from '../../../src/exporters/worm/verify-pool.js';
+import { archivePath, editSealedLines, makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
+
+const compiled = (rel: string) => resolve(process.cwd(), 'dist', 'src', 'exporters', 'worm', rel);
+const built = existsSync(compiled('verify.js')) && existsSync(compiled('verify-worker.js'));
+if (!built) console.warn('verify worker pool test skipped: run `npm run build` first (npm test does)');
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let keys: Map<string, PublicKeyEntry>;
+let endTime: number;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('vigil-verify-pool-'));
+  const clock = manualClock();
+  const w = newExporter(dir, { heartbeat: '1m', segment: { max_bytes: '1MiB', max_age: '5m' } }, { timers: false, clock: clock.now });
+  await w.start();
+  for (let s = 0; s < 4; s++) {
+    await w.consume(makeBatch(25, { start: s * 25 }));
+    clock.advance(30_000);
+    await w.sealNow();
+  }
+  await w.shutdown(new AbortController().signal);
+  endTime = clock.now();
+  keys = await loadPublicKeys([join(dir, 'keys', 'archive.pub')]);
+});
+afterAll(async () => cleanup?.());
+
+describe.skipIf(!built)('verify worker pool (compiled)', () => {
+  it('runs the checks on worker threads', async () => {
+    const pool = (await import(pathToFileURL(compiled('verify-pool.js')).href)) as typeof PoolModule;
+    const checker = pool.createDataChecker(2);
+    try {
+      expect(checker.parallel).toBe(2);
+    } finally {
+      await checker.close();
+    }
+  });
+
+  it('gives the in-process report, intact and tampered', async () => {
+    const { verifyArchive } = (await import(pathToFileURL(compiled('verify.js')).href)) as typeof VerifyModule;
+    const report = async (archive: string, workers: number) => {
+      const { durationMs: _d, ...r } = await verifyArchive(new LocalSource(archive), { keys, now: endTime, workers });
+      return r;
+    };
+    const intact = await report(join(dir, 'archive'), 2);
+    expect(intact).toMatchObject({ ok: true, segments: { checked: 5, valid: 5 }, records: { checked: 100, valid: 100 } });
+    expect(intact).toEqual(await report(join(dir, 'archive'), 0));
+
+    const copy = join(dir, 'copy');
+    const tampered = join(copy, 'archive');
+    await cp(join(dir, 'archive'), tampered, { recursive: true });
+    await editSealedLines(archivePath(copy, 3, 'sealed'), (lines) => {
+      lines[7] = lines[7].replace('/items/', '/itemz/');
+      return lines;
+    });
+    const broken = await report(tampered, 2);
+    expect(broken.ok).toBe(false);
+    expect(broken.findings.filter((f) => f.severity === 'break').map((f) => ({ kind: f.kind, segment: f.segment, index: f.index }))).toEqual([
+      { kind: 'modified', segment: 3, index: 7 },
+    ]);
+    expect(broken).toEqual(await report(tampered, 0));
+  });
+});
