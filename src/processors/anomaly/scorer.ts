@@ -1,11 +1,15 @@
 // The scoring engine: runs every detector over a record, writes anomaly.score,
-// anomaly.detected and anomaly.reasons onto it, and reports which (detector,
-// key) pairs should alert (one per cooldown). Pure: no I/O, no wall clock —
-// time is the record's own event time, so replay and live give the same scores.
+// anomaly.detected, anomaly.alert_id, anomaly.reasons and anomaly.learning
+// onto it, and keeps the alert episodes: per (detector, key) an episode opens
+// when a test reaches the key's alert threshold (from the false-alert budget,
+// or `threshold` when set), takes the records whose evidence stays strong, and
+// closes after `cooldown` without any. One alert per episode. Pure: no I/O, no
+// wall clock — time is the record's own event time, so replay and live agree.
 import { type AnyValue, eventTimeMillis, type KeyValue, putAttribute, type Scalar, sharedAttribute, type VigilRecord } from '../../pipeline/record.js';
 import { AttributeView, type AttrRef, parseAttrRef } from './attr-ref.js';
+import { createHash } from 'node:crypto';
 import { type AnomalyConfig, type DetectorConfig, defaultDetectors, kindOf } from './config.js';
-import { BASE, CELL_COUNT, CELL_LAST_ALERT, CELL_T_FIRST, CELL_T_LAST, type Detector } from './detectors/detector.js';
+import { BASE, CELL_COUNT, CELL_EPISODE, CELL_EVIDENCE, CELL_T_FIRST, CELL_T_LAST, DAY_MS, type Detector } from './detectors/detector.js';
 import { DistinctDetector } from './detectors/distinct.js';
 import { HourOfWeekDetector } from './detectors/hour-of-week.js';
 import { NoveltyDetector } from './detectors/novelty.js';
@@ -25,8 +29,10 @@ export interface CompiledDetector {
   where: Predicate | undefined;
   detector: Detector;
   table: KeyTable;
-  /** Score at which this detector flags and alerts. */
-  threshold: number;
+  /** The expert override: the score at which this detector alerts (undefined: the budget decides). */
+  threshold: number | undefined;
+  /** False alerts per key per day this detector may raise on ordinary traffic. */
+  budgetPerKeyDay: number;
 }
 
 /** A (detector, key) that crossed the threshold and is out of its cooldown. */
@@ -39,6 +45,8 @@ export interface AlertEvent {
   reason: string;
   timeMs: number;
   sourceRecordId: string | undefined;
+  /** The episode's id, also on each of its records (anomaly.alert_id). */
+  alertId: string;
 }
 
 const WARMUP_DEFAULTS: Record<string, number> = { value: 300, rate: 10, ratio: 10, distinct: 10, novelty: 20, hour_of_week: 50 };
@@ -56,7 +64,6 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
   const halfLifeMs = d.half_life ?? cfg.half_life;
   const minCount = d.min_count ?? MIN_COUNT_DEFAULT;
   const threshold = d.threshold ?? cfg.threshold;
-  const surpriseAt = (k: number) => surpriseForScore(threshold, k);
   let detector: Detector;
   switch (kind) {
     case 'value':
@@ -69,7 +76,7 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         direction: d.direction ?? 'both',
         aggregateMs: d.aggregate,
         minCount,
-        alertSurprise: surpriseAt(2),
+        alertSurprise: undefined,
       });
       break;
     case 'rate':
@@ -79,7 +86,6 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         halfLifeMs,
         warmup,
         minCount,
-        alertSurprise: surpriseAt(6),
       });
       break;
     case 'ratio':
@@ -90,7 +96,6 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         halfLifeMs,
         warmup,
         minCount,
-        alertSurprise: surpriseAt(6),
       });
       break;
     case 'distinct':
@@ -100,14 +105,13 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         halfLifeMs,
         warmup,
         minCount,
-        alertSurprise: surpriseAt(6),
       });
       break;
     case 'novelty':
       detector = new NoveltyDetector({ attr: parseAttrRef(d.novelty!), halfLifeMs, warmup });
       break;
     case 'hour_of_week':
-      detector = new HourOfWeekDetector({ halfLifeMs, warmup });
+      detector = new HourOfWeekDetector({ halfLifeMs, warmup, budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000, sensitive: d.sensitive === undefined ? undefined : parseCondition(d.sensitive) });
       break;
   }
   return {
@@ -118,12 +122,28 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
     detector,
     table: new KeyTable(d.max_keys ?? cfg.max_keys, BASE + detector.f64Cells, detector.u32Cells),
     threshold,
+    budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000,
   };
 }
+
+/** An episode's id: stable for the same detector, key and opening time (replay gives the same ids). */
+export function episodeId(detector: string, key: string, openedAt: number): string {
+  return `${detector}-${createHash('sha256').update(`${detector}\u001f${key}\u001f${openedAt}`).digest('hex').slice(0, 16)}`;
+}
+
+/** Records per day of a key, from its count and the time it has been seen (at least an hour: young keys count high). */
+function recordsPerDay(n: number, spanMs: number): number {
+  return (n * DAY_MS) / Math.max(spanMs, 3_600_000);
+}
+
+/** Evidence that keeps an episode going: at least this share of the opening surprise (and p ≤ 0.01). */
+const CONTINUE_SHARE = 0.5;
+const CONTINUE_MIN = 2;
 
 const KEY_SEPARATOR = '\u001f';
 const DETECTED = sharedAttribute('anomaly.detected', true);
 const NOT_DETECTED = sharedAttribute('anomaly.detected', false);
+const LEARNING = sharedAttribute('anomaly.learning', true);
 
 /** Scores at or above this are reported to a ScoreListener (the status page's "keys scoring highest"). */
 export const NOTABLE_SCORE = 0.5;
@@ -138,9 +158,12 @@ export class Scorer {
   private readonly view = new AttributeView();
   /** Optional observer of notable scores (off the hot path: called only for scores ≥ NOTABLE_SCORE). */
   listener: ScoreListener | undefined;
+  /** Records scored while a key of theirs was still learning (anomaly.learning), since start. */
+  learningRecords = 0;
 
   constructor(
     readonly detectors: CompiledDetector[],
+    /** An episode closes after this long without evidence. */
     readonly cooldownMs: number,
   ) {}
 
@@ -153,7 +176,9 @@ export class Scorer {
     const view = this.view.reset(rec);
     let max = 0;
     let detected = false;
+    let learning = false;
     let reasons: string[] | undefined;
+    let alertIds: string[] | undefined;
     for (const c of this.detectors) {
       if (c.where !== undefined && !c.where(view)) continue;
       const key = this.keyOf(c.keyRefs, view);
@@ -175,21 +200,37 @@ export class Scorer {
         dt = Math.max(0, t - f[o + CELL_T_LAST]);
         if (t > f[o + CELL_T_LAST]) f[o + CELL_T_LAST] = t;
       }
-      const score = scoreFromSurprise(d.observe(table, slot, t, dt, n, x), d.k);
+      const alertAt = c.threshold !== undefined ? surpriseForScore(c.threshold, d.k) : d.budgetSurprise(recordsPerDay(n, t - f[o + CELL_T_FIRST]), c.budgetPerKeyDay);
+      const surprise = d.observe(table, slot, t, dt, n, x, alertAt);
+      const score = scoreFromSurprise(surprise, d.k);
       if (score > max) max = score;
-      if (score < c.threshold) {
-        if (score >= NOTABLE_SCORE && this.listener) this.listener(c.name, this.values.length === 1 ? String(this.values[0]) : this.values.join(', '), score, undefined, t);
+      if (d.learning(table, slot, n, t)) learning = true;
+
+      // The episode: open while evidence keeps coming, closed after cooldown without any.
+      let openedAt = f[o + CELL_EPISODE] - 1; // CELL_EPISODE holds time + 1, so that 0 means "none".
+      if (openedAt >= 0 && t - f[o + CELL_EVIDENCE] >= this.cooldownMs) {
+        f[o + CELL_EPISODE] = 0;
+        openedAt = -1;
+      }
+      const opening = openedAt < 0 && surprise >= alertAt;
+      const inEpisode = opening || (openedAt >= 0 && surprise >= Math.max(CONTINUE_MIN, CONTINUE_SHARE * alertAt));
+      if (!inEpisode) {
+        if (score >= NOTABLE_SCORE && this.listener) this.listener(c.name, this.display(), score, undefined, t);
         continue;
       }
+      if (opening) {
+        openedAt = t;
+        f[o + CELL_EPISODE] = t + 1;
+      }
+      f[o + CELL_EVIDENCE] = t;
       detected = true;
-      const display = this.values.length === 1 ? String(this.values[0]) : this.values.join(', ');
+      const display = this.display();
       const reason = `${c.name} [${display}]: ${d.explain()} (score ${score.toFixed(3)})`;
+      const alertId = episodeId(c.name, key, openedAt);
       (reasons ??= []).push(reason);
+      (alertIds ??= []).push(alertId);
       this.listener?.(c.name, display, score, reason, t);
-      // LAST_ALERT holds time + 1, so that 0 means "never alerted".
-      const last = f[o + CELL_LAST_ALERT];
-      if (last === 0 || t - (last - 1) >= this.cooldownMs) {
-        f[o + CELL_LAST_ALERT] = t + 1;
+      if (opening) {
         alerts.push({
           detector: c.name,
           kind: d.kind,
@@ -199,6 +240,7 @@ export class Scorer {
           reason,
           timeMs: t,
           sourceRecordId: stringOrUndefined(view.get('audit.record_id')),
+          alertId,
         });
       }
     }
@@ -207,7 +249,16 @@ export class Scorer {
     put({ key: 'anomaly.score', value: { doubleValue: max } });
     put(detected ? DETECTED : NOT_DETECTED);
     if (reasons) put({ key: 'anomaly.reasons', value: stringArray(reasons) });
+    if (alertIds) put({ key: 'anomaly.alert_id', value: stringArray(alertIds) });
+    if (learning) {
+      put(LEARNING);
+      this.learningRecords++;
+    }
     return max;
+  }
+
+  private display(): string {
+    return this.values.length === 1 ? String(this.values[0]) : this.values.join(', ');
   }
 
   /** The key of a record for a detector (its values also left in this.values), or undefined when one is missing. */

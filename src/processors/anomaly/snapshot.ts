@@ -24,7 +24,8 @@ import type { CompiledDetector } from './scorer.js';
 import { writeFileAtomic } from '../../util/durable.js';
 
 const MAGIC = Buffer.from('VGANOMLY', 'latin1');
-export const SNAPSHOT_VERSION = 1;
+// v2 (issue 11): per-key episode cells and over-dispersed models; v1 baselines are not comparable.
+export const SNAPSHOT_VERSION = 2;
 const KEYS_PER_CHUNK = 8192;
 
 interface DetectorHeader {
@@ -168,6 +169,11 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
   const body = buf.subarray(0, buf.length - 32);
   if (!createHash('sha256').update(body).digest().equals(buf.subarray(buf.length - 32))) throw new SnapshotError('checksum mismatch (truncated or corrupted)');
   const { value: header, next } = readFramed<Header>(body, MAGIC.length, 'header');
+  if (header.format === 'vigil-anomaly-snapshot' && header.version === 1) {
+    throw new SnapshotError(
+      'snapshot v1 was written by an older Vigil whose baselines this one cannot use (alert budget, episodes, new models); baselines start fresh: warm them with `vigil replay` of recent logs',
+    );
+  }
   if (header.format !== 'vigil-anomaly-snapshot' || header.version !== SNAPSHOT_VERSION) {
     throw new SnapshotError(`incompatible snapshot format ${String(header.format)} v${String(header.version)} (this Vigil reads v${SNAPSHOT_VERSION})`);
   }
