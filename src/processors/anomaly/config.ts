@@ -49,7 +49,7 @@ export const detectorSchema = z
     where: z.string().optional(),
     threshold: z.number().gt(0, 'threshold is a score in (0, 1), e.g. 0.99').lt(1, 'threshold is a score in (0, 1), e.g. 0.99').optional(),
     alert_budget: budget().optional(),
-    sensitive: z.string().optional(),
+    sensitive: z.union([z.string(), z.array(z.string()).min(1).max(4, 'sensitive takes up to 4 conditions')]).optional(),
     window: duration().optional(),
     weight: z.string().optional(),
     half_life: duration().optional(),
@@ -152,7 +152,7 @@ export function detectorProblems(d: DetectorConfig): { path: string[]; message: 
   const conditions: [string, string | undefined][] = [
     ['where', d.where],
     ['ratio', d.ratio],
-    ['sensitive', d.sensitive],
+    ...(Array.isArray(d.sensitive) ? d.sensitive.map((c, i): [string, string] => [`sensitive.${i}`, c]) : [['sensitive', d.sensitive] as [string, string | undefined]]),
   ];
   for (const [field, text] of conditions) {
     if (text === undefined) continue;
@@ -170,6 +170,8 @@ export function detectorProblems(d: DetectorConfig): { path: string[]; message: 
   return out;
 }
 
+/** A response this large gives an off-hours session weight (an export, a dump). */
+const BULK_RESPONSE_BYTES = 10_000_000;
 const LOGIN_FAILURE = 'audit.action == "login" and audit.outcome == "failure"';
 const ROUTE = 'http.route|url.path';
 
@@ -182,7 +184,7 @@ export function defaultDetectors(sensitiveRoutes: readonly string[]): DetectorCo
     { name: 'client_rate', key: ['client.address'], rate: 60_000 },
     { name: 'login_failures', key: ['user.id'], rate: 300_000, where: LOGIN_FAILURE },
     { name: 'credential_stuffing', key: ['client.address'], distinct: 'user.id', where: LOGIN_FAILURE, window: 600_000 },
-    { name: 'off_hours', key: ['user.id'], hour_of_week: true, sensitive },
+    { name: 'off_hours', key: ['user.id'], hour_of_week: true, sensitive: [sensitive, `http.response.body.size >= ${BULK_RESPONSE_BYTES}`] },
     { name: 'new_country', key: ['user.id'], novelty: 'geo.country.iso_code' },
     { name: 'sensitive_route_network', key: [ROUTE], novelty: 'net(client.address)', where: sensitive },
     { name: 'download_bytes', key: ['user.id'], rate: 3_600_000, weight: 'http.response.body.size' },

@@ -9,7 +9,8 @@ import { type AnyValue, eventTimeMillis, type KeyValue, putAttribute, type Scala
 import { AttributeView, type AttrRef, parseAttrRef } from './attr-ref.js';
 import { createHash } from 'node:crypto';
 import { type AnomalyConfig, type DetectorConfig, defaultDetectors, kindOf } from './config.js';
-import { BASE, CELL_COUNT, CELL_EPISODE, CELL_EVIDENCE, CELL_T_FIRST, CELL_T_LAST, DAY_MS, type Detector } from './detectors/detector.js';
+import { BASE, CELL_COUNT, CELL_EPISODE, CELL_EVIDENCE, CELL_HOUR, CELL_HOUR_MAX, CELL_T_FIRST, CELL_T_LAST, DAY_MS, type Detector } from './detectors/detector.js';
+import { KeyHourTail } from './key-hour-tail.js';
 import { DistinctDetector } from './detectors/distinct.js';
 import { HourOfWeekDetector } from './detectors/hour-of-week.js';
 import { NoveltyDetector } from './detectors/novelty.js';
@@ -33,6 +34,8 @@ export interface CompiledDetector {
   threshold: number | undefined;
   /** False alerts per key per day this detector may raise on ordinary traffic. */
   budgetPerKeyDay: number;
+  /** The population's key-day maxima: raises the alert level where the model's tail is too thin. */
+  tail: KeyHourTail;
 }
 
 /** A (detector, key) that crossed the threshold and is out of its cooldown. */
@@ -111,7 +114,7 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
       detector = new NoveltyDetector({ attr: parseAttrRef(d.novelty!), halfLifeMs, warmup });
       break;
     case 'hour_of_week':
-      detector = new HourOfWeekDetector({ halfLifeMs, warmup, budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000, sensitive: d.sensitive === undefined ? undefined : parseCondition(d.sensitive) });
+      detector = new HourOfWeekDetector({ halfLifeMs, warmup, budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000, sensitive: sensitiveList(d.sensitive).map(parseCondition), sensitiveText: sensitiveList(d.sensitive) });
       break;
   }
   return {
@@ -123,7 +126,12 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
     table: new KeyTable(d.max_keys ?? cfg.max_keys, BASE + detector.f64Cells, detector.u32Cells),
     threshold,
     budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000,
+    tail: new KeyHourTail(halfLifeMs / Math.LN2),
   };
+}
+
+function sensitiveList(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
 /** An episode's id: stable for the same detector, key and opening time (replay gives the same ids). */
@@ -131,9 +139,11 @@ export function episodeId(detector: string, key: string, openedAt: number): stri
   return `${detector}-${createHash('sha256').update(`${detector}\u001f${key}\u001f${openedAt}`).digest('hex').slice(0, 16)}`;
 }
 
+const HOUR_MS = 3_600_000;
+
 /** Records per day of a key, from its count and the time it has been seen (at least an hour: young keys count high). */
 function recordsPerDay(n: number, spanMs: number): number {
-  return (n * DAY_MS) / Math.max(spanMs, 3_600_000);
+  return (n * DAY_MS) / Math.max(spanMs, HOUR_MS);
 }
 
 /** Evidence that keeps an episode going: at least this share of the opening surprise (and p ≤ 0.01). */
@@ -200,11 +210,23 @@ export class Scorer {
         dt = Math.max(0, t - f[o + CELL_T_LAST]);
         if (t > f[o + CELL_T_LAST]) f[o + CELL_T_LAST] = t;
       }
-      const alertAt = c.threshold !== undefined ? surpriseForScore(c.threshold, d.k) : d.budgetSurprise(recordsPerDay(n, t - f[o + CELL_T_FIRST]), c.budgetPerKeyDay);
+      // A new hour for the key: its last hour's strongest evidence goes to the population's tail.
+      const hour = Math.floor(t / HOUR_MS) + 1;
+      if (f[o + CELL_HOUR] !== hour) {
+        if (f[o + CELL_HOUR] !== 0 && f[o + CELL_HOUR_MAX] >= 0) c.tail.push(f[o + CELL_HOUR_MAX], t);
+        f[o + CELL_HOUR] = hour;
+        f[o + CELL_HOUR_MAX] = -1;
+      }
+      const alertAt =
+        c.threshold !== undefined
+          ? surpriseForScore(c.threshold, d.k)
+          : Math.max(d.budgetSurprise(recordsPerDay(n, t - f[o + CELL_T_FIRST]), c.budgetPerKeyDay), c.tail.level(c.budgetPerKeyDay / 24));
       const surprise = d.observe(table, slot, t, dt, n, x, alertAt);
       const score = scoreFromSurprise(surprise, d.k);
       if (score > max) max = score;
-      if (d.learning(table, slot, n, t)) learning = true;
+      const keyLearning = d.learning(table, slot, n, t);
+      if (keyLearning) learning = true;
+      else if (surprise > f[o + CELL_HOUR_MAX]) f[o + CELL_HOUR_MAX] = surprise;
 
       // The episode: open while evidence keeps coming, closed after cooldown without any.
       let openedAt = f[o + CELL_EPISODE] - 1; // CELL_EPISODE holds time + 1, so that 0 means "none".

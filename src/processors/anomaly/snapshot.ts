@@ -36,6 +36,8 @@ interface DetectorHeader {
   u32_stride: number;
   keys: number;
   global: number[];
+  /** The population's key-day tail (scorer state). */
+  tail: number[];
 }
 
 interface Header {
@@ -90,6 +92,7 @@ export function* snapshotChunks(detectors: readonly CompiledDetector[], lastEven
       u32_stride: t.u32Stride,
       keys: keys.length,
       global,
+      tail: c.tail.save(),
     };
     yield framed(h);
     const fLen = t.f64Stride * 8;
@@ -223,6 +226,7 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
     }
     t.evictions = 0;
     c.detector.loadGlobal(Array.isArray(h.global) ? h.global.map(Number) : []);
+    c.tail.load(Array.isArray(h.tail) ? h.tail.map(Number) : []);
     result.restored.push({ name: h.name, keys: t.size });
   }
   for (const c of detectors) {

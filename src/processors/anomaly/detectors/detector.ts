@@ -13,7 +13,10 @@ export const CELL_T_FIRST = 2;
 /** Open episode: its opening time + 1 (0: none), and the time of its latest evidence. */
 export const CELL_EPISODE = 3;
 export const CELL_EVIDENCE = 4;
-export const BASE = 5;
+/** The key's current hour (event time, index + 1; 0: none yet) and its highest surprise in it (−1: none past learning). */
+export const CELL_HOUR = 5;
+export const CELL_HOUR_MAX = 6;
+export const BASE = 7;
 
 export const DAY_MS = 86_400_000;
 

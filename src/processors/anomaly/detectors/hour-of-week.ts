@@ -7,7 +7,7 @@
 //     (bins smoothed with their neighbours), the larger of the hour-of-week and
 //     the hour-of-day figures (so a week-old profile does not make the first
 //     Tuesday after a Monday quiet, and sporadic nights generalise across days).
-//     An hour is quiet when r ≤ 10 %; quietness classes at 10, 3, 1, 0.3 %.
+//     An hour is quiet when r ≤ 10 %; quietness classes at 10 % and 1 %.
 //  2. How often it works at hours that quiet: quiet-hour *sessions* (records at
 //     quiet hours with gaps under SESSION_GAP) are counted per day of exposure
 //     and per class (a session counts in every class it is quiet enough for), a
@@ -34,7 +34,8 @@ const HOURS = 168;
 const HOUR_MS = 3_600_000;
 const MIN_SPAN_MS = 3 * DAY_MS;
 /** Quietness classes (activity relative to the key's busiest hour); the first is "quiet" at all. */
-const CLASSES = [0.1, 0.03, 0.01, 0.003];
+const CLASSES = [0.1, 0.01];
+const DEEP = CLASSES.length - 1;
 const SESSION_GAP_MS = HOUR_MS;
 const PRIOR_DAYS = 7;
 /**
@@ -43,10 +44,19 @@ const PRIOR_DAYS = 7;
  * and it is ordinary). Without it, a young deployment could never call anything rare.
  */
 const POP_PRIOR_SESSIONS = 0.5;
+/**
+ * Days of exposure (keys past learning) the population needs before sessions are tested: in a
+ * fresh deployment every key finishes learning about the same night, and the first sessions
+ * would otherwise meet a population that has not had time to show they are ordinary.
+ */
+const MIN_POP_DAYS = 30;
+/** Pseudo-sessions at the population's share of sensitive quiet sessions, in a key's own share. */
+const SENS_PRIOR_SESSIONS = 2;
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 // Cells after BASE.
-const TOTAL = 0, SESSION_LAST = 1, EXPOSURE = 2, SENSITIVE = 3, P_KEY = 4, P_POP = 5, SESSIONS = 6;
-const CELLS = SESSIONS + CLASSES.length;
+const TOTAL = 0, SESSION_LAST = 1, EXPOSURE = 2, P_KEY = 3, P_POP = 4, P_SENS = 5, SESSIONS = 6;
+// Then per weight kind: quiet sessions that touched it (decayed), and whether the current session has.
+const SENS = SESSIONS + CLASSES.length;
 
 export interface HourOfWeekParams {
   halfLifeMs: number;
@@ -54,7 +64,8 @@ export interface HourOfWeekParams {
   /** False alerts per key per day (the population prior's scale). */
   budgetPerKeyDay: number;
   /** Records that give a session weight: it is judged against the key alone, not its peers. */
-  sensitive: Predicate | undefined;
+  sensitive: readonly Predicate[];
+  sensitiveText: readonly string[];
 }
 
 /** 0 = Sunday 00:00–01:00 UTC … 167 = Saturday 23:00–24:00 UTC. */
@@ -73,27 +84,35 @@ export function pAtLeastOne(a: number, b: number): number {
 export class HourOfWeekDetector implements Detector {
   readonly kind = 'hour_of_week' as const;
   readonly k = 2;
-  readonly f64Cells = CELLS;
+  readonly f64Cells: number;
   readonly u32Cells = HOURS;
-  readonly fingerprint = `hour_of_week/v2/utc168/sessions/${CLASSES.join(',')}`;
+  readonly fingerprint: string;
   readonly warmup: number;
   private readonly tau: number;
   private readonly day = new Float64Array(24);
   // Population: quiet sessions and days of exposure of keys past learning (decayed), at popTime.
   private readonly popSessions = new Float64Array(CLASSES.length);
   private popExposure = 0;
+  /** Quiet sessions (decayed) that touched each weight kind. */
+  private readonly popSensitive: Float64Array;
+  private readonly kinds: number;
   private popTime = 0;
-  private sensitiveNow = false;
+  private readonly touching: boolean[];
   private lastHour = 0;
   private lastShare = 0;
   private lastPKey = 1;
   private lastPPop = 1;
-  private lastSensitive = false;
+  private lastPSens = 1;
 
   private readonly popPriorDays: number;
 
   constructor(private readonly p: HourOfWeekParams) {
     this.warmup = p.warmup;
+    this.kinds = p.sensitive.length;
+    this.popSensitive = new Float64Array(this.kinds);
+    this.touching = p.sensitive.map(() => false);
+    this.f64Cells = SENS + 2 * this.kinds;
+    this.fingerprint = `hour_of_week/v3/utc168/sessions/${CLASSES.join(',')}/${this.kinds}`;
     this.popPriorDays = 1 / p.budgetPerKeyDay;
     this.tau = p.halfLifeMs / Math.LN2;
   }
@@ -108,7 +127,7 @@ export class HourOfWeekDetector implements Detector {
   }
 
   input(view: AttributeView): number {
-    this.sensitiveNow = this.p.sensitive !== undefined && this.p.sensitive(view);
+    for (let j = 0; j < this.kinds; j++) this.touching[j] = this.p.sensitive[j](view);
     return 0;
   }
 
@@ -125,9 +144,11 @@ export class HourOfWeekDetector implements Detector {
       const dp = this.popTime === 0 ? 1 : Math.exp(-(t - this.popTime) / this.tau);
       for (let c = 0; c < CLASSES.length; c++) this.popSessions[c] *= dp;
       this.popExposure *= dp;
+      for (let j = 0; j < this.kinds; j++) this.popSensitive[j] *= dp;
       this.popTime = t;
     }
     for (let c = 0; c < CLASSES.length; c++) f[o + SESSIONS + c] *= d;
+    for (let j = 0; j < this.kinds; j++) f[o + SENS + 2 * j] *= d;
     const learning = this.learning(table, slot, n, t);
     if (!learning) {
       // Days of exposure (decayed), counted only once the key can tell quiet hours apart.
@@ -141,30 +162,45 @@ export class HourOfWeekDetector implements Detector {
     if (!learning && total > 0) {
       const r = this.quietness(bins, b0, h);
       this.lastShare = r;
-      if (r <= CLASSES[0]) {
-        const inSession = f[o + SESSION_LAST] > 0 && t - f[o + SESSION_LAST] < SESSION_GAP_MS;
-        if (!inSession) {
-          // A new session: tested in its class against what was known before it, then counted.
-          let c = 0;
-          while (c + 1 < CLASSES.length && r <= CLASSES[c + 1]) c++;
-          const popShape = this.popSessions[c] + POP_PRIOR_SESSIONS;
-          const popDays = this.popExposure + this.popPriorDays;
-          f[o + P_KEY] = pAtLeastOne(f[o + SESSIONS + c] + (popShape / popDays) * PRIOR_DAYS, f[o + EXPOSURE] + PRIOR_DAYS);
-          f[o + P_POP] = pAtLeastOne(popShape, popDays);
-          f[o + SENSITIVE] = 0;
-          for (let j = 0; j <= c; j++) {
-            f[o + SESSIONS + j] += 1;
-            this.popSessions[j] += 1;
-          }
+      // A session goes on while records keep coming (its own records make its hour less quiet).
+      const inSession = f[o + SESSION_LAST] > 0 && t - f[o + SESSION_LAST] < SESSION_GAP_MS;
+      if (r <= CLASSES[0] && !inSession) {
+        // A new session: tested in its class against what was known before it, then counted.
+        let c = 0;
+        while (c + 1 < CLASSES.length && r <= CLASSES[c + 1]) c++;
+        const popShape = this.popSessions[c] + POP_PRIOR_SESSIONS;
+        const popDays = this.popExposure + this.popPriorDays;
+        const testing = this.popExposure >= MIN_POP_DAYS;
+        f[o + P_KEY] = testing ? pAtLeastOne(f[o + SESSIONS + c] + (popShape / popDays) * PRIOR_DAYS, f[o + EXPOSURE] + PRIOR_DAYS) : 1;
+        f[o + P_POP] = testing ? pAtLeastOne(popShape, popDays) : 1;
+        f[o + P_SENS] = 1;
+        // Weight counts only at the deepest quiet (hours the key hardly ever works), not on the shoulders of its day.
+        for (let j = 0; j < this.kinds; j++) f[o + SENS + 2 * j + 1] = c === DEEP ? 0 : 1;
+        for (let j = 0; j <= c; j++) {
+          f[o + SESSIONS + j] += 1;
+          this.popSessions[j] += 1;
         }
-        if (this.sensitiveNow) f[o + SENSITIVE] = 1;
-        const pKey = f[o + P_KEY];
-        const p = f[o + SENSITIVE] === 1 ? pKey : Math.max(pKey, f[o + P_POP]);
-        surprise = -Math.log10(Math.min(1, p));
         f[o + SESSION_LAST] = t;
+      } else if (inSession) f[o + SESSION_LAST] = t;
+      if (f[o + SESSION_LAST] === t) {
+        for (let j = 0; j < this.kinds; j++) {
+          if (!this.touching[j] || f[o + SENS + 2 * j + 1] === 1) continue;
+          // The session's first record of this weight: how often this key's (and its peers') quiet sessions carry it.
+          const popShare = (this.popSensitive[j] + POP_PRIOR_SESSIONS) / (this.popSessions[DEEP] + 1);
+          const share = Math.min(1, (f[o + SENS + 2 * j] + SENS_PRIOR_SESSIONS * popShare) / (f[o + SESSIONS + DEEP] + SENS_PRIOR_SESSIONS));
+          f[o + P_SENS] = Math.min(f[o + P_SENS], share);
+          f[o + SENS + 2 * j] += 1;
+          f[o + SENS + 2 * j + 1] = 1;
+          this.popSensitive[j] += 1;
+        }
+        const pKey = f[o + P_KEY];
+        const sensitive = f[o + P_SENS] < 1;
+        // Rare for the key and among its peers; or rare for the key and carrying weight it seldom carries at such hours.
+        const p = sensitive ? Math.min(Math.max(pKey, f[o + P_POP]), pKey * f[o + P_SENS]) : Math.max(pKey, f[o + P_POP]);
+        surprise = -Math.log10(Math.min(1, p));
         this.lastPKey = pKey;
         this.lastPPop = f[o + P_POP];
-        this.lastSensitive = f[o + SENSITIVE] === 1;
+        this.lastPSens = f[o + P_SENS];
       }
     }
     bins[b0 + h] += 1;
@@ -190,18 +226,19 @@ export class HourOfWeekDetector implements Detector {
   explain(): string {
     const h = this.lastHour;
     const when = `${DAYS[Math.floor(h / 24)]} ${String(h % 24).padStart(2, '0')}:00 UTC`;
-    const peers = this.lastSensitive ? 'a sensitive record in it' : `P(such a session a day) among its peers ${fmtP(this.lastPPop)}`;
+    const peers = `among its peers ${fmtP(this.lastPPop)}${this.lastPSens < 1 ? `; it carried weight (sensitive: ${this.p.sensitiveText.join(' | ')}) as ${fmtP(this.lastPSens)} of such sessions do` : ''}`;
     return `a session at ${when}, an hour at ${fmtPct(this.lastShare)} of this key's busiest; P(such a session a day) for this key ${fmtP(this.lastPKey)}, ${peers}`;
   }
 
   saveGlobal(): number[] {
-    return [this.popExposure, this.popTime, ...this.popSessions];
+    return [this.popExposure, this.popTime, ...this.popSessions, ...this.popSensitive];
   }
 
   loadGlobal(v: readonly number[]): void {
     this.popExposure = Number(v[0] ?? 0);
     this.popTime = Number(v[1] ?? 0);
     for (let c = 0; c < CLASSES.length; c++) this.popSessions[c] = Number(v[2 + c] ?? 0);
+    for (let j = 0; j < this.kinds; j++) this.popSensitive[j] = Number(v[2 + CLASSES.length + j] ?? 0);
   }
 }
 

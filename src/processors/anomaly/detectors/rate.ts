@@ -24,11 +24,17 @@ import type { KeyTable } from '../key-table.js';
 import { log10NegBinomialUpper } from '../math.js';
 import { BASE, bonferroniSurprise, DAY_MS, type Detector, fmt, numeric } from './detector.js';
 
-const COUNT = 0, NORM_W = 1, NORM = 2, NORM_SQ = 3, W_SUM = 4, W_SQ = 5;
-const CELLS = 6;
+const COUNT = 0, NORM_W = 1, NORM = 2, NORM_SQ = 3, W_SUM = 4, W_SQ = 5, ANOMALOUS = 6, MY_NUM = 7, MY_DEN = 8;
+const CELLS = 9;
 const ANOMALOUS_WEIGHT = 0.25;
 const PRIOR_WINDOWS = 5;
 const CLAMP_SD = 4;
+const COMMON_CAP = 10;
+/** What the key's last record was: ordinary, suspicious (p ≤ 0.01), or as anomalous as an alert. */
+const ORDINARY = 0, SUSPICIOUS = 1, ALERTING = 2;
+const SUSPICIOUS_SURPRISE = 2;
+/** The others' expected counts (decayed over the window) needed before their common mode is used. */
+const COMMON_MIN = 20;
 /** Scored every record, but records a tenth of a window apart share at least 90 % of their count. */
 const TESTS_PER_WINDOW = 10;
 
@@ -55,6 +61,9 @@ export class RateDetector implements Detector {
   private popScaleNum = 0;
   private popScaleDen = 0;
   private popTime = 0;
+  // Common mode: decayed (over the window) sums of every key's count and of its norm, per record.
+  private commonNum = 0;
+  private commonDen = 0;
   private lastCount = 0;
   private lastNorm = 0;
   private lastSd = 0;
@@ -62,7 +71,7 @@ export class RateDetector implements Detector {
   constructor(private readonly p: RateParams) {
     this.warmup = p.warmup;
     this.tauLong = p.halfLifeMs / Math.LN2;
-    this.fingerprint = `rate/v3/nb/${p.weight ? 'weighted' : 'count'}`;
+    this.fingerprint = `rate/v4/nb/${p.weight ? 'weighted' : 'count'}`;
   }
 
   budgetSurprise(recordsPerDay: number, budget: number): number {
@@ -82,12 +91,16 @@ export class RateDetector implements Detector {
   observe(table: KeyTable, slot: number, t: number, dt: number, n: number, w: number, alertAt: number): number {
     const f = table.f64;
     const o = slot * table.f64Stride + BASE;
-    const count = (f[o + COUNT] = f[o + COUNT] * Math.exp(-dt / this.p.windowMs) + w);
+    const win = this.p.windowMs;
+    const before = f[o + COUNT];
     const dL = Math.exp(-dt / this.tauLong);
     const wk = (f[o + NORM_W] *= dL);
     f[o + W_SUM] *= dL;
     f[o + W_SQ] *= dL;
     if (t > this.popTime) {
+      const dc = this.popTime === 0 ? 1 : Math.exp(-(t - this.popTime) / this.p.windowMs);
+      this.commonNum *= dc;
+      this.commonDen *= dc;
       const d = this.popTime === 0 ? 1 : Math.exp(-(t - this.popTime) / this.tauLong);
       this.popW *= d;
       this.popScaleNum *= d;
@@ -105,38 +118,67 @@ export class RateDetector implements Detector {
       const popScale = this.popScaleDen > 0 ? this.popScaleNum / this.popScaleDen : Math.max(w, 1);
       scale = Math.max((f[o + W_SQ] + popScale * popScale * PRIOR_WINDOWS) / (f[o + W_SUM] + popScale * PRIOR_WINDOWS), 1e-12);
     }
-    const mu = Math.max(mean / scale, 1e-9);
+    // Common mode: when the whole population is above its norms right now (a route with large
+    // responses was just added, a busy Monday), each key's norm is scaled by that factor, so a
+    // shift everyone shares is not an anomaly of each key. One key moves it little: each
+    // record's ratio enters capped at COMMON_CAP, and the key's own share is left out.
+    const dw = Math.exp(-dt / win);
+    const myNum = (f[o + MY_NUM] *= dw);
+    const myDen = (f[o + MY_DEN] *= dw);
+    const othersDen = this.commonDen - myDen;
+    const common = othersDen >= COMMON_MIN ? Math.max(1, (this.commonNum - myNum) / othersDen) : 1;
+    const mu = Math.max((mean * common) / scale, 1e-9);
     const variance = Math.max(second - mean * mean, 0) / (scale * scale);
     // Negative binomial size from the moments; at or below the Poisson variance it is the Poisson.
     const size = variance > mu ? (mu * mu) / (variance - mu) : Infinity;
+
+    // Learn the time the count spent since the previous record (up to a window of it: idle
+    // nights and weekends are not active time), robustly: the count enters at most at the
+    // predictive mean + CLAMP_SD sd, and while the key was anomalous at ANOMALOUS_WEIGHT. The
+    // decaying count is integrated exactly over the interval, so a burst weighs the time its
+    // count stays high, not the number of its records.
+    const sd = Math.sqrt(Math.max(variance, mu)) * scale;
+    if (n > 1 && dt > 0) {
+      const x = Math.min(dt, win) / win;
+      const fed = Math.min(before, mean + CLAMP_SD * sd + scale);
+      const m1 = fed * (-Math.expm1(-x) / x);
+      const m2 = fed * fed * (-Math.expm1(-2 * x) / (2 * x));
+      const learn = x * (f[o + ANOMALOUS] === ALERTING ? ANOMALOUS_WEIGHT : 1);
+      const wNew = wk + learn;
+      f[o + NORM_W] = wNew;
+      f[o + NORM] = (f[o + NORM] * wk + learn * m1) / wNew;
+      f[o + NORM_SQ] = (f[o + NORM_SQ] * wk + learn * m2) / wNew;
+      // The population learns from settled keys at ordinary moments only: a young key's burst
+      // must not widen the prior it is judged against.
+      if (n > this.warmup + 1 && f[o + ANOMALOUS] === ORDINARY) {
+        this.popW += learn;
+        this.popNorm += (learn * (m1 - this.popNorm)) / this.popW;
+        this.popSq += (learn * (m2 - this.popSq)) / this.popW;
+      }
+    }
+    const count = (f[o + COUNT] = before * Math.exp(-dt / win) + w);
+
+    // The test: a record sees the count at its own arrival, which favours busy moments (records
+    // come when the rate is high): under a Gamma–Poisson rate the count a record finds besides
+    // itself is the size-biased negative binomial, NB(mu·(r+1)/r, r+1) (Poisson(mu) when r = ∞).
     const k = count / scale;
     let surprise = 0;
-    if (n > this.warmup && k >= this.p.minCount && k > mu) surprise = -log10NegBinomialUpper(k, mu, size);
-
-    // Learn robustly: a count enters at most at the predictive mean + CLAMP_SD sd (so a burst
-    // cannot become its own baseline while it builds up), and evidence as strong as an alert
-    // feeds the norm at ANOMALOUS_WEIGHT. Each record weighs the time since the key's previous
-    // one, up to a window: the norm is a mean over the key's active time, in which every window
-    // of activity counts once however many records it holds (a burst of a thousand records in
-    // ten seconds weighs a sixth of a one-minute window), and idle nights do not dilute it.
-    const sd = Math.sqrt(Math.max(variance, mu)) * scale;
-    const fed = Math.min(count, mean + CLAMP_SD * sd + scale);
-    const anomalous = surprise >= alertAt;
-    const learn = (anomalous ? ANOMALOUS_WEIGHT : 1) * (n === 1 ? 1 : Math.min(dt, this.p.windowMs) / this.p.windowMs);
-    const wNew = wk + learn;
-    f[o + NORM_W] = wNew;
-    if (wNew > 0) {
-      f[o + NORM] = (f[o + NORM] * wk + learn * fed) / wNew;
-      f[o + NORM_SQ] = (f[o + NORM_SQ] * wk + learn * fed * fed) / wNew;
+    if (n > this.warmup && k >= this.p.minCount && k - 1 > mu) {
+      surprise = size === Infinity ? -log10NegBinomialUpper(k - 1, mu, Infinity) : -log10NegBinomialUpper(k - 1, (mu * (size + 1)) / size, size + 1);
     }
+    if (n > this.warmup) {
+      const expected = Math.max(mean / scale, 1e-9);
+      const seen = Math.min(k, COMMON_CAP * expected);
+      this.commonNum += seen;
+      this.commonDen += expected;
+      f[o + MY_NUM] += seen;
+      f[o + MY_DEN] += expected;
+    }
+    const anomalous = surprise >= alertAt;
+    f[o + ANOMALOUS] = anomalous ? ALERTING : surprise >= SUSPICIOUS_SURPRISE ? SUSPICIOUS : ORDINARY;
     const moments = anomalous ? ANOMALOUS_WEIGHT : 1;
     f[o + W_SUM] += moments * w;
     f[o + W_SQ] += moments * w * w;
-    this.popW += learn;
-    if (this.popW > 0) {
-      this.popNorm += (learn * (fed - this.popNorm)) / this.popW;
-      this.popSq += (learn * (fed * fed - this.popSq)) / this.popW;
-    }
     this.popScaleNum += moments * w * w;
     this.popScaleDen += moments * w;
     this.lastCount = count;
@@ -151,11 +193,11 @@ export class RateDetector implements Detector {
   }
 
   saveGlobal(): number[] {
-    return [this.popW, this.popNorm, this.popSq, this.popScaleNum, this.popScaleDen, this.popTime];
+    return [this.popW, this.popNorm, this.popSq, this.popScaleNum, this.popScaleDen, this.popTime, this.commonNum, this.commonDen];
   }
 
   loadGlobal(v: readonly number[]): void {
-    [this.popW, this.popNorm, this.popSq, this.popScaleNum, this.popScaleDen, this.popTime] = [0, 1, 2, 3, 4, 5].map((i) => Number(v[i] ?? 0));
+    [this.popW, this.popNorm, this.popSq, this.popScaleNum, this.popScaleDen, this.popTime, this.commonNum, this.commonDen] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => Number(v[i] ?? 0));
   }
 }
 
