@@ -170,7 +170,9 @@ export class HourOfWeekDetector implements Detector {
         while (c + 1 < CLASSES.length && r <= CLASSES[c + 1]) c++;
         const popShape = this.popSessions[c] + POP_PRIOR_SESSIONS;
         const popDays = this.popExposure + this.popPriorDays;
-        const testing = this.popExposure >= MIN_POP_DAYS;
+        // Only the deepest quiet is tested: a session on the shoulder of the key's day (a few % of its
+        // busiest hour) is counted, so that it is known, but is not what off-hours alerts are for.
+        const testing = this.popExposure >= MIN_POP_DAYS && c === DEEP;
         f[o + P_KEY] = testing ? pAtLeastOne(f[o + SESSIONS + c] + (popShape / popDays) * PRIOR_DAYS, f[o + EXPOSURE] + PRIOR_DAYS) : 1;
         f[o + P_POP] = testing ? pAtLeastOne(popShape, popDays) : 1;
         f[o + P_SENS] = 1;
