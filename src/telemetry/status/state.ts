@@ -68,7 +68,12 @@ export interface StatusSnapshot {
   archives: (WormStatus & { id: string })[];
   lastVerification: VerificationSummary | null;
   anomalies: {
+    /** The expert threshold override, null when the alert budget sets the thresholds (or no anomaly processor). */
     threshold: number | null;
+    /** False alerts per 1,000 keys per day, per detector; null without an anomaly processor. */
+    alertBudget: number | null;
+    /** Per detector, keys still learning (no alerts from them yet) out of those tracked. */
+    learning: { detector: string; learning: number; keys: number }[];
     /** The latest event time scored (the detectors' "now"). */
     latestEventAt: string | null;
     alertsByDetector: Record<string, number>;
@@ -139,9 +144,8 @@ export class StatusState {
     }
   }
 
-  private get threshold(): number | null {
-    const p = this.service.processors.find((x) => x.instance instanceof AnomalyProcessor);
-    return p ? (p.instance as AnomalyProcessor).threshold : null;
+  private get anomaly(): AnomalyProcessor | undefined {
+    return this.service.processors.find((x) => x.instance instanceof AnomalyProcessor)?.instance as AnomalyProcessor | undefined;
   }
 
   private noteScore(detector: string, key: string, score: number, reason: string | undefined, t: number): void {
@@ -242,7 +246,9 @@ export class StatusState {
       archives: this.service.exporters.filter((e) => e.instance instanceof WormExporter).map(({ id, instance }) => ({ id, ...(instance as WormExporter).status() })),
       lastVerification: this.verification,
       anomalies: {
-        threshold: this.threshold,
+        threshold: this.anomaly?.threshold ?? null,
+        alertBudget: this.anomaly?.alertBudget ?? null,
+        learning: this.anomaly?.learningKeys() ?? [],
         latestEventAt: now > 0 ? iso(now) : null,
         alertsByDetector: Object.fromEntries([...this.alertCounts].sort((a, b) => b[1] - a[1])),
         recent: [...this.flagged.values()]
