@@ -10,8 +10,11 @@
 // raises the model's level. Decayed in event time like the baselines; O(1).
 import { decay } from './math.js';
 
-/** Base levels of the tail (decades); the highest one with enough exceedances is used, the closest to the tail. */
+/** Base levels of the tail (decades). */
 const BASE_LEVELS = [2, 3, 4, 5];
+/** Key-hours (of keys past learning), over at least half a day, before the population is taken to have shown its tail. */
+const SETTLED_HOURS = 24;
+const SETTLED_SPAN_MS = 12 * 3_600_000;
 /** Key-hours above a base level needed before it is used. */
 const MIN_EXCEEDANCES = 10;
 /** An excess counts at most this much: an attack's huge surprise does not stretch the tail. */
@@ -24,11 +27,19 @@ export class KeyHourTail {
   private readonly exceed = new Float64Array(BASE_LEVELS.length);
   private readonly excess = new Float64Array(BASE_LEVELS.length);
   private time = 0;
+  /** Event time of the first key-hour seen. */
+  private since = 0;
 
   constructor(private readonly tauMs: number) {}
 
+  /** Whether the population has shown enough key-hours to speak for it (else: a cold start). */
+  get settled(): boolean {
+    return this.hours >= SETTLED_HOURS && this.time - this.since >= SETTLED_SPAN_MS;
+  }
+
   /** A finished key-hour whose highest surprise was `max`, at event time t. */
   push(max: number, t: number): void {
+    if (this.since === 0) this.since = t;
     this.decayTo(t);
     this.hours += 1;
     for (let i = 0; i < BASE_LEVELS.length; i++) {
@@ -38,7 +49,7 @@ export class KeyHourTail {
     }
   }
 
-  /** The surprise a key-hour's strongest evidence reaches with probability `budget`, or 0 while too little is known. */
+  /** The surprise a key-hour's strongest evidence reaches with probability `budget` (from the highest base level with enough exceedances, the closest to the tail), or 0 while too little is known. */
   level(budget: number): number {
     let i = BASE_LEVELS.length - 1;
     while (i >= 0 && this.exceed[i] < MIN_EXCEEDANCES) i--;
@@ -62,16 +73,17 @@ export class KeyHourTail {
   }
 
   save(): number[] {
-    return [this.hours, this.time, ...this.exceed, ...this.excess];
+    return [this.hours, this.time, this.since, ...this.exceed, ...this.excess];
   }
 
   load(v: readonly number[]): void {
     const n = BASE_LEVELS.length;
     this.hours = Number(v[0] ?? 0);
     this.time = Number(v[1] ?? 0);
+    this.since = Number(v[2] ?? 0);
     for (let i = 0; i < n; i++) {
-      this.exceed[i] = Number(v[2 + i] ?? 0);
-      this.excess[i] = Number(v[2 + n + i] ?? 0);
+      this.exceed[i] = Number(v[3 + i] ?? 0);
+      this.excess[i] = Number(v[3 + n + i] ?? 0);
     }
   }
 }

@@ -52,7 +52,7 @@ export interface AlertEvent {
   alertId: string;
 }
 
-const WARMUP_DEFAULTS: Record<string, number> = { value: 300, rate: 10, ratio: 10, distinct: 10, novelty: 20, hour_of_week: 50 };
+const WARMUP_DEFAULTS: Record<string, number> = { value: 300, rate: 10, ratio: 10, distinct: 10, novelty: 20, hour_of_week: 20 };
 const MIN_COUNT_DEFAULT = 5;
 const VALUE_SUPPRESS_DEFAULT = 8 * 3_600_000;
 
@@ -146,6 +146,9 @@ function recordsPerDay(n: number, spanMs: number): number {
   return (n * DAY_MS) / Math.max(spanMs, HOUR_MS);
 }
 
+/** Extra evidence (decades) asked while the population's tail is unknown. */
+const COLD_START_DECADES = 2;
+
 /** Evidence that keeps an episode going: at least this share of the opening surprise (and p ≤ 0.01). */
 const CONTINUE_SHARE = 0.5;
 const CONTINUE_MIN = 2;
@@ -217,10 +220,14 @@ export class Scorer {
         f[o + CELL_HOUR] = hour;
         f[o + CELL_HOUR_MAX] = -1;
       }
-      const alertAt =
-        c.threshold !== undefined
-          ? surpriseForScore(c.threshold, d.k)
-          : Math.max(d.budgetSurprise(recordsPerDay(n, t - f[o + CELL_T_FIRST]), c.budgetPerKeyDay), c.tail.level(c.budgetPerKeyDay / 24));
+      let alertAt: number;
+      if (c.threshold !== undefined) alertAt = surpriseForScore(c.threshold, d.k);
+      else {
+        // The model's level, raised to the population's where its tail is heavier; while the
+        // population has not yet shown its tail (a cold start), a hundredth of the budget's p.
+        const model = d.budgetSurprise(recordsPerDay(n, t - f[o + CELL_T_FIRST]), c.budgetPerKeyDay);
+        alertAt = c.tail.settled ? Math.max(model, c.tail.level(c.budgetPerKeyDay / 24)) : model + COLD_START_DECADES;
+      }
       const surprise = d.observe(table, slot, t, dt, n, x, alertAt);
       const score = scoreFromSurprise(surprise, d.k);
       if (score > max) max = score;

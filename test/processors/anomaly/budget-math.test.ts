@@ -111,6 +111,15 @@ describe('budget arithmetic', () => {
     expect(Math.abs(heavier.level(budget) - bonferroniSurprise(n, budget) / 0.6)).toBeLessThan(0.5);
   });
 
+  it('the population is settled after half a day of key-hours, not before', () => {
+    const t = new KeyHourTail(1e12);
+    for (let h = 0; h < 30; h++) t.push(0, 1 + h * 3_600_000);
+    expect(t.settled).toBe(true);
+    const young = new KeyHourTail(1e12);
+    for (let h = 0; h < 100; h++) young.push(0, 1 + h * 60_000);
+    expect(young.settled).toBe(false);
+  });
+
   it('the key-hour tail stays silent until it has seen enough exceedances', () => {
     const t = new KeyHourTail(1e9);
     for (let i = 0; i < 9; i++) t.push(5, i + 1);

@@ -148,8 +148,8 @@ export class RateDetector implements Detector {
       f[o + NORM_W] = wNew;
       f[o + NORM] = (f[o + NORM] * wk + learn * m1) / wNew;
       f[o + NORM_SQ] = (f[o + NORM_SQ] * wk + learn * m2) / wNew;
-      // The population learns from settled keys at ordinary moments only: a young key's burst
-      // must not widen the prior it is judged against.
+      // The population learns from settled keys at ordinary moments only: a burst (of a young
+      // key, or one not yet alerting) must not widen the prior it is judged against.
       if (n > this.warmup + 1 && f[o + ANOMALOUS] === ORDINARY) {
         this.popW += learn;
         this.popNorm += (learn * (m1 - this.popNorm)) / this.popW;
