@@ -22,12 +22,13 @@
 import type { AttributeView, AttrRef } from '../attr-ref.js';
 import type { KeyTable } from '../key-table.js';
 import { log10NegBinomialUpper } from '../math.js';
-import { BASE, bonferroniSurprise, DAY_MS, type Detector, fmt, numeric } from './detector.js';
+import { BASE, bonferroniSurprise, CELL_T_FIRST, DAY_MS, type Detector, fmt, numeric } from './detector.js';
 
 const COUNT = 0, NORM_W = 1, NORM = 2, NORM_SQ = 3, W_SUM = 4, W_SQ = 5, ANOMALOUS = 6, MY_NUM = 7, MY_DEN = 8;
 const CELLS = 9;
 const ANOMALOUS_WEIGHT = 0.25;
 const PRIOR_WINDOWS = 5;
+const MIN_PEERS = 3;
 const CLAMP_SD = 4;
 const COMMON_CAP = 10;
 /** What the key's last record was: ordinary, suspicious (p ≤ 0.01), or as anomalous as an alert. */
@@ -78,8 +79,14 @@ export class RateDetector implements Detector {
     return bonferroniSurprise(Math.min(recordsPerDay, (TESTS_PER_WINDOW * DAY_MS) / this.p.windowMs), budget);
   }
 
-  learning(_table: KeyTable, _slot: number, n: number): boolean {
-    return n <= this.warmup;
+  /**
+   * Past warm-up, and a population to be judged against: a fresh detector that has seen fewer than
+   * MIN_PEERS keys and none settled has no idea yet what a key's count looks like (a test client's
+   * first requests to a new Vigil are not a burst), unless the key has shown a window of its own.
+   */
+  learning(table: KeyTable, slot: number, n: number, t: number): boolean {
+    if (n <= this.warmup) return true;
+    return this.popW < PRIOR_WINDOWS && table.size < MIN_PEERS && t - table.f64[slot * table.f64Stride + CELL_T_FIRST] < this.p.windowMs;
   }
 
   input(view: AttributeView): number {
@@ -163,7 +170,7 @@ export class RateDetector implements Detector {
     // itself is the size-biased negative binomial, NB(mu·(r+1)/r, r+1) (Poisson(mu) when r = ∞).
     const k = count / scale;
     let surprise = 0;
-    if (n > this.warmup && k >= this.p.minCount && k - 1 > mu) {
+    if (!this.learning(table, slot, n, t) && k >= this.p.minCount && k - 1 > mu) {
       surprise = size === Infinity ? -log10NegBinomialUpper(k - 1, mu, Infinity) : -log10NegBinomialUpper(k - 1, (mu * (size + 1)) / size, size + 1);
     }
     if (n > this.warmup) {
