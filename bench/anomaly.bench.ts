@@ -124,7 +124,7 @@ process.stdout.write('anomaly: detector updates per second per core (1,000 keys 
         const dt = nk > 1 ? t - last[k] : 0;
         last[k] = t;
         const x = c.detector.kind === 'value' ? 100 + ((i * 7919) % 1000) / 100 : c.detector.kind === 'ratio' ? (i % 50 === 0 ? 1 : 0) : (i * 2654435761) >>> 0;
-        sink += c.detector.observe(table, slots[k], t, dt, nk, c.detector.kind === 'rate' ? 1 : x);
+        sink += c.detector.observe(table, slots[k], t, dt, nk, c.detector.kind === 'rate' ? 1 : x, 6);
       }
     };
     run(Math.min(N, 200_000)); // warm up the JIT and get past each key's warm-up

@@ -46,6 +46,7 @@ export class AlertRecords {
       .slice(0, 32);
     const attributes: KeyValue[] = [
       { key: 'audit.record_id', value: { stringValue: `anomaly-${id}` } },
+      { key: 'anomaly.alert_id', value: { stringValue: a.alertId } },
       { key: 'anomaly.detector', value: { stringValue: a.detector } },
       { key: 'anomaly.kind', value: { stringValue: a.kind } },
       { key: 'anomaly.key', value: { stringValue: a.key } },

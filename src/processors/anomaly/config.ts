@@ -10,9 +10,20 @@ import { parseCondition } from './filter.js';
 export const KINDS = ['rate', 'ratio', 'value', 'distinct', 'novelty', 'hour_of_week'] as const;
 export type KindName = (typeof KINDS)[number];
 
+/** False alerts per 1,000 keys per day, per detector. */
+export const DEFAULT_ALERT_BUDGET = 1;
+
+function budget() {
+  return z
+    .number()
+    .gt(0, 'alert_budget is false alerts per 1,000 keys per day, above 0, e.g. 1')
+    .lt(1_000_000, 'alert_budget is false alerts per 1,000 keys per day, e.g. 1');
+}
+
 /** Options that only some kinds take. */
 const KIND_OPTIONS: Record<string, readonly KindName[]> = {
   window: ['ratio', 'distinct'],
+  sensitive: ['hour_of_week'],
   weight: ['rate'],
   min_count: ['rate', 'ratio', 'distinct', 'value'],
   scale: ['value'],
@@ -37,6 +48,8 @@ export const detectorSchema = z
     hour_of_week: z.literal(true, { message: 'write hour_of_week: true' }).optional(),
     where: z.string().optional(),
     threshold: z.number().gt(0, 'threshold is a score in (0, 1), e.g. 0.99').lt(1, 'threshold is a score in (0, 1), e.g. 0.99').optional(),
+    alert_budget: budget().optional(),
+    sensitive: z.union([z.string(), z.array(z.string()).min(1).max(4, 'sensitive takes up to 4 conditions')]).optional(),
     window: duration().optional(),
     weight: z.string().optional(),
     half_life: duration().optional(),
@@ -57,8 +70,10 @@ export type DetectorConfig = z.infer<typeof detectorSchema>;
 
 export const anomalyConfigSchema = z
   .object({
-    /** Score at or above which a record is anomalous and alerts are raised. */
-    threshold: z.number().gt(0, 'threshold is a score in (0, 1), e.g. 0.9').lt(1, 'threshold is a score in (0, 1), e.g. 0.9').default(0.9),
+    /** Expert override: score at which every detector alerts, instead of the budget's threshold. */
+    threshold: z.number().gt(0, 'threshold is a score in (0, 1), e.g. 0.9').lt(1, 'threshold is a score in (0, 1), e.g. 0.9').optional(),
+    /** False alerts per 1,000 keys per day, per detector, on ordinary traffic: the thresholds derive from it. */
+    alert_budget: budget().default(DEFAULT_ALERT_BUDGET),
     max_keys: z.number().int().positive().default(100_000),
     half_life: duration().default(7 * 86_400_000),
     warmup: z.number().int().nonnegative().optional(),
@@ -137,6 +152,7 @@ export function detectorProblems(d: DetectorConfig): { path: string[]; message: 
   const conditions: [string, string | undefined][] = [
     ['where', d.where],
     ['ratio', d.ratio],
+    ...(Array.isArray(d.sensitive) ? d.sensitive.map((c, i): [string, string] => [`sensitive.${i}`, c]) : [['sensitive', d.sensitive] as [string, string | undefined]]),
   ];
   for (const [field, text] of conditions) {
     if (text === undefined) continue;
@@ -154,6 +170,8 @@ export function detectorProblems(d: DetectorConfig): { path: string[]; message: 
   return out;
 }
 
+/** A response this large gives an off-hours session weight (an export, a dump). */
+const BULK_RESPONSE_BYTES = 10_000_000;
 const LOGIN_FAILURE = 'audit.action == "login" and audit.outcome == "failure"';
 const ROUTE = 'http.route|url.path';
 
@@ -166,10 +184,10 @@ export function defaultDetectors(sensitiveRoutes: readonly string[]): DetectorCo
     { name: 'client_rate', key: ['client.address'], rate: 60_000 },
     { name: 'login_failures', key: ['user.id'], rate: 300_000, where: LOGIN_FAILURE },
     { name: 'credential_stuffing', key: ['client.address'], distinct: 'user.id', where: LOGIN_FAILURE, window: 600_000 },
-    { name: 'off_hours', key: ['user.id'], hour_of_week: true },
+    { name: 'off_hours', key: ['user.id'], hour_of_week: true, sensitive: [sensitive, `http.response.body.size >= ${BULK_RESPONSE_BYTES}`] },
     { name: 'new_country', key: ['user.id'], novelty: 'geo.country.iso_code' },
     { name: 'sensitive_route_network', key: [ROUTE], novelty: 'net(client.address)', where: sensitive },
     { name: 'download_bytes', key: ['user.id'], rate: 3_600_000, weight: 'http.response.body.size' },
-    { name: 'route_latency', key: [ROUTE], value: 'http.server.request.duration', scale: 'log', direction: 'up', aggregate: 300_000, threshold: 0.99 },
+    { name: 'route_latency', key: [ROUTE], value: 'http.server.request.duration', scale: 'log', direction: 'up', aggregate: 300_000 },
   ];
 }

@@ -96,6 +96,20 @@ export function log10BinomialUpper(k: number, n: number, p: number): number {
   return lnIncompleteBeta(p, k, n - k + 1) / LN10;
 }
 
+/**
+ * log10 of the negative binomial upper tail P(X ≥ k) for mean mu and size r
+ * (variance mu + mu²/r: a Poisson whose rate is Gamma distributed with shape
+ * r), extended to real k > 0 through the regularised incomplete beta:
+ * P(X ≥ k) = I_q(k, r) with q = mu / (mu + r). r = Infinity is the Poisson.
+ */
+export function log10NegBinomialUpper(k: number, mu: number, r: number): number {
+  if (k <= 0) return 0;
+  if (!(mu > 0)) return -Infinity;
+  // Beyond this the Gamma is a spike and the incomplete beta loses precision: it is the Poisson.
+  if (!(r < 1e8 * Math.max(1, mu, k))) return log10PoissonUpper(k, mu);
+  return lnIncompleteBeta(mu / (mu + r), k, r) / LN10;
+}
+
 /** ln I_x(a, b), the regularised incomplete beta function. */
 export function lnIncompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return -Infinity;

@@ -19,6 +19,7 @@ export interface AnomalyListener {
   alert?: (e: AlertEvent) => void;
 }
 import { restoreSnapshot, writeSnapshot } from './snapshot.js';
+import { CELL_COUNT, CELL_T_LAST } from './detectors/detector.js';
 import { tryLock } from '../../util/lock-file.js';
 
 /** Snapshot files taken by running processors, so that two instances never write the same one. */
@@ -68,9 +69,27 @@ export class AnomalyProcessor implements Processor {
     scorer.listener = ls.length === 0 ? undefined : (d, k, s, r, t) => ls.forEach((l) => l.score!(d, k, s, r, t));
   }
 
-  /** The threshold records are flagged at (detectors may set their own). */
-  get threshold(): number {
-    return this.config.threshold;
+  /** The expert threshold override, or null when the false-alert budget sets the thresholds. */
+  get threshold(): number | null {
+    return this.config.threshold ?? null;
+  }
+
+  /** False alerts per 1,000 keys per day, per detector (the processor-wide setting). */
+  get alertBudget(): number {
+    return this.config.alert_budget;
+  }
+
+  /** Keys per detector that are still learning (no alerts from them yet). */
+  learningKeys(): { detector: string; learning: number; keys: number }[] {
+    return this.scorer.detectors.map((c) => {
+      let learning = 0;
+      const f = c.table.f64;
+      for (const [, slot] of c.table.entriesOldestFirst()) {
+        const o = slot * c.table.f64Stride;
+        if (c.detector.learning(c.table, slot, f[o + CELL_COUNT], f[o + CELL_T_LAST])) learning++;
+      }
+      return { detector: c.name, learning, keys: c.table.size };
+    });
   }
 
   get detectors(): readonly CompiledDetector[] {
@@ -82,7 +101,10 @@ export class AnomalyProcessor implements Processor {
       trackedKeys: () => this.scorer.detectors.map((c) => [c.name, c.table.size] as [string, number]),
     });
     const dir = this.config.state.directory;
-    if (dir === undefined) return;
+    if (dir === undefined) {
+      this.logStartingCold('no state.directory: baselines are kept in memory only');
+      return;
+    }
     const base = resolve(dir, this.id.replace(/[^A-Za-z0-9_.-]/g, '_'));
     let path = `${base}.snapshot`;
     for (let i = 2; claimedSnapshots.has(path); i++) path = `${base}-${i}.snapshot`;
@@ -121,7 +143,7 @@ export class AnomalyProcessor implements Processor {
       buf = await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.logger.info({ path }, 'no anomaly snapshot yet: baselines start fresh');
+        this.logStartingCold(`no anomaly snapshot yet at ${path}`);
         return;
       }
       this.logger.warn({ path, err: (err as Error).message }, 'cannot read the anomaly snapshot: ignored, baselines start fresh');
@@ -135,6 +157,13 @@ export class AnomalyProcessor implements Processor {
       this.scorer = this.freshScorer();
       this.logger.warn({ path, err: (err as Error).message }, 'anomaly snapshot is corrupt or incompatible: ignored, baselines start fresh');
     }
+  }
+
+  private logStartingCold(why: string): void {
+    this.logger.info(
+      { detectors: this.scorer.detectors.length, alert_budget: this.config.alert_budget },
+      `${why}: every key starts learning (records carry anomaly.learning=true until its baselines can alert); start warm with \`vigil replay\` of recent logs into the snapshot`,
+    );
   }
 
   process(batch: LogBatch): LogBatch {

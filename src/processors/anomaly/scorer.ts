@@ -1,11 +1,16 @@
 // The scoring engine: runs every detector over a record, writes anomaly.score,
-// anomaly.detected and anomaly.reasons onto it, and reports which (detector,
-// key) pairs should alert (one per cooldown). Pure: no I/O, no wall clock —
-// time is the record's own event time, so replay and live give the same scores.
+// anomaly.detected, anomaly.alert_id, anomaly.reasons and anomaly.learning
+// onto it, and keeps the alert episodes: per (detector, key) an episode opens
+// when a test reaches the key's alert threshold (from the false-alert budget,
+// or `threshold` when set), takes the records whose evidence stays strong, and
+// closes after `cooldown` without any. One alert per episode. Pure: no I/O, no
+// wall clock — time is the record's own event time, so replay and live agree.
 import { type AnyValue, eventTimeMillis, type KeyValue, putAttribute, type Scalar, sharedAttribute, type VigilRecord } from '../../pipeline/record.js';
 import { AttributeView, type AttrRef, parseAttrRef } from './attr-ref.js';
+import { createHash } from 'node:crypto';
 import { type AnomalyConfig, type DetectorConfig, defaultDetectors, kindOf } from './config.js';
-import { BASE, CELL_COUNT, CELL_LAST_ALERT, CELL_T_FIRST, CELL_T_LAST, type Detector } from './detectors/detector.js';
+import { BASE, CELL_COUNT, CELL_EPISODE, CELL_EVIDENCE, CELL_HOUR, CELL_HOUR_MAX, CELL_T_FIRST, CELL_T_LAST, DAY_MS, type Detector } from './detectors/detector.js';
+import { KeyHourTail } from './key-hour-tail.js';
 import { DistinctDetector } from './detectors/distinct.js';
 import { HourOfWeekDetector } from './detectors/hour-of-week.js';
 import { NoveltyDetector } from './detectors/novelty.js';
@@ -25,8 +30,12 @@ export interface CompiledDetector {
   where: Predicate | undefined;
   detector: Detector;
   table: KeyTable;
-  /** Score at which this detector flags and alerts. */
-  threshold: number;
+  /** The expert override: the score at which this detector alerts (undefined: the budget decides). */
+  threshold: number | undefined;
+  /** False alerts per key per day this detector may raise on ordinary traffic. */
+  budgetPerKeyDay: number;
+  /** The population's key-day maxima: raises the alert level where the model's tail is too thin. */
+  tail: KeyHourTail;
 }
 
 /** A (detector, key) that crossed the threshold and is out of its cooldown. */
@@ -39,9 +48,11 @@ export interface AlertEvent {
   reason: string;
   timeMs: number;
   sourceRecordId: string | undefined;
+  /** The episode's id, also on each of its records (anomaly.alert_id). */
+  alertId: string;
 }
 
-const WARMUP_DEFAULTS: Record<string, number> = { value: 300, rate: 10, ratio: 10, distinct: 10, novelty: 20, hour_of_week: 50 };
+const WARMUP_DEFAULTS: Record<string, number> = { value: 300, rate: 10, ratio: 10, distinct: 10, novelty: 20, hour_of_week: 20 };
 const MIN_COUNT_DEFAULT = 5;
 const VALUE_SUPPRESS_DEFAULT = 8 * 3_600_000;
 
@@ -56,7 +67,6 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
   const halfLifeMs = d.half_life ?? cfg.half_life;
   const minCount = d.min_count ?? MIN_COUNT_DEFAULT;
   const threshold = d.threshold ?? cfg.threshold;
-  const surpriseAt = (k: number) => surpriseForScore(threshold, k);
   let detector: Detector;
   switch (kind) {
     case 'value':
@@ -69,7 +79,7 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         direction: d.direction ?? 'both',
         aggregateMs: d.aggregate,
         minCount,
-        alertSurprise: surpriseAt(2),
+        alertSurprise: undefined,
       });
       break;
     case 'rate':
@@ -79,7 +89,6 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         halfLifeMs,
         warmup,
         minCount,
-        alertSurprise: surpriseAt(6),
       });
       break;
     case 'ratio':
@@ -90,7 +99,6 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         halfLifeMs,
         warmup,
         minCount,
-        alertSurprise: surpriseAt(6),
       });
       break;
     case 'distinct':
@@ -100,14 +108,13 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         halfLifeMs,
         warmup,
         minCount,
-        alertSurprise: surpriseAt(6),
       });
       break;
     case 'novelty':
       detector = new NoveltyDetector({ attr: parseAttrRef(d.novelty!), halfLifeMs, warmup });
       break;
     case 'hour_of_week':
-      detector = new HourOfWeekDetector({ halfLifeMs, warmup });
+      detector = new HourOfWeekDetector({ halfLifeMs, warmup, budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000, sensitive: sensitiveList(d.sensitive).map(parseCondition), sensitiveText: sensitiveList(d.sensitive) });
       break;
   }
   return {
@@ -118,12 +125,38 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
     detector,
     table: new KeyTable(d.max_keys ?? cfg.max_keys, BASE + detector.f64Cells, detector.u32Cells),
     threshold,
+    budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000,
+    tail: new KeyHourTail(halfLifeMs / Math.LN2),
   };
 }
+
+function sensitiveList(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** An episode's id: stable for the same detector, key and opening time (replay gives the same ids). */
+export function episodeId(detector: string, key: string, openedAt: number): string {
+  return `${detector}-${createHash('sha256').update(`${detector}\u001f${key}\u001f${openedAt}`).digest('hex').slice(0, 16)}`;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Records per day of a key, from its count and the time it has been seen (at least an hour: young keys count high). */
+function recordsPerDay(n: number, spanMs: number): number {
+  return (n * DAY_MS) / Math.max(spanMs, HOUR_MS);
+}
+
+/** Extra evidence (decades) asked while the population's tail is unknown. */
+const COLD_START_DECADES = 2;
+
+/** Evidence that keeps an episode going: at least this share of the opening surprise (and p ≤ 0.01). */
+const CONTINUE_SHARE = 0.5;
+const CONTINUE_MIN = 2;
 
 const KEY_SEPARATOR = '\u001f';
 const DETECTED = sharedAttribute('anomaly.detected', true);
 const NOT_DETECTED = sharedAttribute('anomaly.detected', false);
+const LEARNING = sharedAttribute('anomaly.learning', true);
 
 /** Scores at or above this are reported to a ScoreListener (the status page's "keys scoring highest"). */
 export const NOTABLE_SCORE = 0.5;
@@ -138,9 +171,12 @@ export class Scorer {
   private readonly view = new AttributeView();
   /** Optional observer of notable scores (off the hot path: called only for scores ≥ NOTABLE_SCORE). */
   listener: ScoreListener | undefined;
+  /** Records scored while a key of theirs was still learning (anomaly.learning), since start. */
+  learningRecords = 0;
 
   constructor(
     readonly detectors: CompiledDetector[],
+    /** An episode closes after this long without evidence. */
     readonly cooldownMs: number,
   ) {}
 
@@ -153,7 +189,9 @@ export class Scorer {
     const view = this.view.reset(rec);
     let max = 0;
     let detected = false;
+    let learning = false;
     let reasons: string[] | undefined;
+    let alertIds: string[] | undefined;
     for (const c of this.detectors) {
       if (c.where !== undefined && !c.where(view)) continue;
       const key = this.keyOf(c.keyRefs, view);
@@ -175,21 +213,53 @@ export class Scorer {
         dt = Math.max(0, t - f[o + CELL_T_LAST]);
         if (t > f[o + CELL_T_LAST]) f[o + CELL_T_LAST] = t;
       }
-      const score = scoreFromSurprise(d.observe(table, slot, t, dt, n, x), d.k);
+      // A new hour for the key: its last hour's strongest evidence goes to the population's tail.
+      const hour = Math.floor(t / HOUR_MS) + 1;
+      if (f[o + CELL_HOUR] !== hour) {
+        if (f[o + CELL_HOUR] !== 0 && f[o + CELL_HOUR_MAX] >= 0) c.tail.push(f[o + CELL_HOUR_MAX], t);
+        f[o + CELL_HOUR] = hour;
+        f[o + CELL_HOUR_MAX] = -1;
+      }
+      let alertAt: number;
+      if (c.threshold !== undefined) alertAt = surpriseForScore(c.threshold, d.k);
+      else {
+        // The model's level, raised to the population's where its tail is heavier; while the
+        // population has not yet shown its tail (a cold start), a hundredth of the budget's p.
+        const model = d.budgetSurprise(recordsPerDay(n, t - f[o + CELL_T_FIRST]), c.budgetPerKeyDay);
+        alertAt = c.tail.settled ? Math.max(model, c.tail.level(c.budgetPerKeyDay / 24)) : model + COLD_START_DECADES;
+      }
+      const surprise = d.observe(table, slot, t, dt, n, x, alertAt);
+      const score = scoreFromSurprise(surprise, d.k);
       if (score > max) max = score;
-      if (score < c.threshold) {
-        if (score >= NOTABLE_SCORE && this.listener) this.listener(c.name, this.values.length === 1 ? String(this.values[0]) : this.values.join(', '), score, undefined, t);
+      const keyLearning = d.learning(table, slot, n, t);
+      if (keyLearning) learning = true;
+      else if (surprise > f[o + CELL_HOUR_MAX]) f[o + CELL_HOUR_MAX] = surprise;
+
+      // The episode: open while evidence keeps coming, closed after cooldown without any.
+      let openedAt = f[o + CELL_EPISODE] - 1; // CELL_EPISODE holds time + 1, so that 0 means "none".
+      if (openedAt >= 0 && t - f[o + CELL_EVIDENCE] >= this.cooldownMs) {
+        f[o + CELL_EPISODE] = 0;
+        openedAt = -1;
+      }
+      const opening = openedAt < 0 && surprise >= alertAt;
+      const inEpisode = opening || (openedAt >= 0 && surprise >= Math.max(CONTINUE_MIN, CONTINUE_SHARE * alertAt));
+      if (!inEpisode) {
+        if (score >= NOTABLE_SCORE && this.listener) this.listener(c.name, this.display(), score, undefined, t);
         continue;
       }
+      if (opening) {
+        openedAt = t;
+        f[o + CELL_EPISODE] = t + 1;
+      }
+      f[o + CELL_EVIDENCE] = t;
       detected = true;
-      const display = this.values.length === 1 ? String(this.values[0]) : this.values.join(', ');
+      const display = this.display();
       const reason = `${c.name} [${display}]: ${d.explain()} (score ${score.toFixed(3)})`;
+      const alertId = episodeId(c.name, key, openedAt);
       (reasons ??= []).push(reason);
+      (alertIds ??= []).push(alertId);
       this.listener?.(c.name, display, score, reason, t);
-      // LAST_ALERT holds time + 1, so that 0 means "never alerted".
-      const last = f[o + CELL_LAST_ALERT];
-      if (last === 0 || t - (last - 1) >= this.cooldownMs) {
-        f[o + CELL_LAST_ALERT] = t + 1;
+      if (opening) {
         alerts.push({
           detector: c.name,
           kind: d.kind,
@@ -199,6 +269,7 @@ export class Scorer {
           reason,
           timeMs: t,
           sourceRecordId: stringOrUndefined(view.get('audit.record_id')),
+          alertId,
         });
       }
     }
@@ -207,7 +278,16 @@ export class Scorer {
     put({ key: 'anomaly.score', value: { doubleValue: max } });
     put(detected ? DETECTED : NOT_DETECTED);
     if (reasons) put({ key: 'anomaly.reasons', value: stringArray(reasons) });
+    if (alertIds) put({ key: 'anomaly.alert_id', value: stringArray(alertIds) });
+    if (learning) {
+      put(LEARNING);
+      this.learningRecords++;
+    }
     return max;
+  }
+
+  private display(): string {
+    return this.values.length === 1 ? String(this.values[0]) : this.values.join(', ');
   }
 
   /** The key of a record for a detector (its values also left in this.values), or undefined when one is missing. */

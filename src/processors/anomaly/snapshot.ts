@@ -24,7 +24,8 @@ import type { CompiledDetector } from './scorer.js';
 import { writeFileAtomic } from '../../util/durable.js';
 
 const MAGIC = Buffer.from('VGANOMLY', 'latin1');
-export const SNAPSHOT_VERSION = 1;
+// v2 (issue 11): per-key episode cells and over-dispersed models; v1 baselines are not comparable.
+export const SNAPSHOT_VERSION = 2;
 const KEYS_PER_CHUNK = 8192;
 
 interface DetectorHeader {
@@ -35,6 +36,8 @@ interface DetectorHeader {
   u32_stride: number;
   keys: number;
   global: number[];
+  /** The population's key-day tail (scorer state). */
+  tail: number[];
 }
 
 interface Header {
@@ -89,6 +92,7 @@ export function* snapshotChunks(detectors: readonly CompiledDetector[], lastEven
       u32_stride: t.u32Stride,
       keys: keys.length,
       global,
+      tail: c.tail.save(),
     };
     yield framed(h);
     const fLen = t.f64Stride * 8;
@@ -168,6 +172,11 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
   const body = buf.subarray(0, buf.length - 32);
   if (!createHash('sha256').update(body).digest().equals(buf.subarray(buf.length - 32))) throw new SnapshotError('checksum mismatch (truncated or corrupted)');
   const { value: header, next } = readFramed<Header>(body, MAGIC.length, 'header');
+  if (header.format === 'vigil-anomaly-snapshot' && header.version === 1) {
+    throw new SnapshotError(
+      'snapshot v1 was written by an older Vigil whose baselines this one cannot use (alert budget, episodes, new models); baselines start fresh: warm them with `vigil replay` of recent logs',
+    );
+  }
   if (header.format !== 'vigil-anomaly-snapshot' || header.version !== SNAPSHOT_VERSION) {
     throw new SnapshotError(`incompatible snapshot format ${String(header.format)} v${String(header.version)} (this Vigil reads v${SNAPSHOT_VERSION})`);
   }
@@ -217,6 +226,7 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
     }
     t.evictions = 0;
     c.detector.loadGlobal(Array.isArray(h.global) ? h.global.map(Number) : []);
+    c.tail.load(Array.isArray(h.tail) ? h.tail.map(Number) : []);
     result.restored.push({ name: h.name, keys: t.size });
   }
   for (const c of detectors) {

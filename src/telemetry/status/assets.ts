@@ -200,7 +200,8 @@ export const STATUS_JS = `'use strict';
     $('verification').textContent = v ? 'Last verification ' + when(v.at) + ': ' + (v.ok ? 'intact' : 'BROKEN') + ' — ' + v.summary : 'Last verification: none in this process (run npx vigil verify).';
 
     var an = s.anomalies;
-    $('threshold').textContent = an.threshold === null ? '(no anomaly processor)' : '(threshold ' + an.threshold + (an.latestEventAt ? ', latest event ' + when(an.latestEventAt) : '') + ')';
+    var learning = an.learning.reduce(function (n, d) { return n + d.learning; }, 0);
+    $('threshold').textContent = an.alertBudget === null ? '(no anomaly processor)' : '(' + (an.threshold === null ? 'alert budget ' + an.alertBudget + ' per 1,000 keys a day per detector' : 'threshold ' + an.threshold) + (learning > 0 ? '; still learning: ' + an.learning.filter(function (d) { return d.learning > 0; }).map(function (d) { return d.detector + ' ' + d.learning + '/' + d.keys + ' keys'; }).join(', ') : '') + (an.latestEventAt ? ', latest event ' + when(an.latestEventAt) : '') + ')';
     fill($('recent-list'), an.recent.length ? an.recent.map(function (f) {
       var li = el('li');
       var head = el('div', 'head');

@@ -1,6 +1,6 @@
 // What the status page asks of components, as interfaces: the page knows no
 // component class. An exporter whose status() reports an archive shows in the
-// Archive card; a processor that scores keys (threshold + listeners) feeds the
+// Archive card; a processor that scores keys (budget, learning, listeners) feeds the
 // anomaly cards. Any component can offer these by implementing them.
 import type { WormStatus } from '../../exporters/worm/worm.js';
 import type { AnomalyListener } from '../../processors/anomaly/processor.js';
@@ -10,7 +10,12 @@ export type ArchiveStatus = WormStatus;
 
 /** A processor that scores keys and tells listeners about scores and alerts. */
 export interface ScoreSource {
-  readonly threshold: number;
+  /** The expert threshold override, null when the false-alert budget sets the alert levels. */
+  readonly threshold: number | null;
+  /** False alerts per 1,000 keys per day, per detector. */
+  readonly alertBudget: number;
+  /** Per detector, keys still learning out of those tracked. */
+  learningKeys(): { detector: string; learning: number; keys: number }[];
   addListener(l: AnomalyListener): () => void;
 }
 
@@ -24,5 +29,5 @@ export function archiveStatusOf(component: { status?(): unknown }): ArchiveStatu
 
 export function isScoreSource(component: unknown): component is ScoreSource {
   const c = component as Partial<ScoreSource> | null;
-  return !!c && typeof c.threshold === 'number' && typeof c.addListener === 'function';
+  return !!c && typeof c.alertBudget === 'number' && typeof c.learningKeys === 'function' && typeof c.addListener === 'function';
 }

@@ -9,7 +9,7 @@ import type { Service } from '../../pipeline/service.js';
 import type { AlertEvent } from '../../processors/anomaly/scorer.js';
 import { packageRoot } from '../../util/paths.js';
 import type { Telemetry } from '../metrics.js';
-import { type ArchiveStatus, archiveStatusOf, isScoreSource } from './sources.js';
+import { type ArchiveStatus, archiveStatusOf, isScoreSource, type ScoreSource } from './sources.js';
 
 export interface FlaggedKey {
   detector: string;
@@ -67,7 +67,12 @@ export interface StatusSnapshot {
   archives: (ArchiveStatus & { id: string })[];
   lastVerification: VerificationSummary | null;
   anomalies: {
+    /** The expert threshold override, null when the alert budget sets the thresholds (or no anomaly processor). */
     threshold: number | null;
+    /** False alerts per 1,000 keys per day, per detector; null without an anomaly processor. */
+    alertBudget: number | null;
+    /** Per detector, keys still learning (no alerts from them yet) out of those tracked. */
+    learning: { detector: string; learning: number; keys: number }[];
     /** The latest event time scored (the detectors' "now"). */
     latestEventAt: string | null;
     alertsByDetector: Record<string, number>;
@@ -138,9 +143,9 @@ export class StatusState {
     }
   }
 
-  private get threshold(): number | null {
-    for (const { instance } of this.service.processors) if (isScoreSource(instance)) return instance.threshold;
-    return null;
+  private get scoreSource(): ScoreSource | undefined {
+    for (const { instance } of this.service.processors) if (isScoreSource(instance)) return instance;
+    return undefined;
   }
 
   private noteScore(detector: string, key: string, score: number, reason: string | undefined, t: number): void {
@@ -244,7 +249,9 @@ export class StatusState {
       }),
       lastVerification: this.verification,
       anomalies: {
-        threshold: this.threshold,
+        threshold: this.scoreSource?.threshold ?? null,
+        alertBudget: this.scoreSource?.alertBudget ?? null,
+        learning: this.scoreSource?.learningKeys() ?? [],
         latestEventAt: now > 0 ? iso(now) : null,
         alertsByDetector: Object.fromEntries([...this.alertCounts].sort((a, b) => b[1] - a[1])),
         recent: [...this.flagged.values()]

@@ -36,7 +36,8 @@ describe('anomaly config', () => {
     const cfg = load({ detectors: [{ name: 'route_latency', key: ['http.route'], value: 'http.server.request.duration' }] });
     const c = cfg.processors.get('anomaly')!.config as ReturnType<typeof anomalyConfigSchema.parse>;
     expect(c.detectors).toEqual([{ name: 'route_latency', key: ['http.route'], value: 'http.server.request.duration' }]);
-    expect(c.threshold).toBe(0.9);
+    expect(c.threshold).toBeUndefined(); // the budget sets the thresholds
+    expect(c.alert_budget).toBe(1);
     expect(c.max_keys).toBe(100_000);
     expect(c.half_life).toBe(7 * 86_400_000);
     expect(c.cooldown).toBe(3_600_000);

@@ -220,7 +220,9 @@ describe('anomaly processor: default detections on generated traffic', () => {
       expect(firstFlagged).toBeLessThan(s.within);
       const flagged = mine[firstFlagged];
       expect(getAttribute(flagged.log.attributes, 'anomaly.detected')).toBe(true);
-      expect(Number(getAttribute(flagged.log.attributes, 'anomaly.score'))).toBeGreaterThanOrEqual(0.9);
+      expect(Number(getAttribute(flagged.log.attributes, 'anomaly.score'))).toBeGreaterThanOrEqual(0.8);
+      const ids = flagged.log.attributes.find((a) => a.key === 'anomaly.alert_id')?.value?.arrayValue?.values.map((v) => v.stringValue) ?? [];
+      expect(ids.some((id) => new RegExp(`^${s.detector}-[0-9a-f]{16}$`).test(id ?? ''))).toBe(true);
 
       // The clean traffic in the hour around it: nothing flagged, except that key by that detector.
       const clean = records.filter((r, i) => !events[i].injected && Math.abs(events[i].t - s.at) <= HOUR);

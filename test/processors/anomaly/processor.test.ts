@@ -101,7 +101,7 @@ describe('anomaly processor', () => {
     expect(flagged[0].log.attributes.filter((a) => a.key === 'anomaly.score')).toHaveLength(1);
     expect(String(getAttribute(flagged[0].log.attributes, 'anomaly.reasons'))).not.toBe('stale');
     expect(flagged[0].log.attributes.find((a) => a.key === 'anomaly.reasons')!.value!.arrayValue!.values[0].stringValue).toMatch(
-      /^burst \[203\.0\.113\.1\]: [\d.]+ records in ~1m vs baseline [\d.]+ \(score 0\.9\d+\)$/,
+      /^burst \[203\.0\.113\.1\]: [\d.]+ records in ~1m vs baseline [\d.]+ ±[\d.]+ \(score 0\.\d+\)$/,
     );
     const a = alerts1[0];
     expect(a.log.eventName).toBe('vigil.anomaly');

@@ -87,7 +87,9 @@ describe('status page', () => {
     expect(snap.vigil.state).toBe('ready');
     expect(snap.archives).toHaveLength(1);
     expect(snap.archives[0].openSegment?.segment).toBeGreaterThanOrEqual(0);
-    expect(snap.anomalies.threshold).toBe(0.9);
+    expect(snap.anomalies.threshold).toBeNull(); // the alert budget sets the thresholds
+    expect(snap.anomalies.alertBudget).toBe(1);
+    expect(snap.anomalies.learning.map((d) => d.detector)).toContain('off_hours');
     const res = await fetch(new URL('/status/events', base));
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = res.body!.getReader();

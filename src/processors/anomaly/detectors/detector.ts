@@ -10,12 +10,28 @@ export type DetectorKindName = 'rate' | 'ratio' | 'value' | 'distinct' | 'novelt
 export const CELL_COUNT = 0;
 export const CELL_T_LAST = 1;
 export const CELL_T_FIRST = 2;
-export const CELL_LAST_ALERT = 3;
-export const BASE = 4;
+/** Open episode: its opening time + 1 (0: none), and the time of its latest evidence. */
+export const CELL_EPISODE = 3;
+export const CELL_EVIDENCE = 4;
+/** The key's current hour (event time, index + 1; 0: none yet) and its highest surprise in it (−1: none past learning). */
+export const CELL_HOUR = 5;
+export const CELL_HOUR_MAX = 6;
+export const BASE = 7;
+
+export const DAY_MS = 86_400_000;
+
+/**
+ * The surprise (−log10 p) a test must reach so that a key making `testsPerDay`
+ * tests a day raises at most `budget` false alerts a day (Bonferroni: valid
+ * whatever the dependence between the tests).
+ */
+export function bonferroniSurprise(testsPerDay: number, budget: number): number {
+  return Math.log10(Math.max(1, testsPerDay) / budget);
+}
 
 export interface Detector {
   readonly kind: DetectorKindName;
-  /** Score calibration: score = 1 − p^(1/k), so the default threshold 0.9 means p ≤ 10^−k. */
+  /** Score calibration: score = 1 − p^(1/k), so a score of 0.9 means p ≤ 10^−k. */
   readonly k: number;
   /** Float64 cells per key after BASE, and uint32 cells per key. */
   readonly f64Cells: number;
@@ -24,15 +40,24 @@ export interface Detector {
   readonly fingerprint: string;
   /** Observations a key needs before it can alert. */
   readonly warmup: number;
+  /**
+   * The surprise at which this key opens an alert episode, from the false-alert
+   * budget (per key per day) and the key's records per day: each kind states
+   * how many tests it makes (README, "From the budget to a threshold").
+   */
+  budgetSurprise(recordsPerDay: number, budget: number): number;
+  /** Whether the key is still learning (too little history to alert). */
+  learning(table: KeyTable, slot: number, n: number, t: number): boolean;
   /** The detector's input from a record (seen through its attribute view), or NaN when the record does not apply. */
   input(view: AttributeView): number;
   /**
    * Scores the input against the key's state, then learns it. `n` is the key's
    * observation count including this one; dt the event time since the key's
-   * previous observation (0 for the first). Returns the surprise −log10(p),
-   * 0 while the key is warming up.
+   * previous observation (0 for the first); alertAt the surprise at which this
+   * key alerts (robust learning: evidence that strong is learned slowly).
+   * Returns the surprise −log10(p), 0 while the key is warming up.
    */
-  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number): number;
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, alertAt: number): number;
   /** Observed versus baseline, for the reason of the last observe() call. */
   explain(): string;
   /** Detector-wide state (population baselines), for snapshots. */

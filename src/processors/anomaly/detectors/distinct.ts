@@ -12,7 +12,7 @@ import { hashString } from '../hash.js';
 import { HLL_WORDS, hllAdd, hllClear, hllEstimate } from '../hll.js';
 import type { KeyTable } from '../key-table.js';
 import { log10PoissonUpper } from '../math.js';
-import { BASE, type Detector, fmt } from './detector.js';
+import { BASE, bonferroniSurprise, DAY_MS, type Detector, fmt } from './detector.js';
 import { fmtDuration } from './rate.js';
 
 const EPOCH_START = 0, GEN = 1, W = 2, MEAN = 3;
@@ -25,7 +25,6 @@ export interface DistinctParams {
   halfLifeMs: number;
   warmup: number;
   minCount: number;
-  alertSurprise: number;
 }
 
 export class DistinctDetector implements Detector {
@@ -45,6 +44,15 @@ export class DistinctDetector implements Detector {
   constructor(private readonly p: DistinctParams) {
     this.warmup = p.warmup;
     this.tauLong = p.halfLifeMs / Math.LN2;
+  }
+
+  /** The count is over the last one to two windows: a tenth of a window apart, counts share most of their values. */
+  budgetSurprise(recordsPerDay: number, budget: number): number {
+    return bonferroniSurprise(Math.min(recordsPerDay, (10 * DAY_MS) / this.p.windowMs), budget);
+  }
+
+  learning(_table: KeyTable, _slot: number, n: number): boolean {
+    return n <= this.warmup;
   }
 
   input(view: AttributeView): number {

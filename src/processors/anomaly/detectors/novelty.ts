@@ -15,6 +15,7 @@ export const NOVELTY_SLOTS = 16;
 const TOTAL = 0;
 const WEIGHTS = 1;
 const CELLS = 1 + NOVELTY_SLOTS;
+const NOVELTY_SURPRISE = 1;
 
 export interface NoveltyParams {
   attr: AttrRef;
@@ -37,6 +38,19 @@ export class NoveltyDetector implements Detector {
   constructor(private readonly p: NoveltyParams) {
     this.warmup = p.warmup;
     this.tau = p.halfLifeMs / Math.LN2;
+  }
+
+  /**
+   * Not divided by the records: a novelty test fires only on a value the key never showed,
+   * which a settled key does a few times in its life, not per record. Kept at p ≤ 0.1
+   * (README: the one kind whose threshold is not derived from the budget).
+   */
+  budgetSurprise(): number {
+    return NOVELTY_SURPRISE;
+  }
+
+  learning(_table: KeyTable, _slot: number, n: number): boolean {
+    return n <= this.warmup;
   }
 
   input(view: AttributeView): number {

@@ -9,7 +9,7 @@ import type { AttributeView } from '../attr-ref.js';
 import type { Predicate } from '../filter.js';
 import type { KeyTable } from '../key-table.js';
 import { log10BinomialUpper } from '../math.js';
-import { BASE, type Detector, fmt } from './detector.js';
+import { BASE, bonferroniSurprise, DAY_MS, type Detector, fmt } from './detector.js';
 import { fmtDuration } from './rate.js';
 
 const N_SHORT = 0, K_SHORT = 1, N_LONG = 2, K_LONG = 3;
@@ -25,8 +25,10 @@ export interface RatioParams {
   halfLifeMs: number;
   warmup: number;
   minCount: number;
-  alertSurprise: number;
 }
+
+/** Scored every record, but records a tenth of a window apart share at least 90 % of their counts. */
+const TESTS_PER_WINDOW = 10;
 
 export class RatioDetector implements Detector {
   readonly kind = 'ratio' as const;
@@ -48,11 +50,19 @@ export class RatioDetector implements Detector {
     this.tauLong = p.halfLifeMs / Math.LN2;
   }
 
+  budgetSurprise(recordsPerDay: number, budget: number): number {
+    return bonferroniSurprise(Math.min(recordsPerDay, (TESTS_PER_WINDOW * DAY_MS) / this.p.windowMs), budget);
+  }
+
+  learning(_table: KeyTable, _slot: number, n: number): boolean {
+    return n <= this.warmup;
+  }
+
   input(view: AttributeView): number {
     return this.p.condition(view) ? 1 : 0;
   }
 
-  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number): number {
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, alertAt: number): number {
     const f = table.f64;
     const o = slot * table.f64Stride + BASE;
     const dS = Math.exp(-dt / this.p.windowMs);
@@ -73,7 +83,7 @@ export class RatioDetector implements Detector {
     let surprise = 0;
     if (n > this.warmup && ks >= this.p.minCount && ks / ns > norm) surprise = -log10BinomialUpper(ks, ns, norm);
 
-    const learn = surprise >= this.p.alertSurprise ? ANOMALOUS_WEIGHT : 1;
+    const learn = surprise >= alertAt ? ANOMALOUS_WEIGHT : 1;
     f[o + N_LONG] = nl + learn;
     f[o + K_LONG] = kl + learn * x;
     this.popN += learn;

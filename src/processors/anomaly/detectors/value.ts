@@ -23,7 +23,7 @@
 import type { AttributeView, AttrRef } from '../attr-ref.js';
 import { hashPair } from '../hash.js';
 import type { KeyTable } from '../key-table.js';
-import { BASE, type Detector, fmt, numeric } from './detector.js';
+import { BASE, bonferroniSurprise, type Detector, fmt, numeric } from './detector.js';
 import { fmtDuration } from './rate.js';
 
 // Constants chosen on the whole NAB corpus (one set for every stream; see bench/nab.bench.ts).
@@ -63,8 +63,8 @@ export interface ValueParams {
   aggregateMs: number | undefined;
   /** With aggregateMs: a bucket with fewer records stays open (spans more time) until it has this many. */
   minCount: number;
-  /** Surprise at which the processor alerts (from its threshold). */
-  alertSurprise: number;
+  /** Surprise of the onset: held below it for `suppress` after one (from `threshold` when set; else the budget's). */
+  alertSurprise: number | undefined;
 }
 
 export class ValueDetector implements Detector {
@@ -95,6 +95,16 @@ export class ValueDetector implements Detector {
     this.fingerprint = `value/v1/${p.scale}/${this.warmup}/${LEVELS}/${BITS}/${p.aggregateMs ?? 0}`;
   }
 
+  /** One test per observation: a record, or with `aggregate` a bucket. */
+  budgetSurprise(recordsPerDay: number, budget: number): number {
+    const agg = this.p.aggregateMs;
+    return bonferroniSurprise(agg === undefined ? recordsPerDay : Math.min(recordsPerDay, DAY_MS / agg), budget);
+  }
+
+  learning(_table: KeyTable, _slot: number, n: number): boolean {
+    return n <= this.warmup;
+  }
+
   input(view: AttributeView): number {
     let x = numeric(this.p.attr.get(view));
     if (this.p.scale === 'log') x = x > 0 ? Math.log(x) : NaN;
@@ -102,11 +112,11 @@ export class ValueDetector implements Detector {
     return Number.isFinite(x) && Math.abs(x) < 1e100 ? x : NaN;
   }
 
-  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number): number {
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, alertAt: number): number {
     const f = table.f64;
     const o = slot * table.f64Stride + BASE;
     const agg = this.p.aggregateMs;
-    if (agg === undefined) return this.model(f, o, table.u32, slot * table.u32Stride, t, dt, n, x);
+    if (agg === undefined) return this.model(f, o, table.u32, slot * table.u32Stride, t, dt, n, x, this.p.alertSurprise ?? alertAt);
     // Aggregated: each record carries the surprise of the key's latest complete bucket.
     const b = Math.floor(t / agg);
     if (n === 1) f[o + BUCKET] = b;
@@ -120,7 +130,7 @@ export class ValueDetector implements Detector {
       // A bucket of few records is weak evidence: after warm-up, its deviation from the baseline is
       // shrunk so that it varies no more than a bucket of FULL_BUCKET records would.
       if (obs > this.warmup && count < FULL_BUCKET) mean = f[o + MEAN] + (mean - f[o + MEAN]) * Math.sqrt(count / FULL_BUCKET);
-      f[o + LAST_SURPRISE] = this.model(f, o, table.u32, slot * table.u32Stride, at, obsDt, obs, mean);
+      f[o + LAST_SURPRISE] = this.model(f, o, table.u32, slot * table.u32Stride, at, obsDt, obs, mean, this.p.alertSurprise ?? alertAt);
       f[o + BUCKET] = b;
       f[o + B_SUM] = 0;
       f[o + B_COUNT] = 0;
@@ -135,7 +145,7 @@ export class ValueDetector implements Detector {
   }
 
   /** The model proper, over one observation x at time t (a record, or a bucket mean). */
-  private model(f: Float64Array, o: number, bits: Uint32Array, bo: number, t: number, dt: number, n: number, x: number): number {
+  private model(f: Float64Array, o: number, bits: Uint32Array, bo: number, t: number, dt: number, n: number, x: number, alertSurprise: number): number {
     if (n === 1) {
       f[o + TAIL_U] = 3;
       f[o + TAIL_BETA] = 1;
@@ -197,8 +207,8 @@ export class ValueDetector implements Detector {
           const sinceAlert = t - f[o + LAST_ALERT];
           const alerts = f[o + ALERTS] * Math.exp(-sinceAlert / this.alertTau);
           surprise = Math.max(0, -Math.log10(p) - ALERT_MEMORY_WEIGHT * alerts);
-          if (surprise >= this.p.alertSurprise) {
-            if (f[o + ALERTS] > 0 && sinceAlert < this.p.suppressMs) surprise = Math.min(surprise, this.p.alertSurprise * 0.99);
+          if (surprise >= alertSurprise) {
+            if (f[o + ALERTS] > 0 && sinceAlert < this.p.suppressMs) surprise = Math.min(surprise, alertSurprise * 0.99);
             else {
               f[o + ALERTS] = alerts + 1;
               f[o + LAST_ALERT] = t;
