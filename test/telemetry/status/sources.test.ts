@@ -11,9 +11,12 @@ describe('status sources', () => {
     expect(archiveStatusOf({})).toBeUndefined();
   });
 
-  it('a processor with a threshold and listeners is a score source', () => {
-    expect(isScoreSource({ threshold: 0.9, addListener: () => () => undefined })).toBe(true);
-    expect(isScoreSource({ threshold: 0.9 })).toBe(false);
+  it('a processor with an alert budget, learning keys and listeners is a score source, with or without a threshold override', () => {
+    const source = { threshold: null, alertBudget: 1, learningKeys: () => [], addListener: () => () => undefined };
+    expect(isScoreSource(source)).toBe(true);
+    expect(isScoreSource({ ...source, threshold: 0.9 })).toBe(true);
+    expect(isScoreSource({ threshold: 0.9, addListener: () => () => undefined })).toBe(false);
+    expect(isScoreSource({ alertBudget: 1, learningKeys: () => [] })).toBe(false);
     expect(isScoreSource({ process: (b: unknown) => b })).toBe(false);
     expect(isScoreSource(null)).toBe(false);
   });
