@@ -45,7 +45,7 @@ describe('archive fuzzing', () => {
     expect(checkCheckpointText([FIELDS, { op: 'none', pad: '\n' }])).toBe('accepted');
     expect(checkCheckpointText([FIELDS, { op: 'resign-other' }])).toBe('partial');
     expect(checkCheckpointText([FIELDS, { op: 'other-key' }])).toBe('partial');
-    // Found by `npm run fuzz -- --seed 3`: a leading zero parsed to the same number, and the signature
+    // Found by `npm run fuzz -- --target archive.checkpoint-parse --seed 3`: a leading zero parsed to the same number, and the signature
     // (checked over the re-rendered text) verified a text other than the signed one.
     expect(checkCheckpointText([FIELDS, { op: 'field', field: 4, value: '0100' }])).toBe('partial');
     expect(() => checkEntryDecode(Buffer.from('{"hash":"'))).not.toThrow(Violation);
