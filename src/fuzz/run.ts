@@ -89,7 +89,7 @@ const rate = (n: number, s: number) => (s > 0 ? Math.round(n / s).toLocaleString
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('fuzz')
-    .description('Fuzz the OTLP decoders, the config loader (and the audit body parsers) against their contracts.')
+    .description('Fuzz the OTLP decoders, the config loader, the audit body parsers and the archive (verifier and parsers) against their contracts.')
     .option('--cases <n>', 'total cases, shared between the targets by weight', positiveInt, 100_000)
     .option('--seed <n>', 'seed (printed, so any run can be replayed)', int32, (Math.random() * 2 ** 31) | 0)
     .option('--target <names...>', 'run only these targets (see --list)')

@@ -19,13 +19,19 @@ import {
 import { serialise } from './json-mutate.js';
 import { amplificationTargets } from './amplification-targets.js';
 import { auditTargets } from './audit-targets.js';
+import { archiveTargets } from './archive-targets.js';
 
 export interface FuzzTarget<T = unknown> {
   name: string;
   /** Relative share of the cases in a run. */
   weight: number;
   arbitrary: fc.Arbitrary<T>;
-  check(input: T): Outcome;
+  /** Answers one case; an `async` target's answer is a promise (run with runSessionAsync). */
+  check(input: T): Outcome | Promise<Outcome>;
+  /** Its checks do I/O (the archive verifier reads files): the runner awaits each case. */
+  async?: boolean;
+  /** Frees what the target built for a session (temp archives), after its last case. */
+  teardown?(): Promise<void>;
   /** The input as a person can read it, for failure reports. */
   show(input: T): string;
 }
@@ -90,6 +96,7 @@ export function fuzzTargets(registry: Registry): FuzzTarget[] {
     }),
     ...auditTargets(),
     ...amplificationTargets(),
+    ...archiveTargets(),
   ];
 }
 

@@ -6,7 +6,7 @@ import type { Registry } from '../config/load.js';
 import { hostileCases } from './hostile.js';
 import { checkJsonInput, checkProtobufInput, describeError, type Outcome } from './contracts.js';
 import { selfTestTargets } from './selftest.js';
-import { runSession, type SessionResult } from './session.js';
+import { runSession, runSessionAsync, type SessionResult } from './session.js';
 import { fuzzTargets } from './targets.js';
 
 export interface WorkerJob {
@@ -59,7 +59,8 @@ if (parentPort) {
     const registry: Registry = job.target.startsWith('config.') ? (await import('../components.js')).defaultRegistry() : new Map();
     const t = [...fuzzTargets(registry), ...selfTestTargets()].find((x) => x.name === job.target);
     if (!t) throw new Error(`unknown fuzz target ${job.target}`);
-    result = runSession(t, { cases: job.cases, seed: job.seed, path: job.path, onCase });
+    const opts = { cases: job.cases, seed: job.seed, path: job.path, onCase };
+    result = t.async ? await runSessionAsync(t, opts) : runSession(t, opts);
   }
   parentPort.postMessage(result);
 }

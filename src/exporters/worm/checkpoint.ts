@@ -93,7 +93,13 @@ export type CheckpointSignatureProblem = { kind: 'unknown key' | 'bad signature'
 export function checkCheckpointSignature(cp: SignedCheckpoint & { signature: string }, keys: ReadonlyMap<string, PublicKeyEntry>): CheckpointSignatureProblem {
   const key = keys.get(cp.key);
   if (!key) return { kind: 'unknown key', detail: `checkpoint signed by key ${cp.key}, which is not among the public keys given (${[...keys.keys()].join(', ') || 'none'})` };
-  if (!verifyBytes(key.key, Buffer.from(body(cp)), cp.signature)) return { kind: 'bad signature', detail: `checkpoint signature does not verify with key ${cp.key} (${key.source})` };
+  const signed = body(cp);
+  // Only the text exactly as signed verifies: one spelled otherwise (a number with leading zeros,
+  // a re-encoded signature) parses to the same fields, but is not the text the key signed.
+  if (cp.text !== `${signed} sig=${cp.signature}` || Buffer.from(cp.signature, 'base64').toString('base64') !== cp.signature) {
+    return { kind: 'bad signature', detail: `checkpoint text differs from the text key ${cp.key} signed (a field or the signature is spelled otherwise): ${cp.text.slice(0, 120)}` };
+  }
+  if (!verifyBytes(key.key, Buffer.from(signed), cp.signature)) return { kind: 'bad signature', detail: `checkpoint signature does not verify with key ${cp.key} (${key.source})` };
   return undefined;
 }
 

@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVigilProcess, listening, vigilSync } from '../../helpers/cli.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
-import { parseCheckpoint, CHECKPOINT_ATTRIBUTE, CHECKPOINT_EVENT } from '../../../src/exporters/worm/checkpoint.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { checkCheckpointSignature, parseCheckpoint, signCheckpoint, CHECKPOINT_ATTRIBUTE, CHECKPOINT_EVENT } from '../../../src/exporters/worm/checkpoint.js';
+import { keyIdOf } from '../../../src/exporters/worm/keys.js';
 import { parseSegmentFileName } from '../../../src/exporters/worm/layout.js';
 import type { LogBatch } from '../../../src/pipeline/record.js';
 import { makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
@@ -148,5 +150,26 @@ describe('checkpoints in process', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  // Found by `npm run fuzz` (archive.checkpoint-parse): "records=0100" parsed to 100 and the signature,
+  // checked over the re-rendered text, verified: a text other than the signed one passed as signed.
+  it('only the exact signed text verifies: leading zeros or a re-spelled signature do not', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const keyId = keyIdOf(publicKey);
+    const keys = new Map([[keyId, { keyId, key: publicKey, source: 'test' }]]);
+    const key = { keyId, privateKey, publicKey, publicKeyPem: '', publicKeyPath: '' };
+    const { text } = signCheckpoint(
+      { archive: 'a1', segment: 3, state: 'sealed', entries: 60, records: 100, head: 'b'.repeat(64), manifest: 'c'.repeat(64), time: '2026-03-01T09:01:00.000Z' },
+      key,
+    );
+    expect(checkCheckpointSignature(parseCheckpoint(text), keys)).toBeUndefined();
+    expect(checkCheckpointSignature(parseCheckpoint(`  ${text}\n`), keys)).toBeUndefined(); // surrounding whitespace is not part of it
+    const zeros = text.replace('records=100 ', 'records=0100 ');
+    expect(parseCheckpoint(zeros).records).toBe(100);
+    expect(checkCheckpointSignature(parseCheckpoint(zeros), keys)?.kind).toBe('bad signature');
+    const unpadded = text.replace(/=+$/, '');
+    expect(unpadded).not.toBe(text);
+    expect(checkCheckpointSignature(parseCheckpoint(unpadded), keys)?.kind).toBe('bad signature');
   });
 });
