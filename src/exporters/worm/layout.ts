@@ -33,20 +33,33 @@ export const ARCHIVE_INFO_FILE = 'archive.json';
 export const LOCK_FILE = '.lock';
 
 /**
- * Every name Vigil itself writes in an archive directory: segment files, the
- * archive id, the lock, the local checkpoints, seal intents, and the temporary
- * names of files being written (`*.tmp`, removed at start-up). Anything else
- * there is foreign (`vigil verify` reports it).
+ * Where an archive lives. A local directory holds everything Vigil writes; an
+ * S3 prefix (prefix/<archive id>/) only what the uploader puts there: sealed
+ * segments and their manifests (open segments, receipts and checkpoints stay local).
  */
-const OWN_NAME_RES = [
-  NAME_RE,
+export type ArchivePlace = 'directory' | 's3';
+
+/**
+ * Every name Vigil itself writes in an archive directory besides segment files:
+ * the archive id, the lock, the local checkpoints, seal intents, and the temporary
+ * names of files being written (`*.tmp`, removed at start-up).
+ */
+const OWN_LOCAL_NAME_RES = [
   /^segment-\d{12}\.sealing\.json$/,
   /^segment-\d{12}\.jsonl\.gz\.tmp$/,
   /^\.(?:segment-\d{12}\.[a-z.]+|archive\.json|checkpoint\.txt)\.\d+\.tmp$/,
 ];
+const LOCAL_ONLY_NAMES = new Set([ARCHIVE_INFO_FILE, LOCK_FILE, 'checkpoint.txt']);
+const UPLOADED_KINDS: ReadonlySet<ArchiveFileKind> = new Set(['sealed', 'manifest']);
 
-export function isArchiveFileName(name: string): boolean {
-  return name === ARCHIVE_INFO_FILE || name === LOCK_FILE || name === 'checkpoint.txt' || OWN_NAME_RES.some((re) => re.test(name));
+/**
+ * Whether Vigil writes a file or object of this name in an archive at `place`.
+ * Anything else there is foreign: `vigil verify` reports it as a break.
+ */
+export function belongsInArchive(name: string, place: ArchivePlace): boolean {
+  const segment = parseSegmentFileName(name);
+  if (place === 's3') return segment !== undefined && UPLOADED_KINDS.has(segment.kind);
+  return segment !== undefined || LOCAL_ONLY_NAMES.has(name) || OWN_LOCAL_NAME_RES.some((re) => re.test(name));
 }
 
 /** Per-segment presence of each file, from a directory or bucket listing. */

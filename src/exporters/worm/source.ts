@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { type SegmentFiles, isArchiveFileName, parseSegmentFileName } from './layout.js';
+import { type SegmentFiles, belongsInArchive, parseSegmentFileName } from './layout.js';
 import { readFileNoFollow } from './safe-fs.js';
 import { type ArchiveKey, plaintextOf } from './encryption.js';
 import type { Manifest } from './manifest.js';
@@ -40,7 +40,7 @@ export interface ArchiveSource {
   readonly local: boolean;
   list(): Promise<ArchiveObject[]>;
   read(name: string): Promise<Buffer>;
-  /** Entries that Vigil did not write (symbolic links, unknown files, directories); local archives only. */
+  /** Entries that Vigil did not write: symbolic links, unknown files, directories (local), unknown objects (S3). */
   foreign?(): Promise<{ name: string; what: string }[]>;
   s3?: S3Access;
   /** The archive encryption key, when the reader holds it (encrypted segments: encryption.ts). */
@@ -86,7 +86,7 @@ export class LocalSource implements ArchiveSource {
       if (e.isSymbolicLink()) out.push({ name: e.name, what: 'a symbolic link' });
       else if (e.isDirectory()) out.push({ name: e.name, what: 'an unexpected directory' });
       else if (!e.isFile()) out.push({ name: e.name, what: 'not a regular file' });
-      else if (!isArchiveFileName(e.name)) out.push({ name: e.name, what: 'a file Vigil did not write' });
+      else if (!belongsInArchive(e.name, 'directory')) out.push({ name: e.name, what: 'a file Vigil did not write' });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -102,6 +102,8 @@ export class S3Source implements ArchiveSource {
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly keyPrefix: string,
+    /** Prefixes below this one that hold archives of their own (each verified as its own source). */
+    private readonly nestedArchives: readonly string[] = [],
   ) {
     this.location = `s3://${bucket}/${keyPrefix}`;
     this.s3 = {
@@ -119,9 +121,20 @@ export class S3Source implements ArchiveSource {
     const out: ArchiveObject[] = [];
     for await (const o of listAll(this.client, this.bucket, this.keyPrefix)) {
       const name = o.key.slice(this.keyPrefix.length);
-      if (parseSegmentFileName(name)) out.push({ name, size: o.size });
+      if (belongsInArchive(name, 's3')) out.push({ name, size: o.size });
     }
     return out;
+  }
+
+  async foreign(): Promise<{ name: string; what: string }[]> {
+    const out: { name: string; what: string }[] = [];
+    for await (const o of listAll(this.client, this.bucket, this.keyPrefix)) {
+      if (this.nestedArchives.some((p) => o.key.startsWith(p))) continue;
+      const name = o.key.slice(this.keyPrefix.length);
+      if (name.includes('/')) out.push({ name, what: 'an object below a sub-prefix of the archive (Vigil writes none there)' });
+      else if (!belongsInArchive(name, 's3')) out.push({ name, what: 'an object Vigil did not write (it uploads only sealed segments and their manifests)' });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   read(name: string): Promise<Buffer> {
@@ -200,8 +213,9 @@ export async function openArchives(spec: string, opts: OpenOptions = {}): Promis
     } else if (parseSegmentFileName(rest.slice(slash + 1))) prefixes.add(loc.prefix + rest.slice(0, slash + 1));
   }
   const sources: ArchiveSource[] = [];
-  if (direct) sources.push(new S3Source(client, loc.bucket, loc.prefix));
-  for (const p of [...prefixes].sort()) sources.push(new S3Source(client, loc.bucket, p));
+  const nested = [...prefixes].sort();
+  if (direct) sources.push(new S3Source(client, loc.bucket, loc.prefix, nested));
+  for (const p of nested) sources.push(new S3Source(client, loc.bucket, p));
   if (sources.length === 0) {
     client.destroy();
     throw new ArchiveNotFoundError(`no archive under ${spec}: expected segment-*.manifest.json objects there or one level below (<prefix>/<archive id>/)`);

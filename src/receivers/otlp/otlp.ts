@@ -11,6 +11,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { type GrpcConfig, type HttpConfig, type OtlpReceiverConfig, otlpReceiverConfigSchema } from './config.js';
 import { InflightBudget } from './budget.js';
+import { ReclaimAfterBurst } from './reclaim.js';
 import { ExportHandler } from './export.js';
 import { OtlpGrpcServer } from './grpc.js';
 import { OtlpHttpServer } from './http.js';
@@ -55,7 +56,13 @@ export class OtlpReceiver implements Receiver {
     const { grpc, http } = config.protocols;
     const gauge = inflightGauge(telemetry);
     gauge.set({ receiver: id }, 0);
-    this.budget = new InflightBudget(config.max_inflight_bytes, (used) => gauge.set({ receiver: id }, used));
+    const reclaim = new ReclaimAfterBurst(config.max_inflight_bytes, {
+      onCollect: (peak) => logger.info({ peak_inflight_mib: Math.round(peak / 1048576) }, 'partly received requests drained after a burst: forced a garbage collection to free their buffers'),
+    });
+    this.budget = new InflightBudget(config.max_inflight_bytes, (used) => {
+      gauge.set({ receiver: id }, used);
+      reclaim.observe(used);
+    });
     this.grpc = grpc ? new OtlpGrpcServer(grpc, this.handler, this.budget) : undefined;
     this.http = http ? new OtlpHttpServer(http, this.handler, logger, this.budget) : undefined;
     if (grpc?.keepalive?.enforcement_policy) {

@@ -14,6 +14,7 @@ import {
   DeleteObjectCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -28,6 +29,7 @@ import type { WormExporter } from '../../../src/exporters/worm/worm.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
 import type { SseExpectation } from '../../../src/exporters/worm/sse.js';
 import { assessEncryption } from '../../../src/exporters/worm/encryption-check.js';
+import { vigilSync } from '../../helpers/cli.js';
 import { makeBatch, newExporter, tempDir, waitFor, wormConfig } from './helpers.js';
 
 const endpoint = process.env.S3_ENDPOINT;
@@ -277,6 +279,31 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     expect(b).toHaveLength(1);
     expect(b[0]).toMatchObject({ kind: 'missing', segment: 2 });
     expect(b[0].detail).toMatch(/hidden by S3 delete markers: segment-000000000002\.(jsonl\.gz|manifest\.json) \(1 locked version still retained/);
+  });
+
+  it('vigil verify s3:// reports objects Vigil did not write under the archive prefix as foreign file (exit 1); an intact archive verifies', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'foreign');
+    const w = newExporter(d, s3Config(bucket));
+    await w.start();
+    await writeSegments(w, 2);
+    await w.shutdown(new AbortController().signal);
+    const archivePrefix = (await receipts(d))[0].manifest.key.replace(/segment-[^/]+$/, '');
+    const cli = (...extra: string[]) => vigilSync(['verify', `s3://${bucket}/vigil/`, '--endpoint', endpoint!, '-k', join(d, 'keys', 'archive.pub'), ...extra]);
+    const intact = cli();
+    expect(intact.stderr).toBe('');
+    expect(intact.status).toBe(0);
+    // A stray file, an open segment (Vigil never uploads one) and an object below a sub-prefix.
+    const stray = ['notes.txt', 'segment-000000000009.jsonl', 'stash/segment-000000000001.jsonl.gz'];
+    for (const name of stray) await client.send(new PutObjectCommand({ Bucket: bucket, Key: archivePrefix + name, Body: 'planted' }));
+    const r = cli('--json');
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout) as { ok: boolean; archives: { findings: Finding[] }[] };
+    expect(report.ok).toBe(false);
+    const found = report.archives[0].findings.filter((f) => f.severity === 'break');
+    expect(found.map((f) => [f.kind, f.object])).toEqual(stray.map((name) => ['foreign file', name]).sort((a, b) => a[1].localeCompare(b[1])));
+    expect(found.find((f) => f.object === 'segment-000000000009.jsonl')!.detail).toMatch(/uploads only sealed segments and their manifests/);
+    expect(cli().stdout).toMatch(/notes\.txt: FOREIGN FILE/);
   });
 
   it('verify s3:// --checkpoint: a tail hidden by delete markers after a clean shutdown is truncated', async () => {
