@@ -139,6 +139,18 @@ describe('import direction', () => {
     expect(mayImportCommand('cli/keys-shred.ts', 'cli/verify.ts')).toBe(false);
   });
 
+  it('keeps the reliability tests and their harness off bench/ (the soak builds on them, not the reverse)', () => {
+    const ROOT = process.cwd();
+    const offenders: string[] = [];
+    for (const dir of ['test/reliability', 'test/helpers/harness']) {
+      for (const file of tsFiles(join(ROOT, dir))) {
+        for (const to of importsOf(file)) if (to.startsWith('../bench/')) offenders.push(`${relative(ROOT, file)} → ${to.slice(3)}`);
+      }
+    }
+    expect(importsOf(join(ROOT, 'bench', 'soak', 'main.ts'))).toContain('../test/helpers/harness/crash.ts');
+    expect(offenders).toEqual([]);
+  });
+
   it('holds across src/', () => {
     expect(violations()).toEqual([]);
   });
