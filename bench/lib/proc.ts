@@ -1,6 +1,5 @@
 // Measuring another process from /proc: CPU time and resident memory.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -17,13 +16,4 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../test/helpers/harness/ports.js';

@@ -13,10 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { crashVerdict, runCrashTrials } from './crash.js';
-import { formatReconciliation } from './reconcile.js';
+import { crashVerdict, runCrashTrials } from '../../test/helpers/harness/crash.js';
+import { formatReconciliation } from '../../test/helpers/harness/reconcile.js';
 import { runSteadySoak, steadyVerdict } from './steady.js';
-import { vigilBuilt } from './vigil.js';
+import { vigilBuilt } from '../../test/helpers/harness/vigil.js';
 
 interface Options {
   trials: number;

@@ -7,13 +7,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rssMiB } from '../lib/proc.js';
-import { queryArchive, verifyArchive, type VerifyOutcome } from './archive.js';
-import { Load, type ClientStats } from './client.js';
-import { archiveDirOf, publicKeyOf, writeHarnessConfig, type HarnessConfigOptions } from './config.js';
-import { FlakyDownstream } from './downstream.js';
-import { reconcile, type Reconciliation } from './reconcile.js';
-import { VigilChild } from './vigil.js';
-import { waitDelivered } from './wait.js';
+import { queryArchive, verifyArchive, type VerifyOutcome } from '../../test/helpers/harness/archive.js';
+import { Load, type ClientStats } from '../../test/helpers/harness/client.js';
+import { archiveDirOf, publicKeyOf, writeHarnessConfig, type HarnessConfigOptions } from '../../test/helpers/harness/config.js';
+import { FlakyDownstream } from '../../test/helpers/harness/downstream.js';
+import { reconcile, type Reconciliation } from '../../test/helpers/harness/reconcile.js';
+import { VigilChild } from '../../test/helpers/harness/vigil.js';
+import { waitDelivered } from '../../test/helpers/harness/wait.js';
 
 export interface SteadyOptions {
   dir: string;

@@ -26,9 +26,9 @@ import type { WormConfig } from '../exporters/worm/config.js';
 import { assessEncryption } from '../exporters/worm/encryption-check.js';
 import { publicKeyPathFor } from '../exporters/worm/keys.js';
 import { verifyArchive, type VerifyReport } from '../exporters/worm/verify.js';
-import { UsageError } from './main.js';
 import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
-import { archiveProgress, collect, openOrUsage, parseTimeArg, publicKeysOrUsage } from './verify.js';
+import { archiveProgress, openOrUsage, publicKeysOrUsage } from './archive-args.js';
+import { collect, parseTimeArg, UsageError } from './usage.js';
 
 interface CheckCliOptions extends ConfigCliOptions {
   publicKey: string[];

@@ -15,10 +15,10 @@ import { type ScenarioResult, judge } from '../simulate/check.js';
 import { MIN_DAYS, type SimulationPlan } from '../simulate/plan.js';
 import { DAY } from '../simulate/traffic.js';
 import type { AlertEntry } from '../telemetry/status/state.js';
-import { UsageError } from './main.js';
-import { type RunningVigil, startVigilWithConfig } from './run.js';
-import { describePlan, planFromOptions, sendWithProgress } from './simulate.js';
-import { formatReport, runVerify } from './verify.js';
+import { UsageError } from './usage.js';
+import { type RunningVigil, startVigilWithConfig } from './start.js';
+import { describePlan, planFromOptions, sendWithProgress } from './simulate-plan.js';
+import { formatReport, runVerify } from './verify-run.js';
 import { countOf } from '../util/count.js';
 
 type Raw = Record<string, any>;

@@ -13,7 +13,7 @@ import type { WormConfig } from '../exporters/worm/config.js';
 import { loadOrCreateSigningKey } from '../exporters/worm/keys.js';
 import { WormExporter } from '../exporters/worm/worm.js';
 import { createLogger } from '../telemetry/logger.js';
-import { UsageError } from './main.js';
+import { UsageError } from './usage.js';
 
 export async function rotateArchiveKey(configFile: string | undefined, exporterId: string | undefined): Promise<{ from: string | undefined; to: string; retired: string | undefined }> {
   const config = loadConfig(configFile, defaultRegistry());

@@ -10,8 +10,7 @@ import { type ShredResult, planArchiveShred } from '../exporters/worm/shred.js';
 import { loadArchiveKey } from '../exporters/worm/encryption.js';
 import { WormExporter } from '../exporters/worm/worm.js';
 import { createLogger } from '../telemetry/logger.js';
-import { UsageError } from './main.js';
-import { parseTimeArg } from './verify.js';
+import { parseTimeArg, UsageError } from './usage.js';
 
 /** The worm exporter of --config, which must be the one writing ARCHIVE. */
 export function wormConfigFor(archive: string, configFile: string | undefined): WormConfig {

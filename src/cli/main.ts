@@ -17,8 +17,7 @@ import { registerSimulate } from './simulate.js';
 import { registerDemo } from './demo.js';
 import { registerValidate } from './validate.js';
 import { registerKeys } from './keys.js';
-
-export class UsageError extends Error {}
+import { UsageError } from './usage.js';
 
 export function buildProgram(): Command {
   const program = new Command('vigil')

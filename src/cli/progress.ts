@@ -109,3 +109,8 @@ export function renderCount(label: string, done: number, total: number, unit: st
   const rate = seconds > 0 ? `  ${fmt(done / seconds)}/s` : '';
   return `${label} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${Math.floor(frac * 100)}% ${fmt(done)}/${fmt(total)} ${unit}${rate}`;
 }
+
+/** A whole number with thousands separators: 1,234,567. */
+export function fmtInt(n: number): string {
+  return n.toLocaleString('en-US');
+}

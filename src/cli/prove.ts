@@ -4,8 +4,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { buildProof, parseLocator, ProofError, verifyProof } from '../exporters/worm/proof.js';
-import { UsageError } from './main.js';
-import { collect, openOrUsage, publicKeysOrUsage } from './verify.js';
+import { openOrUsage, publicKeysOrUsage } from './archive-args.js';
+import { collect, UsageError } from './usage.js';
 
 export function registerProve(program: Command): void {
   program

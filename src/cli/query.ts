@@ -4,8 +4,9 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { parsePredicate, type Predicate, queryArchive, type QueryStats } from '../exporters/worm/query.js';
-import { UsageError } from './main.js';
-import { archiveProgress, collect, fmtInt, openOrUsage, parseTimeArg } from './verify.js';
+import { archiveProgress, openOrUsage } from './archive-args.js';
+import { fmtInt } from './progress.js';
+import { collect, parseTimeArg, UsageError } from './usage.js';
 
 interface QueryCliOptions {
   from?: string;

@@ -30,7 +30,7 @@ import { type Pipeline, Service } from '../pipeline/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { readLines } from './lines.js';
-import { UsageError } from './main.js';
+import { UsageError } from './usage.js';
 import { progressBar } from './progress.js';
 
 /** Text lines per batch: large enough for throughput, small enough for bounded memory. */

@@ -30,6 +30,22 @@ interface Rule {
   forbids: (from: string, to: string) => string | undefined;
 }
 
+/**
+ * A command module: a file of src/cli/ that registers a subcommand (exports a
+ * `register…` function). What commands share lives in helper modules beside them
+ * (usage.ts, archive-args.ts, progress.ts, start.ts, …), never in a command.
+ */
+function isCommandModule(path: string): boolean {
+  return /^cli\/[^/]+\.ts$/.test(path) && /^export function register\w*\(/m.test(readFileSync(join(SRC, path), 'utf8'));
+}
+
+/** Who may import a command module: main.ts, which registers the commands, and a command group registering its own (`keys.ts` → `keys-rotate.ts`). */
+function mayImportCommand(from: string, to: string): boolean {
+  if (from === 'cli/main.ts') return true;
+  const group = from.replace(/\.ts$/, '-');
+  return to.startsWith(group);
+}
+
 const RULES: Rule[] = [
   {
     // The record model and the refusals are the leaves everything else builds on.
@@ -74,6 +90,14 @@ const RULES: Rule[] = [
     forbids: (_f, t) => (COMPONENT.test(t) || /^(cli|fuzz|simulate)\//.test(t) || t === 'components.ts' ? 'base services must not import components or tools' : undefined),
   },
   {
+    // No command imports another command's module: shared CLI code sits in helper modules.
+    from: (p) => p.startsWith('cli/'),
+    forbids: (f, t) =>
+      isCommandModule(t) && !mayImportCommand(f, t)
+        ? `${t} is a command: only main.ts (or its command group) imports it; move what ${f} needs into a shared src/cli/ helper module`
+        : undefined,
+  },
+  {
     // The CLI, the fuzzer and the registry are entry points: nothing below imports them.
     from: (p) => !/^(cli|fuzz)\//.test(p) && p !== 'components.ts',
     forbids: (_f, t) => (/^(cli|fuzz)\//.test(t) || t === 'components.ts' ? 'only entry points (src/cli, src/fuzz) import the CLI, the fuzzer or the registry' : undefined),
@@ -103,6 +127,28 @@ describe('import direction', () => {
     expect(service).toContain('config/load.ts');
     // A type-only import counts too.
     expect(importsOf(join(SRC, 'pipeline', 'component.ts'))).toContain('telemetry/logger.ts');
+  });
+
+  it('tells the CLI command modules from the shared helpers', () => {
+    for (const command of ['cli/run.ts', 'cli/verify.ts', 'cli/simulate.ts', 'cli/demo.ts', 'cli/keys.ts', 'cli/keys-shred.ts']) expect(isCommandModule(command), command).toBe(true);
+    for (const helper of ['cli/main.ts', 'cli/usage.ts', 'cli/archive-args.ts', 'cli/progress.ts', 'cli/start.ts', 'cli/verify-run.ts', 'cli/simulate-plan.ts'])
+      expect(isCommandModule(helper), helper).toBe(false);
+    expect(mayImportCommand('cli/main.ts', 'cli/verify.ts')).toBe(true);
+    expect(mayImportCommand('cli/keys.ts', 'cli/keys-shred.ts')).toBe(true);
+    expect(mayImportCommand('cli/demo.ts', 'cli/verify.ts')).toBe(false);
+    expect(mayImportCommand('cli/keys-shred.ts', 'cli/verify.ts')).toBe(false);
+  });
+
+  it('keeps the reliability tests and their harness off bench/ (the soak builds on them, not the reverse)', () => {
+    const ROOT = process.cwd();
+    const offenders: string[] = [];
+    for (const dir of ['test/reliability', 'test/helpers/harness']) {
+      for (const file of tsFiles(join(ROOT, dir))) {
+        for (const to of importsOf(file)) if (to.startsWith('../bench/')) offenders.push(`${relative(ROOT, file)} → ${to.slice(3)}`);
+      }
+    }
+    expect(importsOf(join(ROOT, 'bench', 'soak', 'main.ts'))).toContain('../test/helpers/harness/crash.ts');
+    expect(offenders).toEqual([]);
   });
 
   it('holds across src/', () => {

@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crashVerdict, runCrashTrials } from '../../bench/soak/crash.js';
-import { formatReconciliation } from '../../bench/soak/reconcile.js';
-import { vigilBuilt } from '../../bench/soak/vigil.js';
+import { crashVerdict, runCrashTrials } from '../helpers/harness/crash.js';
+import { formatReconciliation } from '../helpers/harness/reconcile.js';
+import { vigilBuilt } from '../helpers/harness/vigil.js';
 
 const built = vigilBuilt();
 if (!built) console.warn('reliability kill -9 test skipped: run `npm run build` first (npm test does)');

@@ -1,8 +1,8 @@
 // The harness's own arithmetic: the final account and the metrics reader.
 import { describe, expect, it } from 'vitest';
-import { crashVerdict, type CrashReport } from '../../bench/soak/crash.js';
-import { reconcile } from '../../bench/soak/reconcile.js';
-import { sumMetric } from '../../bench/soak/vigil.js';
+import { crashVerdict, type CrashReport } from '../helpers/harness/crash.js';
+import { reconcile } from '../helpers/harness/reconcile.js';
+import { sumMetric } from '../helpers/harness/vigil.js';
 
 const seen = (recordId: string, count = 1) => ({ recordId, count });
 

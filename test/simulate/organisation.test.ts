@@ -2,7 +2,7 @@
 // what it says (night share, joiners, holiday, new route, weekends, time zones,
 // volume spread); the presets differ knob by knob.
 import { describe, expect, it } from 'vitest';
-import { planFromOptions } from '../../src/cli/simulate.js';
+import { planFromOptions } from '../../src/cli/simulate-plan.js';
 import { knobProblems, type OrganisationKnobs, type OrgUser } from '../../src/simulate/organisation.js';
 import { ORGANISATIONS, organisationNamed } from '../../src/simulate/organisations.js';
 import { buildPlan, type SimulationPlan, VIRTUAL_START } from '../../src/simulate/plan.js';

@@ -7,7 +7,8 @@
 import { sha256Hex } from './entry.js';
 import { type ArchiveKey, DecryptionError, EncryptionKeyError, ShreddedKeyError, decryptSegmentFile, isEncryptedFile } from './encryption.js';
 import type { Manifest } from './manifest.js';
-import type { DataCheckResult, Finding } from './verify.js';
+import type { Finding } from './verify-findings.js';
+import type { DataCheckResult } from './verify-segment.js';
 
 export function needsDecryption(data: Buffer, m: Manifest): boolean {
   return m.encryption !== undefined || isEncryptedFile(data);

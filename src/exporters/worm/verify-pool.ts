@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Manifest } from './manifest.js';
-import { type DataCheckResult, checkSegmentBytes } from './verify.js';
+import { type DataCheckResult, checkSegmentBytes } from './verify-segment.js';
 
 export interface DataChecker {
   readonly parallel: number;

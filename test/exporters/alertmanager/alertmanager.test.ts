@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { alertmanagerConfigSchema, AlertmanagerExporter, type PostableAlert, toPostableAlert } from '../../../src/exporters/alertmanager/alertmanager.js';
 import type { LogBatch, VigilRecord } from '../../../src/pipeline/record.js';
 import { anomalyConfigSchema } from '../../../src/processors/anomaly/config.js';
@@ -14,6 +15,28 @@ import { makeRecord } from '../../helpers/records.js';
 
 const T = Date.UTC(2026, 2, 2, 12);
 
+/**
+ * Alertmanager's API v2 (api/v2/openapi.yaml) body of POST /api/v2/alerts:
+ * `postableAlerts`, an array of `postableAlert` = `alert` (required `labels`,
+ * optional `generatorURL`, format uri) plus optional `annotations`, `startsAt`
+ * and `endsAt` (format date-time). `labels` and `annotations` are `labelSet`s:
+ * maps of string to string. Alertmanager then rejects an alert without labels,
+ * with a label name outside [a-zA-Z_][a-zA-Z0-9_]*, or ending before it starts.
+ * Stricter than the spec in one way: a key the API does not define fails here,
+ * since Alertmanager would drop it silently (a misspelt `generatorUrl`).
+ */
+const labelSet = z.record(z.string(), z.string());
+const postableAlert = z
+  .strictObject({
+    labels: labelSet.refine((l) => Object.keys(l).length > 0, 'an alert needs at least one label').refine((l) => Object.keys(l).every((k) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)), 'invalid label name'),
+    annotations: labelSet.optional(),
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+    endsAt: z.iso.datetime({ offset: true }).optional(),
+    generatorURL: z.url().optional(),
+  })
+  .refine((a) => !a.startsAt || !a.endsAt || Date.parse(a.startsAt) <= Date.parse(a.endsAt), 'endsAt is before startsAt');
+const postableAlerts = z.array(postableAlert);
+
 interface Received {
   alerts: PostableAlert[];
   headers: IncomingMessage['headers'];
@@ -22,6 +45,10 @@ interface Received {
 /** A minimal Alertmanager: answers each POST with the next status of `statuses` (then 200). */
 class FakeAlertmanager {
   readonly received: Received[] = [];
+  /** Every POST body that did not match postableAlerts, with why (each test ends expecting none). */
+  readonly invalid: string[] = [];
+  /** How many POST bodies were checked against postableAlerts. */
+  checked = 0;
   attempts = 0;
   private waiters: { n: number; resolve: () => void }[] = [];
   private server: Server;
@@ -56,12 +83,14 @@ class FakeAlertmanager {
       try {
         alerts = JSON.parse(body);
       } catch {
+        this.invalid.push(`not JSON: ${body.slice(0, 80)}`);
         res.writeHead(400).end('bad json');
         return;
       }
-      // The v2 API's validation: a list of alerts, each with string labels and RFC 3339 times.
-      const valid = Array.isArray(alerts) && alerts.every((a) => a.labels && Object.values(a.labels).every((v) => typeof v === 'string') && !Number.isNaN(Date.parse(a.startsAt)));
-      if (!valid) {
+      this.checked++;
+      const valid = postableAlerts.safeParse(alerts);
+      if (!valid.success) {
+        this.invalid.push(valid.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
         res.writeHead(400).end('invalid alerts');
         return;
       }
@@ -81,7 +110,13 @@ function anomalyBatch(): { batch: LogBatch; alerts: VigilRecord[] } {
 
 const servers: FakeAlertmanager[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  const done = servers.splice(0);
+  await Promise.all(done.map((s) => s.close()));
+  // Every payload the exporter posted was a valid postableAlerts body.
+  for (const s of done) {
+    expect(s.invalid).toEqual([]);
+    expect(s.checked).toBe(s.attempts);
+  }
 });
 
 async function setup(statuses: number[] = [], extra: object = {}) {
@@ -95,7 +130,7 @@ async function setup(statuses: number[] = [], extra: object = {}) {
 
 describe('alertmanager exporter', () => {
   it('posts the vigil.anomaly records as Alertmanager v2 alerts and ignores the others', async () => {
-    const { am, exporter, telemetry } = await setup([], { headers: { authorization: 'Bearer t0ken' }, labels: { cluster: 'eu-1' } });
+    const { am, exporter, telemetry } = await setup([], { headers: { authorization: 'Bearer t0ken' }, labels: { cluster: 'eu-1' }, generator_url: 'http://vigil.example/status' });
     const { batch, alerts } = anomalyBatch();
     expect(alerts).toHaveLength(1);
     expect(batch.length).toBeGreaterThan(1);
@@ -104,6 +139,7 @@ describe('alertmanager exporter', () => {
     expect(am.received).toHaveLength(1);
     const [a] = am.received[0].alerts;
     expect(am.received[0].headers.authorization).toBe('Bearer t0ken');
+    expect(a.generatorURL).toBe('http://vigil.example/status');
     expect(a.labels).toEqual({ cluster: 'eu-1', alertname: 'VigilAnomaly', detector: 'burst', key: '203.0.113.1', severity: expect.stringMatching(/^(warning|critical)$/) });
     expect(a.annotations.summary).toMatch(/^burst \[203\.0\.113\.1\]: .* records in ~1m vs baseline/);
     expect(a.annotations.source_record_id).toMatch(/^src-/);
@@ -162,6 +198,26 @@ describe('alertmanager exporter', () => {
     await exporter.whenIdle();
     expect(am.received).toHaveLength(0);
     expect((await telemetry.registry.metrics()).match(/vigil_exporter_send_failed_log_records_total\{exporter="alertmanager"\} (\d+)/)?.[1]).toBe('1');
+  });
+
+  it('checks payloads against the postableAlerts schema (it rejects what Alertmanager rejects)', () => {
+    const { alerts } = anomalyBatch();
+    const good = toPostableAlert(alerts[0], { labels: {}, generator_url: 'http://vigil.example/status' });
+    expect(postableAlerts.safeParse([good]).success).toBe(true);
+    const bad: unknown[] = [
+      { annotations: good.annotations }, // no labels
+      { ...good, labels: {} },
+      { ...good, labels: { ...good.labels, port: 4317 } }, // a number, not a string
+      { ...good, labels: { 'bad-name': 'x' } },
+      { ...good, annotations: { score: 0.9 } },
+      { ...good, startsAt: 'yesterday' },
+      { ...good, endsAt: '2026-03-02 12:00' }, // not RFC 3339
+      { ...good, startsAt: good.endsAt, endsAt: good.startsAt },
+      { ...good, generatorURL: 'not a url' },
+      { ...good, generatorUrl: 'http://vigil.example/' }, // misspelt: Alertmanager would drop it
+    ];
+    for (const b of bad) expect(postableAlerts.safeParse([b]).success, JSON.stringify(b)).toBe(false);
+    expect(postableAlerts.safeParse(good).success).toBe(false); // one alert, not a list
   });
 
   it('maps a record without a cooldown to a 1h alert, or resolve_after when set', () => {

@@ -10,7 +10,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../../src/cli/demo.js';
-import { type RunningVigil, startVigilWithConfig } from '../../../src/cli/run.js';
+import { type RunningVigil, startVigilWithConfig } from '../../../src/cli/start.js';
 import { defaultRegistry } from '../../../src/components.js';
 import { validateConfig } from '../../../src/config/load.js';
 import { buildPlan } from '../../../src/simulate/plan.js';

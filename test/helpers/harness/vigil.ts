@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/util/paths.js';
+import { packageRoot } from '../../../src/util/paths.js';
 import type { Endpoints } from './client.js';
 
 export const VIGIL_BIN = join(packageRoot(), 'bin', 'vigil.js');

@@ -1,7 +1,7 @@
 // A fresh bucket with Object Lock for one harness run, on the S3-compatible
 // store the environment names (credentials from the standard AWS chain).
 import { randomBytes } from 'node:crypto';
-import { createS3Client, s3sdk } from '../../src/exporters/worm/s3.js';
+import { createS3Client, s3sdk } from '../../../src/exporters/worm/s3.js';
 
 export async function createLockedBucket(endpoint: string, prefix: string): Promise<string> {
   const { CreateBucketCommand } = await s3sdk();

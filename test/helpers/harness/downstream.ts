@@ -6,10 +6,10 @@
 // go down and come back on the same port (an outage).
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { decodeProtobufRequest } from '../../src/otlp/convert.js';
-import { EXPORT_METHOD_PATH, ExportLogsServiceResponse } from '../../src/otlp/schema.js';
-import { getStringAttribute } from '../../src/pipeline/record.js';
-import { rng } from '../lib/workload.js';
+import { decodeProtobufRequest } from '../../../src/otlp/convert.js';
+import { EXPORT_METHOD_PATH, ExportLogsServiceResponse } from '../../../src/otlp/schema.js';
+import { getStringAttribute } from '../../../src/pipeline/record.js';
+import { rng } from './access-log.js';
 
 export interface Delivery {
   /** `audit.record_id` of the first delivery. */

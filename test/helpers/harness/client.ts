@@ -6,11 +6,11 @@
 // refusal with RetryInfo / Retry-After is honoured as the specification says.
 import * as grpc from '@grpc/grpc-js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeProtobufRequest, type ExportRequestMessage } from '../../src/otlp/convert.js';
-import { EXPORT_METHOD_PATH } from '../../src/otlp/schema.js';
-import type { SendOutcome } from '../../src/exporters/otlp/sender.js';
-import { classifyGrpcStatus, classifyHttpAnswer, okOutcome, partialSuccessFromProto } from '../../src/exporters/otlp/status.js';
-import { accessLogRecord, rng } from '../lib/workload.js';
+import { encodeProtobufRequest, type ExportRequestMessage } from '../../../src/otlp/convert.js';
+import { EXPORT_METHOD_PATH } from '../../../src/otlp/schema.js';
+import type { SendOutcome } from '../../../src/exporters/otlp/sender.js';
+import { classifyGrpcStatus, classifyHttpAnswer, okOutcome, partialSuccessFromProto } from '../../../src/exporters/otlp/status.js';
+import { accessLogRecord, rng } from './access-log.js';
 
 /** Where the running Vigil listens (both change on every restart). */
 export interface Endpoints {

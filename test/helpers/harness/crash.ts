@@ -19,7 +19,7 @@ import { existsSync, readdirSync, appendFileSync, watch, type FSWatcher, mkdirSy
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
-import { rng } from '../lib/workload.js';
+import { rng } from './access-log.js';
 import { queryArchive, verifyArchive, type ArchivedRecords, type VerifyOutcome } from './archive.js';
 import { Load, type ClientStats } from './client.js';
 import { archiveDirOf, publicKeyOf, writeHarnessConfig, type HarnessConfigOptions, type HarnessS3 } from './config.js';

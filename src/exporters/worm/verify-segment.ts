@@ -1,0 +1,383 @@
+// One sealed segment's bytes checked against its signed manifest: decompression,
+// every entry hash, chain link, seq and the Merkle root. Pure, so the verify
+// worker threads (verify-pool.ts) run it as well as verify.ts itself.
+import { promisify } from 'node:util';
+import { createGunzip, gunzip } from 'node:zlib';
+import { ENTRY_OFFSET, entryHash, sha256Hex, splitLines, viewLine, type Note, type LineView, parseEntry } from './entry.js';
+import type { Manifest } from './manifest.js';
+import { IncrementalMerkle, rootFromLeafHashes } from './merkle.js';
+import type { Add, BreakKind, Finding } from './verify-findings.js';
+
+export interface FetchedSegment {
+  data: Buffer;
+  content: Buffer;
+  error: Error | undefined;
+}
+
+export interface DataCheckResult {
+  findings: Finding[];
+  validRecords: number;
+  contentBytes: number;
+  notes: { index: number; seq: number; note: Note }[];
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/** Decompresses a sealed segment (into one buffer of the size its manifest states) and checks it. */
+export async function checkSegmentBytes(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
+  let fetched: FetchedSegment;
+  try {
+    const chunkSize = Math.min(Math.max(m.content_bytes + 1, 64 * 1024), 256 * 1024 * 1024);
+    fetched = { data, content: await gunzipAsync(data, { chunkSize }), error: undefined };
+  } catch {
+    fetched = { data, ...(await gunzipPartial(data)) };
+  }
+  const findings: Finding[] = [];
+  const r = checkSegmentData(n, object, fetched, m, (f) => findings.push({ severity: 'break', ...f } as Finding));
+  return { findings, ...r };
+}
+
+/** Decompresses as much as it can: a corrupt or cut gzip still yields the entries before the damage. */
+export async function gunzipPartial(data: Buffer): Promise<{ content: Buffer; error: Error | undefined }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const gz = createGunzip();
+    gz.on('data', (c: Buffer) => chunks.push(c));
+    gz.on('error', (error) => resolve({ content: Buffer.concat(chunks), error }));
+    gz.on('end', () => resolve({ content: Buffer.concat(chunks), error: undefined }));
+    gz.end(data);
+  });
+}
+
+interface Item {
+  index: number;
+  view: LineView | undefined;
+  raw: Buffer | undefined;
+  hashOk: boolean;
+  flagged: boolean;
+}
+
+/** Checks one sealed segment's bytes against its manifest; returns the valid record count and the notes in it. */
+export function checkSegmentData(
+  n: number,
+  object: string,
+  fetched: FetchedSegment,
+  m: Manifest,
+  add: Add,
+): { validRecords: number; contentBytes: number; notes: { index: number; seq: number; note: Note }[] } {
+  const { data, content, error } = fetched;
+  const fileOk = sha256Hex(data) === m.segment_sha256;
+  const f = (x: Omit<Finding, 'severity' | 'segment' | 'object'>) => add({ ...x, segment: n, object });
+  if (!error) {
+    const fast = checkIntactEntries(content, m);
+    if (fast) {
+      if (!fileOk) f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the gzip container was altered)' });
+      return { validRecords: fast.validRecords, contentBytes: content.length, notes: fast.notes };
+    }
+  }
+  const before = { count: 0 };
+  const track: Add = (x) => {
+    before.count++;
+    add(x);
+  };
+  const r = checkEntries(n, object, content, m, track, error);
+  if (error && before.count === 0) {
+    const cut = /unexpected end of file/i.test(error.message);
+    f({
+      kind: cut ? 'truncated' : 'modified',
+      index: r.items,
+      seq: m.first_seq + r.items,
+      detail: cut
+        ? `the segment file was cut short: entries from index ${r.items} on (${m.entries - r.items} of ${m.entries}) are missing`
+        : `the compressed segment is corrupt (${error.message}) from entry index ${r.items} on`,
+    });
+  } else if (!fileOk && before.count === 0) {
+    f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the gzip container was altered)' });
+  }
+  return { validRecords: r.validRecords, contentBytes: content.length, notes: r.notes };
+}
+
+const LINE_HEAD = Buffer.from('{"hash":"');
+const ENTRY_HEAD = Buffer.from('","entry":');
+const SEQ_HEAD = Buffer.from('{"seq":');
+const AT_HEAD = Buffer.from(',"at":"');
+const PREV_HEAD = Buffer.from('","prev":"');
+const ISO_LENGTH = 24; // 2026-03-01T09:00:00.000Z
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+
+/** buf[at…] holds `literal` (a short JS loop beats a native call per field). */
+function bytesAt(buf: Buffer, at: number, literal: Buffer): boolean {
+  for (let i = 0; i < literal.length; i++) if (buf[at + i] !== literal[i]) return false;
+  return true;
+}
+
+/** buf[at…at+64] is the lowercase hex of the 32 bytes `raw`. */
+function hexAt(buf: Buffer, at: number, raw: Buffer): boolean {
+  for (let i = 0; i < 32; i++) {
+    const b = raw[i];
+    if (buf[at + 2 * i] !== HEX_DIGITS[b >> 4] || buf[at + 2 * i + 1] !== HEX_DIGITS[b & 15]) return false;
+  }
+  return true;
+}
+
+/**
+ * The common case, fast: every line exactly as the writer produces it, each
+ * hash right, each link and seq in order, the count, last hash and Merkle root
+ * as signed. No allocation beyond the hashes. Returns undefined at the first
+ * deviation; the caller then runs the full classification (checkEntries).
+ */
+export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords: number; notes: { index: number; seq: number; note: Note }[] } | undefined {
+  const merkle = new IncrementalMerkle();
+  const notes: { index: number; seq: number; note: Note }[] = [];
+  let expectSeq = m.first_seq;
+  let prevRaw: Buffer = Buffer.from(m.chain_prev, 'hex');
+  let records = 0;
+  let pos = 0;
+  const end = content.length;
+  while (pos < end) {
+    const nl = content.indexOf(0x0a, pos);
+    if (nl < 0 || nl - pos < ENTRY_OFFSET + SEQ_HEAD.length + 2 + AT_HEAD.length + ISO_LENGTH + PREV_HEAD.length + 64 + 4) return undefined;
+    const es = pos + ENTRY_OFFSET;
+    const ee = nl - 1; // the line's closing brace
+    if (content[ee] !== 0x7d || !bytesAt(content, pos, LINE_HEAD) || !bytesAt(content, es - ENTRY_HEAD.length, ENTRY_HEAD) || !bytesAt(content, es, SEQ_HEAD)) return undefined;
+    let i = es + SEQ_HEAD.length;
+    let seq = 0;
+    const digits = i;
+    while (i < ee && content[i] >= 0x30 && content[i] <= 0x39 && i - digits < 16) seq = seq * 10 + (content[i++] - 0x30);
+    if (seq !== expectSeq || i === digits) return undefined;
+    const prevAt = i + AT_HEAD.length + ISO_LENGTH;
+    if (!bytesAt(content, i, AT_HEAD) || !bytesAt(content, prevAt, PREV_HEAD)) return undefined;
+    const prevStart = prevAt + PREV_HEAD.length;
+    if (!hexAt(content, prevStart, prevRaw)) return undefined;
+    const raw = entryHash(content.subarray(es, ee));
+    if (!hexAt(content, pos + LINE_HEAD.length, raw)) return undefined;
+    merkle.push(raw);
+    const kindByte = content[prevStart + 64 + 3]; // after `","`: r(ecord) or n(ote)
+    if (kindByte === 0x72) records++;
+    else if (kindByte === 0x6e) {
+      try {
+        const e = parseEntry(content.subarray(es, ee));
+        if (e.note) notes.push({ index: expectSeq - m.first_seq, seq, note: e.note });
+      } catch {
+        return undefined;
+      }
+    } else return undefined;
+    prevRaw = raw;
+    expectSeq++;
+    pos = nl + 1;
+  }
+  if (expectSeq - m.first_seq !== m.entries || prevRaw.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
+  if (merkle.root().toString('hex') !== m.merkle_root) return undefined;
+  return { validRecords: records, notes };
+}
+
+/**
+ * Classifies the entries of a segment against its manifest: hash mismatches are
+ * `modified`; seqs outside the range or repeated are `inserted`; seqs going
+ * backwards are `reordered`; absent seqs are `missing`, or `truncated` at the
+ * end; a record whose hash the next one does not link to was rewritten
+ * (`modified`, even with a recomputed hash).
+ */
+export function checkEntries(
+  n: number,
+  object: string,
+  content: Buffer,
+  m: Manifest,
+  add: Add,
+  decodeError?: Error,
+): { validRecords: number; items: number; notes: { index: number; seq: number; note: Note }[] } {
+  const items: Item[] = [];
+  const at = (i: number) => ({ segment: n, object, index: i });
+  let flagged = 0;
+  const flag = (it: Item, kind: BreakKind, detail: string, runEndSeq?: number) => {
+    it.flagged = true;
+    flagged++;
+    add({ kind, ...at(it.index), seq: it.view?.seq, detail, ...(runEndSeq === undefined ? {} : { runEndSeq }) });
+  };
+  let idx = 0;
+  for (const { line, complete } of splitLines(content)) {
+    if (!complete && decodeError) break; // the tail of a damaged stream: reported once by the caller
+    const it: Item = { index: idx++, view: undefined, raw: undefined, hashOk: false, flagged: false };
+    items.push(it);
+    if (!complete) {
+      flag(it, 'truncated', 'the last line is incomplete (cut mid-entry)');
+      continue;
+    }
+    const v = viewLine(line);
+    if (typeof v === 'string') {
+      flag(it, 'modified', `not a valid entry line: ${v}`);
+      continue;
+    }
+    it.view = v;
+    it.raw = entryHash(v.entry);
+    it.hashOk = it.raw.toString('hex') === v.hash;
+    if (!it.hashOk) flag(it, 'modified', `entry content does not match its hash (seq ${v.seq})`);
+  }
+
+  const first = m.first_seq;
+  const last = m.first_seq + m.entries - 1;
+  // Which line holds the genuine entry for each seq, and which lines are extra.
+  const bySeq = new Map<number, Item[]>();
+  for (const it of items) {
+    if (!it.view) continue;
+    const s = it.view.seq;
+    if (s < first || s > last) {
+      if (!it.flagged) flag(it, 'inserted', `seq ${s} is outside the segment's signed range ${first}–${last}`);
+      continue;
+    }
+    const list = bySeq.get(s) ?? [];
+    list.push(it);
+    bySeq.set(s, list);
+  }
+  const genuine = new Map<number, Item>();
+  const linkedTo = new Set<string>();
+  for (const it of items) if (it.view && it.hashOk) linkedTo.add(it.view.prev);
+  for (const [s, list] of bySeq) {
+    if (list.length === 1) {
+      genuine.set(s, list[0]);
+      continue;
+    }
+    // Several lines claim seq s: the genuine one is linked to by s+1 (or is the signed last hash).
+    const pick =
+      list.find((it) => it.hashOk && (s === last ? it.view!.hash === m.last_hash : linkedTo.has(it.view!.hash))) ?? list.find((it) => it.hashOk) ?? list[0];
+    genuine.set(s, pick);
+    for (const it of list) {
+      if (it === pick || it.flagged) continue;
+      const dup = it.view!.hash === pick.view!.hash;
+      flag(it, 'inserted', dup ? `duplicate of the entry at index ${pick.index} (seq ${s})` : `a second entry claiming seq ${s} (the chain runs through index ${pick.index})`);
+    }
+  }
+  // Order: genuine entries must appear in increasing seq.
+  let maxSeen = first - 1;
+  for (const it of items) {
+    if (!it.view || genuine.get(it.view.seq) !== it) continue;
+    if (it.view.seq < maxSeen) {
+      if (!it.flagged) flag(it, 'reordered', `seq ${it.view.seq} comes after seq ${maxSeen}: entries were moved`);
+    } else maxSeen = it.view.seq;
+  }
+  // Absent seqs: missing in the middle, truncated at the end.
+  const lastPresentIndex = items.length - 1;
+  let s = first;
+  if (!decodeError) {
+    while (s <= last) {
+      if (genuine.has(s)) {
+        s++;
+        continue;
+      }
+      let e = s;
+      while (e + 1 <= last && !genuine.has(e + 1)) e++;
+      const count = e - s + 1;
+      const after = e === last;
+      if (after) {
+        add({
+          kind: 'truncated',
+          segment: n,
+          object,
+          index: lastPresentIndex + 1,
+          seq: s,
+          detail: `the segment ends early: ${count} entr${count > 1 ? 'ies' : 'y'} (seq ${s}–${e}) of ${m.entries} missing at its end`,
+        });
+      } else {
+        const nextItem = genuine.get(e + 1)!;
+        add({
+          kind: 'missing',
+          segment: n,
+          object,
+          index: nextItem.index,
+          seq: s,
+          detail: `${count} entr${count > 1 ? 'ies' : 'y'} (seq ${s}${count > 1 ? `–${e}` : ''}) missing before index ${nextItem.index}`,
+        });
+      }
+      flagged++;
+      s = e + 1;
+    }
+  }
+  // Links: each genuine entry must chain to the genuine entry before it. A hash-valid entry that
+  // the next one does not link to was rewritten; what the next entry (or the signed last_hash)
+  // names is the original's hash.
+  const rewritten: { item: Item; original: string; detail: string }[] = [];
+  for (let q = first; q <= last; q++) {
+    const it = genuine.get(q);
+    if (!it || !it.hashOk) continue;
+    const prevItem = genuine.get(q - 1);
+    const expected = q === first ? m.chain_prev : prevItem?.hashOk ? prevItem.view!.hash : undefined;
+    if (expected === undefined || it.view!.prev === expected) continue;
+    if (q === first) {
+      if (!it.flagged) flag(it, 'modified', `the first entry does not chain to the previous segment's last entry`);
+    } else if (prevItem && !prevItem.flagged && !it.flagged) {
+      rewritten.push({ item: prevItem, original: it.view!.prev, detail: `entry seq ${q - 1} was rewritten (its hash was recomputed, but seq ${q} links to a different entry)` });
+    }
+  }
+  const lastItem = genuine.get(last);
+  if (lastItem?.hashOk && !lastItem.flagged && m.last_hash && lastItem.view!.hash !== m.last_hash) {
+    rewritten.push({ item: lastItem, original: m.last_hash, detail: `the last entry differs from the signed last_hash (rewritten with a recomputed hash)` });
+  }
+  if (rewritten.length > 0) flagRewrites(items, rewritten, m, flag);
+  // Merkle root over the entries as found, when nothing else was wrong.
+  if (flagged === 0 && !decodeError) {
+    const root = rootFromLeafHashes(items.map((it) => it.raw!)).toString('hex');
+    if (root !== m.merkle_root) add({ kind: 'modified', segment: n, object, detail: 'the Merkle root over the entries differs from the signed manifest' });
+  }
+  let validRecords = 0;
+  const notes: { index: number; seq: number; note: Note }[] = [];
+  for (const it of items) {
+    if (!it.view || !it.hashOk || it.flagged || genuine.get(it.view.seq) !== it) continue;
+    if (it.view.kind === 'record') validRecords++;
+    else {
+      try {
+        const e = parseEntry(it.view.entry);
+        if (e.note) notes.push({ index: it.index, seq: it.view.seq, note: e.note });
+      } catch {
+        /* hash-valid JSON that does not parse cannot happen; ignore */
+      }
+    }
+  }
+  return { validRecords, items: items.length, notes };
+}
+
+/**
+ * Where the chain was rewritten. A broken link shows the LAST rewritten entry of
+ * a run: an intruder may have changed an earlier entry and recomputed every hash
+ * and link after it. The Merkle root tells the two apart: with each rewritten
+ * entry's original hash put back, it matches only if those entries alone were
+ * changed (each named exactly). Otherwise the first rewritten entry lies
+ * somewhere in the run that ends there, which is reported from its first entry,
+ * and none of the run counts as valid.
+ */
+function flagRewrites(
+  items: Item[],
+  rewritten: { item: Item; original: string; detail: string }[],
+  m: Manifest,
+  flag: (it: Item, kind: BreakKind, detail: string, runEndSeq?: number) => void,
+): void {
+  const exact =
+    items.length === m.entries &&
+    items.every((it) => it.raw && !it.flagged) &&
+    (() => {
+      const leaves = items.map((it) => it.raw!);
+      for (const r of rewritten) leaves[r.item.index] = Buffer.from(r.original, 'hex');
+      return rootFromLeafHashes(leaves).toString('hex') === m.merkle_root;
+    })();
+  if (exact) {
+    for (const r of rewritten) flag(r.item, 'modified', r.detail);
+    return;
+  }
+  let from = 0;
+  for (const r of [...rewritten].sort((a, b) => a.item.index - b.item.index)) {
+    const start = items.slice(from, r.item.index + 1).find((it) => !it.flagged) ?? r.item;
+    const a = start.view?.seq;
+    const b = r.item.view!.seq;
+    flag(
+      start,
+      'modified',
+      start === r.item
+        ? r.detail
+        : `entries seq ${a}–${b} (index ${start.index}–${r.item.index}) are not the signed ones: one of them was rewritten and every hash and link after it recomputed up to seq ${b}, ` +
+            `which ${r.item.index === items.length - 1 ? 'differs from the signed last_hash' : `seq ${b + 1} does not link to`}; the first rewritten entry is at or after index ${start.index} ` +
+            '(checkpoints of the open segment kept downstream narrow it down)',
+      start === r.item ? undefined : b,
+    );
+    for (const it of items.slice(start.index + 1, r.item.index + 1)) it.flagged = true; // none of the run is proven
+    from = r.item.index + 1;
+  }
+}
