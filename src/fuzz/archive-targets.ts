@@ -20,7 +20,7 @@ import { type Checkpoint, CHECKPOINT_FILE, CheckpointFormatError, checkCheckpoin
 import { DecryptionError, ENCRYPTED_MAGIC, parseEncryptedFile } from '../exporters/worm/encryption.js';
 import { encodeEntry, GENESIS_HASH, parseEntry, recordPayload, splitLines, viewLine } from '../exporters/worm/entry.js';
 import { keyIdOf, type PublicKeyEntry, type SigningKey } from '../exporters/worm/keys.js';
-import { isArchiveFileName, parseSegmentFileName } from '../exporters/worm/layout.js';
+import { belongsInArchive, parseSegmentFileName } from '../exporters/worm/layout.js';
 import { canonicalJson, checkManifest } from '../exporters/worm/manifest.js';
 import { buildArchiveFixture, verifyDirectory, type ArchiveFixture } from './archive-fixture.js';
 import { applyArchiveMutation, archiveMutation, readBack, type ArchiveMutation } from './archive-mutate.js';
@@ -66,7 +66,7 @@ function mustBreak(pristine: ReadonlyMap<string, Buffer>, after: ReadonlyMap<str
   if (m.op === 'plant' && !pristine.has(m.name)) {
     // Links and directories are foreign whatever their name; so is a file under a name Vigil never writes, or a segment it did not seal.
     const kind = parseSegmentFileName(m.name)?.kind;
-    if (m.what !== 'file' || !isArchiveFileName(m.name) || kind === 'sealed' || kind === 'manifest') return `a ${m.what} ${m.name} was planted`;
+    if (m.what !== 'file' || !belongsInArchive(m.name, 'directory') || kind === 'sealed' || kind === 'manifest') return `a ${m.what} ${m.name} was planted`;
   }
   return undefined;
 }
