@@ -9,19 +9,11 @@ import { loadConfig, validateConfig } from '../../src/config/load.js';
 import { mergeConfig, parseSet } from '../../src/config/sources.js';
 import { closest } from '../../src/config/suggest.js';
 import { consoleLine, defaultEncoding } from '../../src/telemetry/logger.js';
+import { issuesOf } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const registry = defaultRegistry();
 
-function issuesOf(raw: unknown, env: NodeJS.ProcessEnv = {}): { path: string; message: string }[] {
-  try {
-    validateConfig(raw, registry, 'test', { env });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const fileOnly = (extra: Record<string, unknown> = {}) => ({
   exporters: { file: { path: '/tmp/x.jsonl' } },

@@ -2,22 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../../src/components.js';
-import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
 import { parseDuration, parseSize } from '../../src/config/units.js';
+import { issuesOf } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const registry = defaultRegistry();
 
-function issuesOf(raw: unknown, env: NodeJS.ProcessEnv = {}): { path: string; message: string }[] {
-  try {
-    validateConfig(raw, registry, 'test', { env });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const minimal = {
   exporters: { file: { path: '/tmp/x.jsonl' } },
