@@ -123,6 +123,14 @@ export function encodeBatchProtobuf(batch: ReadonlyBatch): Uint8Array {
   return encodeProtobufRequest(batchToRequest(batch));
 }
 
+/**
+ * One record as a stand-alone one-record ExportLogsServiceRequest (its resource and scope
+ * included): the payload of a v2 archive entry, readable without its neighbours.
+ */
+export function encodeRecordRequest(rec: Immutable<VigilRecord>): Uint8Array {
+  return encodeBatchProtobuf([rec] as ReadonlyBatch);
+}
+
 export function countRecords(req: ExportRequestMessage): number {
   let n = 0;
   for (const rl of req.resourceLogs ?? []) for (const sl of rl.scopeLogs ?? []) n += sl.logRecords?.length ?? 0;
