@@ -10,7 +10,8 @@
 // representations: read a record through its accessors (`anyValueKind`,
 // `int64Text`, the typed attribute getters, the times, severity and ids) and
 // change its attributes through `appendAttribute` / `replaceAttribute` /
-// `dropAttribute`, rather than walking the objects by hand.
+// `dropAttribute`, rather than walking the objects by hand; code that changes a
+// record any other way calls `markRewritten` (see there).
 import Long from 'long';
 
 export { Long };
@@ -224,6 +225,30 @@ export function boolAttribute(attrs: readonly Immutable<KeyValue>[], key: string
   return anyValueKind(v) === 'bool' ? v!.boolValue : undefined;
 }
 
+// ---- rewritten marks -------------------------------------------------------------
+//
+// A record decoded from protobuf is encoded again by splicing its original bytes
+// with its appended attributes (src/otlp/wire-encode.ts), which is only right if
+// nothing else changed. Every change other than an append marks the record (its
+// LogRecord, or its attribute list) as rewritten, and a rewritten record is
+// encoded from its objects instead. The marks live beside the objects, not on
+// them, so they change no record's shape.
+const rewritten = new WeakSet<object>();
+
+/**
+ * Marks a record as changed beyond appended attributes (a field replaced, an
+ * attribute replaced or dropped, a value changed in place): its encoders must
+ * not reuse the bytes it arrived as. Pass its LogRecord or its attribute list.
+ */
+export function markRewritten(target: LogRecord | KeyValue[]): void {
+  rewritten.add(target);
+}
+
+/** Whether `markRewritten` was called on the record or on its current attribute list. */
+export function isRewritten(log: Immutable<LogRecord>): boolean {
+  return rewritten.has(log) || rewritten.has(log.attributes);
+}
+
 /**
  * Adds an attribute after the others, whether or not its key is already there
  * (the caller knows it is not: appending skips the scan). A KeyValue made by
@@ -238,6 +263,7 @@ export function replaceAttribute(attrs: KeyValue[], kv: KeyValue): boolean {
   for (let i = 0; i < attrs.length; i++) {
     if (attrs[i].key === kv.key) {
       attrs[i] = kv;
+      rewritten.add(attrs);
       return true;
     }
   }
@@ -249,7 +275,10 @@ export function dropAttribute(attrs: KeyValue[], key: string): number {
   let kept = 0;
   for (let i = 0; i < attrs.length; i++) if (attrs[i].key !== key) attrs[kept++] = attrs[i];
   const dropped = attrs.length - kept;
-  attrs.length = kept;
+  if (dropped > 0) {
+    attrs.length = kept;
+    rewritten.add(attrs);
+  }
   return dropped;
 }
 

@@ -1,7 +1,8 @@
 // Factories of the `otlp_grpc` and `otlp_http` exporters.
 import type { ExporterFactory } from '../../pipeline/component.js';
 import type { LogBatch } from '../../pipeline/record.js';
-import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, requestToBatch } from '../../otlp/convert.js';
+import { batchToRequest, encodeBatchProtobuf, requestToBatch } from '../../otlp/convert.js';
+import { decodeProtobufBatch } from '../../otlp/wire-decode.js';
 import { decodeJsonRequest, encodeJsonRequest } from '../../otlp/json.js';
 import { type OtlpGrpcConfig, type OtlpHttpConfig, otlpGrpcConfigSchema, otlpHttpConfigSchema } from './config.js';
 import { OtlpExporter } from './exporter.js';
@@ -10,7 +11,7 @@ import { HttpSender } from './http.js';
 
 const encodeJson = (batch: LogBatch): Uint8Array => Buffer.from(encodeJsonRequest(batchToRequest(batch)), 'utf8');
 const decodeJson = (payload: Uint8Array): LogBatch => requestToBatch(decodeJsonRequest(Buffer.from(payload).toString('utf8')).request).records;
-const decodeProtobuf = (payload: Uint8Array): LogBatch => requestToBatch(decodeProtobufRequest(payload)).records;
+const decodeProtobuf = (payload: Uint8Array): LogBatch => decodeProtobufBatch(payload).records;
 
 export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   kind: 'exporter',

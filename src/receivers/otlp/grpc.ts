@@ -14,7 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { splitHostPort } from '../../config/units.js';
-import { decodeProtobufRequest, requestToBatch } from '../../otlp/convert.js';
+import { decodeProtobufBatch } from '../../otlp/wire-decode.js';
 import { countProtobufLogRecords } from '../../otlp/count.js';
 import { RAW_LOGS_SERVICE } from '../../otlp/grpc-service.js';
 import { asRefusal, type Refusal } from '../../pipeline/errors.js';
@@ -165,7 +165,7 @@ export class OtlpGrpcServer {
   private async export(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
     try {
       const bytes = call.request;
-      const request = { bytes: bytes.length, count: (stopAbove: number) => countProtobufLogRecords(bytes, stopAbove), decode: () => requestToBatch(decodeProtobufRequest(bytes)) };
+      const request = { bytes: bytes.length, count: (stopAbove: number) => countProtobufLogRecords(bytes, stopAbove), decode: () => decodeProtobufBatch(bytes) };
       const result = await this.handler.handle('grpc', request, this.config.max_request_records);
       callback(null, Buffer.from(encodeExportResponse(result)));
     } catch (err) {

@@ -10,7 +10,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { splitHostPort } from '../../config/units.js';
-import { decodeProtobufRequest, requestToBatch, type DecodedBatch } from '../../otlp/convert.js';
+import { requestToBatch, type DecodedBatch } from '../../otlp/convert.js';
+import { decodeProtobufBatch } from '../../otlp/wire-decode.js';
 import { countJsonLogRecords, countProtobufLogRecords } from '../../otlp/count.js';
 import { decodeJsonRequest } from '../../otlp/json.js';
 import { Refusal, asRefusal } from '../../pipeline/errors.js';
@@ -243,7 +244,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** The request as the handler takes it; a JSON body must be valid UTF-8 (refused with 400, never altered). */
 function exportRequest(body: Buffer, encoding: Encoding): ExportRequest {
   if (encoding === 'protobuf') {
-    return { bytes: body.length, count: (stopAbove) => countProtobufLogRecords(body, stopAbove), decode: () => requestToBatch(decodeProtobufRequest(body)) };
+    return { bytes: body.length, count: (stopAbove) => countProtobufLogRecords(body, stopAbove), decode: () => decodeProtobufBatch(body) };
   }
   let text: string;
   try {

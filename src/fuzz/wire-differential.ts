@@ -1,0 +1,108 @@
+// Differential checks of the wire path against the object path (issue 12, item 6):
+// the same request decoded by the wire decoder (src/otlp/wire-decode.ts) and by
+// protobufjs (decodeProtobufRequest + requestToBatch) must give the same records
+// field by field, with the same prototypes, the same sharing of resources and
+// scopes, and the same refusals; and a batch encoded by splicing (wire-encode.ts)
+// must read back exactly as the same batch encoded from its objects.
+// Used by test/otlp/wire-*.test.ts and by the `wire.*` fuzz targets.
+import protobuf from 'protobufjs';
+import { decodeProtobufRequest, encodeProtobufRequest, batchToRequest, requestToBatch, type DecodedBatch } from '../otlp/convert.js';
+import { ExportLogsServiceRequest, root } from '../otlp/schema.js';
+import { decodeProtobufBatch } from '../otlp/wire-decode.js';
+import { FramedRecord } from '../otlp/wire-frame.js';
+import { Refusal } from '../pipeline/errors.js';
+import { Long, type ReadonlyBatch } from '../pipeline/record.js';
+import { describeError, Violation, type Outcome } from './contracts.js';
+
+/** The first difference between two decoded values (prototypes, own keys, Longs, bytes), as a path; undefined when they are the same. */
+export function firstDifference(a: unknown, b: unknown, path = '$'): string | undefined {
+  if (Object.is(a, b)) return undefined;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return `${path}: ${show(a)} ≠ ${show(b)}`;
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path}: different classes (${a.constructor?.name} ≠ ${b.constructor?.name})`;
+  if (Long.isLong(a)) {
+    const x = a as Long;
+    const y = b as Long;
+    return x.low === y.low && x.high === y.high && x.unsigned === y.unsigned ? undefined : `${path}: ${x.toString()} ≠ ${y.toString()}`;
+  }
+  if (a instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b as Uint8Array)) ? undefined : `${path}: bytes differ`;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.join('\0') !== kb.join('\0')) return `${path}: own keys [${ka}] ≠ [${kb}]`;
+  for (const k of ka) {
+    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+    if (d !== undefined) return d;
+  }
+  return undefined;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v).slice(0, 80) : String(v);
+}
+
+function decodeBoth(bytes: Uint8Array): { wire?: DecodedBatch; object?: DecodedBatch; wireError?: unknown; objectError?: unknown } {
+  const out: { wire?: DecodedBatch; object?: DecodedBatch; wireError?: unknown; objectError?: unknown } = {};
+  try {
+    out.wire = decodeProtobufBatch(bytes);
+  } catch (err) {
+    out.wireError = err;
+  }
+  try {
+    out.object = requestToBatch(decodeProtobufRequest(bytes));
+  } catch (err) {
+    out.objectError = err;
+  }
+  return out;
+}
+
+const LogRecordType = root.lookupType('opentelemetry.proto.logs.v1.LogRecord');
+
+/**
+ * The wire decoder and the object decoder agree on `bytes`: both refuse it with
+ * INVALID_ARGUMENT, or both accept the same records (field by field, prototypes
+ * included), reject the same number for the same first reason, and group them
+ * under resources and scopes the same way; and each record's frame holds bytes
+ * that decode to that record.
+ */
+export function checkWireDecode(bytes: Uint8Array): Outcome {
+  const { wire, object, wireError, objectError } = decodeBoth(bytes);
+  if (wireError !== undefined || objectError !== undefined) {
+    if (wireError === undefined) throw new Violation(`the wire decoder accepted what protobufjs refused (${describeError(objectError)})`);
+    if (objectError === undefined) throw new Violation(`the wire decoder refused what protobufjs accepted: ${describeError(wireError)}`);
+    if (!(wireError instanceof Refusal) || wireError.code !== 'INVALID_ARGUMENT') throw new Violation(`the wire decoder failed other than with INVALID_ARGUMENT: ${describeError(wireError)}`);
+    return 'refused';
+  }
+  const w = wire!;
+  const o = object!;
+  if (w.rejected !== o.rejected || w.rejectReason !== o.rejectReason) {
+    throw new Violation(`partial success differs: wire rejected ${w.rejected} (${w.rejectReason}), protobufjs ${o.rejected} (${o.rejectReason})`);
+  }
+  if (w.records.length !== o.records.length) throw new Violation(`wire decoded ${w.records.length} records, protobufjs ${o.records.length}`);
+  for (let i = 0; i < w.records.length; i++) {
+    const a = w.records[i];
+    const b = o.records[i];
+    const d = firstDifference(a.log, b.log, `records[${i}].log`) ?? firstDifference(a.resource, b.resource, `records[${i}].resource`) ?? firstDifference(a.scope, b.scope, `records[${i}].scope`);
+    if (d !== undefined) throw new Violation(`decoded records differ at ${d}`);
+    if (i > 0 && (a.resource === w.records[i - 1].resource) !== (b.resource === o.records[i - 1].resource)) throw new Violation(`records ${i - 1} and ${i} share a resource in one decoding only`);
+    if (i > 0 && (a.scope === w.records[i - 1].scope) !== (b.scope === o.records[i - 1].scope)) throw new Violation(`records ${i - 1} and ${i} share a scope in one decoding only`);
+    const frame = FramedRecord.frameOf(a);
+    if (frame === undefined) throw new Violation(`record ${i} has no frame`);
+    const again = LogRecordType.decode(protobuf.Reader.create(frame.buf.subarray(frame.start, frame.end)));
+    const fd = firstDifference(again, a.log, `records[${i}] frame`);
+    if (fd !== undefined) throw new Violation(`a record's frame does not hold its bytes: ${fd}`);
+  }
+  return w.rejected > 0 ? 'partial' : 'accepted';
+}
+
+/**
+ * A protobuf request as protobufjs would write what it means: decoded and
+ * encoded again (unknown fields dropped, repeated message fields merged, fields
+ * in number order). Two encodings mean the same when their canonical forms are equal.
+ */
+export function canonicalProtobuf(bytes: Uint8Array): Buffer {
+  return Buffer.from(ExportLogsServiceRequest.encode(ExportLogsServiceRequest.decode(bytes)).finish());
+}
+
+/** What encoding `batch` from its objects (the slow path) writes, canonically. */
+export function objectEncoding(batch: ReadonlyBatch): Buffer {
+  return canonicalProtobuf(encodeProtobufRequest(batchToRequest(batch)));
+}

@@ -1,0 +1,161 @@
+// Where a decoded record's bytes are in the request it arrived in, and what it
+// looked like then: what the splice encoder (wire-encode.ts) needs to emit the
+// record from its original bytes, and to tell whether it still may.
+//
+// A frame is attached at decode (wire-decode.ts) and never changes. A record
+// may be spliced only if, since decode, it was not marked rewritten (record.ts
+// `markRewritten`, set by replaceAttribute / dropAttribute and by processors
+// that change a record by hand) and a cheap check of the record against its
+// frame finds nothing changed: the same LogRecord object, every scalar field
+// and the body the same values or objects, the original attributes the same
+// KeyValue objects in the same places. Anything else takes the slow path.
+import type {
+  InstrumentationScope,
+  Immutable,
+  KeyValue,
+  LogRecord,
+  Resource,
+  ResourceContext,
+  ScopeContext,
+  VigilRecord,
+} from '../pipeline/record.js';
+import { isRewritten } from '../pipeline/record.js';
+
+/** A LogRecord's bytes in the request, and its fields as decoded. */
+export interface RecordFrame {
+  /** The request the record arrived in; the LogRecord message is buf[start, end) (without tag and length). */
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  readonly log: LogRecord;
+  /** The decoded attribute list, as it was (the first entries of log.attributes while only appends happened). */
+  readonly attrs: readonly KeyValue[];
+  readonly body: unknown;
+  readonly time: unknown;
+  readonly observed: unknown;
+  readonly severityNumber: unknown;
+  readonly severityText: unknown;
+  readonly dropped: unknown;
+  readonly flags: unknown;
+  readonly traceId: unknown;
+  readonly spanId: unknown;
+  readonly eventName: unknown;
+}
+
+export function recordFrame(buf: Uint8Array, start: number, end: number, log: LogRecord): RecordFrame {
+  return {
+    buf,
+    start,
+    end,
+    log,
+    attrs: log.attributes.slice(),
+    body: log.body,
+    time: log.timeUnixNano,
+    observed: log.observedTimeUnixNano,
+    severityNumber: log.severityNumber,
+    severityText: log.severityText,
+    dropped: log.droppedAttributesCount,
+    flags: log.flags,
+    traceId: log.traceId,
+    spanId: log.spanId,
+    eventName: log.eventName,
+  };
+}
+
+/** A record as the wire decoder builds it: a VigilRecord that knows its frame (invisible to everything else). */
+export class FramedRecord implements VigilRecord {
+  readonly #frame: RecordFrame;
+
+  constructor(
+    public resource: ResourceContext,
+    public scope: ScopeContext,
+    public log: LogRecord,
+    frame: RecordFrame,
+  ) {
+    this.#frame = frame;
+  }
+
+  /** The record's frame, when it was decoded from protobuf (copies, JSON input and new records have none). */
+  static frameOf(rec: Immutable<VigilRecord>): RecordFrame | undefined {
+    return #frame in rec ? (rec as FramedRecord).#frame : undefined;
+  }
+}
+
+/**
+ * The number of leading attributes that are the record's original ones,
+ * unchanged, when the record may be spliced; -1 when it must be encoded from
+ * its objects.
+ */
+export function spliceableAttributes(rec: Immutable<VigilRecord>): { frame: RecordFrame; original: number } | undefined {
+  const f = FramedRecord.frameOf(rec);
+  if (f === undefined) return undefined;
+  const log = rec.log;
+  if (log !== f.log || isRewritten(log)) return undefined;
+  if (
+    log.body !== f.body ||
+    log.timeUnixNano !== f.time ||
+    log.observedTimeUnixNano !== f.observed ||
+    log.severityNumber !== f.severityNumber ||
+    log.severityText !== f.severityText ||
+    log.droppedAttributesCount !== f.dropped ||
+    log.flags !== f.flags ||
+    log.traceId !== f.traceId ||
+    log.spanId !== f.spanId ||
+    log.eventName !== f.eventName
+  ) {
+    return undefined;
+  }
+  const attrs = log.attributes;
+  const orig = f.attrs;
+  if (!Array.isArray(attrs) || attrs.length < orig.length) return undefined;
+  for (let i = 0; i < orig.length; i++) if (attrs[i] !== orig[i]) return undefined;
+  return { frame: f, original: orig.length };
+}
+
+/** A resource's or scope's message bytes in the request (when it came as one field), and its fields as decoded. */
+export interface ContextFrame {
+  /** The Resource / InstrumentationScope message, without tag and length. */
+  readonly bytes: Uint8Array;
+  readonly message: object;
+  readonly attrs: readonly KeyValue[];
+  readonly fields: readonly unknown[];
+}
+
+const contextFrames = new WeakMap<ResourceContext | ScopeContext, ContextFrame>();
+
+function resourceFields(r: Immutable<Resource>): unknown[] {
+  return [r.droppedAttributesCount, r.entityRefs];
+}
+
+function scopeFields(s: Immutable<InstrumentationScope>): unknown[] {
+  return [s.name, s.version, s.droppedAttributesCount];
+}
+
+export function setResourceFrame(ctx: ResourceContext, bytes: Uint8Array): void {
+  const r = ctx.resource;
+  contextFrames.set(ctx, { bytes, message: r, attrs: (r.attributes ?? []).slice(), fields: resourceFields(r) });
+}
+
+export function setScopeFrame(ctx: ScopeContext, bytes: Uint8Array): void {
+  const s = ctx.scope;
+  contextFrames.set(ctx, { bytes, message: s, attrs: (s.attributes ?? []).slice(), fields: scopeFields(s) });
+}
+
+function unchanged(f: ContextFrame, message: object, attrs: readonly Immutable<KeyValue>[] | undefined, fields: unknown[]): boolean {
+  if (message !== f.message || attrs === undefined || attrs.length !== f.attrs.length) return false;
+  for (let i = 0; i < attrs.length; i++) if (attrs[i] !== f.attrs[i]) return false;
+  for (let i = 0; i < fields.length; i++) if (fields[i] !== f.fields[i]) return false;
+  return true;
+}
+
+/** The resource's original bytes, when it came as one field and is unchanged since. */
+export function originalResourceBytes(ctx: Immutable<ResourceContext>): Uint8Array | undefined {
+  const f = contextFrames.get(ctx as ResourceContext);
+  return f !== undefined && unchanged(f, ctx.resource, ctx.resource.attributes, resourceFields(ctx.resource)) ? f.bytes : undefined;
+}
+
+/** The scope's original bytes, when it came as one field and is unchanged since. */
+export function originalScopeBytes(ctx: Immutable<ScopeContext>): Uint8Array | undefined {
+  const f = contextFrames.get(ctx as ScopeContext);
+  return f !== undefined && unchanged(f, ctx.scope, ctx.scope.attributes, scopeFields(ctx.scope)) ? f.bytes : undefined;
+}
