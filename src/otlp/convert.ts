@@ -15,6 +15,7 @@ import type {
   VigilRecord,
 } from '../pipeline/record.js';
 import { Refusal } from '../pipeline/errors.js';
+import { assertSameMeaning, encodeBatchSpliced, spliceCheckEnabled } from './wire-encode.js';
 
 export interface ScopeLogsMessage {
   scope?: InstrumentationScope | null;
@@ -119,8 +120,16 @@ export function encodeProtobufRequest(req: Immutable<ExportRequestMessage>): Uin
   return ExportLogsServiceRequest.encode(req as never).finish();
 }
 
+/**
+ * The batch as protobuf: records decoded from protobuf and only appended to
+ * since are spliced from their original bytes (wire-encode.ts), the rest
+ * encoded from their objects. `encodeProtobufRequest(batchToRequest(batch))` is
+ * the object path, for when the bytes must follow the objects alone.
+ */
 export function encodeBatchProtobuf(batch: ReadonlyBatch): Uint8Array {
-  return encodeProtobufRequest(batchToRequest(batch));
+  const bytes = encodeBatchSpliced(batch);
+  if (spliceCheckEnabled()) assertSameMeaning(bytes, encodeProtobufRequest(batchToRequest(batch)));
+  return bytes;
 }
 
 /**

@@ -8,7 +8,10 @@ import { cloneBatch } from './clone.js';
 import type { Consumer } from './component.js';
 import { Refusal, asRefusal } from './errors.js';
 import type { LogBatch } from './record.js';
-import { encodeBatchProtobuf } from '../otlp/convert.js';
+import { batchToRequest, encodeProtobufRequest } from '../otlp/convert.js';
+
+// The object encoding, not the splice one: a reader's change inside a value would not show in spliced bytes.
+const encodeObjects = (batch: LogBatch): Uint8Array => encodeProtobufRequest(batchToRequest(batch));
 
 /** A consumer and what it declared: whether it changes the records it is given. */
 export interface Target {
@@ -39,10 +42,10 @@ export function batchesFor(targets: readonly Target[], batch: LogBatch): LogBatc
 export async function fanOutTo(targets: readonly Target[], batch: LogBatch, checkReadOnly = false): Promise<void> {
   const batches = targets.length === 1 && !targets[0].mutatesData ? [batch] : batchesFor(targets, batch);
   const readers = targets.filter((t, i) => batches[i] === batch && !t.mutatesData);
-  const before = checkReadOnly && readers.length > 0 ? encodeBatchProtobuf(batch) : undefined;
+  const before = checkReadOnly && readers.length > 0 ? encodeObjects(batch) : undefined;
   // A consumer's own failure comes first: a read-only breach further down has already been named there.
   await settle(targets.map((t, i) => () => t.consumer.consume(batches[i])));
-  if (before && !Buffer.from(before).equals(encodeBatchProtobuf(batch))) {
+  if (before && !Buffer.from(before).equals(encodeObjects(batch))) {
     throw new Refusal(
       'INTERNAL',
       `${readers.map((t) => t.id).join(', ')} declared mutatesData: false but changed the records it was given; declare mutatesData: true on its factory, or stop changing them`,

@@ -12,8 +12,11 @@
 // method, status, OCSF ids…) as shared frozen KeyValue objects, so that most of
 // the ~25 attributes cost no allocation. Attribute objects are immutable:
 // replace them (record.ts setAttribute does), never mutate them in place.
+// Any change other than appending attributes (limits, dropped sender audit.*,
+// pseudonyms, a filled-in timestamp) marks the record rewritten (record.ts
+// `markRewritten`): encoders then write it from its objects, not its bytes.
 import type { AnyValue, KeyValue, LogRecord, ResourceContext, VigilRecord } from '../../pipeline/record.js';
-import { findAttribute, nanosToMillis, scalarOf, sharedAttribute } from '../../pipeline/record.js';
+import { findAttribute, markRewritten, nanosToMillis, scalarOf, sharedAttribute } from '../../pipeline/record.js';
 import type { BodyOptions } from './body.js';
 import { parseBody } from './body.js';
 import type { AccessFields, BodyParse, Outcome, ParseStatus } from './fields.js';
@@ -321,7 +324,10 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
       if (v !== undefined) (f as Record<string, unknown>)[k] = v;
     }
   }
-  if (p.timeMs !== undefined && p.timeMs > 0 && nanosToMillis(log.timeUnixNano) === 0) log.timeUnixNano = millisToNanosLong(p.timeMs);
+  if (p.timeMs !== undefined && p.timeMs > 0 && nanosToMillis(log.timeUnixNano) === 0) {
+    log.timeUnixNano = millisToNanosLong(p.timeMs);
+    markRewritten(log);
+  }
 
   // 3. geo, on the address as received; 4. pseudonyms (computed here, written below).
   const geo = s.geo !== undefined && f.client !== undefined && !sender?.has('geo.country.iso_code') ? s.geo.country(f.client) : undefined;
@@ -374,7 +380,9 @@ function dropOwned(list: KeyValue[]): void {
     if (OWNED.has(kv.key)) continue;
     list[w++] = kv;
   }
+  if (w === list.length) return;
   list.length = w;
+  markRewritten(list);
 }
 
 /** deployment.environment.name (or its deprecated name) of a resource, looked up once per resource. */
@@ -504,6 +512,7 @@ function pseudonymise(log: LogRecord, sender: SenderAttrs | undefined, s: Enrich
         // Aliases share the canonical attribute's pseudonym: one person, one pseudonym.
         const p = ps.pseudonym(key, orig);
         list[i] = { key: k, value: { stringValue: p } };
+        markRewritten(list);
         note(orig, p);
         if (n < 0) filled.byAttribute.push([key, orig]);
       }
@@ -518,8 +527,10 @@ function pseudonymise(log: LogRecord, sender: SenderAttrs | undefined, s: Enrich
   if (Object.hasOwn(body, 'stringValue') && typeof body.stringValue === 'string') {
     const text = body.stringValue;
     log.body = { stringValue: replaceAll(text, replacements, startsWithBrace(text)) };
+    markRewritten(log);
   } else if (Object.hasOwn(body, 'kvlistValue') && body.kvlistValue != null) {
     replaceInValue(body, replacements, 0);
+    markRewritten(log); // values inside the body replaced in place
   }
 }
 

@@ -3,8 +3,11 @@
 // (the excess dropped and counted in droppedAttributesCount, as OTel SDK limits
 // do), nesting depth of array/map values, NUL bytes (replaced with U+FFFD) and
 // strings that are not well-formed Unicode (lone surrogates, which would encode
-// to invalid UTF-8). Every change is recorded as a mark for `audit.limits_applied`.
+// to invalid UTF-8). Every change is recorded as a mark for `audit.limits_applied`,
+// and a record changed here is marked rewritten (record.ts `markRewritten`), so
+// that encoders write it from its objects rather than from the bytes it came in.
 import type { AnyValue, KeyValue, LogRecord } from '../../pipeline/record.js';
+import { markRewritten } from '../../pipeline/record.js';
 
 export interface Limits {
   maxValueLength: number;
@@ -56,8 +59,13 @@ export function capString(s: string, max: number, marks: Marks, name: string): s
   return out;
 }
 
+/** How many changes capping made (each replaced or truncated value or list), so the record can be marked rewritten. */
+interface Tally {
+  changes: number;
+}
+
 /** Caps one attribute value in place where possible; returns the value to store. */
-export function capValue(v: AnyValue | null | undefined, limits: Limits, depth: number, marks: Marks, name: string): AnyValue | null | undefined {
+function capValue(v: AnyValue | null | undefined, limits: Limits, depth: number, marks: Marks, name: string, tally: Tally): AnyValue | null | undefined {
   if (v == null) return v;
   if (Object.hasOwn(v, 'stringValue') && typeof v.stringValue === 'string') {
     const s = capString(v.stringValue, limits.maxValueLength, marks, name);
@@ -80,10 +88,14 @@ export function capValue(v: AnyValue | null | undefined, limits: Limits, depth: 
     if (values.length > limits.maxAttributes) {
       values.length = limits.maxAttributes;
       addMark(marks, `attribute_count:${name}`);
+      tally.changes++;
     }
     for (let i = 0; i < values.length; i++) {
-      const capped = capValue(values[i], limits, depth + 1, marks, name) ?? {};
-      if (capped !== values[i]) values[i] = capped;
+      const capped = capValue(values[i], limits, depth + 1, marks, name, tally) ?? {};
+      if (capped !== values[i]) {
+        values[i] = capped;
+        tally.changes++;
+      }
     }
     return v;
   }
@@ -91,18 +103,22 @@ export function capValue(v: AnyValue | null | undefined, limits: Limits, depth: 
   if (kvs.length > limits.maxAttributes) {
     kvs.length = limits.maxAttributes;
     addMark(marks, `attribute_count:${name}`);
+    tally.changes++;
   }
-  capKeyValues(kvs, limits, depth + 1, marks, name);
+  capKeyValues(kvs, limits, depth + 1, marks, name, tally);
   return v;
 }
 
-function capKeyValues(kvs: KeyValue[], limits: Limits, depth: number, marks: Marks, parent: string | undefined): void {
+function capKeyValues(kvs: KeyValue[], limits: Limits, depth: number, marks: Marks, parent: string | undefined, tally: Tally): void {
   for (let i = 0; i < kvs.length; i++) {
     const kv = kvs[i];
     const key = typeof kv?.key === 'string' ? capString(kv.key, MAX_KEY_LENGTH, marks, 'key') : '';
     const name = parent === undefined ? key : parent;
-    const value = capValue(kv?.value, limits, depth, marks, name);
-    if (kv == null || key !== kv.key || value !== kv.value) kvs[i] = { key, value: value ?? null };
+    const value = capValue(kv?.value, limits, depth, marks, name, tally);
+    if (kv == null || key !== kv.key || value !== kv.value) {
+      kvs[i] = { key, value: value ?? null };
+      tally.changes++;
+    }
   }
 }
 
@@ -111,17 +127,21 @@ function capKeyValues(kvs: KeyValue[], limits: Limits, depth: number, marks: Mar
  * body well-formed. The body is otherwise left as sent: it is the original.
  */
 export function capRecord(log: LogRecord, limits: Limits, marks: Marks): void {
+  const tally: Tally = { changes: 0 };
   const attrs = log.attributes;
   if (attrs.length > limits.maxAttributes) {
     const dropped = attrs.length - limits.maxAttributes;
     attrs.length = limits.maxAttributes;
     log.droppedAttributesCount = (log.droppedAttributesCount ?? 0) + dropped;
     addMark(marks, 'attribute_count');
+    tally.changes++;
   }
-  capKeyValues(attrs, limits, 0, marks, undefined);
+  capKeyValues(attrs, limits, 0, marks, undefined, tally);
   const body = log.body;
   if (body != null && Object.hasOwn(body, 'stringValue') && typeof body.stringValue === 'string' && !isWellFormed(body.stringValue)) {
     log.body = { stringValue: toWellFormed(body.stringValue) };
     addMark(marks, 'invalid_utf8:body');
+    tally.changes++;
   }
+  if (tally.changes > 0) markRewritten(log);
 }

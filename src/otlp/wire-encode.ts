@@ -1,0 +1,344 @@
+// LogBatch → protobuf ExportLogsServiceRequest by splicing: a record decoded
+// from protobuf whose only change since is appended attributes is written as
+// its original LogRecord bytes followed by the appended KeyValues (field 6),
+// under rewritten length prefixes; an unchanged resource or scope is written
+// from its original bytes. Every other record (rewritten, copied, built in
+// memory, decoded from JSON) is encoded from its objects by protobufjs, as
+// before. See wire-frame.ts for when a record counts as unchanged.
+//
+// What a splice writes means the same as what protobufjs writes from the
+// objects: it decodes to the same objects. The bytes may differ: the sender's
+// field order, non-minimal varints and unknown fields are kept as they came.
+// `VIGIL_CHECK_SPLICE=1` compares the two on every call (tests, debugging).
+import protobuf from 'protobufjs';
+import type { Immutable, KeyValue, ReadonlyBatch, ReadonlyRecord, ResourceContext, ScopeContext } from '../pipeline/record.js';
+import { isSharedAttribute } from '../pipeline/record.js';
+import { ExportLogsServiceRequest, root } from './schema.js';
+import { originalResourceBytes, originalScopeBytes, spliceableAttributes } from './wire-frame.js';
+
+type Encode = (message: unknown) => protobuf.Writer;
+const encoderOf = (name: string): Encode => {
+  const type = root.lookupType(name);
+  return (m) => type.encode(m as protobuf.Message);
+};
+const encodeResource = encoderOf('opentelemetry.proto.resource.v1.Resource');
+const encodeScope = encoderOf('opentelemetry.proto.common.v1.InstrumentationScope');
+const encodeLogRecord = encoderOf('opentelemetry.proto.logs.v1.LogRecord');
+const encodeKeyValue = encoderOf('opentelemetry.proto.common.v1.KeyValue');
+
+// ---- a growable byte sink --------------------------------------------------------
+
+const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+class Sink {
+  pos = 0;
+
+  constructor(public buf: Buffer) {}
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  byte(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+
+  /** An unsigned varint below 2^53. */
+  varint(n: number): void {
+    const b = this.buf;
+    while (n >= 0x80) {
+      b[this.pos++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    b[this.pos++] = n;
+  }
+
+  bytes(src: Uint8Array, start = 0, end = src.length): void {
+    this.buf.set(src.subarray(start, end), this.pos);
+    this.pos += end - start;
+  }
+
+  /** A well-formed string of known UTF-8 length. */
+  utf8(s: string, length: number): void {
+    if (length === s.length && length < 32) {
+      const b = this.buf;
+      for (let i = 0; i < length; i++) b[this.pos++] = s.charCodeAt(i);
+    } else {
+      this.buf.write(s, this.pos, length, 'utf8');
+      this.pos += length;
+    }
+  }
+}
+
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+const isWellFormed = (s: string) => (s as unknown as WellFormed).isWellFormed();
+
+// ---- appended attributes ---------------------------------------------------------
+
+const STRING = 1;
+const BOOL = 2;
+const INT = 3;
+const DOUBLE = 4;
+
+/** Which scalar a plain AnyValue holds when it holds exactly one that is cheap to write here; 0 for anything else. */
+function plainScalarKind(v: unknown): number {
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return 0;
+  let kind = 0;
+  for (const k in v) {
+    if (kind !== 0) return 0;
+    const x = (v as Record<string, unknown>)[k];
+    if (k === 'stringValue' && typeof x === 'string' && isWellFormed(x)) kind = STRING;
+    else if (k === 'boolValue' && typeof x === 'boolean') kind = BOOL;
+    else if (k === 'intValue' && typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) kind = INT;
+    else if (k === 'doubleValue' && typeof x === 'number') kind = DOUBLE;
+    else return 0;
+  }
+  return kind;
+}
+
+function uvarintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/**
+ * Writes one appended attribute as LogRecord field 6. Plain KeyValues holding a
+ * single string, bool, non-negative int or double are written here, byte for
+ * byte as protobufjs writes them; anything else is written by protobufjs.
+ */
+function writeAttribute(sink: Sink, kv: Immutable<KeyValue>): void {
+  const key = kv.key;
+  const value = kv.value;
+  const kind = Object.getPrototypeOf(kv) === Object.prototype && typeof key === 'string' && isWellFormed(key) ? plainScalarKind(value) : 0;
+  if (kind === 0) {
+    const bytes = encodeKeyValue(kv).finish();
+    sink.ensure(6 + bytes.length);
+    sink.byte(0x32);
+    sink.varint(bytes.length);
+    sink.bytes(bytes);
+    return;
+  }
+  const v = value as { stringValue?: string; boolValue?: boolean; intValue?: number; doubleValue?: number };
+  const keyLen = key === '' ? 0 : utf8Length(key);
+  let strLen = 0;
+  let anyLen: number;
+  if (kind === STRING) {
+    strLen = utf8Length(v.stringValue!);
+    anyLen = 1 + varintSize(strLen) + strLen;
+  } else if (kind === BOOL) anyLen = 2;
+  else if (kind === INT) anyLen = 1 + uvarintSize(v.intValue!);
+  else anyLen = 9;
+  const kvLen = (keyLen === 0 ? 0 : 1 + varintSize(keyLen) + keyLen) + 1 + varintSize(anyLen) + anyLen;
+  sink.ensure(1 + 5 + kvLen);
+  sink.byte(0x32);
+  sink.varint(kvLen);
+  if (keyLen !== 0) {
+    sink.byte(0x0a);
+    sink.varint(keyLen);
+    sink.utf8(key, keyLen);
+  }
+  sink.byte(0x12);
+  sink.varint(anyLen);
+  if (kind === STRING) {
+    sink.byte(0x0a);
+    sink.varint(strLen);
+    sink.utf8(v.stringValue!, strLen);
+  } else if (kind === BOOL) {
+    sink.byte(0x10);
+    sink.byte(v.boolValue ? 1 : 0);
+  } else if (kind === INT) {
+    sink.byte(0x18);
+    sink.varint(v.intValue!);
+  } else {
+    sink.byte(0x21);
+    sink.buf.writeDoubleLE(v.doubleValue!, sink.pos);
+    sink.pos += 8;
+  }
+}
+
+/** The field-6 bytes of each shared (frozen) attribute, written once. */
+const sharedBytes = new WeakMap<object, Uint8Array>();
+
+function appendAttribute(sink: Sink, kv: Immutable<KeyValue>): void {
+  if (!isSharedAttribute(kv)) return writeAttribute(sink, kv);
+  let bytes = sharedBytes.get(kv);
+  if (bytes === undefined) {
+    const one = new Sink(Buffer.allocUnsafe(256));
+    writeAttribute(one, kv);
+    bytes = Buffer.from(one.buf.subarray(0, one.pos));
+    sharedBytes.set(kv, bytes);
+  }
+  sink.ensure(bytes.length);
+  sink.bytes(bytes);
+}
+
+// ---- records, scopes, resources --------------------------------------------------
+
+/** A record's LogRecord message: original bytes + appended attributes in the scratch sink, or protobufjs's encoding. */
+interface RecordPart {
+  buf: Uint8Array;
+  start: number;
+  end: number;
+  tailStart: number;
+  tailEnd: number;
+  length: number;
+}
+
+function recordPart(rec: ReadonlyRecord, scratch: Sink): RecordPart {
+  const s = spliceableAttributes(rec);
+  if (s === undefined) {
+    const bytes = encodeLogRecord(rec.log).finish();
+    return { buf: bytes, start: 0, end: bytes.length, tailStart: 0, tailEnd: 0, length: bytes.length };
+  }
+  const { frame, original } = s;
+  const attrs = rec.log.attributes;
+  const tailStart = scratch.pos;
+  for (let i = original; i < attrs.length; i++) appendAttribute(scratch, attrs[i]);
+  const length = frame.end - frame.start + scratch.pos - tailStart;
+  return { buf: frame.buf, start: frame.start, end: frame.end, tailStart, tailEnd: scratch.pos, length };
+}
+
+interface ScopeGroup {
+  scope: Immutable<ScopeContext>;
+  parts: RecordPart[];
+  scopeBytes: Uint8Array;
+  length: number;
+}
+
+interface ResourceGroup {
+  resource: Immutable<ResourceContext>;
+  scopes: ScopeGroup[];
+  byScope: Map<Immutable<ScopeContext>, ScopeGroup>;
+  resourceBytes: Uint8Array;
+  length: number;
+}
+
+const fieldSize = (length: number) => 1 + varintSize(length) + length;
+const stringFieldSize = (s: string) => (s === '' ? 0 : fieldSize(utf8Length(s)));
+
+function writeStringField(out: Sink, tag: number, s: string): void {
+  if (s === '') return;
+  const n = utf8Length(s);
+  out.byte(tag);
+  out.varint(n);
+  out.utf8(s, n);
+}
+
+const scratchSink = new Sink(Buffer.allocUnsafe(64 * 1024));
+
+/**
+ * The batch as a protobuf ExportLogsServiceRequest, records regrouped under
+ * their resources and scopes in order (as batchToRequest does), unchanged
+ * records and contexts spliced from their original bytes.
+ */
+export function encodeBatchSpliced(batch: ReadonlyBatch): Uint8Array {
+  const scratch = scratchSink;
+  scratch.pos = 0;
+  const groups: ResourceGroup[] = [];
+  const byResource = new Map<Immutable<ResourceContext>, ResourceGroup>();
+  let last: ScopeGroup | undefined;
+  let lastResource: Immutable<ResourceContext> | undefined;
+  for (const rec of batch) {
+    if (last === undefined || last.scope !== rec.scope || lastResource !== rec.resource) {
+      let rg = byResource.get(rec.resource);
+      if (rg === undefined) {
+        rg = { resource: rec.resource, scopes: [], byScope: new Map(), resourceBytes: resourceBytes(rec.resource), length: 0 };
+        byResource.set(rec.resource, rg);
+        groups.push(rg);
+      }
+      let sg = rg.byScope.get(rec.scope);
+      if (sg === undefined) {
+        sg = { scope: rec.scope, parts: [], scopeBytes: scopeBytes(rec.scope), length: 0 };
+        rg.byScope.set(rec.scope, sg);
+        rg.scopes.push(sg);
+      }
+      last = sg;
+      lastResource = rec.resource;
+    }
+    last.parts.push(recordPart(rec, scratch));
+  }
+  let total = 0;
+  for (const rg of groups) {
+    let rl = fieldSize(rg.resourceBytes.length) + stringFieldSize(rg.resource.schemaUrl);
+    for (const sg of rg.scopes) {
+      let sl = fieldSize(sg.scopeBytes.length) + stringFieldSize(sg.scope.schemaUrl);
+      for (const p of sg.parts) sl += fieldSize(p.length);
+      sg.length = sl;
+      rl += fieldSize(sl);
+    }
+    rg.length = rl;
+    total += fieldSize(rl);
+  }
+  const out = new Sink(Buffer.allocUnsafe(total));
+  for (const rg of groups) {
+    out.byte(0x0a);
+    out.varint(rg.length);
+    out.byte(0x0a);
+    out.varint(rg.resourceBytes.length);
+    out.bytes(rg.resourceBytes);
+    for (const sg of rg.scopes) {
+      out.byte(0x12);
+      out.varint(sg.length);
+      out.byte(0x0a);
+      out.varint(sg.scopeBytes.length);
+      out.bytes(sg.scopeBytes);
+      for (const p of sg.parts) {
+        out.byte(0x12);
+        out.varint(p.length);
+        out.bytes(p.buf, p.start, p.end);
+        if (p.tailEnd > p.tailStart) out.bytes(scratch.buf, p.tailStart, p.tailEnd);
+      }
+      writeStringField(out, 0x1a, sg.scope.schemaUrl);
+    }
+    writeStringField(out, 0x1a, rg.resource.schemaUrl);
+  }
+  if (out.pos !== total) throw new Error(`splice encoder wrote ${out.pos} bytes, expected ${total}`);
+  return out.buf;
+}
+
+function resourceBytes(ctx: Immutable<ResourceContext>): Uint8Array {
+  return originalResourceBytes(ctx) ?? encodeResource(ctx.resource).finish();
+}
+
+function scopeBytes(ctx: Immutable<ScopeContext>): Uint8Array {
+  return originalScopeBytes(ctx) ?? encodeScope(ctx.scope).finish();
+}
+
+// ---- the debug check ----------------------------------------------------------------
+
+let checkSplice = process.env.VIGIL_CHECK_SPLICE === '1';
+
+/** Turns the splice check on or off (tests); `VIGIL_CHECK_SPLICE=1` turns it on for a process. */
+export function setSpliceCheck(on: boolean): void {
+  checkSplice = on;
+}
+
+export function spliceCheckEnabled(): boolean {
+  return checkSplice;
+}
+
+/** A protobuf request as protobufjs writes what it means (decoded and encoded again). */
+function canonical(bytes: Uint8Array): Buffer {
+  return Buffer.from(ExportLogsServiceRequest.encode(ExportLogsServiceRequest.decode(bytes)).finish());
+}
+
+/** Throws when a spliced encoding does not mean what the objects' encoding means: a bug that would corrupt archives and exports. */
+export function assertSameMeaning(spliced: Uint8Array, fromObjects: Uint8Array): void {
+  if (!canonical(spliced).equals(canonical(fromObjects))) {
+    throw new Error('otlp wire encoder: a spliced encoding differs from the encoding of the same records (VIGIL_CHECK_SPLICE found a splice bug; unset it to carry on, and report it)');
+  }
+}

@@ -1,0 +1,227 @@
+// The splice encoder against the object path: a batch decoded by the wire
+// decoder and changed by processors must encode (encodeBatchProtobuf,
+// encodeRecordRequest) to bytes that read back exactly as the object encoding of
+// the same records, spliced where only attributes were appended and from the
+// objects otherwise. Inputs come from Vigil's generator, from the OpenTelemetry
+// SDK's serializer and from the realistic access-log workload; the full default
+// processors (audit + anomaly) run on the wire path and on the object path side
+// by side and must agree on every attribute, in order.
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keyValue, validRequest } from '../../src/fuzz/arbitraries.js';
+import { officialRequest } from '../../src/fuzz/otel-arbitraries.js';
+import { canonicalProtobuf, firstDifference, objectEncoding } from '../../src/fuzz/wire-differential.js';
+import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, requestToBatch } from '../../src/otlp/convert.js';
+import { ExportLogsServiceRequest } from '../../src/otlp/schema.js';
+import { decodeProtobufBatch } from '../../src/otlp/wire-decode.js';
+import { assertSameMeaning, setSpliceCheck } from '../../src/otlp/wire-encode.js';
+import { spliceableAttributes } from '../../src/otlp/wire-frame.js';
+import {
+  appendAttribute,
+  dropAttribute,
+  type KeyValue,
+  type LogBatch,
+  Long,
+  markRewritten,
+  putAttribute,
+  replaceAttribute,
+  sharedAttribute,
+  stringAttribute,
+  numberAttribute,
+} from '../../src/pipeline/record.js';
+import { anomalyConfigSchema } from '../../src/processors/anomaly/config.js';
+import { AnomalyProcessor } from '../../src/processors/anomaly/processor.js';
+import { auditConfigSchema } from '../../src/processors/audit/config.js';
+import { AuditProcessor, buildSettings } from '../../src/processors/audit/processor.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { Telemetry } from '../../src/telemetry/metrics.js';
+import { accessLogRecord, rng } from '../helpers/harness/access-log.js';
+
+const SEED = 20261204;
+
+/** The encodings of a batch through the splice path, each as protobufjs reads it back. */
+function expectSameAsObjects(batch: LogBatch): void {
+  const expected = objectEncoding(batch);
+  expect(canonicalProtobuf(encodeBatchProtobuf(batch)).equals(expected)).toBe(true);
+  for (const rec of batch) expect(canonicalProtobuf(encodeRecordRequest(rec)).equals(objectEncoding([rec]))).toBe(true);
+}
+
+const spliced = (batch: LogBatch) => batch.filter((r) => spliceableAttributes(r) !== undefined).length;
+
+/** Scalar attributes of every kind the hand-written attribute writer handles, and some it leaves to protobufjs. */
+const appended = fc.oneof(
+  keyValue,
+  fc.record({ key: fc.string(), value: fc.oneof(fc.string().map((s) => ({ stringValue: s })), fc.boolean().map((b) => ({ boolValue: b }))) }),
+  fc.record({ key: fc.string({ unit: 'grapheme', maxLength: 40 }), value: fc.oneof(fc.maxSafeInteger().map((i) => ({ intValue: i })), fc.double().map((d) => ({ doubleValue: d }))) }),
+  fc.constantFrom(sharedAttribute('audit.outcome', 'success'), sharedAttribute('ocsf.class_uid', 4002), sharedAttribute('s.neg', -7), sharedAttribute('s.dbl', 0.5), sharedAttribute('s.bool', true)),
+  fc.string({ minLength: 100, maxLength: 400 }).map((s) => ({ key: 'long', value: { stringValue: s } })),
+);
+
+beforeEach(() => setSpliceCheck(false));
+afterEach(() => setSpliceCheck(false));
+
+describe('splice encoder = object encoder', () => {
+  it('writes unchanged records from their bytes (Vigil generator and OpenTelemetry SDK serializer, 600 cases)', () => {
+    fc.assert(
+      fc.property(fc.oneof(validRequest().map((r) => encodeProtobufRequest(r)), officialRequest), (bytes) => {
+        const batch = decodeProtobufBatch(bytes).records;
+        expect(spliced(batch)).toBe(batch.length);
+        expectSameAsObjects(batch);
+      }),
+      { numRuns: 600, seed: SEED },
+    );
+  });
+
+  it('splices appended attributes of every kind, shared ones included (600 cases)', () => {
+    fc.assert(
+      fc.property(fc.oneof(validRequest().map((r) => encodeProtobufRequest(r)), officialRequest), fc.array(fc.array(appended, { maxLength: 6 }), { maxLength: 8 }), (bytes, adds) => {
+        const batch = decodeProtobufBatch(bytes).records;
+        batch.forEach((r, i) => {
+          for (const kv of adds[i % Math.max(1, adds.length)] ?? []) appendAttribute(r.log.attributes, kv);
+        });
+        expect(spliced(batch)).toBe(batch.length);
+        expectSameAsObjects(batch);
+      }),
+      { numRuns: 600, seed: SEED },
+    );
+  });
+
+  it('takes the slow path for every other change, and still writes what the objects say', () => {
+    const bytes = encodeProtobufRequest(validRequestSample());
+    const changes: [string, (b: LogBatch) => void][] = [
+      ['replaceAttribute', (b) => replaceAttribute(b[0].log.attributes, { key: b[0].log.attributes[0].key, value: { stringValue: 'replaced' } })],
+      ['putAttribute over a sender attribute', (b) => putAttribute(b[0].log.attributes, { key: b[0].log.attributes[1].key, value: { boolValue: true } })],
+      ['dropAttribute', (b) => dropAttribute(b[0].log.attributes, b[0].log.attributes[0].key)],
+      ['an attribute replaced by hand', (b) => (b[0].log.attributes[0] = { key: 'x', value: { stringValue: 'y' } })],
+      ['attributes truncated by hand', (b) => (b[0].log.attributes.length = 1)],
+      ['body replaced', (b) => (b[0].log.body = { stringValue: 'new body' })],
+      ['time changed', (b) => (b[0].log.timeUnixNano = Long.fromNumber(5, true))],
+      ['severity, flags, ids, event name', (b) => Object.assign(b[0].log, { severityNumber: 3, flags: 1, spanId: new Uint8Array(8).fill(7), eventName: 'e' })],
+      ['droppedAttributesCount', (b) => (b[0].log.droppedAttributesCount = 9)],
+      ['a value changed in place, then marked', (b) => {
+        b[0].log.attributes[0].value = { stringValue: 'in place' };
+        markRewritten(b[0].log);
+      }],
+      ['a new LogRecord object', (b) => (b[0].log = { ...b[0].log })],
+      ['a resource attribute added', (b) => b[0].resource.resource.attributes.push({ key: 'r', value: { intValue: 1 } })],
+      ['a scope renamed', (b) => (b[0].scope.scope.name = 'renamed')],
+    ];
+    for (const [name, change] of changes) {
+      const batch = decodeProtobufBatch(bytes).records;
+      appendAttribute(batch[0].log.attributes, { key: 'appended', value: { stringValue: 'a' } });
+      change(batch);
+      const spliceable = spliceableAttributes(batch[0]) !== undefined;
+      expect({ name, spliceable }).toEqual({ name, spliceable: name.startsWith('a resource') || name.startsWith('a scope') });
+      expectSameAsObjects(batch);
+    }
+  });
+
+  it('the VIGIL_CHECK_SPLICE check catches a change no mark or check saw (a value changed in place, unmarked)', () => {
+    const batch = decodeProtobufBatch(encodeProtobufRequest(validRequestSample())).records;
+    (batch[0].log.attributes[0].value as { stringValue?: string }).stringValue = 'changed behind the encoder’s back';
+    expect(spliceableAttributes(batch[0])).toBeDefined();
+    expect(() => assertSameMeaning(encodeBatchProtobuf(batch), encodeProtobufRequest(batchToRequest(batch)))).toThrow(/VIGIL_CHECK_SPLICE/);
+    setSpliceCheck(true);
+    expect(() => encodeBatchProtobuf(batch)).toThrow(/splice/);
+  });
+
+  it('keeps the sender’s unknown fields and field order in spliced bytes (same meaning, different bytes)', () => {
+    const record = Buffer.concat([Buffer.from([0xa0, 0x06, 0x01]), Buffer.from([0x1a, 0x01, 0x41, 0x10, 0x09])]);
+    const len = (field: number, body: Uint8Array) => Buffer.concat([Buffer.from([field * 8 + 2, body.length]), body]);
+    const bytes = len(1, len(2, len(2, record))); // unknown field 100, then severity_text before severity_number
+    const batch = decodeProtobufBatch(bytes).records;
+    appendAttribute(batch[0].log.attributes, { key: 'k', value: { stringValue: 'v' } });
+    const out = Buffer.from(encodeBatchProtobuf(batch));
+    expect(out.includes(record)).toBe(true);
+    expect(out.equals(canonicalProtobuf(out))).toBe(false);
+    expect(canonicalProtobuf(out).equals(objectEncoding(batch))).toBe(true);
+  });
+});
+
+function validRequestSample() {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
+        schemaUrl: 'https://opentelemetry.io/schemas/1.30.0',
+        scopeLogs: [
+          {
+            scope: { name: 'http', version: '1' },
+            logRecords: [0, 1, 2].map((k) => ({
+              timeUnixNano: Long.fromNumber(1_767_225_600_000_000_000 + k, true),
+              body: { stringValue: `line ${k}` },
+              attributes: [
+                { key: 'a', value: { stringValue: 'x' } },
+                { key: 'b', value: { kvlistValue: { values: [{ key: 'deep', value: { intValue: Long.fromNumber(-3) } }] } } },
+              ],
+              traceId: new Uint8Array(16).fill(k + 1),
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+// ---- the default processors on both paths ----------------------------------------------
+
+const NOW = Date.UTC(2026, 11, 4, 12);
+
+function processors() {
+  const telemetry = new Telemetry({ processMetrics: false });
+  const audit = new AuditProcessor('audit', buildSettings(auditConfigSchema.parse({}), 'audit'), telemetry, () => NOW);
+  const anomaly = new AnomalyProcessor('anomaly', anomalyConfigSchema.parse({}), silentLogger(), telemetry);
+  return async (batch: LogBatch) => anomaly.process(audit.process(batch));
+}
+
+function accessLogRequests(count: number, records: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, k) => {
+    const r = rng(k + 1);
+    const start = Date.UTC(2026, 10, 1) + k * 60_000;
+    return encodeProtobufRequest({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
+          scopeLogs: [{ scope: { name: 'access-log' }, logRecords: Array.from({ length: records }, (_, i) => accessLogRecord(r, start + i * 10)) }],
+        },
+      ],
+    });
+  });
+}
+
+describe('the default pipeline on the wire path and on the object path', () => {
+  it('gives the same attributes in the same order, the same audit.record_id and anomaly.score, and the same encodings', async () => {
+    const wirePath = processors();
+    const objectPath = processors();
+    const sender = sharedAttribute('audit.record_id', 'spoofed'); // a sender-supplied audit.* attribute: dropped, record rewritten
+    const requests = accessLogRequests(12, 64).map((b, k) => {
+      if (k % 4 !== 3) return b;
+      const req = decodeProtobufRequest(b);
+      req.resourceLogs[0].scopeLogs[0].logRecords[0].attributes.push(sender, { key: 'anomaly.score', value: { doubleValue: 0.99 } });
+      return encodeProtobufRequest(req);
+    });
+    let compared = 0;
+    let splicedRecords = 0;
+    for (const bytes of requests) {
+      const a = await wirePath(decodeProtobufBatch(bytes).records);
+      const b = await objectPath(requestToBatch(decodeProtobufRequest(bytes)).records);
+      expect(a.length).toBe(b.length);
+      splicedRecords += spliced(a);
+      for (let i = 0; i < a.length; i++) {
+        const d = firstDifference(a[i].log.attributes.map((kv) => ({ ...kv })), b[i].log.attributes.map((kv) => ({ ...kv })));
+        expect(d).toBeUndefined();
+        expect(stringAttribute(a[i].log.attributes, 'audit.record_id')).toMatch(/^[0-9a-f]{32}$/);
+        expect(stringAttribute(a[i].log.attributes, 'audit.record_id')).toBe(stringAttribute(b[i].log.attributes, 'audit.record_id'));
+        expect(numberAttribute(a[i].log.attributes, 'anomaly.score')).toBeTypeOf('number');
+        expect(numberAttribute(a[i].log.attributes, 'anomaly.score')).toBe(numberAttribute(b[i].log.attributes, 'anomaly.score'));
+        compared++;
+      }
+      const objectBytes = canonicalProtobuf(encodeProtobufRequest(batchToRequest(b)));
+      expect(canonicalProtobuf(encodeBatchProtobuf(a)).equals(objectBytes)).toBe(true);
+      for (let i = 0; i < a.length; i++) expect(canonicalProtobuf(encodeRecordRequest(a[i])).equals(canonicalProtobuf(encodeProtobufRequest(batchToRequest([b[i]]))))).toBe(true);
+    }
+    expect(compared).toBe(12 * 64);
+    // Almost every record was spliced; the three with spoofed audit.* / anomaly.* attributes were not.
+    expect(splicedRecords).toBe(12 * 64 - 3);
+  });
+});
