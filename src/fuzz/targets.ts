@@ -20,6 +20,7 @@ import { serialise } from './json-mutate.js';
 import { amplificationTargets } from './amplification-targets.js';
 import { auditTargets } from './audit-targets.js';
 import { archiveTargets } from './archive-targets.js';
+import { wireTargets } from './wire-targets.js';
 
 export interface FuzzTarget<T = unknown> {
   name: string;
@@ -97,6 +98,7 @@ export function fuzzTargets(registry: Registry): FuzzTarget[] {
     ...auditTargets(),
     ...amplificationTargets(),
     ...archiveTargets(),
+    ...wireTargets(),
   ];
 }
 

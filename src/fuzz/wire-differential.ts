@@ -6,12 +6,12 @@
 // must read back exactly as the same batch encoded from its objects.
 // Used by test/otlp/wire-*.test.ts and by the `wire.*` fuzz targets.
 import protobuf from 'protobufjs';
-import { decodeProtobufRequest, encodeProtobufRequest, batchToRequest, requestToBatch, type DecodedBatch } from '../otlp/convert.js';
+import { decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, batchToRequest, requestToBatch, type DecodedBatch } from '../otlp/convert.js';
 import { ExportLogsServiceRequest, root } from '../otlp/schema.js';
 import { decodeProtobufBatch } from '../otlp/wire-decode.js';
 import { FramedRecord } from '../otlp/wire-frame.js';
 import { Refusal } from '../pipeline/errors.js';
-import { Long, type ReadonlyBatch } from '../pipeline/record.js';
+import { appendAttribute, dropAttribute, type KeyValue, type LogBatch, Long, markRewritten, type ReadonlyBatch, replaceAttribute } from '../pipeline/record.js';
 import { describeError, Violation, type Outcome } from './contracts.js';
 
 /** The first difference between two decoded values (prototypes, own keys, Longs, bytes), as a path; undefined when they are the same. */
@@ -105,4 +105,72 @@ export function canonicalProtobuf(bytes: Uint8Array): Buffer {
 /** What encoding `batch` from its objects (the slow path) writes, canonically. */
 export function objectEncoding(batch: ReadonlyBatch): Buffer {
   return canonicalProtobuf(encodeProtobufRequest(batchToRequest(batch)));
+}
+
+/** What to do to a decoded batch before encoding it: attributes to append, and one change that must force the slow path. */
+export interface SplicePlan {
+  appends: KeyValue[][];
+  rewrite: 'none' | 'replace' | 'drop' | 'body' | 'time' | 'by-hand' | 'marked';
+}
+
+function applyPlan(batch: LogBatch, plan: SplicePlan): void {
+  batch.forEach((rec, i) => {
+    const attrs = rec.log.attributes;
+    for (const kv of plan.appends[i % Math.max(1, plan.appends.length)] ?? []) appendAttribute(attrs, kv);
+    if (i % 2 === 1 || attrs.length === 0) return;
+    switch (plan.rewrite) {
+      case 'replace':
+        replaceAttribute(attrs, { key: attrs[0].key, value: { stringValue: 'replaced' } });
+        break;
+      case 'drop':
+        dropAttribute(attrs, attrs[0].key);
+        break;
+      case 'body':
+        rec.log.body = { stringValue: 'rewritten body' };
+        break;
+      case 'time':
+        rec.log.timeUnixNano = Long.fromNumber(1, true);
+        break;
+      case 'by-hand':
+        attrs[0] = { key: 'by-hand', value: { boolValue: true } };
+        break;
+      case 'marked':
+        // A change inside a KeyValue (a shared one is frozen: replace that one), which only the mark announces.
+        if (Object.isFrozen(attrs[0])) attrs[0] = { key: attrs[0].key, value: { stringValue: 'changed in place' } };
+        else attrs[0].value = { stringValue: 'changed in place' };
+        markRewritten(rec.log);
+        break;
+      default:
+    }
+  });
+}
+
+/**
+ * Splicing is invisible: a request decoded by the wire decoder, appended to and
+ * changed per `plan`, encodes (encodeBatchProtobuf, and each record alone with
+ * encodeRecordRequest) to bytes that protobufjs reads back exactly as the object
+ * encoding of the same records. Input the decoders refuse is 'refused' (their
+ * agreement is checkWireDecode's).
+ */
+export function checkWireSplice(bytes: Uint8Array, plan: SplicePlan): Outcome {
+  let decoded: DecodedBatch;
+  try {
+    decoded = decodeProtobufBatch(bytes);
+  } catch {
+    return 'refused';
+  }
+  const batch = decoded.records;
+  applyPlan(batch, plan);
+  const expected = objectEncoding(batch);
+  let got: Buffer;
+  try {
+    got = canonicalProtobuf(encodeBatchProtobuf(batch));
+  } catch (err) {
+    throw new Violation(`a spliced batch does not read back: ${describeError(err)}`);
+  }
+  if (!got.equals(expected)) throw new Violation(`the spliced batch means something else than its records: ${firstDifference(ExportLogsServiceRequest.decode(got), ExportLogsServiceRequest.decode(expected))}`);
+  for (let i = 0; i < batch.length; i++) {
+    if (!canonicalProtobuf(encodeRecordRequest(batch[i])).equals(objectEncoding([batch[i]]))) throw new Violation(`record ${i} alone (encodeRecordRequest) means something else than its objects`);
+  }
+  return decoded.rejected > 0 ? 'partial' : 'accepted';
 }
