@@ -3,23 +3,22 @@
 // from them (wire-encode.ts).
 //
 // The walk over the request's outer levels (request → ResourceLogs → ScopeLogs)
-// is written here; each Resource, InstrumentationScope and LogRecord message is
-// decoded by protobufjs's generated decoder for its type, called on the same
-// Reader at the same nesting depth. So the objects, the errors and the limits
-// are protobufjs's own: the same classes and prototype defaults, strict UTF-8
-// (invalid UTF-8 in a string field refuses the request), the recursion limit,
-// unknown fields skipped, wire-type mismatches treated as unknown fields, a
-// message field sent twice merged. The outer walk mirrors protobufjs's
-// generated ExportLogsServiceRequest / ResourceLogs / ScopeLogs decoders line
-// for line (test/otlp/wire-decode.test.ts compares the two on random and
-// hostile input). A hand-written decoder of the inner messages building the
-// same objects was not faster than protobufjs's (see docs/architecture.md).
+// is written here, each LogRecord is decoded by wire-record.ts, and each
+// Resource and InstrumentationScope by protobufjs's generated decoder, all on
+// one protobufjs Reader at protobufjs's nesting depths. The result is exactly
+// protobufjs's: the same classes and prototype defaults, strict UTF-8 (invalid
+// UTF-8 in a string field refuses the request), the recursion limit, unknown
+// fields skipped, wire-type mismatches treated as unknown fields, a message
+// field sent twice merged, the same refusals. test/otlp/wire-decode.test.ts and
+// the wire.decode fuzz target compare the two on valid, SDK-written, mutated,
+// random and hostile input.
 import protobuf from 'protobufjs';
 import type { LogRecord, Resource, InstrumentationScope, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
 import { Refusal } from '../pipeline/errors.js';
 import { recordProblem, type DecodedBatch } from './convert.js';
 import { root } from './schema.js';
 import { FramedRecord, recordFrame, setResourceFrame, setScopeFrame } from './wire-frame.js';
+import { decodeLogRecord as decodeRecord } from './wire-record.js';
 
 type Reader = protobuf.Reader;
 /** A generated decoder: (reader, length, end-group tag, depth, message to merge into). */
@@ -33,7 +32,12 @@ function generatedDecoder<T>(name: string): Decode<T> {
 
 const decodeResource = generatedDecoder<Resource>('opentelemetry.proto.resource.v1.Resource');
 const decodeScope = generatedDecoder<InstrumentationScope>('opentelemetry.proto.common.v1.InstrumentationScope');
-const decodeLogRecord = generatedDecoder<LogRecord>('opentelemetry.proto.logs.v1.LogRecord');
+const generatedLogRecord = generatedDecoder<LogRecord>('opentelemetry.proto.logs.v1.LogRecord');
+
+/** The hand-written LogRecord decoder (wire-record.ts), unless unknown fields are to be kept (protobufjs's Reader.discardUnknown, never set by Vigil). */
+function decodeLogRecord(r: Reader, length: number, depth: number): LogRecord {
+  return r.discardUnknown ? decodeRecord(r, length, depth) : generatedLogRecord(r, length, undefined, depth);
+}
 
 const LEN = 2;
 
@@ -82,7 +86,7 @@ function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceC
       if (field === 2) {
         const size = r.size();
         const start = r.pos;
-        const log = decodeLogRecord(r, size, undefined, depth + 1);
+        const log = decodeLogRecord(r, size, depth + 1);
         const problem = recordProblem(log);
         if (problem !== undefined) {
           out.rejected++;

@@ -57,8 +57,14 @@ class Sink {
   }
 
   bytes(src: Uint8Array, start = 0, end = src.length): void {
-    this.buf.set(src.subarray(start, end), this.pos);
-    this.pos += end - start;
+    const n = end - start;
+    if (n <= 48) {
+      // Short runs (cached attributes) byte by byte: cheaper than a subarray view per copy.
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = start; i < end; i++) b[p++] = src[i];
+    } else this.buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), this.pos);
+    this.pos += n;
   }
 
   /** A well-formed string of known UTF-8 length. */

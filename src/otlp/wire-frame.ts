@@ -9,16 +9,7 @@
 // frame finds nothing changed: the same LogRecord object, every scalar field
 // and the body the same values or objects, the original attributes the same
 // KeyValue objects in the same places. Anything else takes the slow path.
-import type {
-  InstrumentationScope,
-  Immutable,
-  KeyValue,
-  LogRecord,
-  Resource,
-  ResourceContext,
-  ScopeContext,
-  VigilRecord,
-} from '../pipeline/record.js';
+import type { Immutable, KeyValue, LogRecord, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
 import { isRewritten } from '../pipeline/record.js';
 
 /** A LogRecord's bytes in the request, and its fields as decoded. */
@@ -82,9 +73,9 @@ export class FramedRecord implements VigilRecord {
 }
 
 /**
- * The number of leading attributes that are the record's original ones,
- * unchanged, when the record may be spliced; -1 when it must be encoded from
- * its objects.
+ * The record's frame and the number of leading attributes that are its original
+ * ones, unchanged, when the record may be spliced; undefined when it must be
+ * encoded from its objects.
  */
 export function spliceableAttributes(rec: Immutable<VigilRecord>): { frame: RecordFrame; original: number } | undefined {
   const f = FramedRecord.frameOf(rec);
@@ -113,49 +104,47 @@ export function spliceableAttributes(rec: Immutable<VigilRecord>): { frame: Reco
 }
 
 /** A resource's or scope's message bytes in the request (when it came as one field), and its fields as decoded. */
-export interface ContextFrame {
+interface ContextFrame {
   /** The Resource / InstrumentationScope message, without tag and length. */
   readonly bytes: Uint8Array;
   readonly message: object;
   readonly attrs: readonly KeyValue[];
-  readonly fields: readonly unknown[];
+  /** Resource: droppedAttributesCount, entityRefs, -; scope: droppedAttributesCount, name, version. */
+  readonly f1: unknown;
+  readonly f2: unknown;
+  readonly f3: unknown;
 }
 
 const contextFrames = new WeakMap<ResourceContext | ScopeContext, ContextFrame>();
 
-function resourceFields(r: Immutable<Resource>): unknown[] {
-  return [r.droppedAttributesCount, r.entityRefs];
-}
-
-function scopeFields(s: Immutable<InstrumentationScope>): unknown[] {
-  return [s.name, s.version, s.droppedAttributesCount];
-}
-
 export function setResourceFrame(ctx: ResourceContext, bytes: Uint8Array): void {
   const r = ctx.resource;
-  contextFrames.set(ctx, { bytes, message: r, attrs: (r.attributes ?? []).slice(), fields: resourceFields(r) });
+  contextFrames.set(ctx, { bytes, message: r, attrs: (r.attributes ?? []).slice(), f1: r.droppedAttributesCount, f2: r.entityRefs, f3: undefined });
 }
 
 export function setScopeFrame(ctx: ScopeContext, bytes: Uint8Array): void {
   const s = ctx.scope;
-  contextFrames.set(ctx, { bytes, message: s, attrs: (s.attributes ?? []).slice(), fields: scopeFields(s) });
+  contextFrames.set(ctx, { bytes, message: s, attrs: (s.attributes ?? []).slice(), f1: s.droppedAttributesCount, f2: s.name, f3: s.version });
 }
 
-function unchanged(f: ContextFrame, message: object, attrs: readonly Immutable<KeyValue>[] | undefined, fields: unknown[]): boolean {
-  if (message !== f.message || attrs === undefined || attrs.length !== f.attrs.length) return false;
+function sameAttributes(f: ContextFrame, attrs: readonly Immutable<KeyValue>[] | undefined): boolean {
+  if (attrs === undefined || attrs.length !== f.attrs.length) return false;
   for (let i = 0; i < attrs.length; i++) if (attrs[i] !== f.attrs[i]) return false;
-  for (let i = 0; i < fields.length; i++) if (fields[i] !== f.fields[i]) return false;
   return true;
 }
 
 /** The resource's original bytes, when it came as one field and is unchanged since. */
 export function originalResourceBytes(ctx: Immutable<ResourceContext>): Uint8Array | undefined {
   const f = contextFrames.get(ctx as ResourceContext);
-  return f !== undefined && unchanged(f, ctx.resource, ctx.resource.attributes, resourceFields(ctx.resource)) ? f.bytes : undefined;
+  if (f === undefined) return undefined;
+  const r = ctx.resource;
+  return r === f.message && r.droppedAttributesCount === f.f1 && r.entityRefs === f.f2 && sameAttributes(f, r.attributes) ? f.bytes : undefined;
 }
 
 /** The scope's original bytes, when it came as one field and is unchanged since. */
 export function originalScopeBytes(ctx: Immutable<ScopeContext>): Uint8Array | undefined {
   const f = contextFrames.get(ctx as ScopeContext);
-  return f !== undefined && unchanged(f, ctx.scope, ctx.scope.attributes, scopeFields(ctx.scope)) ? f.bytes : undefined;
+  if (f === undefined) return undefined;
+  const s = ctx.scope;
+  return s === f.message && s.droppedAttributesCount === f.f1 && s.name === f.f2 && s.version === f.f3 && sameAttributes(f, s.attributes) ? f.bytes : undefined;
 }

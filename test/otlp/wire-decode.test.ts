@@ -71,6 +71,27 @@ describe('wire decoder = protobufjs decoder', () => {
     expect(outcomes).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'partial', 'refused', 'accepted', 'accepted', 'accepted']);
   });
 
+  it('agrees where the hand-written record decoder differs from protobufjs in how it works: oneof members, merges, cached keys', () => {
+    const body = (v: Uint8Array) => len(5, v);
+    const kv = (k: string | Uint8Array, v: Uint8Array) => len(6, cat(str(1, k), len(2, v)));
+    const list = len(6, len(1, cat(str(1, 'm'), len(2, str(1, 'x')))));
+    const cases: Uint8Array[] = [
+      request(cat(body(str(1, 'first')), body(list))), // body twice: string, then a kvlist merged in (the string goes)
+      request(cat(body(list), body(cat([0x10, 0x01])))), // kvlist, then bool
+      request(cat(body(len(5, len(1, str(1, 'a')))), body(len(5, len(1, str(1, 'b')))))), // two arrays merged
+      request(kv('k', cat([0x18, 0x05])), cat([0x32, 0x07, 0x0a, 0x01, 0x6b, 0x12, 0x02, 0x10, 0x01])), // KeyValue value twice (int then, in another KeyValue, bool)
+      request(cat(len(6, cat(str(1, 'k'), len(2, cat([0x18, 0x05])), len(2, str(1, 's')))))), // one KeyValue, value sent twice: merged
+      request(kv('', str(1, 'empty key')), kv('x'.repeat(65), str(1, 'long key')), kv('é', str(1, 'non-ASCII key'))),
+      request(kv('ok', str(1, 'v')), kv(Uint8Array.from([0x6f, 0xff]), str(1, 'invalid UTF-8 key, same length as a cached one'))),
+    ];
+    expect(cases.map((b) => checkWireDecode(b))).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'refused']);
+    // Thousands of distinct keys of one length: cache slots collide and are replaced; every key must still read right.
+    const many = Array.from({ length: 3000 }, (_, i) => kv(`key.${String(i).padStart(5, '0')}`, str(1, String(i))));
+    for (let round = 0; round < 2; round++) expect(checkWireDecode(request(...many.map((a) => cat(a))))).toBe('accepted');
+    const records = decodeProtobufBatch(request(...many.map((a) => cat(a)))).records;
+    expect(records.map((r) => r.log.attributes[0].key)).toEqual(Array.from({ length: 3000 }, (_, i) => `key.${String(i).padStart(5, '0')}`));
+  });
+
   it('refuses nesting past protobufjs recursion limit, as protobufjs does', () => {
     let v: Uint8Array = str(1, 'bottom');
     for (let i = 0; i < 120; i++) v = len(6, len(1, cat(str(1, 'k'), len(2, v))));

@@ -1,0 +1,291 @@
+// Hand-written decoders of LogRecord, KeyValue and AnyValue (with ArrayValue and
+// KeyValueList), the messages every record is made of. They build exactly what
+// protobufjs's generated decoders build (the same classes, own properties,
+// defaults, merges, errors and depth limit; test/otlp/wire-decode.test.ts and
+// the wire.decode fuzz target compare the two) and read primitives with
+// protobufjs's own Reader, but they are cheaper where protobufjs is generic:
+//   - an AnyValue member is set by deleting only the member set before, where
+//     protobufjs's oneof setter deletes all six others on every value (a quarter
+//     of protobufjs's decode time on access-log records);
+//   - attribute keys, which repeat across records, are read once per distinct
+//     byte string (a small cache) instead of decoded each time.
+import protobuf from 'protobufjs';
+import type { AnyValue, ArrayValue, KeyValue, KeyValueList, LogRecord } from '../pipeline/record.js';
+import { root } from './schema.js';
+
+type Reader = protobuf.Reader;
+type Ctor<T> = new () => T;
+
+const ctorOf = <T>(name: string): Ctor<T> => root.lookupType(name).ctor as unknown as Ctor<T>;
+const LogRecordCtor = ctorOf<LogRecord>('opentelemetry.proto.logs.v1.LogRecord');
+const KeyValueCtor = ctorOf<KeyValue>('opentelemetry.proto.common.v1.KeyValue');
+const AnyValueCtor = ctorOf<AnyValue>('opentelemetry.proto.common.v1.AnyValue');
+const ArrayValueCtor = ctorOf<ArrayValue>('opentelemetry.proto.common.v1.ArrayValue');
+const KeyValueListCtor = ctorOf<KeyValueList>('opentelemetry.proto.common.v1.KeyValueList');
+
+const readStrict = (protobuf.util as unknown as { utf8: { readStrict(b: Uint8Array, s: number, e: number): string } }).utf8.readStrict;
+
+const VARINT = 0;
+const FIXED64 = 1;
+const LEN = 2;
+const FIXED32 = 5;
+
+function checkDepth(depth: number): void {
+  if (depth > protobuf.Reader.recursionLimit) throw Error('max depth exceeded');
+}
+
+/** Limits the reader to the next `length` bytes, as a generated decoder does; returns the previous limit. */
+function enter(r: Reader, length: number): number {
+  const end = r.pos + length;
+  if (end > r.len) throw RangeError('index out of range');
+  const saved = r.len;
+  r.len = end;
+  return saved;
+}
+
+function leave(r: Reader, saved: number): void {
+  if (r.pos !== r.len) throw RangeError('index out of range');
+  r.len = saved;
+}
+
+// ---- attribute keys ----------------------------------------------------------------
+
+const KEY_CACHE_SIZE = 1024;
+const MAX_CACHED_KEY = 64;
+const keyBytes: (Uint8Array | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
+const keyTexts: string[] = new Array(KEY_CACHE_SIZE).fill('');
+
+/** Reader.stringVerify for a KeyValue key, answered from the cache when the same bytes were read before. */
+function readKey(r: Reader): string {
+  const length = r.size();
+  const start = r.pos;
+  const end = start + length;
+  if (end > r.len) throw RangeError(`index out of range: ${start} + ${length} > ${r.len}`);
+  if (length === 0 || length > MAX_CACHED_KEY) {
+    r.pos = end;
+    return readStrict(r.buf, start, end);
+  }
+  const b = r.buf;
+  const slot = (length * 31 + b[start] * 7 + b[end - 1] * 3 + b[start + (length >> 1)]) & (KEY_CACHE_SIZE - 1);
+  const cached = keyBytes[slot];
+  if (cached !== undefined && cached.length === length) {
+    let i = 0;
+    while (i < length && cached[i] === b[start + i]) i++;
+    if (i === length) {
+      r.pos = end;
+      return keyTexts[slot];
+    }
+  }
+  const text = readStrict(b, start, end); // throws on invalid UTF-8, as protobufjs does
+  r.pos = end;
+  keyBytes[slot] = Uint8Array.prototype.slice.call(b, start, end); // a copy: Buffer#slice would be a view holding the whole request
+  keyTexts[slot] = text;
+  return text;
+}
+
+// ---- the messages ------------------------------------------------------------------
+
+const MEMBERS = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] as const;
+type Member = (typeof MEMBERS)[number];
+
+function ownMember(m: AnyValue): Member | undefined {
+  for (const k of MEMBERS) if (Object.hasOwn(m, k)) return k;
+  return undefined;
+}
+
+/** Records that member `k` is now set, deleting the one set before (protobufjs's oneof setter deletes every other member). */
+function swap(o: Record<Member, unknown>, set: Member | undefined, k: Member): Member {
+  if (set !== undefined && set !== k) delete o[set];
+  return k;
+}
+
+export function decodeAnyValue(r: Reader, length: number, depth: number, into?: AnyValue | null): AnyValue {
+  checkDepth(depth);
+  const saved = enter(r, length);
+  const m = into || new AnyValueCtor();
+  const o = m as Record<Member, unknown>;
+  // The member set so far: protobufjs's oneof setter deletes every other member on each set; deleting the one that is there is the same.
+  let set: Member | undefined = into ? ownMember(m) : undefined;
+  while (r.pos < r.len) {
+    const t = r.tag();
+    const wire = t & 7;
+    const field = t >>> 3;
+    switch (field) {
+      case 1:
+        if (wire !== LEN) break;
+        o.stringValue = r.stringVerify();
+        set = swap(o, set, 'stringValue');
+        continue;
+      case 2:
+        if (wire !== VARINT) break;
+        o.boolValue = r.bool();
+        set = swap(o, set, 'boolValue');
+        continue;
+      case 3:
+        if (wire !== VARINT) break;
+        o.intValue = r.int64();
+        set = swap(o, set, 'intValue');
+        continue;
+      case 4:
+        if (wire !== FIXED64) break;
+        o.doubleValue = r.double();
+        set = swap(o, set, 'doubleValue');
+        continue;
+      case 5:
+        if (wire !== LEN) break;
+        o.arrayValue = decodeArrayValue(r, r.size(), depth + 1, m.arrayValue);
+        set = swap(o, set, 'arrayValue');
+        continue;
+      case 6:
+        if (wire !== LEN) break;
+        o.kvlistValue = decodeKeyValueList(r, r.size(), depth + 1, m.kvlistValue);
+        set = swap(o, set, 'kvlistValue');
+        continue;
+      case 7:
+        if (wire !== LEN) break;
+        o.bytesValue = r.bytes();
+        set = swap(o, set, 'bytesValue');
+        continue;
+      default:
+    }
+    r.skipType(wire, depth, field);
+  }
+  leave(r, saved);
+  return m;
+}
+
+function decodeArrayValue(r: Reader, length: number, depth: number, into?: ArrayValue | null): ArrayValue {
+  checkDepth(depth);
+  const saved = enter(r, length);
+  const m = into || new ArrayValueCtor();
+  while (r.pos < r.len) {
+    const t = r.tag();
+    const wire = t & 7;
+    const field = t >>> 3;
+    if (field === 1 && wire === LEN) {
+      if (!(m.values && m.values.length)) m.values = [];
+      m.values.push(decodeAnyValue(r, r.size(), depth + 1));
+      continue;
+    }
+    r.skipType(wire, depth, field);
+  }
+  leave(r, saved);
+  return m;
+}
+
+function decodeKeyValueList(r: Reader, length: number, depth: number, into?: KeyValueList | null): KeyValueList {
+  checkDepth(depth);
+  const saved = enter(r, length);
+  const m = into || new KeyValueListCtor();
+  while (r.pos < r.len) {
+    const t = r.tag();
+    const wire = t & 7;
+    const field = t >>> 3;
+    if (field === 1 && wire === LEN) {
+      if (!(m.values && m.values.length)) m.values = [];
+      m.values.push(decodeKeyValue(r, r.size(), depth + 1));
+      continue;
+    }
+    r.skipType(wire, depth, field);
+  }
+  leave(r, saved);
+  return m;
+}
+
+function decodeKeyValue(r: Reader, length: number, depth: number): KeyValue {
+  checkDepth(depth);
+  const saved = enter(r, length);
+  const m = new KeyValueCtor();
+  while (r.pos < r.len) {
+    const t = r.tag();
+    const wire = t & 7;
+    const field = t >>> 3;
+    if (wire === LEN) {
+      if (field === 1) {
+        const key = readKey(r);
+        if (key.length) m.key = key;
+        else delete (m as Partial<KeyValue>).key;
+        continue;
+      }
+      if (field === 2) {
+        m.value = decodeAnyValue(r, r.size(), depth + 1, m.value);
+        continue;
+      }
+    }
+    r.skipType(wire, depth, field);
+  }
+  leave(r, saved);
+  return m;
+}
+
+/** LogRecord, as protobufjs's generated decoder reads it, on `r` at nesting `depth`. */
+export function decodeLogRecord(r: Reader, length: number, depth: number): LogRecord {
+  checkDepth(depth);
+  const saved = enter(r, length);
+  const m = new LogRecordCtor();
+  const o = m as unknown as Record<string, unknown>;
+  let v: unknown;
+  while (r.pos < r.len) {
+    const t = r.tag();
+    const wire = t & 7;
+    const field = t >>> 3;
+    switch (field) {
+      case 1:
+      case 11: {
+        if (wire !== FIXED64) break;
+        const time = r.fixed64() as unknown as { low: number; high: number };
+        const name = field === 1 ? 'timeUnixNano' : 'observedTimeUnixNano';
+        if (time.low || time.high) o[name] = time;
+        else delete o[name];
+        continue;
+      }
+      case 2:
+        if (wire !== VARINT) break;
+        if ((v = r.int32())) m.severityNumber = v as number;
+        else delete m.severityNumber;
+        continue;
+      case 3:
+        if (wire !== LEN) break;
+        if ((v = r.stringVerify()) && (v as string).length) m.severityText = v as string;
+        else delete m.severityText;
+        continue;
+      case 5:
+        if (wire !== LEN) break;
+        m.body = decodeAnyValue(r, r.size(), depth + 1, m.body);
+        continue;
+      case 6:
+        if (wire !== LEN) break;
+        if (!(m.attributes && m.attributes.length)) m.attributes = [];
+        m.attributes.push(decodeKeyValue(r, r.size(), depth + 1));
+        continue;
+      case 7:
+        if (wire !== VARINT) break;
+        if ((v = r.uint32())) m.droppedAttributesCount = v as number;
+        else delete m.droppedAttributesCount;
+        continue;
+      case 8:
+        if (wire !== FIXED32) break;
+        if ((v = r.fixed32())) m.flags = v as number;
+        else delete m.flags;
+        continue;
+      case 9:
+      case 10: {
+        if (wire !== LEN) break;
+        const id = r.bytes();
+        const name = field === 9 ? 'traceId' : 'spanId';
+        if (id.length) o[name] = id;
+        else delete o[name];
+        continue;
+      }
+      case 12:
+        if (wire !== LEN) break;
+        if ((v = r.stringVerify()) && (v as string).length) m.eventName = v as string;
+        else delete m.eventName;
+        continue;
+      default:
+    }
+    r.skipType(wire, depth, field);
+  }
+  leave(r, saved);
+  return m;
+}
