@@ -10,11 +10,17 @@
 // postMessage does): only bytes cross threads cheaply, and this says whether
 // moving a stage to a worker could pay for itself.
 //
+// Beside the stages, the wire path against the object path on the same requests
+// and enriched batches (issue 12): the wire decoder (frames kept) against
+// protobufjs's decode, splice encoding against protobufjs's encoding of the
+// objects, for a batch and for one record alone (a v2 archive entry's payload).
+//
 // Best of several passes (noise from other work only adds time). Prints figures;
 // asserts nothing.
 import { deserialize, serialize } from 'node:v8';
 import { RecordJsonEncoder, encodeEntry, GENESIS_HASH, recordPayload } from '../src/exporters/worm/entry.js';
-import { decodeProtobufRequest, encodeBatchProtobuf, requestToBatch } from '../src/otlp/convert.js';
+import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, requestToBatch } from '../src/otlp/convert.js';
+import { decodeProtobufBatch } from '../src/otlp/wire-decode.js';
 import type { LogBatch } from '../src/pipeline/record.js';
 import { anomalyConfigSchema } from '../src/processors/anomaly/config.js';
 import { AnomalyProcessor } from '../src/processors/anomaly/processor.js';
@@ -35,7 +41,8 @@ const json = new RecordJsonEncoder();
 
 const STAGES = ['decode', 'audit', 'anomaly', 'archive JSON', 'archive entry + hash', 'protobuf encode'] as const;
 type Stage = (typeof STAGES)[number];
-type Figure = Stage | 'ceiling' | 'clone out' | 'clone in';
+const PATHS = ['decode: wire', 'decode: protobufjs', 'batch encode: splice', 'batch encode: objects', 'record request: splice', 'record request: objects'] as const;
+type Figure = Stage | (typeof PATHS)[number] | 'ceiling' | 'clone out' | 'clone in';
 const best = new Map<Figure, number>();
 const keep = (k: Figure, us: number) => best.set(k, Math.min(best.get(k) ?? Infinity, us));
 
@@ -43,6 +50,7 @@ let prev = GENESIS_HASH;
 let seq = 0;
 let k = 0;
 let lastBatch: LogBatch = [];
+const enriched: LogBatch[] = [];
 for (let pass = 0; pass < PASSES; pass++) {
   const spent = new Map<Stage, number>(STAGES.map((s) => [s, 0]));
   let t = performance.now();
@@ -53,7 +61,7 @@ for (let pass = 0; pass < PASSES; pass++) {
   };
   for (let b = 0; b < BATCHES_PER_PASS; b++, k++) {
     t = performance.now();
-    let batch = requestToBatch(decodeProtobufRequest(requests[k % requests.length])).records;
+    let batch = decodeProtobufBatch(requests[k % requests.length]).records;
     lap('decode');
     batch = audit.process(batch);
     lap('audit');
@@ -66,6 +74,7 @@ for (let pass = 0; pass < PASSES; pass++) {
     encodeBatchProtobuf(batch);
     lap('protobuf encode');
     lastBatch = batch;
+    enriched[b] = batch;
   }
   if (pass === 0) continue; // warm-up
   const n = BATCHES_PER_PASS * RECORDS;
@@ -74,6 +83,23 @@ for (let pass = 0; pass < PASSES; pass++) {
   let t0 = performance.now();
   for (let b = 0; b < BATCHES_PER_PASS; b++) ceilingWork(requests[b % requests.length]);
   keep('ceiling', (1000 * (performance.now() - t0)) / n);
+
+  // The wire path against the object path, on the same requests and enriched batches.
+  const timed = (f: Figure, run: (b: number) => void) => {
+    const t0 = performance.now();
+    for (let b = 0; b < BATCHES_PER_PASS; b++) run(b);
+    keep(f, (1000 * (performance.now() - t0)) / n);
+  };
+  // Each pair in both orders across passes, so neither side always pays for the other's garbage.
+  const pair = (a: [Figure, (b: number) => void], b: [Figure, (b: number) => void]) => {
+    for (const [f, run] of pass % 2 === 0 ? [a, b] : [b, a]) timed(f, run);
+  };
+  pair(['decode: wire', (b) => decodeProtobufBatch(requests[b % requests.length])], ['decode: protobufjs', (b) => requestToBatch(decodeProtobufRequest(requests[b % requests.length]))]);
+  pair(['batch encode: splice', (b) => encodeBatchProtobuf(enriched[b])], ['batch encode: objects', (b) => encodeProtobufRequest(batchToRequest(enriched[b]))]);
+  pair(
+    ['record request: splice', (b) => enriched[b].forEach((r) => encodeRecordRequest(r))],
+    ['record request: objects', (b) => enriched[b].forEach((r) => encodeProtobufRequest(batchToRequest([r])))],
+  );
 
   const logs = lastBatch.map((r) => r.log);
   t0 = performance.now();
@@ -95,5 +121,12 @@ const ceiling = best.get('ceiling')!;
 console.log(`  ${'pipeline total'.padEnd(22)}${us(total)}   = ${(1e6 / total).toFixed(0)} records/s on one core`);
 console.log(`  ${'node ceiling'.padEnd(22)}${us(ceiling)}   = ${(1e6 / ceiling).toFixed(0)} records/s (decode + encode + SHA-256 of the request as received)`);
 console.log(`  ratio pipeline/ceiling (an upper bound for vigil run on one core): ${(ceiling / total).toFixed(2)}`);
+const objectTotal = total - best.get('decode')! - best.get('protobuf encode')! + best.get('decode: protobufjs')! + best.get('batch encode: objects')!;
+console.log(`  ${'pipeline, object path'.padEnd(22)}${us(objectTotal)}   (the same with protobufjs decode and encode in place of the wire path's)`);
+console.log('wire path vs object path, per record, same requests and enriched batches:');
+for (let i = 0; i < PATHS.length; i += 2) {
+  const [a, b] = [best.get(PATHS[i])!, best.get(PATHS[i + 1])!];
+  console.log(`  ${PATHS[i].padEnd(26)}${us(a)}   ${PATHS[i + 1].padEnd(26)}${us(b)}   ×${(a / b).toFixed(2)}`);
+}
 console.log(`  structured clone of an enriched record (to hand it to another thread): ${us(best.get('clone out')!)} out + ${us(best.get('clone in')!)} in`);
 process.exit(0);
