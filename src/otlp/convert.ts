@@ -15,7 +15,7 @@ import type {
   VigilRecord,
 } from '../pipeline/record.js';
 import { Refusal } from '../pipeline/errors.js';
-import { assertSameMeaning, encodeBatchSpliced, spliceCheckEnabled } from './wire-encode.js';
+import { assertSameMeaning, encodeBatchSpliced, encodeRecordSpliced, spliceCheckEnabled } from './wire-encode.js';
 
 export interface ScopeLogsMessage {
   scope?: InstrumentationScope | null;
@@ -137,7 +137,9 @@ export function encodeBatchProtobuf(batch: ReadonlyBatch): Uint8Array {
  * included): the payload of a v2 archive entry, readable without its neighbours.
  */
 export function encodeRecordRequest(rec: Immutable<VigilRecord>): Uint8Array {
-  return encodeBatchProtobuf([rec] as ReadonlyBatch);
+  const bytes = encodeRecordSpliced(rec);
+  if (spliceCheckEnabled()) assertSameMeaning(bytes, encodeProtobufRequest(batchToRequest([rec] as ReadonlyBatch)));
+  return bytes;
 }
 
 export function countRecords(req: ExportRequestMessage): number {

@@ -228,7 +228,8 @@ interface ScopeGroup {
 interface ResourceGroup {
   resource: Immutable<ResourceContext>;
   scopes: ScopeGroup[];
-  byScope: Map<Immutable<ScopeContext>, ScopeGroup>;
+  /** The scope groups by scope, once there are several. */
+  byScope: Map<Immutable<ScopeContext>, ScopeGroup> | undefined;
   resourceBytes: Uint8Array;
   length: number;
 }
@@ -262,14 +263,15 @@ export function encodeBatchSpliced(batch: ReadonlyBatch): Uint8Array {
     if (last === undefined || last.scope !== rec.scope || lastResource !== rec.resource) {
       let rg = byResource.get(rec.resource);
       if (rg === undefined) {
-        rg = { resource: rec.resource, scopes: [], byScope: new Map(), resourceBytes: resourceBytes(rec.resource), length: 0 };
+        rg = { resource: rec.resource, scopes: [], byScope: undefined, resourceBytes: resourceBytes(rec.resource), length: 0 };
         byResource.set(rec.resource, rg);
         groups.push(rg);
       }
-      let sg = rg.byScope.get(rec.scope);
+      let sg = rg.byScope !== undefined ? rg.byScope.get(rec.scope) : rg.scopes.length === 1 && rg.scopes[0].scope === rec.scope ? rg.scopes[0] : undefined;
       if (sg === undefined) {
         sg = { scope: rec.scope, parts: [], scopeBytes: scopeBytes(rec.scope), length: 0 };
-        rg.byScope.set(rec.scope, sg);
+        if (rg.scopes.length === 1) rg.byScope = new Map([[rg.scopes[0].scope, rg.scopes[0]]]);
+        rg.byScope?.set(rec.scope, sg);
         rg.scopes.push(sg);
       }
       last = sg;
@@ -277,6 +279,19 @@ export function encodeBatchSpliced(batch: ReadonlyBatch): Uint8Array {
     }
     last.parts.push(recordPart(rec, scratch));
   }
+  return encodeGroups(groups, scratch);
+}
+
+/** One record as a one-record request: the batch path without its grouping. */
+export function encodeRecordSpliced(rec: ReadonlyRecord): Uint8Array {
+  const scratch = scratchSink;
+  scratch.pos = 0;
+  const sg: ScopeGroup = { scope: rec.scope, parts: [recordPart(rec, scratch)], scopeBytes: scopeBytes(rec.scope), length: 0 };
+  return encodeGroups([{ resource: rec.resource, scopes: [sg], byScope: undefined, resourceBytes: resourceBytes(rec.resource), length: 0 }], scratch);
+}
+
+/** Sizes the groups, then writes them into a buffer of exactly that size. */
+function encodeGroups(groups: ResourceGroup[], scratch: Sink): Uint8Array {
   let total = 0;
   for (const rg of groups) {
     let rl = fieldSize(rg.resourceBytes.length) + stringFieldSize(rg.resource.schemaUrl);
