@@ -167,9 +167,10 @@ function validRequestSample() {
 
 const NOW = Date.UTC(2026, 11, 4, 12);
 
-function processors() {
+function processors(auditConfig: object = {}) {
   const telemetry = new Telemetry({ processMetrics: false });
-  const audit = new AuditProcessor('audit', buildSettings(auditConfigSchema.parse({}), 'audit'), telemetry, () => NOW);
+  const settings = buildSettings(auditConfigSchema.parse(auditConfig), 'audit', { env: { VIGIL_KEY: 'correct-horse-battery-staple-0123456789' } });
+  const audit = new AuditProcessor('audit', settings, telemetry, () => NOW);
   const anomaly = new AnomalyProcessor('anomaly', anomalyConfigSchema.parse({}), silentLogger(), telemetry);
   return async (batch: LogBatch) => anomaly.process(audit.process(batch));
 }
@@ -223,5 +224,20 @@ describe('the default pipeline on the wire path and on the object path', () => {
     expect(compared).toBe(12 * 64);
     // Almost every record was spliced; the three with spoofed audit.* / anomaly.* attributes were not.
     expect(splicedRecords).toBe(12 * 64 - 3);
+  });
+
+  it('with pseudonymisation (body included) and tight limits, every changed record leaves the splice path and encodes right', async () => {
+    const config = { pseudonymisation: { key_env: 'VIGIL_KEY', body: 'replace' }, limits: { max_value_length: 64, max_attributes: 16 } };
+    const wirePath = processors(config);
+    const objectPath = processors(config);
+    for (const bytes of accessLogRequests(4, 64)) {
+      const a = await wirePath(decodeProtobufBatch(bytes).records);
+      const b = await objectPath(requestToBatch(decodeProtobufRequest(bytes)).records);
+      // Every access-log record carries a user and an address (pseudonymised), some a long user agent (cut): none may splice.
+      expect(spliced(a)).toBe(0);
+      expect(a.some((r) => r.log.attributes.some((kv) => kv.key === 'audit.limits_applied'))).toBe(true);
+      expect(a.map((r) => r.log.attributes.map((kv) => kv.key))).toEqual(b.map((r) => r.log.attributes.map((kv) => kv.key)));
+      expect(canonicalProtobuf(encodeBatchProtobuf(a)).equals(canonicalProtobuf(encodeProtobufRequest(batchToRequest(b))))).toBe(true);
+    }
   });
 });
