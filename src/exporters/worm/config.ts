@@ -90,7 +90,7 @@ export const wormConfigSchema = z
      * format v1: each record's OTLP/JSON in a JSON line, sealed with gzip (readable with
      * zcat and jq, at several times the CPU per record). Readers take both, in one archive.
      */
-    encoding: z.enum(['proto', 'json'], { message: 'encoding is proto (format v2, the default) or json (format v1: OTLP/JSON lines)' }).default('json'),
+    encoding: z.enum(['proto', 'json'], { message: 'encoding is proto (format v2, the default) or json (format v1: OTLP/JSON lines)' }).default('proto'),
     /** Level of the sealed segments' compression: zstd 1–19 for proto (default 1), gzip 1–9 for json (default 3). */
     compression_level: z.number().int().min(1).max(19).optional(),
     s3: s3Schema.optional(),

@@ -79,7 +79,7 @@ export function manualClock(start = T0): { now: () => number; advance: (ms: numb
   return { now: () => t, advance: (ms) => (t += ms), set: (v) => (t = v) };
 }
 
-export function archivePath(dir: string, n: number, kind: Parameters<typeof segmentFileName>[1], format: SegmentFormat = 1): string {
+export function archivePath(dir: string, n: number, kind: Parameters<typeof segmentFileName>[1], format: SegmentFormat = 2): string {
   return join(dir, 'archive', segmentFileName(n, kind, format));
 }
 
@@ -90,26 +90,36 @@ export function archivePath(dir: string, n: number, kind: Parameters<typeof segm
  * as its original bytes, an edited one re-encoded with the hash it states.
  */
 export async function editSealedLines(path: string, edit: (lines: string[]) => string[]): Promise<void> {
-  if (formatOfName(path) === 1) {
-    const text = gunzipSync(await readFile(path)).toString('utf8');
-    const lines = text.split('\n');
+  const v1 = formatOfName(path) === 1;
+  const content = v1 ? gunzipSync(await readFile(path)) : zstdDecompressSync(await readFile(path));
+  const edited = editContent(content, v1 ? 1 : 2, edit);
+  await writeFile(path, v1 ? gzipSync(edited) : zstdCompressSync(edited));
+}
+
+/** editSealedLines for an open (uncompressed) segment file. */
+export async function editOpenLines(path: string, edit: (lines: string[]) => string[]): Promise<void> {
+  await writeFile(path, editContent(await readFile(path), formatOfName(path), edit));
+}
+
+function editContent(content: Buffer, format: SegmentFormat, edit: (lines: string[]) => string[]): Buffer {
+  if (format === 1) {
+    const lines = content.toString('utf8').split('\n');
     const last = lines.pop(); // '' after the final newline
     const edited = edit(lines);
-    await writeFile(path, gzipSync(Buffer.from(edited.join('\n') + (edited.length ? '\n' : '') + (last ?? ''))));
-    return;
+    return Buffer.from(edited.join('\n') + (edited.length ? '\n' : '') + (last ?? ''));
   }
   const original = new Map<string, Buffer>();
   const lines: string[] = [];
-  for (const u of splitEntries(zstdDecompressSync(await readFile(path)))) {
+  for (const u of splitEntries(content)) {
     const v = viewEntry(u);
-    if (typeof v === 'string') throw new Error(`editSealedLines: ${path} holds a damaged entry (${v})`);
+    if (typeof v === 'string') throw new Error(`editSealedLines: the segment holds a damaged entry (${v})`);
     const payload = v.kind === 'record' ? `"record":${recordJsonText(v)}` : `"note":${JSON.stringify(noteOf(v))}`;
     const line = `{"hash":"${v.hash}","entry":{"v":2,"seq":${v.seq},"at":"${v.at}","prev":"${v.prev}",${payload}}}`;
     original.set(line, u.bytes);
     lines.push(line);
   }
   const edited = edit(lines).map((l) => original.get(l) ?? frameOfLine(l));
-  await writeFile(path, zstdCompressSync(edited.length ? Buffer.concat([V2_HEADER, ...edited]) : Buffer.alloc(0)));
+  return edited.length ? Buffer.concat([V2_HEADER, ...edited]) : Buffer.alloc(0);
 }
 
 /** The v2 body of an entry shown as a line (editSealedLines). */

@@ -109,7 +109,7 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
       // retain-until = seal time + 2 days, to the second
       expect(Date.parse(manifest.retain_until)).toBe(Math.ceil((Date.parse(manifest.sealed_at) + 2 * 86_400_000) / 1000) * 1000);
       for (const o of [r.segment, r.manifest]) {
-        expect(o.key).toMatch(new RegExp(`^vigil/${manifest.archive_id}/segment-\\d{12}\\.(jsonl\\.gz|manifest\\.json)$`));
+        expect(o.key).toMatch(new RegExp(`^vigil/${manifest.archive_id}/segment-\\d{12}\\.(vlog\\.zst|manifest\\.json)$`));
         const ret = await client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: o.key, VersionId: o.version_id }));
         expect(ret.Retention?.Mode).toBe('COMPLIANCE');
         expect(ret.Retention?.RetainUntilDate?.toISOString()).toBe(manifest.retain_until);
@@ -278,7 +278,7 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     const b = breaks(r.findings);
     expect(b).toHaveLength(1);
     expect(b[0]).toMatchObject({ kind: 'missing', segment: 2 });
-    expect(b[0].detail).toMatch(/hidden by S3 delete markers: segment-000000000002\.(jsonl\.gz|manifest\.json) \(1 locked version still retained/);
+    expect(b[0].detail).toMatch(/hidden by S3 delete markers: segment-000000000002\.(vlog\.zst|manifest\.json) \(1 locked version still retained/);
   });
 
   it('vigil verify s3:// reports objects Vigil did not write under the archive prefix as foreign file (exit 1); an intact archive verifies', async () => {
@@ -386,7 +386,7 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     await writeSegments(w, 2);
     await w.shutdown(new AbortController().signal);
     const names = await readdir(join(d, 'archive'));
-    expect(names.filter((n) => n.endsWith('.jsonl.gz'))).toEqual([]);
+    expect(names.filter((n) => n.endsWith('.vlog.zst'))).toEqual([]);
     expect(names.filter((n) => n.endsWith('.manifest.json'))).toHaveLength(3);
     const { LocalSource } = await import('../../../src/exporters/worm/source.js');
     const local = await verifyArchive(new LocalSource(join(d, 'archive')), { keys: await keys(d) });
