@@ -223,7 +223,8 @@ export function checkEntryDecode(input: Uint8Array): Outcome {
     }
     if (!/^[0-9a-f]{64}$/.test(v.hash) || !/^[0-9a-f]{64}$/.test(v.prev)) throw new Violation('viewEntry answered a hash that is not 64 hex digits');
     if (!Number.isSafeInteger(v.seq) || v.seq < 0) throw new Violation(`viewEntry answered seq ${v.seq}`);
-    if (!Number.isFinite(Date.parse(v.at))) throw new Violation(`viewEntry answered append time ${v.at}`);
+    // v1 states its time as text (checked where it is used); v2's is a number viewEntry renders.
+    if (v.format === 2 && !Number.isFinite(Date.parse(v.at))) throw new Violation(`viewEntry answered append time ${v.at}`);
     if (v.payload.length > v.entry.length || v.payload.buffer !== v.entry.buffer) throw new Violation('viewEntry answered a payload outside its entry');
     try {
       if (v.kind === 'note') noteOf(v);
