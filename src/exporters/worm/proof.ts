@@ -1,6 +1,6 @@
 // Inclusion proofs: one record, its Merkle audit path (RFC 9162) and the signed
 // manifest of its segment. With the archive's public key an auditor checks it
-// offline, without the rest of the archive: the line hashes to the entry hash,
+// offline, without the rest of the archive: the entry (a v1 line or a v2 frame) hashes to the entry hash,
 // the path leads from it to the signed Merkle root, the signature holds.
 import { entryHash } from './entry.js';
 import { type EntryUnit, type EntryView, recordJsonText, splitEntries, viewEntry } from './entries.js';
@@ -151,7 +151,7 @@ export function verifyProof(input: unknown, keys: ReadonlyMap<string, PublicKeyE
   const bytes = typeof p.line === 'string' ? Buffer.from(p.line, 'utf8') : Buffer.from(p.frame!, 'base64');
   const v = viewEntry({ format: typeof p.line === 'string' ? 1 : 2, bytes, start: 0, end: bytes.length, complete: true });
   let leaf: Buffer | undefined;
-  if (typeof v === 'string') check('entry hash', false, `the line is not an archive entry: ${v}`);
+  if (typeof v === 'string') check('entry hash', false, `the ${typeof p.line === 'string' ? 'line' : 'frame'} is not an archive entry: ${v}`);
   else {
     const h = entryHash(v.entry);
     const ok = h.toString('hex') === v.hash && v.hash === p.entry_hash;
@@ -179,7 +179,7 @@ export function verifyProof(input: unknown, keys: ReadonlyMap<string, PublicKeyE
       } catch {
         same = false;
       }
-      check('record', same, same ? 'the readable record equals the archived line' : 'the "record" field differs from the archived line: trust only the line');
+      check('record', same, same ? 'the readable record equals the archived entry' : 'the "record" field differs from the archived entry: trust only the entry');
     }
   }
   return { ok: checks.every((c) => c.ok), checks, manifest: m };
