@@ -2,7 +2,7 @@
 // entry hash and chain link, every Merkle root, every manifest signature and
 // the manifest chain, the heartbeat (a deleted tail shows as a gap) and, on S3,
 // every object's Object Lock. Breaks are classified by kind and located by
-// segment, entry index (0-based line in the segment) and seq.
+// segment, entry index (0-based position in the segment, either format) and seq.
 import { entryHash, type Note } from './entry.js';
 import { splitEntries, viewEntry } from './entries.js';
 import { decompressPartial } from './compression.js';
