@@ -11,6 +11,7 @@ import { registerRun } from './run.js';
 import { registerVerify } from './verify.js';
 import { registerProve } from './prove.js';
 import { registerQuery } from './query.js';
+import { registerExport } from './export.js';
 import { registerCheck } from './check.js';
 import { registerReplay } from './replay.js';
 import { registerSimulate } from './simulate.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerProve(program);
   registerQuery(program);
+  registerExport(program);
   registerCheck(program);
   registerReplay(program);
   registerSimulate(program);

@@ -58,7 +58,7 @@ Examples:
     .addHelpText(
       'after',
       `
-Checks that the archived line hashes to the entry hash, that the Merkle audit
+Checks that the archived entry (its line, v1, or frame, v2) hashes to the entry hash, that the Merkle audit
 path leads from it to the root in the manifest, and that the manifest carries a
 valid Ed25519 signature by one of the given keys. Exit 0 valid, 1 invalid, 2 usage.
 

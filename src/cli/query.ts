@@ -1,10 +1,9 @@
 // `vigil query ARCHIVE`: records in a time window matching attribute filters,
-// printed as OTLP JSON lines (one ExportLogsServiceRequest per record, as
-// archived), for an audit: "everything this user did in March".
-import { once } from 'node:events';
+// printed as OTLP JSON lines (one ExportLogsServiceRequest per record), for an audit: "everything this user did in March".
 import type { Command } from 'commander';
 import { parsePredicate, type Predicate, queryArchive, type QueryStats } from '../exporters/worm/query.js';
 import { archiveProgress, openOrUsage } from './archive-args.js';
+import { BufferedOutput } from './output.js';
 import { fmtInt } from './progress.js';
 import { collect, parseTimeArg, UsageError } from './usage.js';
 
@@ -35,8 +34,9 @@ export function registerQuery(program: Command): void {
     .addHelpText(
       'after',
       `
-Each line is the record exactly as archived (its hash still holds); records whose
-content no longer matches its hash are left out and named on stderr. Time is the
+Each line is the record as OTLP JSON: byte for byte as archived in a v1 (json)
+segment, rendered from the archived protobuf bytes in a v2 (proto) one. Records
+whose content no longer matches its hash are left out and named on stderr. Time is the
 record's timestamp (else observed time, else archive time).
 
 Examples:
@@ -60,7 +60,7 @@ Examples:
       }
       const { sources, close } = await openOrUsage(archive, opts.endpoint, opts.keyFile, opts.keyring);
       const stats: QueryStats = { scanned: 0, matched: 0, segmentsRead: 0, segmentsSkipped: 0, damaged: [] };
-      const out = new LineWriter();
+      const out = new BufferedOutput();
       const progress = archiveProgress('querying');
       try {
         for (const source of sources) {
@@ -68,7 +68,7 @@ Examples:
           if (left !== undefined && left <= 0) break;
           const local: QueryStats = { scanned: 0, matched: 0, segmentsRead: 0, segmentsSkipped: 0, damaged: [] };
           for await (const hit of queryArchive(source, { from, to, where, limit: left, unsealed: !opts.sealedOnly, onProgress: progress.onProgress }, local)) {
-            if (!(await out.write(hit.json))) return; // the reader went away (| head)
+            if (!(await out.writeLine(hit.json))) return; // the reader went away (| head)
           }
           stats.scanned += local.scanned;
           stats.matched += local.matched;
@@ -89,38 +89,4 @@ Examples:
       }
       process.exitCode = stats.damaged.length > 0 ? 1 : 0;
     });
-}
-
-/** Buffers lines into large writes and honours backpressure; false once stdout is closed (EPIPE). */
-class LineWriter {
-  private buf: string[] = [];
-  private size = 0;
-  private closed = false;
-
-  constructor() {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') this.closed = true;
-    });
-  }
-
-  async write(line: string): Promise<boolean> {
-    if (this.closed) return false;
-    this.buf.push(line, '\n');
-    this.size += line.length + 1;
-    if (this.size >= 64 * 1024) await this.flush();
-    return !this.closed;
-  }
-
-  private async flush(): Promise<void> {
-    if (this.buf.length === 0 || this.closed) return;
-    const chunk = this.buf.join('');
-    this.buf = [];
-    this.size = 0;
-    // events.once rejects on 'error' itself and removes its listeners either way: none is left behind per wait.
-    if (!process.stdout.write(chunk)) await once(process.stdout, 'drain').catch(() => undefined);
-  }
-
-  async end(): Promise<void> {
-    await this.flush();
-  }
 }

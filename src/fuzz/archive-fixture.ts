@@ -1,8 +1,11 @@
 // A small real archive for the archive fuzz targets: written by the real worm
 // exporter (segment log, seals, manifests, checkpoints, a generated Ed25519
-// key) under a hand-moved clock, then left as a crash leaves it: three sealed
-// segments of 20 records and an open one of 5 with a signed checkpoint of it. Built once per session, in
-// memory-backed storage when there is some (/dev/shm), and copied per case.
+// key) under a hand-moved clock, in both entry formats as an upgrade leaves
+// them: a v1 run (encoding: json) of one sealed segment of 20 records and its
+// empty shutdown seal, continued by a v2 run (encoding: proto) of two sealed
+// segments of 20 records and an open one of 5 with a signed checkpoint of it,
+// left as a crash leaves it. Built once per session, in memory-backed storage
+// when there is some (/dev/shm), and copied per case.
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import { anyValue, millisToNanos, type LogBatch, type ResourceContext, type Scop
 import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 
+/** Sealed segments with records, of which the first is v1 (followed by the v1 run's empty shutdown seal). */
 export const SEALED_SEGMENTS = 3;
 export const RECORDS_PER_SEGMENT = 20;
 export const OPEN_RECORDS = 5;
@@ -76,15 +80,24 @@ export async function buildArchiveFixture(): Promise<ArchiveFixture> {
   const cleanup = () => rm(root, { recursive: true, force: true });
   try {
     let t = T0;
-    const config = wormConfigSchema.parse({
-      directory: join(root, 'archive'),
-      signing: { key_file: join(root, 'keys', 'archive.key') },
-      heartbeat: '1m',
-      segment: { max_bytes: '1MiB', max_age: '5m' },
-    });
-    const w = new WormExporter('worm', config, new Telemetry({ processMetrics: false }), silentLogger(), { timers: false, clock: () => t });
+    const config = (encoding: 'json' | 'proto') =>
+      wormConfigSchema.parse({
+        directory: join(root, 'archive'),
+        signing: { key_file: join(root, 'keys', 'archive.key') },
+        heartbeat: '1m',
+        segment: { max_bytes: '1MiB', max_age: '5m' },
+        encoding,
+      });
+    const exporter = (encoding: 'json' | 'proto') => new WormExporter('worm', config(encoding), new Telemetry({ processMetrics: false }), silentLogger(), { timers: false, clock: () => t });
+    const v1 = exporter('json');
+    await v1.start();
+    await v1.consume(batch(0, RECORDS_PER_SEGMENT));
+    t += 20_000;
+    await v1.sealNow();
+    await v1.shutdown(new AbortController().signal);
+    const w = exporter('proto');
     await w.start();
-    for (let s = 0; s < SEALED_SEGMENTS; s++) {
+    for (let s = 1; s < SEALED_SEGMENTS; s++) {
       await w.consume(batch(s * RECORDS_PER_SEGMENT, RECORDS_PER_SEGMENT));
       t += 20_000;
       await w.sealNow();

@@ -1,15 +1,17 @@
 // Mutations of an archive directory, what someone with write access to it (or a
 // failing disk) could do: flip, cut, insert bytes; delete a file; swap two
 // segments; copy one manifest over another; rewrite a record and recompute the
-// chain so every line is self-consistent; append garbage to the open segment;
-// plant a stray file, directory or link. Plain data (fast-check shrinks and
-// replays it); applying one is the only I/O.
+// chain so every entry is self-consistent (v1 lines and v2 frames alike);
+// append garbage to the open segment; plant a stray file, directory or link.
+// Plain data (fast-check shrinks and replays it); applying one is the only I/O.
 import { mkdir, readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ENTRY_OFFSET, encodeEntry, splitLines, viewLine } from '../exporters/worm/entry.js';
-import { parseSegmentFileName } from '../exporters/worm/layout.js';
+import { splitEntries, viewEntry } from '../exporters/worm/entries.js';
+import { FRAME_PREFIX, KIND_NOTE, KIND_RECORD, V2_HEADER, encodeFrame } from '../exporters/worm/frame.js';
+import { formatOfName, parseSegmentFileName, segmentFileName } from '../exporters/worm/layout.js';
 
 export type ArchiveMutation =
   | { op: 'none' }
@@ -27,7 +29,21 @@ const position = fc.nat({ max: 1 << 20 });
 
 /** Names planted: foreign ones, and names Vigil itself could have written. */
 const plantName = fc.oneof(
-  fc.constantFrom('notes.txt', 'segment-000000000009.jsonl.gz', 'segment-000000000002.jsonl', '.hidden', 'segment-000000000001.sealing.json', 'archive.json.bak', 'segment-000000000004.jsonl.gz.tmp'),
+  fc.constantFrom(
+    'notes.txt',
+    'segment-000000000009.jsonl.gz',
+    'segment-000000000002.jsonl',
+    '.hidden',
+    'segment-000000000001.sealing.json',
+    'archive.json.bak',
+    'segment-000000000004.jsonl.gz.tmp',
+    'segment-000000000009.vlog.zst',
+    'segment-000000000002.vlog',
+    'segment-000000000004.vlog.zst.tmp',
+    // A second data file, under the other format's name, for a sealed segment of each format.
+    'segment-000000000001.vlog.zst',
+    'segment-000000000003.jsonl.gz',
+  ),
   fc.stringMatching(/^[a-z0-9._-]{1,24}$/).filter((n) => n !== '.' && n !== '..'),
 );
 
@@ -65,7 +81,12 @@ function kindOf(name: string) {
  * every later line's prev and hash in the segment: each line is then
  * self-consistent, only the signed manifest (its Merkle root, file hash) can tell.
  */
-function rewriteSegment(gz: Buffer, lineNo: number, at: number, char: string, rechain: boolean): Buffer | undefined {
+function rewriteSegment(name: string, stored: Buffer, lineNo: number, at: number, char: string, rechain: boolean): Buffer | undefined {
+  if (formatOfName(name) === 2) {
+    const out = rewriteFrames(zstdDecompressSync(stored), lineNo, at, char, rechain);
+    return out && zstdCompressSync(out);
+  }
+  const gz = stored;
   const lines = [...splitLines(gunzipSync(gz))].filter((l) => l.complete).map((l) => l.line);
   const views = lines.map(viewLine);
   const i = lineNo % Math.max(1, lines.length);
@@ -91,6 +112,35 @@ function rewriteSegment(gz: Buffer, lineNo: number, at: number, char: string, re
     prev = e.hash;
   }
   return gzipSync(Buffer.concat(out));
+}
+
+/** rewriteSegment for v2 content: one frame's payload byte changed, its hash (and every later link) recomputed or not. */
+function rewriteFrames(content: Buffer, entryNo: number, at: number, char: string, rechain: boolean): Buffer | undefined {
+  const units = [...splitEntries(content)].filter((u) => u.complete);
+  const views = units.map(viewEntry);
+  const i = entryNo % Math.max(1, units.length);
+  const v = views[i];
+  if (v === undefined || typeof v === 'string' || v.payload.length === 0) return undefined;
+  const pos = at % v.payload.length;
+  const edited = Buffer.concat([v.payload.subarray(0, pos), Buffer.from(char), v.payload.subarray(pos + 1)]);
+  const out = units.map((u) => u.bytes);
+  if (!rechain) {
+    // Only the payload changes (its length too, for a multi-byte char): the stated hash no longer matches.
+    const body = Buffer.concat([v.entry.subarray(0, v.entry.length - v.payload.length), edited]);
+    const prefix = Buffer.from(units[i].bytes.subarray(0, FRAME_PREFIX));
+    prefix.writeUInt32BE(body.length, 0);
+    out[i] = Buffer.concat([prefix, body]);
+    return Buffer.concat([V2_HEADER, ...out]);
+  }
+  let prev: Buffer = Buffer.from(v.prev, 'hex');
+  for (let j = i; j < units.length; j++) {
+    const vj = views[j];
+    if (typeof vj === 'string') break;
+    const e = encodeFrame(vj.kind === 'record' ? KIND_RECORD : KIND_NOTE, vj.seq, Date.parse(vj.at), prev, j === i ? edited : vj.payload);
+    out[j] = e.frame;
+    prev = e.raw;
+  }
+  return Buffer.concat([V2_HEADER, ...out]);
 }
 
 /** Applies a mutation to the archive copy `dir` whose pristine files are `files`; returns what it did, for reports. */
@@ -135,7 +185,8 @@ export async function applyArchiveMutation(dir: string, files: ReadonlyMap<strin
       const b = pick(sealed.filter((n) => n !== a), m.b);
       if (!b) return 'swap: only one segment';
       const pairs: [string, string][] = [[a, b]];
-      if (m.manifests) pairs.push([a.replace('.jsonl.gz', '.manifest.json'), b.replace('.jsonl.gz', '.manifest.json')]);
+      const manifestOf = (n: string) => segmentFileName(parseSegmentFileName(n)!.segment, 'manifest');
+      if (m.manifests) pairs.push([manifestOf(a), manifestOf(b)]);
       for (const [x, y] of pairs) {
         await rename(at(x), at(`${x}.swap`));
         await rename(at(y), at(x));
@@ -152,7 +203,7 @@ export async function applyArchiveMutation(dir: string, files: ReadonlyMap<strin
     }
     case 'rewrite': {
       const name = pick(sealed, m.segment)!;
-      const out = rewriteSegment(files.get(name)!, m.line, m.at, m.char, m.rechain);
+      const out = rewriteSegment(name, files.get(name)!, m.line, m.at, m.char, m.rechain);
       if (!out) return `rewrite: no line ${m.line} in ${name}`;
       await writeFile(at(name), out);
       return `rewrote line ${m.line} of ${name} (char ${JSON.stringify(m.char)} at ${m.at})${m.rechain ? ', chain recomputed' : ''}`;

@@ -7,9 +7,9 @@
 //     unchanged (JSON whitespace, key order, base64 spelling: provably no-ops);
 //     nor is one whose open segment lost or changed entries covered by the
 //     signed checkpoint of it (appending to it is the unproven window).
-//   archive.entry-decode: any bytes into the line, manifest and encrypted-file
-//     parsers: they answer or refuse with their own error, never a TypeError /
-//     RangeError, and what they answer is well typed.
+//   archive.entry-decode: any bytes into the entry (v1 line and v2 frame),
+//     manifest and encrypted-file parsers: they answer or refuse with their own
+//     error, never a TypeError / RangeError, and what they answer is well typed.
 //   archive.checkpoint-parse: checkpoint texts, valid and altered: valid ones
 //     parse back to what was signed and verify; any other text never verifies.
 import { generateKeyPairSync } from 'node:crypto';
@@ -18,7 +18,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { type Checkpoint, CHECKPOINT_FILE, CheckpointFormatError, checkCheckpointSignature, parseCheckpoint, signCheckpoint } from '../exporters/worm/checkpoint.js';
 import { DecryptionError, ENCRYPTED_MAGIC, parseEncryptedFile } from '../exporters/worm/encryption.js';
-import { encodeEntry, GENESIS_HASH, parseEntry, recordPayload, splitLines, viewLine } from '../exporters/worm/entry.js';
+import { encodeEntry, GENESIS_HASH, recordPayload } from '../exporters/worm/entry.js';
+import { noteOf, recordJsonText, splitEntries, viewEntry } from '../exporters/worm/entries.js';
+import { KIND_NOTE, KIND_RECORD, V2_HEADER, encodeFrame } from '../exporters/worm/frame.js';
+import { batchToRequest, encodeProtobufRequest } from '../otlp/convert.js';
+import { Refusal } from '../pipeline/errors.js';
+import { anyValue, millisToNanos, type VigilRecord } from '../pipeline/record.js';
 import { keyIdOf, type PublicKeyEntry, type SigningKey } from '../exporters/worm/keys.js';
 import { belongsInArchive, parseSegmentFileName } from '../exporters/worm/layout.js';
 import { canonicalJson, checkManifest } from '../exporters/worm/manifest.js';
@@ -139,6 +144,29 @@ function genuineLines(): Buffer[] {
 
 const LINES = genuineLines();
 
+/** The same entries as v2 frames, after the v2 header (a record's payload is its protobuf request). */
+function genuineFrames(): Buffer {
+  const out: Buffer[] = [V2_HEADER];
+  let prev: Buffer = Buffer.alloc(32);
+  const rec: VigilRecord = {
+    resource: { resource: { attributes: [{ key: 'service.name', value: anyValue('shop') }] }, schemaUrl: '' },
+    scope: { scope: { name: 'access' }, schemaUrl: '' },
+    log: { timeUnixNano: millisToNanos(Date.parse('2026-03-01T09:00:00.000Z')), body: anyValue('GET /a HTTP/1.1 200'), attributes: [{ key: 'user.id', value: anyValue('alice') }] },
+  };
+  const payloads: [number, Uint8Array][] = [
+    [KIND_RECORD, encodeProtobufRequest(batchToRequest([rec]))],
+    [KIND_NOTE, Buffer.from('{"kind":"recovery","truncated_bytes":0,"open_segment_found":true}')],
+  ];
+  payloads.forEach(([kind, p], i) => {
+    const e = encodeFrame(kind as typeof KIND_RECORD, i + 1, Date.parse('2026-03-01T09:00:00.000Z') + i, prev, p);
+    out.push(e.frame);
+    prev = e.raw;
+  });
+  return Buffer.concat(out);
+}
+
+const FRAMES = genuineFrames();
+
 /** A well-formed (but unsigned) manifest shape, to mutate. */
 const MANIFEST_TEXT = JSON.stringify({
   manifest: { version: 1, archive_id: 'a', segment: 1, file: 'segment-000000000001.jsonl.gz', segment_sha256: 'a'.repeat(64), key_id: '0123456789abcdef' },
@@ -150,6 +178,13 @@ const decodeInput: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.tuple(fc.constantFrom(...LINES), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([l, ms]) => applyMutations(l, ms as Mutation[])),
   fc.tuple(fc.array(fc.constantFrom(...LINES), { maxLength: 4 }), fc.array(mutation, { maxLength: 2 })).map(([ls, ms]) => applyMutations(Buffer.concat(ls), ms as Mutation[])),
   fc.tuple(fc.constant(Buffer.from(MANIFEST_TEXT)), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([b, ms]) => applyMutations(b, ms as Mutation[])),
+  fc.array(mutation, { maxLength: 3 }).map((ms) => applyMutations(FRAMES, ms as Mutation[])),
+  fc.tuple(randomBytes, fc.nat({ max: 0xffff })).map(([b, len]) => {
+    // v2 frames with lengths honest or not.
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32BE(len % (b.length + 40));
+    return Buffer.concat([V2_HEADER, hdr, b]);
+  }),
   fc.tuple(randomBytes, fc.nat({ max: 0xffff })).map(([b, len]) => {
     // An encrypted segment's frames: magic, a length-prefixed header, chunks (lengths honest or not).
     const hdr = Buffer.alloc(4);
@@ -166,28 +201,42 @@ export function checkEntryDecode(input: Uint8Array): Outcome {
   const buf = Buffer.from(input);
   let accepted = 0;
   let refused = 0;
-  for (const { line } of splitLines(buf)) {
+  let units;
+  try {
+    units = [...splitEntries(buf)];
+  } catch (err) {
+    throw new Violation(`splitEntries threw: ${describeError(err)}`);
+  }
+  let covered = units[0]?.format === 2 && units[0].start > 0 ? V2_HEADER.length : 0;
+  for (const u of units) {
+    if (u.start !== covered && u.format === 2) throw new Violation(`splitEntries left bytes ${covered}–${u.start} out`);
+    covered = u.end;
     let v;
     try {
-      v = viewLine(line);
+      v = viewEntry(u);
     } catch (err) {
-      throw new Violation(`viewLine threw: ${describeError(err)}`);
+      throw new Violation(`viewEntry threw: ${describeError(err)}`);
     }
     if (typeof v === 'string') {
       refused++;
       continue;
     }
-    if (!/^[0-9a-f]{64}$/.test(v.hash) || !/^[0-9a-f]{64}$/.test(v.prev)) throw new Violation('viewLine answered a hash that is not 64 hex digits');
-    if (!Number.isSafeInteger(v.seq) || v.seq < 0) throw new Violation(`viewLine answered seq ${v.seq}`);
-    if (v.payloadOffset <= 0 || v.payloadOffset >= v.entry.length) throw new Violation(`viewLine answered payload offset ${v.payloadOffset} of ${v.entry.length}`);
+    if (!/^[0-9a-f]{64}$/.test(v.hash) || !/^[0-9a-f]{64}$/.test(v.prev)) throw new Violation('viewEntry answered a hash that is not 64 hex digits');
+    if (!Number.isSafeInteger(v.seq) || v.seq < 0) throw new Violation(`viewEntry answered seq ${v.seq}`);
+    // v1 states its time as text (checked where it is used); v2's is a number viewEntry renders.
+    if (v.format === 2 && !Number.isFinite(Date.parse(v.at))) throw new Violation(`viewEntry answered append time ${v.at}`);
+    if (v.payload.length > v.entry.length || v.payload.buffer !== v.entry.buffer) throw new Violation('viewEntry answered a payload outside its entry');
     try {
-      parseEntry(v.entry);
+      if (v.kind === 'note') noteOf(v);
+      else JSON.parse(recordJsonText(v));
       accepted++;
     } catch (err) {
-      expectOwnError(err, 'parseEntry', (e) => e instanceof SyntaxError);
+      // A JSON payload that does not parse (SyntaxError), a protobuf one that does not decode (INVALID_ARGUMENT).
+      expectOwnError(err, v.kind === 'note' ? 'noteOf' : 'recordJsonText', (e) => e instanceof SyntaxError || e instanceof Refusal);
       refused++;
     }
   }
+  if (buf.length > 0 && covered !== buf.length && units.at(-1)?.format === 2) throw new Violation(`splitEntries stopped at byte ${covered} of ${buf.length}`);
   let checked;
   try {
     checked = checkManifest(buf, new Map<string, PublicKeyEntry>());

@@ -162,7 +162,7 @@ describe('examples/collector', () => {
     // The archive and the persistent queue live under VIGIL_DATA_DIR.
     v.child.kill('SIGTERM');
     expect(await exitWithin(v, 30_000, 'vigil')).toBe(0);
-    expect(readdirSync(join(dir, 'archive')).some((f) => /^segment-\d+\.jsonl(\.gz)?$/.test(f))).toBe(true);
+    expect(readdirSync(join(dir, 'archive')).some((f) => /^segment-\d+\.(jsonl(\.gz)?|vlog(\.zst)?)$/.test(f))).toBe(true);
     expect(existsSync(join(dir, 'keys', 'archive.key'))).toBe(true);
     expect(existsSync(join(dir, 'queue'))).toBe(true);
   });

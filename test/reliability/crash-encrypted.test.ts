@@ -31,7 +31,7 @@ describe.skipIf(!built)('kill -9 under load with encrypted segments', () => {
     expect(report.verify.repairedTruncations, summary).toBeGreaterThanOrEqual(1);
     expect(report.reconciliation.acked).toBeGreaterThan(0);
     const archive = join(dir, 'archive');
-    const segments = readdirSync(archive).filter((n) => /^segment-\d+\.jsonl(\.gz)?$/.test(n));
+    const segments = readdirSync(archive).filter((n) => /^segment-\d+\.(jsonl(\.gz)?|vlog(\.zst)?)$/.test(n));
     expect(segments.length).toBeGreaterThan(3);
     for (const name of segments) {
       const bytes = readFileSync(join(archive, name));

@@ -82,7 +82,7 @@ describe.skipIf(!hasPrlimit)('vigil run out of file descriptors', () => {
 
     for (const s of sockets.splice(0)) s.destroy();
     await until(async () => (await grpcExport(address, request)).code === grpc.status.OK, 'appends to resume', 30_000);
-    const openSegments = fdTargets(pid).filter((t) => t.startsWith(archive) && t.endsWith('.jsonl'));
+    const openSegments = fdTargets(pid).filter((t) => t.startsWith(archive) && (t.endsWith('.jsonl') || t.endsWith('.vlog')));
     expect(openSegments, `descriptors on open segments: ${openSegments.join(', ')}`).toHaveLength(1);
   }, 120_000);
 });

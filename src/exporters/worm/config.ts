@@ -84,8 +84,15 @@ export const wormConfigSchema = z
     retention: retentionSchema.optional(),
     /** Keep local copies of uploaded, locked segments this long (unset: keep them forever). */
     local_retention: duration().optional(),
-    /** gzip level for sealed segments (1 fastest … 9 smallest); 3 costs about a third of 6's CPU for ~10% larger files. */
-    compression_level: z.number().int().min(1).max(9).default(3),
+    /**
+     * How entries are stored (docs/archive-format.md): `proto`, format v2: each record's
+     * protobuf bytes in a length-framed binary entry, segments sealed with zstd; `json`,
+     * format v1: each record's OTLP/JSON in a JSON line, sealed with gzip (readable with
+     * zcat and jq, at several times the CPU per record). Readers take both, in one archive.
+     */
+    encoding: z.enum(['proto', 'json'], { message: 'encoding is proto (format v2, the default) or json (format v1: OTLP/JSON lines)' }).default('proto'),
+    /** Level of the sealed segments' compression: zstd 1–19 for proto (default 1), gzip 1–9 for json (default 3). */
+    compression_level: z.number().int().min(1).max(19).optional(),
     s3: s3Schema.optional(),
     /** Encrypt local segments (open and sealed) with a fresh data key each, wrapped by this 256-bit key (encryption.ts). */
     encryption: z
@@ -106,6 +113,9 @@ export const wormConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.encoding === 'json' && c.compression_level !== undefined && c.compression_level > 9) {
+      ctx.addIssue({ code: 'custom', path: ['compression_level'], message: 'encoding: json seals with gzip, whose levels are 1–9 (zstd levels up to 19 are for encoding: proto)' });
+    }
     if (c.s3 && !c.retention) {
       ctx.addIssue({ code: 'custom', path: ['retention'], message: 'S3 Object Lock needs a retention: set retention: 400d or a preset (pci-dss, hipaa, sec-17a-4, sox)' });
     }

@@ -1,4 +1,4 @@
-// The canonical bytes of the archive: one JSON line per entry.
+// Archive format v1 (worm.encoding: json; v2 is frame.ts): one JSON line per entry.
 //
 //   {"hash":"<64 hex>","entry":{"seq":N,"at":"<ISO time>","prev":"<64 hex>","record":<OTLP JSON>}}\n
 //

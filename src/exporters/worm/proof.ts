@@ -1,8 +1,9 @@
 // Inclusion proofs: one record, its Merkle audit path (RFC 9162) and the signed
 // manifest of its segment. With the archive's public key an auditor checks it
-// offline, without the rest of the archive: the line hashes to the entry hash,
+// offline, without the rest of the archive: the entry (a v1 line or a v2 frame) hashes to the entry hash,
 // the path leads from it to the signed Merkle root, the signature holds.
-import { type LineView, entryHash, payloadText, splitLines, viewLine } from './entry.js';
+import { entryHash } from './entry.js';
+import { type EntryUnit, type EntryView, recordJsonText, splitEntries, viewEntry } from './entries.js';
 import { groupListing } from './layout.js';
 import { type Manifest, checkManifest, type SignedManifest } from './manifest.js';
 import type { PublicKeyEntry } from './keys.js';
@@ -23,8 +24,10 @@ export interface InclusionProof {
   entry_hash: string;
   /** Sibling hashes from the leaf up to the root (RFC 9162 section 2.1.3). */
   audit_path: string[];
-  /** The archived line, byte for byte (without its newline). */
-  line: string;
+  /** A v1 entry: the archived line, byte for byte (without its newline). */
+  line?: string;
+  /** A v2 entry: the archived frame (length, hash, body), byte for byte, in base64. */
+  frame?: string;
   /** The signed manifest of the segment, as stored. */
   signed_manifest: SignedManifest;
   /** The record as OTLP JSON, for reading (verify-proof checks it equals the line's). */
@@ -53,41 +56,36 @@ function recordAttributes(record: unknown): { key: string; value?: { stringValue
 
 export async function buildProof(source: ArchiveSource, locator: Locator): Promise<{ proof: InclusionProof; otherMatches: string[] }> {
   const groups = groupListing(await source.list());
-  let found: { segment: number; index: number; lines: Buffer[] } | undefined;
+  let found: { segment: number; index: number; units: EntryUnit[] } | undefined;
   const otherMatches: string[] = [];
   if ('segment' in locator) {
     const g = groups.find((x) => x.segment === locator.segment);
     if (!g) throw new ProofError(`segment ${locator.segment} is not in ${source.location}`);
     if (!g.manifest) throw new ProofError(`segment ${locator.segment} is not sealed yet: a record can be proven once its segment is sealed`);
     const { content } = await readSegmentContent(source, g);
-    const lines = [...splitLines(content)].filter((l) => l.complete).map((l) => l.line);
-    if (locator.index >= lines.length) throw new ProofError(`segment ${locator.segment} has ${lines.length} entries; index ${locator.index} is out of range (0-based)`);
-    found = { segment: g.segment, index: locator.index, lines };
+    const units = [...splitEntries(content)].filter((u) => u.complete);
+    if (locator.index >= units.length) throw new ProofError(`segment ${locator.segment} has ${units.length} entries; index ${locator.index} is out of range (0-based)`);
+    found = { segment: g.segment, index: locator.index, units };
   } else {
-    const needle = recordIdNeedle(locator.recordId);
+    const needles = { 1: recordIdNeedle(locator.recordId), 2: Buffer.from(locator.recordId) };
     for (const g of groups) {
       if (!g.sealed && !g.open) continue;
       const { content, sealed } = await readSegmentContent(source, g);
-      let pos = content.indexOf(needle);
-      while (pos >= 0) {
-        const start = content.lastIndexOf(0x0a, pos) + 1;
-        let end = content.indexOf(0x0a, pos);
-        if (end < 0) end = content.length;
-        const v = viewLine(content.subarray(start, end));
-        if (typeof v !== 'string' && v.kind === 'record') {
-          const rec = JSON.parse(payloadText(v)) as unknown;
-          if (recordAttributes(rec).some((a) => a.key === 'audit.record_id' && a.value?.stringValue === locator.recordId)) {
-            const index = countLines(content, start);
-            if (!sealed || !g.manifest) {
-              otherMatches.push(`${g.segment}:${index} (unsealed)`);
-            } else if (found) {
-              otherMatches.push(`${g.segment}:${index}`);
-            } else {
-              found = { segment: g.segment, index, lines: [...splitLines(content)].filter((l) => l.complete).map((l) => l.line) };
-            }
-          }
+      const units = [...splitEntries(content)].filter((u) => u.complete);
+      for (const [index, u] of units.entries()) {
+        if (!u.bytes.includes(needles[u.format])) continue;
+        const v = viewEntry(u);
+        if (typeof v === 'string' || v.kind !== 'record') continue;
+        let rec: unknown;
+        try {
+          rec = JSON.parse(recordJsonText(v));
+        } catch {
+          continue; // unreadable: verify names it
         }
-        pos = content.indexOf(needle, end);
+        if (!recordAttributes(rec).some((a) => a.key === 'audit.record_id' && a.value?.stringValue === locator.recordId)) continue;
+        if (!sealed || !g.manifest) otherMatches.push(`${g.segment}:${index} (unsealed)`);
+        else if (found) otherMatches.push(`${g.segment}:${index}`);
+        else found = { segment: g.segment, index, units };
       }
     }
     if (!found) {
@@ -100,7 +98,7 @@ export async function buildProof(source: ArchiveSource, locator: Locator): Promi
   const signedBytes = await source.read(g.manifest!);
   const signed = JSON.parse(signedBytes.toString('utf8')) as SignedManifest;
   const m = signed.manifest;
-  const views = found.lines.map((l) => viewLine(l));
+  const views = found.units.map((u) => viewEntry(u));
   const leaves: Buffer[] = [];
   for (const [i, v] of views.entries()) {
     if (typeof v === 'string') throw new ProofError(`segment ${g.segment} entry ${i} is damaged (${v}): run vigil verify`);
@@ -109,7 +107,8 @@ export async function buildProof(source: ArchiveSource, locator: Locator): Promi
   if (leaves.length !== m.entries || rootFromLeafHashes(leaves).toString('hex') !== m.merkle_root) {
     throw new ProofError(`segment ${g.segment} does not match its signed manifest: run \`vigil verify ${source.location}\``);
   }
-  const v = views[found.index] as LineView;
+  const v = views[found.index] as EntryView;
+  const unit = found.units[found.index];
   const proof: InclusionProof = {
     format: PROOF_FORMAT,
     archive: source.location,
@@ -120,17 +119,11 @@ export async function buildProof(source: ArchiveSource, locator: Locator): Promi
     tree_size: m.entries,
     entry_hash: v.hash,
     audit_path: inclusionPath(found.index, leaves).map((b) => b.toString('hex')),
-    line: found.lines[found.index].toString('utf8'),
+    ...(unit.format === 1 ? { line: unit.bytes.toString('utf8') } : { frame: unit.bytes.toString('base64') }),
     signed_manifest: signed,
-    record: v.kind === 'record' ? JSON.parse(payloadText(v)) : null,
+    record: v.kind === 'record' ? JSON.parse(recordJsonText(v)) : null,
   };
   return { proof, otherMatches };
-}
-
-function countLines(buf: Buffer, upTo: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(0x0a); i >= 0 && i < upTo; i = buf.indexOf(0x0a, i + 1)) n++;
-  return n;
 }
 
 export interface ProofCheck {
@@ -150,14 +143,15 @@ export function verifyProof(input: unknown, keys: ReadonlyMap<string, PublicKeyE
   const checks: ProofCheck[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
   const p = input as Partial<InclusionProof>;
-  if (!p || p.format !== PROOF_FORMAT || typeof p.line !== 'string' || !Array.isArray(p.audit_path) || !p.signed_manifest) {
-    check('format', false, `not a ${PROOF_FORMAT} document (needs format, line, audit_path, signed_manifest)`);
+  if (!p || p.format !== PROOF_FORMAT || (typeof p.line !== 'string') === (typeof p.frame !== 'string') || !Array.isArray(p.audit_path) || !p.signed_manifest) {
+    check('format', false, `not a ${PROOF_FORMAT} document (needs format, line or frame, audit_path, signed_manifest)`);
     return { ok: false, checks, manifest: undefined };
   }
-  // 1. The line is a well-formed entry whose content hashes to the stated entry hash.
-  const v = viewLine(Buffer.from(p.line, 'utf8'));
+  // 1. The line (v1) or frame (v2) is a well-formed entry whose content hashes to the stated entry hash.
+  const bytes = typeof p.line === 'string' ? Buffer.from(p.line, 'utf8') : Buffer.from(p.frame!, 'base64');
+  const v = viewEntry({ format: typeof p.line === 'string' ? 1 : 2, bytes, start: 0, end: bytes.length, complete: true });
   let leaf: Buffer | undefined;
-  if (typeof v === 'string') check('entry hash', false, `the line is not an archive entry: ${v}`);
+  if (typeof v === 'string') check('entry hash', false, `the ${typeof p.line === 'string' ? 'line' : 'frame'} is not an archive entry: ${v}`);
   else {
     const h = entryHash(v.entry);
     const ok = h.toString('hex') === v.hash && v.hash === p.entry_hash;
@@ -181,11 +175,11 @@ export function verifyProof(input: unknown, keys: ReadonlyMap<string, PublicKeyE
     if (v.kind === 'record') {
       let same = false;
       try {
-        same = JSON.stringify(JSON.parse(payloadText(v))) === JSON.stringify(p.record);
+        same = JSON.stringify(JSON.parse(recordJsonText(v))) === JSON.stringify(p.record);
       } catch {
         same = false;
       }
-      check('record', same, same ? 'the readable record equals the archived line' : 'the "record" field differs from the archived line: trust only the line');
+      check('record', same, same ? 'the readable record equals the archived entry' : 'the "record" field differs from the archived entry: trust only the entry');
     }
   }
   return { ok: checks.every((c) => c.ok), checks, manifest: m };

@@ -1,8 +1,10 @@
 // `vigil query`: the records of an archive that match a time window and
-// attribute filters, as OTLP JSON (one ExportLogsServiceRequest per record,
-// byte for byte as archived). Segments whose signed time range lies outside the
-// window are not read at all.
-import { type LineView, entryHash, payloadText, splitLines, viewLine } from './entry.js';
+// attribute filters, as OTLP JSON (one ExportLogsServiceRequest per record:
+// byte for byte as archived in a v1 segment, rendered from the protobuf bytes
+// of a v2 one). Segments whose signed time range lies outside the window are
+// not read at all.
+import { entryHash } from './entry.js';
+import { recordJsonText, splitEntries, viewEntry } from './entries.js';
 import { groupListing } from './layout.js';
 import { type ArchiveSource, readManifests, readSegmentContent } from './source.js';
 import { ShreddedKeyError } from './encryption.js';
@@ -96,7 +98,7 @@ export interface QueryHit {
   segment: number;
   index: number;
   sealed: boolean;
-  /** The record's OTLP JSON exactly as archived. */
+  /** The record's OTLP JSON (exactly as archived in v1 segments). */
   json: string;
   time: number;
   /** When the archive appended it (ms). */
@@ -116,8 +118,10 @@ export async function* queryArchive(source: ArchiveSource, opts: QueryOptions, s
   const groups = groupListing(await source.list());
   const manifests = await readManifests(source, groups);
   const preds = opts.where ?? [];
-  // Fast byte prefilter: an `=` predicate's value must appear in the line.
-  const needles = preds.filter((p) => p.op === '=').map((p) => Buffer.from(JSON.stringify(p.value).slice(1, -1)));
+  // Fast byte prefilter: an `=` predicate's value must appear in the entry (v1: as JSON text;
+  // v2: as the raw UTF-8 of a string value, so only values that cannot be numbers or booleans).
+  const eq = preds.filter((p) => p.op === '=');
+  const needles = { 1: eq.map((p) => Buffer.from(JSON.stringify(p.value).slice(1, -1))), 2: eq.filter((p) => !/^(-?[\d.eE+-]+|true|false|)$/.test(p.value)).map((p) => Buffer.from(p.value)) };
   let done = 0;
   let bytes = 0;
   const totalBytes = groups.reduce((a, g) => a + (g.sizes.sealed ?? g.sizes.open ?? 0), 0);
@@ -148,18 +152,25 @@ export async function* queryArchive(source: ArchiveSource, opts: QueryOptions, s
     stats.segmentsRead++;
     bytes += stored;
     let index = -1;
-    for (const { line, complete } of splitLines(content)) {
+    for (const u of splitEntries(content)) {
       index++;
-      if (!complete) break;
-      if (needles.length > 0 && !needles.every((n) => line.includes(n))) continue;
-      const v = viewLine(line);
+      if (!u.complete) break;
+      const need = needles[u.format];
+      if (need.length > 0 && !need.every((n) => u.bytes.includes(n))) continue;
+      const v = viewEntry(u);
       if (typeof v === 'string' || v.kind !== 'record') continue;
       stats.scanned++;
       if (entryHash(v.entry).toString('hex') !== v.hash) {
         stats.damaged.push({ segment: g.segment, index });
         continue;
       }
-      const json = payloadText(v as LineView);
+      let json: string;
+      try {
+        json = recordJsonText(v);
+      } catch {
+        stats.damaged.push({ segment: g.segment, index }); // hash-valid but unreadable: only a forged entry can be
+        continue;
+      }
       const rec = JSON.parse(json) as JsonRecord;
       const t = recordTime(rec, v.at);
       if ((opts.from !== undefined && t < opts.from) || (opts.to !== undefined && t >= opts.to)) continue;

@@ -1,7 +1,9 @@
-// Reading back a segment's JSON lines: the longest valid prefix that continues
+// Reading back a segment's entries (either format): the longest valid prefix that continues
 // a given chain (start-up recovery cuts whatever follows it), with what a
 // manifest needs (hashes, counts, time range).
-import { ENTRY_OFFSET, entryHash, splitLines, viewLine } from './entry.js';
+import { eventTimeMillis } from '../../pipeline/record.js';
+import { entryHash } from './entry.js';
+import { type EntryUnit, type EntryView, recordRequest, splitEntries, viewEntry } from './entries.js';
 
 export interface ScanResult {
   /** Length of the valid prefix: complete lines, each hash right, each linked to the one before. */
@@ -54,18 +56,18 @@ export function scanSegment(buf: Buffer, firstSeq: number, chainPrev: string): S
   };
   let prev = chainPrev;
   let seq = firstSeq;
-  for (const { line, start, complete } of splitLines(buf)) {
+  for (const u of splitEntries(buf)) {
     if (r.problem === undefined) {
-      const problem = checkLine(line, complete, seq, prev);
+      const problem = checkEntry(u, seq, prev);
       if (typeof problem === 'string') {
-        r.problem = `at byte ${start} (entry seq ${seq}): ${problem}`;
+        r.problem = `at byte ${u.start} (entry seq ${seq}): ${problem}`;
       } else {
-        const { hash, raw, at, kind, entryText } = problem;
+        const { hash, raw, at, view } = problem;
         r.hashes.push(raw);
         r.entries++;
-        if (kind === 'record') {
+        if (view.kind === 'record') {
           r.records++;
-          const t = eventTimeFromEntry(entryText) || at;
+          const t = eventTimeOf(view) || at;
           r.timeMin = r.timeMin === undefined ? t : Math.min(r.timeMin, t);
           r.timeMax = r.timeMax === undefined ? t : Math.max(r.timeMax, t);
         } else r.notes++;
@@ -75,25 +77,31 @@ export function scanSegment(buf: Buffer, firstSeq: number, chainPrev: string): S
         r.lastAt = at;
         prev = hash;
         seq++;
-        r.validBytes = start + line.length + 1;
+        r.validBytes = u.end;
         continue;
       }
     }
-    if (complete) r.cutLines++;
+    if (u.complete && !u.broken) r.cutLines++;
   }
   r.cutBytes = buf.length - r.validBytes;
-  if (r.cutBytes > 0 && r.problem === undefined) r.problem = 'incomplete last line';
+  if (r.cutBytes > 0 && r.problem === undefined) r.problem = 'incomplete last entry';
   return r;
 }
 
-function checkLine(
-  line: Buffer,
-  complete: boolean,
-  seq: number,
-  prev: string,
-): string | { hash: string; raw: Buffer; at: number; kind: 'record' | 'note'; entryText: string } {
-  if (!complete) return 'incomplete last line (torn write)';
-  const v = viewLine(line);
+/** A record entry's event time in ms (timestamp, else observed time), 0 when it has neither or cannot be read. */
+function eventTimeOf(v: EntryView): number {
+  if (v.format === 1) return eventTimeFromEntry(v.payload.toString('latin1'));
+  try {
+    const log = recordRequest(v).resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords?.[0];
+    return log ? eventTimeMillis(log) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function checkEntry(u: EntryUnit, seq: number, prev: string): string | { hash: string; raw: Buffer; at: number; view: EntryView } {
+  if (!u.complete) return 'incomplete last entry (torn write)';
+  const v = viewEntry(u);
   if (typeof v === 'string') return v;
   const raw = entryHash(v.entry);
   if (raw.toString('hex') !== v.hash) return 'hash does not match the entry';
@@ -101,5 +109,5 @@ function checkLine(
   if (v.prev !== prev) return 'prev does not link to the previous entry';
   const at = Date.parse(v.at);
   if (!Number.isFinite(at)) return 'append time is not a date';
-  return { hash: v.hash, raw, at, kind: v.kind, entryText: line.toString('latin1', ENTRY_OFFSET) };
+  return { hash: v.hash, raw, at, view: v };
 }

@@ -1,5 +1,7 @@
 // The archive's write side: the open segment, appends with fsync group commit,
-// sealing (gzip + signed manifest), and start-up recovery.
+// sealing (compression + signed manifest), and start-up recovery. Entries are
+// written in the configured format (v2 framed protobuf, or v1 JSON lines); a
+// segment holds one format, named by its file name (layout.ts).
 //
 // Appends go through one serial loop: every batch waiting when the loop comes
 // round is chained onto the durable head and written with one write + one fsync
@@ -13,40 +15,44 @@
 // segment order since each manifest names the previous one's hash.
 import { lstat, mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes, createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { createGzip, gzip } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { GENESIS_HASH, type Note, encodeEntry, notePayload, sha256Hex } from './entry.js';
+import { KIND_NOTE, KIND_RECORD, V2_HEADER, encodeFrame } from './frame.js';
+import { compressSegment, compressSegmentFile } from './compression.js';
 import { fsyncDir, unlinkIfExists, writeFileDurably } from '../../util/durable.js';
 import { tryLock } from '../../util/lock-file.js';
 import type { SigningKey } from './keys.js';
-import { ARCHIVE_INFO_FILE, LOCK_FILE, groupListing, segmentFileName } from './layout.js';
+import { ARCHIVE_INFO_FILE, LOCK_FILE, type SegmentFormat, formatOfName, groupListing, segmentFileName } from './layout.js';
 import { type Manifest, MANIFEST_VERSION, type SealReason, checkManifest, manifestHash, serializeSignedManifest, signManifest } from './manifest.js';
 import { IncrementalMerkle } from './merkle.js';
 import type { WormMetrics } from './metrics.js';
 import { type Retention, retainUntil } from './retention.js';
 import { scanSegment } from './scan.js';
 import { LocalCheckpoints, type SignedCheckpoint, signCheckpoint } from './checkpoint.js';
-import { APPEND_NOFOLLOW, CREATE_NOFOLLOW, READ_NOFOLLOW, assertNoLinks, openNoFollow, readFileNoFollow, truncateNoFollow } from './safe-fs.js';
+import { APPEND_NOFOLLOW, assertNoLinks, readFileNoFollow, truncateNoFollow } from './safe-fs.js';
 import { type ArchiveKey, ENCRYPTED_MAGIC, type ManifestEncryption, SegmentCipher, decryptSegmentFile, isEncryptedFile, parseEncryptedFile } from './encryption.js';
 
-export interface AppendItem {
-  /** The UTF-8 bytes of `"record":{…}` or `"note":{…}`. */
-  payload: Buffer;
-  kind: 'record' | 'note';
-  /** Event time in ms (0: use the append time). */
-  eventTime: number;
-}
+/** A record already encoded for its format (v1: the UTF-8 of `"record":{…}`, entry.ts; v2: encodeRecordRequest's bytes), or a note (encoded here, for the open segment's format). */
+export type AppendItem =
+  | {
+      kind: 'record';
+      format: SegmentFormat;
+      payload: Uint8Array;
+      /** Event time in ms (0: use the append time). */
+      eventTime: number;
+    }
+  | { kind: 'note'; note: Note };
 
 export interface SegmentLogOptions {
   directory: string;
   maxBytes: number;
   maxAgeMs: number;
   heartbeatMs: number;
+  /** The format of the segments this writer opens: 2 (framed protobuf, zstd) or 1 (JSON lines, gzip). */
+  format: SegmentFormat;
+  /** Level of the sealed segments' compression (gzip for v1, zstd for v2). */
   compressionLevel: number;
   key: SigningKey;
   retention: Retention | undefined;
@@ -66,6 +72,7 @@ export interface SegmentLogOptions {
 /** What the loop knows of the open segment. */
 interface OpenSegment {
   segment: number;
+  format: SegmentFormat;
   file: GroupCommitFile;
   openedAt: number;
   firstSeq: number;
@@ -211,11 +218,11 @@ export class SegmentLog {
       }
       if (notes.length > 0) {
         // The first manifest signed by a new key is sealed for reason `rotation`: verify accepts a key change only there.
-        await this.append(notes.map((n) => ({ payload: notePayload(n), kind: 'note' as const, eventTime: 0 })));
+        await this.append(notes.map((note) => ({ kind: 'note' as const, note })));
         await this.seal(this.rotatedFrom ? 'rotation' : 'recovery');
       }
     } catch (err) {
-      const file = this.open ? join(this.directory, segmentFileName(this.open.segment, 'open')) : this.directory;
+      const file = this.open ? this.openPath(this.open) : this.directory;
       await this.abandon();
       if (isNoSpace(err)) throw new ArchiveDiskFullError(file, err as Error);
       throw err;
@@ -343,6 +350,7 @@ export class SegmentLog {
       const openedAt = intent?.opened_at ?? (lastReason !== undefined && lastReason !== 'shutdown' && this.lastSealedAt !== undefined ? this.lastSealedAt : (scan.firstAt ?? this.clock()));
       const state: OpenSegment = {
         segment: g.segment,
+        format: formatOfName(g.open!),
         file: undefined as unknown as GroupCommitFile,
         openedAt,
         firstSeq,
@@ -538,21 +546,8 @@ export class SegmentLog {
       return;
     }
     const at = this.clock();
-    let seq = this.headSeq;
-    let prev = this.headHash;
-    const lines: Buffer[] = [];
-    const hashes: Buffer[] = [];
-    let bytes = 0;
-    for (const p of group) {
-      for (const it of p.items) {
-        const e = encodeEntry(++seq, at, prev, it.payload);
-        lines.push(e.line);
-        hashes.push(e.raw);
-        bytes += e.line.length;
-        prev = e.hash;
-      }
-    }
-    const plain = lines.length === 1 ? lines[0] : Buffer.concat(lines, bytes);
+    const { units, hashes, bytes, seq, prev } = encodeGroup(seg, group, at, this.headSeq, this.headHash);
+    const plain = units.length === 1 ? units[0] : Buffer.concat(units, bytes);
     const onDisk = seg.cipher ? seg.cipher.chunk(plain, 'open', seg.chunks) : plain;
     try {
       await seg.file.append(onDisk);
@@ -572,9 +567,7 @@ export class SegmentLog {
         if (it.kind === 'record') this.headRecords++;
         const raw = hashes[i++];
         seg.merkle.push(raw);
-        const h = raw.toString('hex');
-        seg.firstHash ??= h;
-        seg.lastHash = h;
+        seg.firstHash ??= raw.toString('hex');
         seg.entries++;
         if (it.kind === 'record') {
           seg.records++;
@@ -584,6 +577,7 @@ export class SegmentLog {
         } else seg.notes++;
       }
     }
+    if (hashes.length > 0) seg.lastHash = prev;
     seg.bytes += bytes;
     seg.fileBytes += onDisk.length;
     if (seg.cipher) seg.chunks++;
@@ -598,8 +592,12 @@ export class SegmentLog {
   }
 
   private async ensureDurableSize(seg: OpenSegment): Promise<void> {
-    const path = join(this.directory, segmentFileName(seg.segment, 'open'));
+    const path = this.openPath(seg);
     if ((await lstat(path)).size !== seg.fileBytes) await truncateNoFollow(path, seg.fileBytes);
+  }
+
+  private openPath(seg: OpenSegment): string {
+    return join(this.directory, segmentFileName(seg.segment, 'open', seg.format));
   }
 
   // ---- sealing --------------------------------------------------------------------
@@ -636,7 +634,7 @@ export class SegmentLog {
       await writeFileDurably(this.directory, sealingName(seg.segment), Buffer.from(JSON.stringify(intent)));
     } catch (err) {
       // Not closed after all: keep appending to it and try sealing again later.
-      seg.file = await GroupCommitFile.open(join(this.directory, segmentFileName(seg.segment, 'open')), APPEND_NOFOLLOW);
+      seg.file = await GroupCommitFile.open(this.openPath(seg), APPEND_NOFOLLOW);
       this.opts.metrics?.sealFailures.inc(this.opts.metrics.labels);
       throw err;
     }
@@ -651,7 +649,8 @@ export class SegmentLog {
   private async openSegment(openedAt: number): Promise<void> {
     if (this.open) return;
     const n = this.nextSegment;
-    const path = join(this.directory, segmentFileName(n, 'open'));
+    const format = this.opts.format;
+    const path = join(this.directory, segmentFileName(n, 'open', format));
     const file = await GroupCommitFile.open(path, APPEND_NOFOLLOW);
     try {
       await fsyncDir(this.directory);
@@ -663,6 +662,7 @@ export class SegmentLog {
     this.nextSegment++;
     const seg: OpenSegment = {
       segment: n,
+      format,
       file,
       openedAt,
       firstSeq: this.headSeq + 1,
@@ -709,14 +709,14 @@ export class SegmentLog {
   private async finishSeal(seg: OpenSegment, intent: SealIntent): Promise<void> {
     const started = performance.now();
     const dir = this.directory;
-    const plain = join(dir, segmentFileName(seg.segment, 'open'));
-    const sealedName = segmentFileName(seg.segment, 'sealed');
+    const plain = this.openPath(seg);
+    const sealedName = segmentFileName(seg.segment, 'sealed', seg.format);
     const size = (await lstat(plain)).size;
     if (size !== seg.fileBytes) throw new ArchiveStateError(`${plain} is ${size} bytes where ${seg.fileBytes} were written: it was changed while open`);
     let sealedFile: { sha256: string; bytes: number; encryption?: ManifestEncryption };
     if (this.opts.encryption) sealedFile = await this.sealEncrypted(seg, plain, sealedName);
     else {
-      sealedFile = await gzipFile(plain, join(dir, `${sealedName}.tmp`), this.opts.compressionLevel);
+      sealedFile = await compressSegmentFile(seg.format, plain, join(dir, `${sealedName}.tmp`), this.opts.compressionLevel);
       await renameDurably(dir, `${sealedName}.tmp`, sealedName);
     }
     const { sha256, bytes } = sealedFile;
@@ -783,14 +783,13 @@ export class SegmentLog {
     this.opts.onCheckpoint?.(cp);
   }
 
-  /** Encrypted seal: decrypt the open file in memory, gzip, encrypt with the segment's data key, write durably. */
+  /** Encrypted seal: decrypt the open file in memory, compress, encrypt with the segment's data key, write durably. */
   private async sealEncrypted(seg: OpenSegment, path: string, sealedName: string): Promise<{ sha256: string; bytes: number; encryption: ManifestEncryption }> {
     const stored = await readFileNoFollow(path);
     // A segment opened before encryption was configured is plaintext; it is sealed encrypted all the same.
     const content = seg.cipher ? decryptSegmentFile(stored, this.opts.encryption!, { archiveId: this.archiveId, segment: seg.segment, form: 'open' }).content : stored;
     const cipher = seg.cipher ?? (await SegmentCipher.create(this.opts.encryption!, this.archiveId, seg.segment, seg.openedAt));
-    // Large output chunks, as gzipFile: zlib's 16 KiB default costs several times the CPU in callbacks.
-    const sealed = cipher.sealedFile(await gzipAsync(content, { level: this.opts.compressionLevel, chunkSize: 256 << 10 }));
+    const sealed = cipher.sealedFile(await compressSegment(seg.format, content, this.opts.compressionLevel));
     await writeFileDurably(this.directory, sealedName, sealed);
     return { sha256: sha256Hex(sealed), bytes: sealed.length, encryption: cipher.manifestEntry() };
   }
@@ -838,8 +837,6 @@ export class SegmentLog {
   }
 }
 
-const gzipAsync = promisify(gzip);
-
 function sealingName(segment: number): string {
   return `segment-${String(segment).padStart(12, '0')}${SEALING_SUFFIX}`;
 }
@@ -856,37 +853,44 @@ async function renameDurably(dir: string, from: string, to: string): Promise<voi
   await fsyncDir(dir);
 }
 
-/** Streams `src` through gzip into `dst` (fsync'd), hashing the compressed bytes on the way. */
-async function gzipFile(src: string, dst: string, level: number): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
+/**
+ * Chains a group's entries onto the durable head in the open segment's format:
+ * the bytes to append (the v2 header first when the segment is still empty),
+ * each entry's hash, and the new head.
+ */
+function encodeGroup(seg: OpenSegment, group: PendingAppend[], at: number, headSeq: number, headHash: string): { units: Buffer[]; hashes: Buffer[]; bytes: number; seq: number; prev: string } {
+  let seq = headSeq;
+  const units: Buffer[] = [];
+  const hashes: Buffer[] = [];
   let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  // Both ends opened without following links (a link planted at the temp name must not redirect the write).
-  const input = await openNoFollow(src, READ_NOFOLLOW);
-  let output;
-  try {
-    output = await openNoFollow(dst, CREATE_NOFOLLOW, 0o644);
-  } catch (err) {
-    await input.close();
-    throw err;
+  if (seg.format === 2) {
+    if (seg.bytes === 0) {
+      units.push(V2_HEADER);
+      bytes += V2_HEADER.length;
+    }
+    let prev: Buffer = Buffer.from(headHash, 'hex');
+    for (const p of group) {
+      for (const it of p.items) {
+        if (it.kind === 'record' && it.format !== 2) throw new ArchiveStateError(`a v${it.format} record cannot be appended to the v2 segment ${seg.segment}`);
+        const e = it.kind === 'record' ? encodeFrame(KIND_RECORD, ++seq, at, prev, it.payload) : encodeFrame(KIND_NOTE, ++seq, at, prev, Buffer.from(JSON.stringify(it.note)));
+        units.push(e.frame);
+        hashes.push(e.raw);
+        bytes += e.frame.length;
+        prev = e.raw;
+      }
+    }
+    return { units, hashes, bytes, seq, prev: prev.toString('hex') };
   }
-  try {
-    // Large chunks: the default 64 KiB reads / 16 KiB gzip output cost the event loop
-    // ~5x more per sealed segment in stream callbacks, stealing time from appends.
-    // `flush`: the handle is fsync'd before the stream closes it.
-    await pipeline(input.createReadStream({ highWaterMark: 1 << 20 }), createGzip({ level, chunkSize: 256 << 10 }), tap, output.createWriteStream({ flush: true }));
-  } catch (err) {
-    await unlink(dst).catch(() => undefined);
-    throw err;
-  } finally {
-    await output.close().catch(() => undefined);
-    await input.close().catch(() => undefined);
+  let prev = headHash;
+  for (const p of group) {
+    for (const it of p.items) {
+      if (it.kind === 'record' && it.format !== 1) throw new ArchiveStateError(`a v${it.format} record cannot be appended to the v1 segment ${seg.segment}`);
+      const e = encodeEntry(++seq, at, prev, it.kind === 'record' ? (it.payload as Buffer) : notePayload(it.note));
+      units.push(e.line);
+      hashes.push(e.raw);
+      bytes += e.line.length;
+      prev = e.hash;
+    }
   }
-  return { sha256: hash.digest('hex'), bytes };
+  return { units, hashes, bytes, seq, prev };
 }

@@ -9,7 +9,7 @@ import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShredNote } from './entry.js';
 import { Keyring, parseEncryptedFile } from './encryption.js';
-import { groupListing } from './layout.js';
+import { groupListing, parseSegmentFileName } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { LocalSource, readManifests } from './source.js';
 
@@ -54,7 +54,7 @@ export function planShred(manifests: readonly Manifest[], keyring: { shreddedAt(
 /** KEKs named in the headers of unsealed segment files (the open segment, seals in progress). */
 async function openSegmentKeks(directory: string): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const name of (await readdir(directory)).filter((n) => n.endsWith('.jsonl'))) {
+  for (const name of (await readdir(directory)).filter((n) => parseSegmentFileName(n)?.kind === 'open')) {
     const fh = await open(join(directory, name), 'r');
     try {
       const head = Buffer.alloc(4096);

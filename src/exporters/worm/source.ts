@@ -3,9 +3,8 @@
 import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { type SegmentFiles, belongsInArchive, parseSegmentFileName } from './layout.js';
+import { type SegmentFiles, belongsInArchive, formatOfName, parseSegmentFileName, sealedNameOf } from './layout.js';
+import { decompressSegment } from './compression.js';
 import { readFileNoFollow } from './safe-fs.js';
 import { type ArchiveKey, plaintextOf } from './encryption.js';
 import type { Manifest } from './manifest.js';
@@ -48,8 +47,6 @@ export interface ArchiveSource {
 }
 
 export class ArchiveNotFoundError extends Error {}
-
-const gunzipAsync = promisify(gunzip);
 
 export class LocalSource implements ArchiveSource {
   readonly local = true;
@@ -223,11 +220,11 @@ export async function openArchives(spec: string, opts: OpenOptions = {}): Promis
   return { sources, close: () => client.destroy() };
 }
 
-/** A segment's JSON lines: the open file as is, a sealed one decompressed. */
+/** A segment's content (entries of either format, entries.ts): the open file as is, a sealed one decompressed. */
 export async function readSegmentContent(source: ArchiveSource, files: SegmentFiles): Promise<{ content: Buffer; sealed: boolean; stored: number }> {
   if (files.sealed) {
     const data = await source.read(files.sealed);
-    return { content: await gunzipAsync(plaintextOf(data, source.archiveKey, files.segment, 'sealed')), sealed: true, stored: data.length };
+    return { content: await decompressSegment(formatOfName(files.sealed), plaintextOf(data, source.archiveKey, files.segment, 'sealed')), sealed: true, stored: data.length };
   }
   if (files.open) {
     try {
@@ -236,7 +233,7 @@ export async function readSegmentContent(source: ArchiveSource, files: SegmentFi
     } catch (err) {
       // Sealed since the listing (a live archive): read the sealed file instead.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return readSegmentContent(source, { ...files, open: undefined, sealed: files.open.replace(/\.jsonl$/, '.jsonl.gz') });
+      return readSegmentContent(source, { ...files, open: undefined, sealed: sealedNameOf(files.open) });
     }
   }
   throw new ArchiveNotFoundError(`segment ${files.segment} has no data in ${source.location}`);

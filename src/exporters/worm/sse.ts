@@ -84,7 +84,7 @@ function expectedAsObject(c: SseConfig): ObjectEncryption {
 /** Object classes for reporting: segments, manifests, and whatever else the archive holds (checkpoints). */
 export function objectClass(name: string): string {
   if (name.endsWith('.manifest.json')) return 'manifest';
-  if (name.endsWith('.jsonl.gz')) return 'segment';
+  if (name.endsWith('.jsonl.gz') || name.endsWith('.vlog.zst')) return 'segment';
   if (name.includes('checkpoint')) return 'checkpoint';
   return 'other';
 }

@@ -18,7 +18,7 @@ import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../../telemetry/logger.js';
 import type { S3Config } from './config.js';
 import { writeFileDurably } from '../../util/durable.js';
-import { groupListing, segmentFileName } from './layout.js';
+import { groupListing, parseSegmentFileName, segmentFileName } from './layout.js';
 import { readFileNoFollow } from './safe-fs.js';
 import type { Manifest } from './manifest.js';
 import type { WormMetrics } from './metrics.js';
@@ -268,10 +268,13 @@ export class Uploader {
   private async uploadSegment(segment: number): Promise<void> {
     const dir = this.opts.directory;
     const manifestName = segmentFileName(segment, 'manifest');
-    const sealedName = segmentFileName(segment, 'sealed');
     // Never through a link: a link planted under a sealed name must not send another file to the bucket.
     const manifestBytes = await readFileNoFollow(join(dir, manifestName));
     const manifest = (JSON.parse(manifestBytes.toString('utf8')) as { manifest: Manifest }).manifest;
+    // The sealed file the signed manifest names (its name says its format: .jsonl.gz or .vlog.zst).
+    const sealedName = manifest.file;
+    const named = parseSegmentFileName(sealedName);
+    if (named?.kind !== 'sealed' || named.segment !== segment) throw new UploadRefusedError(`manifest ${manifestName} names ${sealedName}, not a sealed file of segment ${segment}`);
     const data = await readFileNoFollow(join(dir, sealedName));
     const lock = this.bucketLocked
       ? {
@@ -282,7 +285,7 @@ export class Uploader {
       : undefined;
     if (lock && !lock.retainUntil) throw new UploadRefusedError(`manifest ${manifestName} carries no retain_until (it was sealed without a retention configured)`);
     // Data first, manifest last: a manifest in S3 means its segment is there too.
-    const seg = await this.putOnce(sealedName, data, manifest.encryption ? 'application/octet-stream' : 'application/gzip', manifest.segment_sha256, lock);
+    const seg = await this.putOnce(sealedName, data, manifest.encryption ? 'application/octet-stream' : named.format === 2 ? 'application/zstd' : 'application/gzip', manifest.segment_sha256, lock);
     const man = await this.putOnce(manifestName, manifestBytes, 'application/json', undefined, lock);
     const receipt: UploadReceipt = {
       bucket: this.bucket,

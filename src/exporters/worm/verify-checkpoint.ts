@@ -2,7 +2,8 @@
 // the witness for the archive's tail: a sealed checkpoint names a segment's
 // manifest by its hash, an open one an entry by its seq and hash (which commits
 // to every entry before it). An archive that ends before it was truncated.
-import { entryHash, splitLines, viewLine } from './entry.js';
+import { entryHash } from './entry.js';
+import { splitEntries, viewEntry } from './entries.js';
 import { type Checkpoint, type CheckpointSignatureProblem, checkCheckpointSignature, parseCheckpoint } from './checkpoint.js';
 import type { PublicKeyEntry } from './keys.js';
 import type { SegmentFiles } from './layout.js';
@@ -122,9 +123,9 @@ async function entryHashAt(source: ArchiveSource, reach: ArchiveReach, segment: 
   } catch {
     return undefined;
   }
-  for (const { line, complete } of splitLines(content)) {
-    if (!complete) break;
-    const v = viewLine(line);
+  for (const u of splitEntries(content)) {
+    if (!u.complete) break;
+    const v = viewEntry(u);
     if (typeof v === 'string' || v.seq !== seq) continue;
     // The stated hash counts only if the entry's bytes give it.
     return entryHash(v.entry).toString('hex') === v.hash ? v.hash : `${'0'.repeat(63)}1`;

@@ -2,7 +2,7 @@
 // archive key it proves what the signed manifest allows: the ciphertext's
 // SHA-256, hence the file is exactly what was sealed and signed, and says
 // that the records were not checked. With the key it authenticates every chunk
-// (a changed byte fails AES-GCM: `modified`) and hands the decrypted gzip to the
+// (a changed byte fails AES-GCM: `modified`) and hands the decrypted, compressed file to the
 // ordinary entry checks, which prove the chain and Merkle root over the plaintext.
 import { sha256Hex } from './entry.js';
 import { type ArchiveKey, DecryptionError, EncryptionKeyError, ShreddedKeyError, decryptSegmentFile, isEncryptedFile } from './encryption.js';

@@ -1,4 +1,4 @@
-// Segment data checks (gunzip, every entry hash and link, Merkle root) are
+// Segment data checks (decompression, every entry hash and link, Merkle root) are
 // independent per segment: run them on worker threads, one per core, while the
 // main thread walks the manifest chain. Under the TypeScript sources (tests) the
 // checks run in-process instead: same code, same results.

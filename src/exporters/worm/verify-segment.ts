@@ -1,9 +1,12 @@
 // One sealed segment's bytes checked against its signed manifest: decompression,
-// every entry hash, chain link, seq and the Merkle root. Pure, so the verify
-// worker threads (verify-pool.ts) run it as well as verify.ts itself.
-import { promisify } from 'node:util';
-import { createGunzip, gunzip } from 'node:zlib';
-import { ENTRY_OFFSET, entryHash, sha256Hex, splitLines, viewLine, type Note, type LineView, parseEntry } from './entry.js';
+// every entry hash, chain link, seq and the Merkle root, in either entry format
+// (v1 JSON lines, v2 framed entries). Pure, so the verify worker threads
+// (verify-pool.ts) run it as well as verify.ts itself.
+import { ENTRY_OFFSET, entryHash, sha256Hex, type Note, parseEntry } from './entry.js';
+import { type EntryView, contentFormat, noteOf, splitEntries, viewEntry } from './entries.js';
+import { BODY_HEAD, FRAME_PREFIX, KIND_NOTE, KIND_RECORD, V2_HEADER, frameEnd, readU64, startsWithHeader } from './frame.js';
+import { decompressPartial, decompressSegment, isCutShort } from './compression.js';
+import { formatOfName } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { IncrementalMerkle, rootFromLeafHashes } from './merkle.js';
 import type { Add, BreakKind, Finding } from './verify-findings.js';
@@ -21,37 +24,23 @@ export interface DataCheckResult {
   notes: { index: number; seq: number; note: Note }[];
 }
 
-const gunzipAsync = promisify(gunzip);
-
-/** Decompresses a sealed segment (into one buffer of the size its manifest states) and checks it. */
+/** Decompresses a sealed segment (gzip or zstd, as its name says; into one buffer of the size its manifest states) and checks it. */
 export async function checkSegmentBytes(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
+  const format = formatOfName(object);
   let fetched: FetchedSegment;
   try {
-    const chunkSize = Math.min(Math.max(m.content_bytes + 1, 64 * 1024), 256 * 1024 * 1024);
-    fetched = { data, content: await gunzipAsync(data, { chunkSize }), error: undefined };
+    fetched = { data, content: await decompressSegment(format, data, m.content_bytes), error: undefined };
   } catch {
-    fetched = { data, ...(await gunzipPartial(data)) };
+    fetched = { data, ...(await decompressPartial(format, data)) };
   }
   const findings: Finding[] = [];
   const r = checkSegmentData(n, object, fetched, m, (f) => findings.push({ severity: 'break', ...f } as Finding));
   return { findings, ...r };
 }
 
-/** Decompresses as much as it can: a corrupt or cut gzip still yields the entries before the damage. */
-export async function gunzipPartial(data: Buffer): Promise<{ content: Buffer; error: Error | undefined }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const gz = createGunzip();
-    gz.on('data', (c: Buffer) => chunks.push(c));
-    gz.on('error', (error) => resolve({ content: Buffer.concat(chunks), error }));
-    gz.on('end', () => resolve({ content: Buffer.concat(chunks), error: undefined }));
-    gz.end(data);
-  });
-}
-
 interface Item {
   index: number;
-  view: LineView | undefined;
+  view: EntryView | undefined;
   raw: Buffer | undefined;
   hashOk: boolean;
   flagged: boolean;
@@ -69,9 +58,9 @@ export function checkSegmentData(
   const fileOk = sha256Hex(data) === m.segment_sha256;
   const f = (x: Omit<Finding, 'severity' | 'segment' | 'object'>) => add({ ...x, segment: n, object });
   if (!error) {
-    const fast = checkIntactEntries(content, m);
+    const fast = contentFormat(content) === 2 ? checkIntactFrames(content, m) : checkIntactEntries(content, m);
     if (fast) {
-      if (!fileOk) f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the gzip container was altered)' });
+      if (!fileOk) f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)' });
       return { validRecords: fast.validRecords, contentBytes: content.length, notes: fast.notes };
     }
   }
@@ -82,7 +71,7 @@ export function checkSegmentData(
   };
   const r = checkEntries(n, object, content, m, track, error);
   if (error && before.count === 0) {
-    const cut = /unexpected end of file/i.test(error.message);
+    const cut = isCutShort(error);
     f({
       kind: cut ? 'truncated' : 'modified',
       index: r.items,
@@ -92,7 +81,7 @@ export function checkSegmentData(
         : `the compressed segment is corrupt (${error.message}) from entry index ${r.items} on`,
     });
   } else if (!fileOk && before.count === 0) {
-    f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the gzip container was altered)' });
+    f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)' });
   }
   return { validRecords: r.validRecords, contentBytes: content.length, notes: r.notes };
 }
@@ -172,6 +161,47 @@ export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords
 }
 
 /**
+ * checkIntactEntries for v2 content: every frame as the writer produces it, its
+ * hash, link and seq in order, the count, last hash and Merkle root as signed.
+ * Hashes are compared as bytes, never as hex.
+ */
+export function checkIntactFrames(content: Buffer, m: Manifest): { validRecords: number; notes: { index: number; seq: number; note: Note }[] } | undefined {
+  const merkle = new IncrementalMerkle();
+  const notes: { index: number; seq: number; note: Note }[] = [];
+  let expectSeq = m.first_seq;
+  let prevRaw: Buffer = Buffer.from(m.chain_prev, 'hex');
+  let records = 0;
+  if (content.length > 0 && !startsWithHeader(content)) return undefined;
+  let pos = content.length > 0 ? V2_HEADER.length : 0;
+  const end = content.length;
+  while (pos < end) {
+    const fe = frameEnd(content, pos);
+    if (typeof fe !== 'number') return undefined;
+    const body = pos + FRAME_PREFIX;
+    if (readU64(content, body + 1) !== expectSeq) return undefined;
+    if (content.compare(prevRaw, 0, 32, body + 17, body + BODY_HEAD) !== 0) return undefined;
+    const raw = entryHash(content.subarray(body, fe));
+    if (content.compare(raw, 0, 32, pos + 4, body) !== 0) return undefined;
+    merkle.push(raw);
+    const kind = content[body];
+    if (kind === KIND_RECORD) records++;
+    else if (kind === KIND_NOTE) {
+      try {
+        notes.push({ index: expectSeq - m.first_seq, seq: expectSeq, note: JSON.parse(content.toString('utf8', body + BODY_HEAD, fe)) as Note });
+      } catch {
+        return undefined;
+      }
+    } else return undefined;
+    prevRaw = raw;
+    expectSeq++;
+    pos = fe;
+  }
+  if (expectSeq - m.first_seq !== m.entries || prevRaw.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
+  if (merkle.root().toString('hex') !== m.merkle_root) return undefined;
+  return { validRecords: records, notes };
+}
+
+/**
  * Classifies the entries of a segment against its manifest: hash mismatches are
  * `modified`; seqs outside the range or repeated are `inserted`; seqs going
  * backwards are `reordered`; absent seqs are `missing`, or `truncated` at the
@@ -195,17 +225,17 @@ export function checkEntries(
     add({ kind, ...at(it.index), seq: it.view?.seq, detail, ...(runEndSeq === undefined ? {} : { runEndSeq }) });
   };
   let idx = 0;
-  for (const { line, complete } of splitLines(content)) {
-    if (!complete && decodeError) break; // the tail of a damaged stream: reported once by the caller
+  for (const u of splitEntries(content)) {
+    if (!u.complete && decodeError) break; // the tail of a damaged stream: reported once by the caller
     const it: Item = { index: idx++, view: undefined, raw: undefined, hashOk: false, flagged: false };
     items.push(it);
-    if (!complete) {
-      flag(it, 'truncated', 'the last line is incomplete (cut mid-entry)');
+    if (!u.complete) {
+      flag(it, 'truncated', 'the last entry is incomplete (cut mid-entry)');
       continue;
     }
-    const v = viewLine(line);
+    const v = viewEntry(u);
     if (typeof v === 'string') {
-      flag(it, 'modified', `not a valid entry line: ${v}`);
+      flag(it, 'modified', u.broken ? `the entry framing is broken here, nothing after it can be read: ${v}` : `not a valid entry: ${v}`);
       continue;
     }
     it.view = v;
@@ -325,8 +355,7 @@ export function checkEntries(
     if (it.view.kind === 'record') validRecords++;
     else {
       try {
-        const e = parseEntry(it.view.entry);
-        if (e.note) notes.push({ index: it.index, seq: it.view.seq, note: e.note });
+        notes.push({ index: it.index, seq: it.view.seq, note: noteOf(it.view) });
       } catch {
         /* hash-valid JSON that does not parse cannot happen; ignore */
       }

@@ -2,9 +2,11 @@
 // entry hash and chain link, every Merkle root, every manifest signature and
 // the manifest chain, the heartbeat (a deleted tail shows as a gap) and, on S3,
 // every object's Object Lock. Breaks are classified by kind and located by
-// segment, entry index (0-based line in the segment) and seq.
-import { entryHash, splitLines, viewLine, type Note } from './entry.js';
-import { groupListing, type SegmentFiles } from './layout.js';
+// segment, entry index (0-based position in the segment, either format) and seq.
+import { entryHash, type Note } from './entry.js';
+import { splitEntries, viewEntry } from './entries.js';
+import { decompressPartial } from './compression.js';
+import { formatOfName, groupListing, parseSegmentFileName, type SegmentFiles } from './layout.js';
 import { type Manifest, checkManifest } from './manifest.js';
 import type { PublicKeyEntry } from './keys.js';
 import type { ArchiveSource, ObjectVersions } from './source.js';
@@ -17,7 +19,7 @@ import { EncryptionKeyError, plaintextOf } from './encryption.js';
 import { type EncryptionCensus, type SseExpectation, countEncryption, encryptionMismatch, encryptionOf } from './sse.js';
 
 import type { Add, Finding } from './verify-findings.js';
-import { type DataCheckResult, gunzipPartial } from './verify-segment.js';
+import type { DataCheckResult } from './verify-segment.js';
 
 export type { BreakKind, NoteKind, Finding } from './verify-findings.js';
 export type { DataCheckResult } from './verify-segment.js';
@@ -237,6 +239,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
         add({ kind: m.first_seq > head.seq + 1 ? 'missing' : 'inserted', segment: n, detail: `segment starts at seq ${m.first_seq} where ${head.seq + 1} follows segment ${n - 1}` });
       }
       report.firstSealedAt ??= m.sealed_at;
+      if (g.sealed && g.sealed !== m.file) add({ kind: 'modified', segment: n, object: g.sealed, detail: `the segment's data file is ${g.sealed} where its signed manifest names ${m.file}` });
       // The data.
       const inWindow = overlaps(m, opts.from, opts.to);
       if (inWindow) {
@@ -257,7 +260,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
           report.segments.notLocal++;
           add({ severity: 'note', kind: 'not held locally', segment: n, detail: `segment data pruned locally after upload (receipt ${g.receipt}); verify the S3 copy for its records` });
         } else {
-          add({ kind: 'missing', segment: n, object: g.manifest.replace('.manifest.json', '.jsonl.gz'), detail: `segment ${n}'s data file is missing (its manifest is present, ${m.records} records)${deletedNote(versions, n, n, 'sealed')}` });
+          add({ kind: 'missing', segment: n, object: m.file, detail: `segment ${n}'s data file is missing (its manifest is present, ${m.records} records)${deletedNote(versions, n, n, 'sealed')}` });
         }
         if (source.s3) await checkLocks(source, g, m, now, add, versions, opts.encryption ?? 'any', report.encryption!);
         if (findings.filter((f) => f.severity === 'break').length === before && manifestTrusted && g.sealed) report.segments.valid++;
@@ -284,6 +287,9 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
     .then((b) => (JSON.parse(b.toString('utf8')) as { archive_id?: string }).archive_id)
     .catch(() => undefined);
   report.archiveId = archiveId;
+  for (const g of groups) {
+    for (const name of g.conflicts ?? []) add({ kind: 'foreign file', segment: g.segment, object: name, detail: `${name} is a second file of segment ${g.segment} beside ${g.sealed ?? g.open ?? g.manifest}: Vigil writes one of each` });
+  }
   // Anything in the directory that Vigil did not write.
   for (const f of (await source.foreign?.()) ?? []) {
     add({ kind: 'foreign file', object: f.name, detail: `${f.name} is ${f.what}: an archive holds only the files Vigil writes (a link or stray file there is someone else's doing)` });
@@ -339,12 +345,11 @@ function deletedNote(versions: Map<string, ObjectVersions> | undefined, a: numbe
   if (!versions) return '';
   const marked: string[] = [];
   for (const [name, v] of versions) {
-    const p = /^segment-(\d{12})\.(manifest\.json|jsonl\.gz)$/.exec(name);
-    if (!p || !v.deleted) continue;
-    const n = Number(p[1]);
+    const p = parseSegmentFileName(name);
+    if (!p || (p.kind !== 'manifest' && p.kind !== 'sealed') || !v.deleted) continue;
+    const n = p.segment;
     if (n < a || n > b) continue;
-    if (which === 'manifest' && p[2] !== 'manifest.json') continue;
-    if (which === 'sealed' && p[2] !== 'jsonl.gz') continue;
+    if (which !== undefined && p.kind !== which) continue;
     const kept = v.versions.length;
     marked.push(`${name}${kept ? ` (${kept} locked version${kept > 1 ? 's' : ''} still retained under it)` : ''}`);
   }
@@ -426,7 +431,7 @@ async function checkUnsealed(source: ArchiveSource, g: SegmentFiles, head: Head 
   let content: Buffer;
   try {
     if (g.open) content = plaintextOf(await source.read(name), source.archiveKey, g.segment, 'open');
-    else content = (await gunzipPartial(plaintextOf(await source.read(name), source.archiveKey, g.segment, 'sealed'))).content;
+    else content = (await decompressPartial(formatOfName(name), plaintextOf(await source.read(name), source.archiveKey, g.segment, 'sealed'))).content;
   } catch (err) {
     if (err instanceof EncryptionKeyError) {
       add({ severity: 'note', kind: 'unsealed', segment: g.segment, object: name, detail: `segment ${g.segment} is not sealed yet and is encrypted: not checked without the archive key (--key-file)` });
@@ -441,9 +446,9 @@ async function checkUnsealed(source: ArchiveSource, g: SegmentFiles, head: Head 
   let seq = head ? head.seq + 1 : undefined;
   let records = 0;
   let index = 0;
-  for (const { line, complete } of splitLines(content)) {
-    if (!complete) break; // an append in progress (or a torn tail the next start repairs)
-    const v = viewLine(line);
+  for (const u of splitEntries(content)) {
+    if (!u.complete) break; // an append in progress (or a torn tail the next start repairs)
+    const v = viewEntry(u);
     if (typeof v === 'string' || entryHash(v.entry).toString('hex') !== v.hash) {
       add({ kind: 'modified', segment: g.segment, index, object: name, detail: `unsealed entry does not match its hash${typeof v === 'string' ? ` (${v})` : ''}` });
       return undefined;

@@ -11,11 +11,13 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
+import { encodeRecordRequest } from '../../otlp/convert.js';
+import { defaultCompressionLevel } from './compression.js';
+import type { SegmentFormat } from './layout.js';
 import { type SignedCheckpoint, checkpointRecord } from './checkpoint.js';
 import { KeyError, loadOrCreateSigningKey, retirePublicKey, type SigningKey } from './keys.js';
 import { parseSegmentFileName } from './layout.js';
 import { type ArchiveKey, loadArchiveKey } from './encryption.js';
-import { notePayload } from './entry.js';
 import { type ShredResult, shredArchive } from './shred.js';
 import { WormMetrics } from './metrics.js';
 import { describeRetention } from './retention.js';
@@ -65,6 +67,8 @@ export class WormExporter implements Exporter {
   private ticking: Promise<void> | undefined;
   private stopping = false;
   private readonly encoder = new RecordJsonEncoder();
+  /** The entry format of the segments this exporter writes (worm.encoding). */
+  private readonly format: SegmentFormat;
   private readonly metrics: WormMetrics;
   private readonly clock: () => number;
   readonly directory: string;
@@ -79,12 +83,13 @@ export class WormExporter implements Exporter {
     this.metrics = new WormMetrics(telemetry, id);
     this.clock = options.clock ?? Date.now;
     this.directory = resolve(config.directory);
+    this.format = config.encoding === 'json' ? 1 : 2;
   }
 
   describe(): string[] {
     const c = this.config;
     const lines = [
-      `worm ${c.directory} (sealed every ${fmtMs(c.segment.max_age)} or ${fmtBytes(c.segment.max_bytes)}, heartbeat ${fmtMs(c.heartbeat)}, Ed25519 key ${this.key?.keyId ?? '?'} from ${c.signing.key_file})`,
+      `worm ${c.directory} (sealed every ${fmtMs(c.segment.max_age)} or ${fmtBytes(c.segment.max_bytes)}, heartbeat ${fmtMs(c.heartbeat)}, ${this.format === 2 ? 'v2 protobuf entries, zstd' : 'v1 OTLP/JSON lines, gzip'}, Ed25519 key ${this.key?.keyId ?? '?'} from ${c.signing.key_file})`,
     ];
     if (this.archiveKey) lines.push(`worm segments encrypted (AES-256-GCM, a data key per segment wrapped by archive key ${this.archiveKey.keyId})`);
     if (this.uploader) {
@@ -166,7 +171,8 @@ export class WormExporter implements Exporter {
       maxBytes: c.segment.max_bytes,
       maxAgeMs: c.segment.max_age,
       heartbeatMs: c.heartbeat,
-      compressionLevel: c.compression_level,
+      format: this.format,
+      compressionLevel: c.compression_level ?? defaultCompressionLevel(this.format),
       key: this.key!,
       retention: c.retention,
       encryption: this.archiveKey,
@@ -232,9 +238,11 @@ export class WormExporter implements Exporter {
     if (!this.log || this.stopping) throw Refusal.unavailable(this.stopping ? 'the archive is shutting down' : 'the archive is not started');
     if (batch.length === 0) return;
     const items: AppendItem[] = new Array(batch.length);
+    const format = this.format;
     for (let i = 0; i < batch.length; i++) {
       const rec = batch[i];
-      items[i] = { payload: recordPayload(this.encoder.encode(rec)), kind: 'record', eventTime: eventTimeMillis(rec.log) };
+      const payload = format === 2 ? encodeRecordRequest(rec) : recordPayload(this.encoder.encode(rec));
+      items[i] = { kind: 'record', format, payload, eventTime: eventTimeMillis(rec.log) };
     }
     try {
       await this.log.append(items);
@@ -280,7 +288,7 @@ export class WormExporter implements Exporter {
     const keyring = this.archiveKey?.keyring;
     if (!this.log || !keyring) throw new Error('worm: exporters.worm.encryption.key_file is not configured, so there are no data keys to shred');
     const log = this.log;
-    return shredArchive({ directory: this.directory, keyring, before, now: this.clock(), append: (note) => log.append([{ payload: notePayload(note), kind: 'note', eventTime: 0 }]) });
+    return shredArchive({ directory: this.directory, keyring, before, now: this.clock(), append: (note) => log.append([{ kind: 'note', note }]) });
   }
 
   /** Waits until the S3 backlog is empty or an upload attempt fails; returns what remains. */

@@ -3,7 +3,7 @@
 // and their signatures, keys, and an untouched archive verifying clean.
 import { chmod, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENTRY_OFFSET, GENESIS_HASH } from '../../../src/exporters/worm/entry.js';
@@ -11,10 +11,10 @@ import { loadPublicKeys } from '../../../src/exporters/worm/keys.js';
 import { canonicalJson } from '../../../src/exporters/worm/manifest.js';
 import { LocalSource } from '../../../src/exporters/worm/source.js';
 import { verifyArchive } from '../../../src/exporters/worm/verify.js';
-import { batchToRequest } from '../../../src/otlp/convert.js';
+import { batchToRequest, encodeRecordRequest } from '../../../src/otlp/convert.js';
 import { encodeJsonRequest } from '../../../src/otlp/json.js';
 import { Refusal } from '../../../src/pipeline/errors.js';
-import { archivePath, makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
+import { T0, archivePath, makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -26,12 +26,12 @@ async function keys() {
 }
 
 describe('worm exporter: write side', () => {
-  it('stores each record as a hash-chained OTLP JSON line that ordinary tools can check', async () => {
-    const w = newExporter(dir);
+  it('encoding: json stores each record as a hash-chained OTLP JSON line that ordinary tools can check (format v1)', async () => {
+    const w = newExporter(dir, { encoding: 'json' });
     await w.start();
     const batch = makeBatch(3);
     await w.consume(batch);
-    const open = await readFile(archivePath(dir, 1, 'open'));
+    const open = await readFile(archivePath(dir, 1, 'open', 1));
     const lines = open.toString('utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     let prev = GENESIS_HASH;
@@ -47,8 +47,37 @@ describe('worm exporter: write side', () => {
       expect(JSON.stringify(o.entry.record)).toBe(encodeJsonRequest(batchToRequest([batch[i]])));
     });
     await w.shutdown(new AbortController().signal);
-    const sealed = gunzipSync(await readFile(archivePath(dir, 1, 'sealed')));
+    const sealed = gunzipSync(await readFile(archivePath(dir, 1, 'sealed', 1)));
     expect(sealed.equals(open)).toBe(true);
+  });
+
+  it('by default stores each record as a hash-chained frame holding its stand-alone protobuf request (format v2), sealed with zstd', async () => {
+    const w = newExporter(dir, {}, { timers: false, clock: manualClock().now });
+    await w.start();
+    const batch = makeBatch(3);
+    await w.consume(batch);
+    const open = await readFile(archivePath(dir, 1, 'open'));
+    // docs/archive-format.md, read by hand: header, then length | hash | kind seq at prev | payload.
+    expect(open.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x56, 0x4c, 0x4f, 0x47, 0x0d, 0x0a, 0x02]));
+    let pos = 8;
+    let prev = Buffer.alloc(32);
+    for (let i = 0; i < 3; i++) {
+      const length = open.readUInt32BE(pos);
+      const hash = open.subarray(pos + 4, pos + 36);
+      const body = open.subarray(pos + 36, pos + 36 + length);
+      expect(createHash('sha256').update(Buffer.of(0)).update(body).digest()).toEqual(hash);
+      expect(body[0]).toBe(1); // a record
+      expect(Number(body.readBigUInt64BE(1))).toBe(i + 1);
+      expect(Number(body.readBigUInt64BE(9))).toBe(T0); // append time, ms
+      expect(body.subarray(17, 49)).toEqual(prev);
+      // the payload is the one-record ExportLogsServiceRequest, byte for byte what encodeRecordRequest gives
+      expect(body.subarray(49)).toEqual(Buffer.from(encodeRecordRequest(batch[i])));
+      prev = hash;
+      pos += 36 + length;
+    }
+    expect(pos).toBe(open.length);
+    await w.shutdown(new AbortController().signal);
+    expect(zstdDecompressSync(await readFile(archivePath(dir, 1, 'sealed'))).equals(open)).toBe(true);
   });
 
   it('seals on shutdown with a signed manifest and verifies clean', async () => {
@@ -58,7 +87,7 @@ describe('worm exporter: write side', () => {
     await w.consume(makeBatch(5, { start: 10 }));
     await w.shutdown(new AbortController().signal);
     const files = await readdir(join(dir, 'archive'));
-    expect(files.sort()).toEqual(['archive.json', 'checkpoint.txt', 'segment-000000000001.jsonl.gz', 'segment-000000000001.manifest.json']);
+    expect(files.sort()).toEqual(['archive.json', 'checkpoint.txt', 'segment-000000000001.manifest.json', 'segment-000000000001.vlog.zst']);
     const signed = JSON.parse(await readFile(archivePath(dir, 1, 'manifest'), 'utf8'));
     const m = signed.manifest;
     expect(m).toMatchObject({ segment: 1, entries: 15, records: 15, notes: 0, first_seq: 1, chain_prev: GENESIS_HASH, seal_reason: 'shutdown', prev_manifest: GENESIS_HASH });

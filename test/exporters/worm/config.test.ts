@@ -56,6 +56,15 @@ describe('worm config', () => {
   it('has working defaults with no settings at all', () => {
     const c = load(worm('{}')).exporters.get('worm')!.config as WormConfig;
     expect(c).toMatchObject({ directory: './vigil-data/archive', heartbeat: 60_000, signing: { key_file: './vigil-data/keys/archive.key', generate: true } });
+    expect(c.encoding).toBe('proto'); // format v2; compression_level unset: zstd 1 (gzip 3 for json)
+    expect(c.compression_level).toBeUndefined();
+  });
+
+  it('encoding: proto or json; a gzip level above 9 is refused for json', () => {
+    expect((load(worm('encoding: json\ncompression_level: 9')).exporters.get('worm')!.config as WormConfig).encoding).toBe('json');
+    expect(issues(worm('encoding: proto\ncompression_level: 19'))).toEqual([]);
+    expect(issues(worm('encoding: protobuf'))[0]).toMatch(/^exporters\.worm\.encoding: encoding is proto \(format v2, the default\) or json/);
+    expect(issues(worm('encoding: json\ncompression_level: 12'))[0]).toMatch(/^exporters\.worm\.compression_level: encoding: json seals with gzip, whose levels are 1–9/);
   });
 
   it('names the key path of each mistake', () => {

@@ -104,7 +104,7 @@ service:
     const errLog = `${vigil.stdout()}${vigil.stderr()}`;
     expect(errLog).toContain('exporters.worm: cannot open the archive, the disk is full; running degraded');
     expect(errLog).toContain(`"component":"worm"`);
-    expect(errLog).toMatch(new RegExp(`"file":"${archive}/(\\.lock|segment-000000000001\\.jsonl)"`));
+    expect(errLog).toMatch(new RegExp(`"file":"${archive}/(\\.lock|segment-000000000001\\.vlog)"`));
     // The queue of the crashed run still goes downstream…
     await until(() => new Set(downstream!.records().map((r) => r.log.attributes.find((a) => a.key === 'audit.record_id')?.value?.stringValue)).size >= 20, 'the queued records delivered');
     // …while new exports are refused, retryably, since they cannot be archived.

@@ -10,7 +10,7 @@ import { loadPublicKeys } from '../../../src/exporters/worm/keys.js';
 import { LocalSource } from '../../../src/exporters/worm/source.js';
 import { type Finding, verifyArchive } from '../../../src/exporters/worm/verify.js';
 import { vigilSync } from '../../helpers/cli.js';
-import { archivePath, forgeLine, makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
+import { archivePath, editOpenLines, forgeLine, makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -54,7 +54,7 @@ service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { recei
     // verify names it as foreign, beside the intact archive.
     const v = await verify();
     expect(kinds(v.findings)).toEqual(['break:foreign file']);
-    expect(v.findings[0].detail).toMatch(/segment-000000000002\.jsonl is a symbolic link/);
+    expect(v.findings[0].detail).toMatch(/segment-000000000002\.vlog is a symbolic link/);
   });
 
   it('a link planted while running is never written through: the next segment does not open, appends are refused', async () => {
@@ -130,17 +130,17 @@ describe('unsealed records rewritten before a restart', () => {
 
   /** The intruder's rewrite: entry `index` edited, its hash and every later link recomputed. */
   async function rewrite(index: number) {
-    const path = archivePath(dir, 1, 'open');
-    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
-    let prev: string | undefined;
-    for (let i = index; i < lines.length; i++) {
-      lines[i] = forgeLine(lines[i], (e) => {
-        if (i === index) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /admin HTTP/1.1 200';
-        if (prev) e.prev = prev;
-      });
-      prev = JSON.parse(lines[i]).hash;
-    }
-    await writeFile(path, `${lines.join('\n')}\n`);
+    await editOpenLines(archivePath(dir, 1, 'open'), (lines) => {
+      let prev: string | undefined;
+      for (let i = index; i < lines.length; i++) {
+        lines[i] = forgeLine(lines[i], (e) => {
+          if (i === index) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /admin HTTP/1.1 200';
+          if (prev) e.prev = prev;
+        });
+        prev = JSON.parse(lines[i]).hash;
+      }
+      return lines;
+    });
   }
 
   it('a rewrite before the checkpoint: verify flags it, and the restart refuses to seal (sign) it', async () => {
@@ -150,7 +150,7 @@ describe('unsealed records rewritten before a restart', () => {
     expect(kinds(v.findings.filter((f) => f.severity === 'break'))).toEqual(['break:modified@1']);
     expect(v.findings.find((f) => f.severity === 'break')!.detail).toMatch(/entry seq 5 has hash .* entries up to it were rewritten/);
     const w2 = newExporter(dir);
-    await expect(w2.start()).rejects.toThrow(/segment-000000000001\.jsonl does not match the signed checkpoint .* Vigil will not seal \(sign\) them/);
+    await expect(w2.start()).rejects.toThrow(/segment-000000000001\.vlog does not match the signed checkpoint .* Vigil will not seal \(sign\) them/);
     expect((await readdir(archive())).filter((n) => n.endsWith('.manifest.json'))).toEqual([]);
   });
 
@@ -305,7 +305,7 @@ service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { recei
     const res = await fetch(listening(v).http, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resourceLogs: [{ resource: {}, scopeLogs: [{ logRecords }] }] }) });
     expect(res.status).toBe(200);
     // Within a heartbeat the open segment's checkpoint covers the 5 acknowledged records.
-    const openSegment = async () => (await readdir(archive())).find((n) => n.endsWith('.jsonl'));
+    const openSegment = async () => (await readdir(archive())).find((n) => n.endsWith('.vlog'));
     await waitFor(async () => {
       const text = await readFile(join(archive(), 'checkpoint.txt'), 'utf8').catch(() => '');
       const open = await openSegment();
@@ -315,16 +315,17 @@ service: { telemetry: { metrics: { address: null } }, pipelines: { logs: { recei
     await v.exited;
     const open = (await openSegment())!;
     const path = join(archive(), open);
-    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
-    let prev: string | undefined;
-    for (let i = 0; i < lines.length; i++) {
-      lines[i] = forgeLine(lines[i], (e) => {
-        if (i === 0 && e.record) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /orders/999 HTTP/1.1 200';
-        if (prev) e.prev = prev;
-      });
-      prev = JSON.parse(lines[i]).hash;
-    }
-    await writeFile(path, `${lines.join('\n')}\n`);
+    await editOpenLines(path, (lines) => {
+      let prev: string | undefined;
+      for (let i = 0; i < lines.length; i++) {
+        lines[i] = forgeLine(lines[i], (e) => {
+          if (i === 0 && e.record) e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /orders/999 HTTP/1.1 200';
+          if (prev) e.prev = prev;
+        });
+        prev = JSON.parse(lines[i]).hash;
+      }
+      return lines;
+    });
     const r = vigilSync(['run', '--config', config], { cwd: dir });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`${path} does not match the signed checkpoint`);

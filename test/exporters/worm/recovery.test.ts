@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_HASH } from '../../../src/exporters/worm/entry.js';
 import { loadPublicKeys } from '../../../src/exporters/worm/keys.js';
-import { LocalSource } from '../../../src/exporters/worm/source.js';
+import { LocalSource, readSegmentContent } from '../../../src/exporters/worm/source.js';
+import { recordRequest, splitEntries, viewEntry } from '../../../src/exporters/worm/entries.js';
+import { groupListing } from '../../../src/exporters/worm/layout.js';
 import { verifyArchive, type Finding } from '../../../src/exporters/worm/verify.js';
 import { Refusal } from '../../../src/pipeline/errors.js';
 import { archivePath, makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
@@ -24,16 +26,16 @@ async function verify(now?: number) {
 
 const kinds = (fs: Finding[]) => fs.map((f) => `${f.severity}:${f.kind}`);
 
+/** The record ids in the archive, in order, read through the entry reader (either format). */
 async function allRecordIds(): Promise<string[]> {
-  const { gunzipSync } = await import('node:zlib');
-  const files = (await readdir(join(dir, 'archive'))).filter((f) => f.endsWith('.jsonl.gz') || f.endsWith('.jsonl')).sort();
+  const source = new LocalSource(join(dir, 'archive'));
   const ids: string[] = [];
-  for (const f of files) {
-    let buf = await readFile(join(dir, 'archive', f));
-    if (f.endsWith('.gz')) buf = gunzipSync(buf);
-    for (const line of buf.toString('utf8').split('\n').filter(Boolean)) {
-      const e = JSON.parse(line).entry;
-      if (e.record) ids.push(e.record.resourceLogs[0].scopeLogs[0].logRecords[0].attributes.find((a: any) => a.key === 'audit.record_id').value.stringValue);
+  for (const g of groupListing(await source.list())) {
+    for (const u of splitEntries((await readSegmentContent(source, g)).content)) {
+      const v = viewEntry(u);
+      if (typeof v === 'string' || v.kind !== 'record') continue;
+      const log = recordRequest(v).resourceLogs[0].scopeLogs[0].logRecords[0];
+      ids.push(log.attributes!.find((a) => a.key === 'audit.record_id')!.value!.stringValue!);
     }
   }
   return ids;
@@ -61,16 +63,16 @@ describe('start-up recovery', () => {
   });
 
   it('a torn tail is cut, the cut recorded in the chain, and verify names the repaired truncation', async () => {
-    const w = newExporter(dir);
+    const w = newExporter(dir, { encoding: 'json' });
     await w.start();
     await w.consume(makeBatch(4));
     await w.tick();
     await w.crashForTest();
     // A write the crash interrupted: half a line, never acknowledged.
-    const open = archivePath(dir, 1, 'open');
+    const open = archivePath(dir, 1, 'open', 1);
     const lines = (await readFile(open, 'utf8')).split('\n');
     await appendFile(open, lines[1].slice(0, 120));
-    const w2 = newExporter(dir);
+    const w2 = newExporter(dir, { encoding: 'json' });
     await w2.start();
     await w2.consume(makeBatch(2, { start: 4 }));
     await w2.shutdown(new AbortController().signal);
@@ -83,20 +85,57 @@ describe('start-up recovery', () => {
   });
 
   it('garbage after the last good entry is cut too, counting the complete-looking lines', async () => {
-    const w = newExporter(dir);
+    const w = newExporter(dir, { encoding: 'json' });
     await w.start();
     await w.consume(makeBatch(3));
     await w.crashForTest();
-    const open = archivePath(dir, 1, 'open');
+    const open = archivePath(dir, 1, 'open', 1);
     const lines = (await readFile(open, 'utf8')).split('\n');
     await appendFile(open, `${'\0'.repeat(64)}\n${lines[0]}\n`);
-    const w2 = newExporter(dir);
+    const w2 = newExporter(dir, { encoding: 'json' });
     await w2.start();
     await w2.shutdown(new AbortController().signal);
     const r = await verify();
     expect(r.ok).toBe(true);
     expect(r.findings[0].detail).toMatch(/cut a torn tail of \d+ bytes \(2 complete-looking lines\)/);
     expect(await allRecordIds()).toEqual(['rid-0', 'rid-1', 'rid-2']);
+  });
+
+  it('v2: a torn frame is cut, the cut recorded in the chain, and verify names the repaired truncation', async () => {
+    const w = newExporter(dir);
+    await w.start();
+    await w.consume(makeBatch(4));
+    await w.tick();
+    await w.crashForTest();
+    const open = archivePath(dir, 1, 'open');
+    const frames = [...splitEntries(await readFile(open))];
+    expect(frames.map((u) => u.format)).toEqual([2, 2, 2, 2]);
+    await appendFile(open, frames[1].bytes.subarray(0, 120)); // a frame the crash interrupted
+    const w2 = newExporter(dir);
+    await w2.start();
+    await w2.consume(makeBatch(2, { start: 4 }));
+    await w2.shutdown(new AbortController().signal);
+    const r = await verify();
+    expect(r.ok).toBe(true);
+    expect(kinds(r.findings)).toEqual(['note:repaired truncation']);
+    expect(r.findings[0]).toMatchObject({ segment: 1, index: 4, seq: 5 });
+    expect(r.findings[0].detail).toMatch(/cut a torn tail of 120 bytes/);
+    expect(await allRecordIds()).toEqual(['rid-0', 'rid-1', 'rid-2', 'rid-3', 'rid-4', 'rid-5']);
+  });
+
+  it('v2: a segment torn inside its header (the first write) is cut to nothing and written again', async () => {
+    const w = newExporter(dir);
+    await w.start();
+    await w.crashForTest();
+    await appendFile(archivePath(dir, 1, 'open'), Buffer.from([0x89, 0x56, 0x4c]));
+    const w2 = newExporter(dir);
+    await w2.start();
+    await w2.consume(makeBatch(2));
+    await w2.shutdown(new AbortController().signal);
+    const r = await verify();
+    expect(r.ok).toBe(true);
+    expect(r.findings[0].detail).toMatch(/cut a torn tail of 3 bytes/);
+    expect(await allRecordIds()).toEqual(['rid-0', 'rid-1']);
   });
 
   it('a seal cut short by a crash (intent written, manifest not) is finished at start-up', async () => {

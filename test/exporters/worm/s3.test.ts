@@ -109,7 +109,7 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
       // retain-until = seal time + 2 days, to the second
       expect(Date.parse(manifest.retain_until)).toBe(Math.ceil((Date.parse(manifest.sealed_at) + 2 * 86_400_000) / 1000) * 1000);
       for (const o of [r.segment, r.manifest]) {
-        expect(o.key).toMatch(new RegExp(`^vigil/${manifest.archive_id}/segment-\\d{12}\\.(jsonl\\.gz|manifest\\.json)$`));
+        expect(o.key).toMatch(new RegExp(`^vigil/${manifest.archive_id}/segment-\\d{12}\\.(vlog\\.zst|manifest\\.json)$`));
         const ret = await client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: o.key, VersionId: o.version_id }));
         expect(ret.Retention?.Mode).toBe('COMPLIANCE');
         expect(ret.Retention?.RetainUntilDate?.toISOString()).toBe(manifest.retain_until);
@@ -260,6 +260,36 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     }
   });
 
+  it('a v1 archive continued by a v2 writer: both formats uploaded (gzip and zstd), verify s3:// proves one chain, export s3:// yields every record in order', async () => {
+    const bucket = await newBucket();
+    const d = join(dir, 'formats');
+    const v1 = newExporter(d, { ...s3Config(bucket), encoding: 'json' });
+    await v1.start();
+    await writeSegments(v1, 1);
+    await v1.shutdown(new AbortController().signal);
+    const v2 = newExporter(d, s3Config(bucket));
+    await v2.start();
+    await writeSegments(v2, 2, 5, 5);
+    await v2.shutdown(new AbortController().signal);
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    const types = new Map<string, string | undefined>();
+    for (const r of await receipts(d)) types.set(r.segment.key.split('/').pop(), (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: r.segment.key }))).ContentType);
+    expect(types.get('segment-000000000001.jsonl.gz')).toBe('application/gzip');
+    expect(types.get('segment-000000000003.vlog.zst')).toBe('application/zstd');
+    const report = await verifyS3(bucket, d);
+    expect(report.findings).toEqual([]);
+    expect(report.records).toEqual({ checked: 15, valid: 15 });
+    const { exportRecords } = await import('../../../src/exporters/worm/export.js');
+    const { sources, close } = await openArchives(`s3://${bucket}/vigil/`, { endpoint });
+    try {
+      const ids: string[] = [];
+      for await (const r of exportRecords(sources[0], { keys: await keys(d) })) ids.push(r.request().resourceLogs[0].scopeLogs[0].logRecords[0].attributes![0].value!.stringValue!);
+      expect(ids).toEqual(Array.from({ length: 15 }, (_, i) => `rid-${i}`));
+    } finally {
+      close();
+    }
+  });
+
   it('verify s3:// catches a segment hidden by a delete marker', async () => {
     const bucket = await newBucket();
     const d = join(dir, 'marker');
@@ -278,7 +308,7 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     const b = breaks(r.findings);
     expect(b).toHaveLength(1);
     expect(b[0]).toMatchObject({ kind: 'missing', segment: 2 });
-    expect(b[0].detail).toMatch(/hidden by S3 delete markers: segment-000000000002\.(jsonl\.gz|manifest\.json) \(1 locked version still retained/);
+    expect(b[0].detail).toMatch(/hidden by S3 delete markers: segment-000000000002\.(vlog\.zst|manifest\.json) \(1 locked version still retained/);
   });
 
   it('vigil verify s3:// reports objects Vigil did not write under the archive prefix as foreign file (exit 1); an intact archive verifies', async () => {
@@ -386,7 +416,7 @@ describe.skipIf(!endpoint)('worm exporter on S3 with Object Lock (radosgw)', () 
     await writeSegments(w, 2);
     await w.shutdown(new AbortController().signal);
     const names = await readdir(join(d, 'archive'));
-    expect(names.filter((n) => n.endsWith('.jsonl.gz'))).toEqual([]);
+    expect(names.filter((n) => n.endsWith('.vlog.zst'))).toEqual([]);
     expect(names.filter((n) => n.endsWith('.manifest.json'))).toHaveLength(3);
     const { LocalSource } = await import('../../../src/exporters/worm/source.js');
     const local = await verifyArchive(new LocalSource(join(d, 'archive')), { keys: await keys(d) });

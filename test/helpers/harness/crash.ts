@@ -19,6 +19,7 @@ import { existsSync, readdirSync, appendFileSync, watch, type FSWatcher, mkdirSy
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
+import { parseSegmentFileName } from '../../../src/exporters/worm/layout.js';
 import { rng } from './access-log.js';
 import { queryArchive, verifyArchive, type ArchivedRecords, type VerifyOutcome } from './archive.js';
 import { Load, type ClientStats } from './client.js';
@@ -238,14 +239,21 @@ async function killAt(moment: KillMoment, c: KillContext): Promise<{ hit: boolea
 function tearTail(archiveDir: string, random: () => number): boolean {
   const names = readdirSync(archiveDir);
   const open = names
-    .map((n) => /^segment-(\d+)\.jsonl$/.exec(n)?.[1])
-    .filter((s): s is string => s !== undefined)
+    .filter((n) => parseSegmentFileName(n)?.kind === 'open')
     .sort()
     .pop();
-  if (!open || names.includes(`segment-${open}.sealing.json`)) return false;
-  const hex = randomBytes(32).toString('hex');
-  const torn = `{"hash":"${hex}","entry":{"seq":`.slice(0, 8 + Math.floor(random() * 70));
-  appendFileSync(join(archiveDir, `segment-${open}.jsonl`), torn);
+  if (!open || names.includes(`${open.slice(0, 'segment-'.length + 12)}.sealing.json`)) return false;
+  // The beginning of an entry of the segment's format (docs/archive-format.md), cut short.
+  let torn: Buffer;
+  if (open.endsWith('.vlog')) {
+    const frame = Buffer.concat([Buffer.alloc(4), randomBytes(32), Buffer.of(1)]);
+    frame.writeUInt32BE(400, 0);
+    torn = frame.subarray(0, 2 + Math.floor(random() * 35));
+  } else {
+    const hex = randomBytes(32).toString('hex');
+    torn = Buffer.from(`{"hash":"${hex}","entry":{"seq":`.slice(0, 8 + Math.floor(random() * 70)));
+  }
+  appendFileSync(join(archiveDir, open), torn);
   return true;
 }
 

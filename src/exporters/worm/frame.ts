@@ -1,0 +1,79 @@
+// Archive format v2 (docs/archive-format.md): length-framed binary entries.
+//
+//   segment content = "" | HEADER entry*
+//   HEADER          = 89 56 4c 4f 47 0d 0a 02          ("\x89VLOG\r\n" + version 2)
+//   entry           = length:u32be  hash:32  body
+//   body            = kind:u8  seq:u64be  at:u64be  prev:32  payload
+//
+// `length` counts the body's bytes. kind 1 is a record, whose payload is the
+// protobuf ExportLogsServiceRequest holding just that record with its resource
+// and scope (encodeRecordRequest); kind 2 is a note, whose payload is the note
+// as UTF-8 JSON. `at` is the append time in ms since the epoch.
+// hash = SHA-256(0x00 || body), the RFC 6962 leaf hash, as in v1 the entry's
+// Merkle leaf; `prev` is the previous entry's hash (32 zero bytes first).
+// The header is written with the segment's first entry, so an empty segment
+// (a heartbeat) is empty in both formats.
+import { hash as oneShotHash } from 'node:crypto';
+
+export const V2_HEADER = Buffer.from([0x89, 0x56, 0x4c, 0x4f, 0x47, 0x0d, 0x0a, 0x02]);
+export const FRAME_PREFIX = 4 + 32;
+/** kind + seq + at + prev. */
+export const BODY_HEAD = 1 + 8 + 8 + 32;
+/** No entry is this large (a record is at most the receiver's request limit); a longer length is corrupt framing. */
+export const MAX_BODY = 256 * 1024 * 1024;
+export const KIND_RECORD = 1;
+export const KIND_NOTE = 2;
+
+const TWO_32 = 2 ** 32;
+
+export interface EncodedFrame {
+  frame: Buffer;
+  /** The entry hash, 32 bytes (the Merkle leaf and the next entry's prev). */
+  raw: Buffer;
+}
+
+/** One v2 entry around `payload`, chained to `prev` (32 bytes). */
+export function encodeFrame(kind: typeof KIND_RECORD | typeof KIND_NOTE, seq: number, at: number, prev: Uint8Array, payload: Uint8Array): EncodedFrame {
+  const length = BODY_HEAD + payload.length;
+  const frame = Buffer.allocUnsafe(FRAME_PREFIX + length);
+  frame.writeUInt32BE(length, 0);
+  const o = FRAME_PREFIX;
+  frame[o] = kind;
+  frame.writeUInt32BE(Math.floor(seq / TWO_32), o + 1);
+  frame.writeUInt32BE(seq >>> 0, o + 5);
+  frame.writeUInt32BE(Math.floor(at / TWO_32), o + 9);
+  frame.writeUInt32BE(at >>> 0, o + 13);
+  frame.set(prev, o + 17);
+  frame.set(payload, FRAME_PREFIX + BODY_HEAD);
+  // The byte before the body is 0x00 while hashing (the leaf input is 0x00 ‖ body), then the hash's last byte.
+  frame[FRAME_PREFIX - 1] = 0;
+  const raw = oneShotHash('sha256', frame.subarray(FRAME_PREFIX - 1), 'buffer');
+  raw.copy(frame, 4);
+  return { frame, raw };
+}
+
+export function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
+}
+
+/** The header bytes present at the start of `content` (a v2 segment), or false. */
+export function startsWithHeader(content: Buffer): boolean {
+  return content.length >= V2_HEADER.length && V2_HEADER.equals(content.subarray(0, V2_HEADER.length));
+}
+
+/** A v2 content shorter than the header that could be its torn beginning. */
+export function isTornHeader(content: Buffer): boolean {
+  return content.length > 0 && content.length < V2_HEADER.length && V2_HEADER.subarray(0, content.length).equals(content);
+}
+
+/**
+ * Where the frame at `pos` ends, or why it cannot be read: 'short' when the
+ * content ends inside it (a torn write), a reason when its length is impossible.
+ */
+export function frameEnd(content: Buffer, pos: number): number | 'short' | string {
+  if (content.length - pos < 4) return 'short';
+  const length = content.readUInt32BE(pos);
+  if (length < BODY_HEAD || length > MAX_BODY) return `entry length ${length} is impossible (a body is ${BODY_HEAD}–${MAX_BODY} bytes)`;
+  const end = pos + FRAME_PREFIX + length;
+  return end > content.length ? 'short' : end;
+}
