@@ -3,12 +3,16 @@
 // The Node version is checked first, so an old Node prints what to install
 // instead of failing later on syntax or APIs it lacks.
 import { nodeVersionProblem } from './node-version.js';
+import { youngGenerationArgs } from './young-generation.js';
 
 var problem = nodeVersionProblem(process.versions.node);
 if (problem) {
   console.error(problem);
   process.exit(1);
 }
+// `vigil run` with its default young-generation size (see young-generation.js).
+var nodeArgs = typeof process.execve === 'function' ? youngGenerationArgs(process.argv, process.execArgv, process.env.NODE_OPTIONS) : null;
+if (nodeArgs) process.execve(process.execPath, [process.execPath].concat(nodeArgs), process.env);
 import('../dist/src/cli/main.js')
   .then(function (m) {
     return m.main(process.argv);
