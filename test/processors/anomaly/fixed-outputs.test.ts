@@ -30,7 +30,7 @@ function workload(): Event[] {
   return events.sort((a, b) => a.t - b.t);
 }
 
-function hashValue(h: Hash, v: AnyValue | undefined): void {
+function hashValue(h: Hash, v: AnyValue | null | undefined): void {
   h.update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)));
 }
 
