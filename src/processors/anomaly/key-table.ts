@@ -9,6 +9,16 @@
 // (lru-cache pre-sizes its own arrays to `max`: 24 bytes per possible key.)
 
 const INITIAL_CAPACITY = 1024;
+
+/**
+ * The key as a string of its own. A key cut out of a longer string (an address
+ * or a user parsed from a log line) is a view that keeps the whole line alive
+ * for as long as the key is tracked: ~200 bytes more per key for access logs.
+ * Concatenating and cutting again copies just the key (same characters).
+ */
+function ownCopy(key: string): string {
+  return key.length < 13 ? key : (' ' + key).slice(1); // V8 copies strings shorter than 13 characters anyway
+}
 const NONE = -1;
 
 export class KeyTable {
@@ -64,6 +74,7 @@ export class KeyTable {
 
   /** A fresh, zeroed slot for a key that is not tracked; evicts the least recently used key at the cap. */
   add(key: string): number {
+    key = ownCopy(key);
     let slot: number;
     if (this.slots.size >= this.maxKeys) {
       slot = this.oldest;
