@@ -12,7 +12,14 @@ if (problem) {
 }
 // `vigil run` with its default young-generation size (see young-generation.js).
 var nodeArgs = typeof process.execve === 'function' ? youngGenerationArgs(process.argv, process.execArgv, process.env.NODE_OPTIONS) : null;
-if (nodeArgs) process.execve(process.execPath, [process.execPath].concat(nodeArgs), process.env);
+if (nodeArgs) {
+  try {
+    process.execve(process.execPath, [process.execPath].concat(nodeArgs), process.env);
+  } catch (err) {
+    // Not fatal: Vigil runs as well with V8's default, only with more memory under load.
+    console.error('vigil: cannot restart with --max-semi-space-size (' + (err && err.message) + '); going on with V8\'s default young generation');
+  }
+}
 import('../dist/src/cli/main.js')
   .then(function (m) {
     return m.main(process.argv);

@@ -55,6 +55,7 @@ service:
         const args = cmdline(v.child.pid!);
         expect(args.find((a) => a.startsWith('--max-semi-space-size'))).toBe(expected);
         expect(args.slice(-3)).toEqual(['run', '--config', cfg]);
+        expect(v.stderr()).not.toMatch(/ExperimentalWarning|cannot restart/);
       } finally {
         v.child.kill('SIGTERM');
         await v.exited;
