@@ -7,10 +7,12 @@
 //     default detectors, and route_latency alone.
 //  3. Bytes per key of each kind: the cells (fixed by the kind) and the
 //     measured heap per key once the LRU map and key strings are counted.
-//  4. RSS after 1k, 100k, 1M and 10M distinct keys through one detector of
-//     each kind (six detectors, max_keys 100,000 each), each count in a fresh
-//     process: flat once the cap is reached (BENCH_ANOMALY_MAX_KEYS=1000000
-//     stops the scan earlier: the 10M run takes about three CPU minutes).
+//  4. Memory of the state (and RSS) after 1k, 100k, 1M and 10M distinct keys
+//     through one detector of each kind (six detectors, max_keys 100,000 each,
+//     the default; BENCH_ANOMALY_CAP changes it), each count in a fresh process,
+//     and bytes per tracked key: flat once the cap is reached. Also ten keys at
+//     max_keys 1,000,000: the tables grow with the keys in use, not the cap.
+//     BENCH_ANOMALY_MAX_KEYS=1000000 stops the scan before the 10M run.
 //  5. Snapshot size and time at the cap.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -64,14 +66,16 @@ function record(attrs: KeyValue[]): VigilRecord {
   };
 }
 
-// ---- 4. RSS child: `node anomaly.bench.js --rss N` ------------------------------------------
+// ---- 4. RSS child: `node anomaly.bench.js --rss N MAX_KEYS` -------------------------------------
 if (process.argv[2] === '--rss') {
   const n = Number(process.argv[3]);
-  const scorer = new Scorer(sixKinds(100_000), 3_600_000);
+  const scorer = new Scorer(sixKinds(Number(process.argv[4])), 3_600_000);
   const key: KeyValue = { key: 'k', value: { stringValue: '' } };
   const attrs: KeyValue[] = [key, { key: 'v', value: { doubleValue: 0 } }, { key: 's', value: { intValue: 200 } }, { key: 'u', value: { stringValue: 'u' } }, { key: 'c', value: { stringValue: 'DE' } }];
   const rec = record(attrs);
   const alerts: never[] = [];
+  gc?.();
+  const empty = process.memoryUsage();
   const t = cpuSeconds(() => {
     for (let i = 0; i < n; i++) {
       key.value = { stringValue: `key-${i}` };
@@ -84,7 +88,8 @@ if (process.argv[2] === '--rss') {
   gc?.();
   const m = process.memoryUsage();
   const tracked = scorer.detectors.map((c) => c.table.size);
-  process.stdout.write(JSON.stringify({ n, rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, arrays: m.arrayBuffers, tracked, seconds: t }));
+  const slabs = scorer.detectors.reduce((a, c) => a + c.table.slabBytes(), 0);
+  process.stdout.write(JSON.stringify({ n, empty, rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, arrays: m.arrayBuffers, slabs, tracked, seconds: t }));
   process.exit(0);
 }
 
@@ -190,17 +195,27 @@ const self = fileURLToPath(import.meta.url);
 
 // ---- 4. RSS by distinct keys ---------------------------------------------------------------------------
 {
-  process.stdout.write('anomaly: RSS after N distinct keys through six detectors (one per kind), max_keys 100,000 each, fresh process per N\n');
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  const cap = Number(process.env.BENCH_ANOMALY_CAP ?? 100_000);
+  process.stdout.write(
+    `anomaly: memory of the state after N distinct keys through six detectors (one per kind), max_keys ${fmtRate(cap)} each (the default), fresh process per N;\n` +
+      '  state = the tables\' typed arrays + the JS heap\'s growth over the empty scorer (LRU map, key strings); per key = state ÷ keys tracked by all six; RSS also counts what V8 keeps from the churn\n',
+  );
   const upTo = Number(process.env.BENCH_ANOMALY_MAX_KEYS ?? 10_000_000);
-  for (const n of [1_000, 100_000, 1_000_000, 10_000_000].filter((x) => x <= upTo)) {
-    const r = spawnSync(process.execPath, ['--expose-gc', self, '--rss', String(n)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const runs: [number, number][] = [[10, 1_000_000], ...[1_000, 100_000, 1_000_000, 10_000_000].filter((x) => x <= upTo).map((n): [number, number] => [n, cap])];
+  for (const [n, maxKeys] of runs) {
+    const r = spawnSync(process.execPath, ['--expose-gc', self, '--rss', String(n), String(maxKeys)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) {
       process.stdout.write(`  ${n}: failed ${r.stderr}\n`);
       continue;
     }
-    const m = JSON.parse(r.stdout) as { rss: number; heap: number; heapTotal: number; arrays: number; tracked: number[]; seconds: number };
+    const m = JSON.parse(r.stdout) as { empty: NodeJS.MemoryUsage; rss: number; heap: number; heapTotal: number; arrays: number; slabs: number; tracked: number[]; seconds: number };
+    const keys = m.tracked.reduce((a, b) => a + b, 0);
+    const state = m.slabs + m.heap - m.empty.heapUsed; // the tables' typed arrays + what the JS heap grew by (LRU map, key strings)
     process.stdout.write(
-      `  ${fmtRate(n).padStart(10)} keys: RSS ${(m.rss / 2 ** 20).toFixed(0).padStart(5)} MiB (JS heap ${(m.heap / 2 ** 20).toFixed(0)} of ${(m.heapTotal / 2 ** 20).toFixed(0)} MiB, typed arrays ${(m.arrays / 2 ** 20).toFixed(0)} MiB), tracked ${Math.max(...m.tracked).toLocaleString('en-US')} per detector, ${m.seconds.toFixed(1)} s CPU (${fmtRate((n * 6) / m.seconds)} detector updates/s incl. evictions)\n`,
+      `  ${fmtRate(n).padStart(10)} keys${maxKeys !== cap ? ` (max_keys ${fmtRate(maxKeys)})` : ''}: state ${(state / 2 ** 20).toFixed(1).padStart(6)} MiB = ${fmtRate(state / keys).padStart(5)} B per tracked key (slabs ${(m.slabs / 2 ** 20).toFixed(1)} MiB); ` +
+        `RSS ${mib(m.rss)} MiB (empty scorer ${mib(m.empty.rss)}), JS heap ${mib(m.heap)} of ${mib(m.heapTotal)} MiB; tracked ${fmtRate(Math.max(...m.tracked))} per detector; ` +
+        `${m.seconds.toFixed(1)} s CPU (${fmtRate((n * 6) / m.seconds)} detector updates/s incl. evictions)\n`,
     );
   }
 }

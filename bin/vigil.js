@@ -3,11 +3,22 @@
 // The Node version is checked first, so an old Node prints what to install
 // instead of failing later on syntax or APIs it lacks.
 import { nodeVersionProblem } from './node-version.js';
+import { youngGenerationArgs } from './young-generation.js';
 
 var problem = nodeVersionProblem(process.versions.node);
 if (problem) {
   console.error(problem);
   process.exit(1);
+}
+// `vigil run` with its default young-generation size (see young-generation.js).
+var nodeArgs = typeof process.execve === 'function' ? youngGenerationArgs(process.argv, process.execArgv, process.env.NODE_OPTIONS) : null;
+if (nodeArgs) {
+  try {
+    process.execve(process.execPath, [process.execPath].concat(nodeArgs), process.env);
+  } catch (err) {
+    // Not fatal: Vigil runs as well with V8's default, only with more memory under load.
+    console.error('vigil: cannot restart with --max-semi-space-size (' + (err && err.message) + '); going on with V8\'s default young generation');
+  }
 }
 import('../dist/src/cli/main.js')
   .then(function (m) {

@@ -36,6 +36,8 @@ export interface CompiledDetector {
   budgetPerKeyDay: number;
   /** The population's key-day maxima: raises the alert level where the model's tail is too thin. */
   tail: KeyHourTail;
+  /** The open episode's id per slot, so that its later records do not hash it again. */
+  episodeIds: EpisodeIds;
 }
 
 /** A (detector, key) that crossed the threshold and is out of its cooldown. */
@@ -127,6 +129,7 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
     threshold,
     budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000,
     tail: new KeyHourTail(halfLifeMs / Math.LN2),
+    episodeIds: new EpisodeIds(d.name),
   };
 }
 
@@ -137,6 +140,35 @@ function sensitiveList(v: string | string[] | undefined): string[] {
 /** An episode's id: stable for the same detector, key and opening time (replay gives the same ids). */
 export function episodeId(detector: string, key: string, openedAt: number): string {
   return `${detector}-${createHash('sha256').update(`${detector}\u001f${key}\u001f${openedAt}`).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * episodeId of the latest episode per slot: every record of an episode carries
+ * its id, and a SHA-256 per record was a measurable share of the scorer's time.
+ * Checked against the key and the opening time, so a slot reused by another key
+ * or a new episode of the same key gets its own id.
+ */
+class EpisodeIds {
+  private readonly keys: string[] = [];
+  private readonly openedAt: number[] = [];
+  private readonly ids: string[] = [];
+
+  constructor(private readonly detector: string) {}
+
+  get(slot: number, key: string, openedAt: number): string {
+    if (this.keys[slot] === key && this.openedAt[slot] === openedAt) return this.ids[slot];
+    const id = episodeId(this.detector, key, openedAt);
+    // Filled in slot order as episodes appear; holes would turn the arrays into slow dictionaries.
+    while (this.ids.length < slot) {
+      this.keys.push('');
+      this.openedAt.push(-1);
+      this.ids.push('');
+    }
+    this.keys[slot] = key;
+    this.openedAt[slot] = openedAt;
+    this.ids[slot] = id;
+    return id;
+  }
 }
 
 const HOUR_MS = 3_600_000;
@@ -255,7 +287,7 @@ export class Scorer {
       detected = true;
       const display = this.display();
       const reason = `${c.name} [${display}]: ${d.explain()} (score ${score.toFixed(3)})`;
-      const alertId = episodeId(c.name, key, openedAt);
+      const alertId = c.episodeIds.get(slot, key, openedAt);
       (reasons ??= []).push(reason);
       (alertIds ??= []).push(alertId);
       this.listener?.(c.name, display, score, reason, t);
@@ -274,13 +306,12 @@ export class Scorer {
       }
     }
     const attrs = rec.log.attributes;
-    const put = (kv: KeyValue) => (view.has(kv.key) ? putAttribute(attrs, kv) : attrs.push(kv));
-    put({ key: 'anomaly.score', value: { doubleValue: max } });
-    put(detected ? DETECTED : NOT_DETECTED);
-    if (reasons) put({ key: 'anomaly.reasons', value: stringArray(reasons) });
-    if (alertIds) put({ key: 'anomaly.alert_id', value: stringArray(alertIds) });
+    put(view, attrs, { key: 'anomaly.score', value: { doubleValue: max } });
+    put(view, attrs, detected ? DETECTED : NOT_DETECTED);
+    if (reasons) put(view, attrs, { key: 'anomaly.reasons', value: stringArray(reasons) });
+    if (alertIds) put(view, attrs, { key: 'anomaly.alert_id', value: stringArray(alertIds) });
     if (learning) {
-      put(LEARNING);
+      put(view, attrs, LEARNING);
       this.learningRecords++;
     }
     return max;
@@ -293,6 +324,13 @@ export class Scorer {
   /** The key of a record for a detector (its values also left in this.values), or undefined when one is missing. */
   private keyOf(refs: AttrRef[], view: AttributeView): string | undefined {
     this.values.length = 0;
+    if (refs.length === 1) {
+      // The usual key: one attribute, whose value is the key (no string built).
+      const v = refs[0].get(view);
+      if (v === undefined || v === '') return undefined;
+      this.values.push(v);
+      return typeof v === 'string' ? v : String(v);
+    }
     let key = '';
     for (let i = 0; i < refs.length; i++) {
       const v = refs[i].get(view);
@@ -302,6 +340,12 @@ export class Scorer {
     }
     return key;
   }
+}
+
+/** Sets an anomaly.* attribute: replaced where the record already carries it (sent by the sender), else appended. */
+function put(view: AttributeView, attrs: KeyValue[], kv: KeyValue): void {
+  if (view.has(kv.key)) putAttribute(attrs, kv);
+  else attrs.push(kv);
 }
 
 function stringOrUndefined(v: Scalar | undefined): string | undefined {

@@ -54,4 +54,44 @@ describe('KeyTable', () => {
     expect(t.size).toBe(5000);
     expect(t.f64.length).toBe(5000);
   });
+
+  it('holds memory for the keys in use, not for max_keys (max_keys 1,000,000, 10 keys)', () => {
+    const t = new KeyTable(1_000_000, 12, 4);
+    for (let i = 0; i < 10; i++) t.add(`k${i}`);
+    expect(t.allocatedSlots).toBe(1024);
+    // 1,024 slots × (12 × 8 + 4 × 4 cell bytes + 8 bytes of LRU links): 120 KiB, not the ~120 MB max_keys would take.
+    expect(t.slabBytes()).toBe(1024 * (12 * 8 + 4 * 4 + 8));
+    expect(t.f64.length).toBe(1024 * 12);
+    expect(t.u32.length).toBe(1024 * 4);
+  });
+
+  it('keeps the cells of every key and their place in the LRU order through each growth', () => {
+    const t = new KeyTable(100_000, 3, 2);
+    const n = 9_000; // four doublings past the initial 1,024 slots
+    for (let i = 0; i < n; i++) {
+      const s = t.add(`k${i}`);
+      t.f64.set([i, -i, i / 7], s * 3);
+      t.u32.set([i, i ^ 0x5a5a], s * 2);
+      if (i % 3 === 0) t.find(`k${i >> 1}`); // touch older keys between growths
+    }
+    expect(t.allocatedSlots).toBe(16_384);
+    for (let i = 0; i < n; i++) {
+      const s = t.find(`k${i}`);
+      expect([...t.f64.subarray(s * 3, s * 3 + 3)]).toEqual([i, -i, i / 7]);
+      expect([...t.u32.subarray(s * 2, s * 2 + 2)]).toEqual([i, i ^ 0x5a5a]);
+    }
+    // Found in order k0…k8999 just now: that is the LRU order, oldest first.
+    expect([...t.entriesOldestFirst()].map(([k]) => k)).toEqual(Array.from({ length: n }, (_, i) => `k${i}`));
+  });
+
+  it('evicts in least-recently-used order after growing, like a fresh table', () => {
+    const t = new KeyTable(2_000, 1, 0);
+    for (let i = 0; i < 2_000; i++) t.add(`k${i}`);
+    for (let i = 0; i < 2_000; i += 2) t.find(`k${i}`); // even keys become the newest
+    for (let i = 0; i < 1_000; i++) t.add(`n${i}`); // evicts the 1,000 odd keys
+    expect(t.size).toBe(2_000);
+    expect(t.evictions).toBe(1_000);
+    for (let i = 0; i < 2_000; i++) expect(t.find(`k${i}`) >= 0, `k${i}`).toBe(i % 2 === 0);
+    expect(t.slabBytes()).toBe(2_000 * (8 + 8));
+  });
 });

@@ -1,0 +1,65 @@
+// `vigil run` starts with its documented young-generation size unless the user
+// chose one: the flag is on the running process's own command line (where V8
+// reads it; v8.setFlagsFromString after start-up does not shrink the heap).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SEMI_SPACE_MIB, youngGenerationArgs } from '../../bin/young-generation.js';
+import { startVigilProcess } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ARGV = ['/usr/bin/node', '/opt/vigil/bin/vigil.js'];
+
+describe('young-generation default', () => {
+  it('adds the flag for `vigil run` only, keeping node flags and arguments in order', () => {
+    expect(youngGenerationArgs([...ARGV, 'run', '--config', 'v.yaml'], ['--enable-source-maps'], undefined)).toEqual([
+      `--max-semi-space-size=${SEMI_SPACE_MIB}`,
+      '--enable-source-maps',
+      '/opt/vigil/bin/vigil.js',
+      'run',
+      '--config',
+      'v.yaml',
+    ]);
+    expect(youngGenerationArgs([...ARGV, '--debug', 'run'], [], '')?.[0]).toBe(`--max-semi-space-size=${SEMI_SPACE_MIB}`);
+    for (const cmd of ['replay', 'verify', 'demo', 'check']) expect(youngGenerationArgs([...ARGV, cmd, 'run'], [], undefined), cmd).toBeNull();
+    expect(youngGenerationArgs(ARGV, [], undefined)).toBeNull();
+  });
+
+  it('leaves a size the user chose alone (node flag or NODE_OPTIONS)', () => {
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--max-semi-space-size=4'], undefined)).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], [], '--trace-gc --max-semi-space-size=64')).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], [], '--max-semi-space-size 64')).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], [], '--max-old-space-size=512')).not.toBeNull();
+  });
+
+  const linux = existsSync('/proc/self/cmdline');
+  it.skipIf(!linux)('is on the command line of the running `vigil run` (same pid), and the user\'s NODE_OPTIONS wins', async () => {
+    const dir = tempDir('vigil-young-gen-');
+    const cfg = join(dir, 'vigil.yaml');
+    writeFileSync(
+      cfg,
+      `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:0 } } } }
+exporters: { file: { path: ${dir}/out.jsonl } }
+service:
+  telemetry: { metrics: { address: '' } }
+  pipelines: { logs: { receivers: [otlp], exporters: [file] } }
+`,
+    );
+    const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1); // NUL-terminated
+    for (const [env, expected] of [
+      [{}, `--max-semi-space-size=${SEMI_SPACE_MIB}`],
+      [{ NODE_OPTIONS: '--max-semi-space-size=8' }, undefined],
+    ] as const) {
+      const v = await startVigilProcess(['run', '--config', cfg], { env });
+      try {
+        const args = cmdline(v.child.pid!);
+        expect(args.find((a) => a.startsWith('--max-semi-space-size'))).toBe(expected);
+        expect(args.slice(-3)).toEqual(['run', '--config', cfg]);
+        expect(v.stderr()).not.toMatch(/ExperimentalWarning|cannot restart/);
+      } finally {
+        v.child.kill('SIGTERM');
+        await v.exited;
+      }
+    }
+  });
+});
