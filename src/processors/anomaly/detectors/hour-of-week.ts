@@ -39,11 +39,13 @@ const DEEP = CLASSES.length - 1;
 const SESSION_GAP_MS = HOUR_MS;
 const PRIOR_DAYS = 7;
 /**
- * The population's prior: half a session in 1/budget key-days, i.e. a session this quiet is
- * presumed as rare as half the budget allows until the peers show otherwise (a few of them do,
- * and it is ordinary). Without it, a young deployment could never call anything rare.
+ * The population's prior: half a session in POP_PRIOR_DAYS key-days (1/the default budget), i.e.
+ * a session this quiet is presumed as rare as half the default budget allows until the peers show
+ * otherwise (a few of them do, and it is ordinary). Without it, a young deployment could never
+ * call anything rare. Fixed, not the configured budget: the score does not depend on alert_budget.
  */
 const POP_PRIOR_SESSIONS = 0.5;
+const POP_PRIOR_DAYS = 1000;
 /**
  * Days of exposure (keys past learning) the population needs before sessions are tested: in a
  * fresh deployment every key finishes learning about the same night, and the first sessions
@@ -61,8 +63,6 @@ const SENS = SESSIONS + CLASSES.length;
 export interface HourOfWeekParams {
   halfLifeMs: number;
   warmup: number;
-  /** False alerts per key per day (the population prior's scale). */
-  budgetPerKeyDay: number;
   /** Records that give a session weight: it is judged against the key alone, not its peers. */
   sensitive: readonly Predicate[];
   sensitiveText: readonly string[];
@@ -104,8 +104,6 @@ export class HourOfWeekDetector implements Detector {
   private lastPPop = 1;
   private lastPSens = 1;
 
-  private readonly popPriorDays: number;
-
   constructor(private readonly p: HourOfWeekParams) {
     this.warmup = p.warmup;
     this.kinds = p.sensitive.length;
@@ -113,7 +111,6 @@ export class HourOfWeekDetector implements Detector {
     this.touching = p.sensitive.map(() => false);
     this.f64Cells = SENS + 2 * this.kinds;
     this.fingerprint = `hour_of_week/v3/utc168/sessions/${CLASSES.join(',')}/${this.kinds}`;
-    this.popPriorDays = 1 / p.budgetPerKeyDay;
     this.tau = p.halfLifeMs / Math.LN2;
   }
 
@@ -169,7 +166,7 @@ export class HourOfWeekDetector implements Detector {
         let c = 0;
         while (c + 1 < CLASSES.length && r <= CLASSES[c + 1]) c++;
         const popShape = this.popSessions[c] + POP_PRIOR_SESSIONS;
-        const popDays = this.popExposure + this.popPriorDays;
+        const popDays = this.popExposure + POP_PRIOR_DAYS;
         // Only the deepest quiet is tested: a session on the shoulder of the key's day (a few % of its
         // busiest hour) is counted, so that it is known, but is not what off-hours alerts are for.
         const testing = this.popExposure >= MIN_POP_DAYS && c === DEEP;
