@@ -215,10 +215,9 @@ export class Scorer {
         dt = Math.max(0, t - f[o + CELL_T_LAST]);
         if (t > f[o + CELL_T_LAST]) f[o + CELL_T_LAST] = t;
       }
-      // A new hour for the key: its last hour's strongest evidence goes to the population's tail.
+      // A new hour for the key: its strongest evidence in it goes to the population's tail as it comes (below).
       const hour = Math.floor(t / HOUR_MS) + 1;
       if (f[o + CELL_HOUR] !== hour) {
-        if (f[o + CELL_HOUR] !== 0 && f[o + CELL_HOUR_MAX] >= 0) c.tail.push(f[o + CELL_HOUR_MAX], t);
         f[o + CELL_HOUR] = hour;
         f[o + CELL_HOUR_MAX] = -1;
       }
@@ -234,7 +233,17 @@ export class Scorer {
       if (score > max) max = score;
       const keyLearning = d.learning(table, slot, n, t);
       if (keyLearning) learning = true;
-      else if (surprise > f[o + CELL_HOUR_MAX]) f[o + CELL_HOUR_MAX] = surprise;
+      else {
+        // The key-hour counts in the population's tail from its first record past learning; its highest surprise as it rises.
+        if (f[o + CELL_HOUR_MAX] < 0) {
+          c.tail.open(t);
+          f[o + CELL_HOUR_MAX] = 0;
+        }
+        if (surprise > f[o + CELL_HOUR_MAX]) {
+          c.tail.raise(f[o + CELL_HOUR_MAX], surprise, t);
+          f[o + CELL_HOUR_MAX] = surprise;
+        }
+      }
 
       // The episode: open while evidence keeps coming, closed after cooldown without any.
       let openedAt = f[o + CELL_EPISODE] - 1; // CELL_EPISODE holds time + 1, so that 0 means "none".

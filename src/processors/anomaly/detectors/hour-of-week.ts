@@ -66,12 +66,6 @@ const POP_PRIOR_DAYS = 1000;
  * would otherwise meet a population that has not had time to show they are ordinary.
  */
 const MIN_POP_DAYS = 30;
-/**
- * Event time since the population's first exposure before sessions are tested: every hour of the
- * day seen twice, so the peers' nights in every time zone have had a chance to show how ordinary
- * they are (the first deep sessions otherwise meet only the prior, and look rare).
- */
-const MIN_POP_SPAN_MS = 2 * DAY_MS;
 /** Pseudo-sessions at the population's share of sensitive quiet sessions, in a key's own share. */
 const SENS_PRIOR_SESSIONS = 2;
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -113,8 +107,6 @@ export class HourOfWeekDetector implements Detector {
   /** The population's daily profile (decayed records per UTC hour of day), at popTime. */
   private readonly popDay = new Float64Array(24);
   private popDayTotal = 0;
-  /** Event time of the population's first exposure (a key past learning); 0: none yet. */
-  private popSince = 0;
   /** The last tested key's day: first hour and length. */
   private dayStart = 0;
   private dayLength = 24;
@@ -182,7 +174,6 @@ export class HourOfWeekDetector implements Detector {
       const exposed = (this.tau * -Math.expm1(-dt / this.tau)) / DAY_MS;
       f[o + EXPOSURE] = f[o + EXPOSURE] * d + exposed;
       this.popExposure += exposed;
-      if (this.popSince === 0) this.popSince = t;
     }
 
     let surprise = 0;
@@ -200,7 +191,7 @@ export class HourOfWeekDetector implements Detector {
         const popDays = this.popExposure + POP_PRIOR_DAYS;
         // Only deep sessions are tested: one on the shoulder of the key's day (an hour or two out) is
         // counted, so that it is known, but is not what off-hours alerts are for.
-        const testing = this.popExposure >= MIN_POP_DAYS && t - this.popSince >= MIN_POP_SPAN_MS && c === DEEP;
+        const testing = this.popExposure >= MIN_POP_DAYS && c === DEEP;
         f[o + P_KEY] = testing ? pAtLeastOne(f[o + SESSIONS + c] + (popShape / popDays) * PRIOR_DAYS, f[o + EXPOSURE] + PRIOR_DAYS) : 1;
         f[o + P_POP] = testing ? pAtLeastOne(popShape, popDays) : 1;
         f[o + P_SENS] = 1;
@@ -293,7 +284,7 @@ export class HourOfWeekDetector implements Detector {
   }
 
   saveGlobal(): number[] {
-    return [this.popExposure, this.popTime, ...this.popSessions, ...this.popSensitive, this.popDayTotal, ...this.popDay, this.popSince];
+    return [this.popExposure, this.popTime, ...this.popSessions, ...this.popSensitive, this.popDayTotal, ...this.popDay];
   }
 
   loadGlobal(v: readonly number[]): void {
@@ -304,7 +295,6 @@ export class HourOfWeekDetector implements Detector {
     const d = 2 + CLASSES.length + this.kinds;
     this.popDayTotal = Number(v[d] ?? 0);
     for (let k = 0; k < 24; k++) this.popDay[k] = Number(v[d + 1 + k] ?? 0);
-    this.popSince = Number(v[d + 25] ?? 0);
   }
 }
 
