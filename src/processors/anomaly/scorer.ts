@@ -303,7 +303,8 @@ export class Scorer {
    */
   private level(c: CompiledDetector, recordsPerDay: number, budget: number): number {
     const model = c.detector.budgetSurprise(recordsPerDay, budget);
-    return c.tail.settled ? Math.max(model, c.tail.level(budget / 24)) : model + COLD_START_DECADES;
+    if (!c.tail.settled) return model + COLD_START_DECADES;
+    return c.detector.judgedPerKeyDayAgainstPeers ? model : Math.max(model, c.tail.level(budget / 24));
   }
 
   private display(): string {

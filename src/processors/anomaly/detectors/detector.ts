@@ -46,6 +46,13 @@ export interface Detector {
    * how many tests it makes (README, "From the budget to a threshold").
    */
   budgetSurprise(recordsPerDay: number, budget: number): number;
+  /**
+   * The kind's p is already per key-day and already asks the key's peers (hour_of_week: P(such a
+   * session in a day), rare for the key and among its peers): the population's key-hour tail does
+   * not raise its level. Key-hours are the wrong unit for one test a day (a key's few active
+   * hours, not 24, share it), and that check only made the level stricter than the budget.
+   */
+  readonly judgedPerKeyDayAgainstPeers?: boolean;
   /** Whether the key is still learning (too little history to alert). */
   learning(table: KeyTable, slot: number, n: number, t: number): boolean;
   /** The detector's input from a record (seen through its attribute view), or NaN when the record does not apply. */

@@ -97,6 +97,7 @@ export function pAtLeastOne(a: number, b: number): number {
 
 export class HourOfWeekDetector implements Detector {
   readonly kind = 'hour_of_week' as const;
+  readonly judgedPerKeyDayAgainstPeers = true;
   readonly k = 2;
   readonly f64Cells: number;
   readonly u32Cells = HOURS;
