@@ -17,7 +17,7 @@ import type { OrganisationKnobs } from '../src/simulate/organisation.js';
 import { organisationNamed, ORGANISATIONS } from '../src/simulate/organisations.js';
 import { SCENARIOS } from '../src/simulate/scenarios.js';
 import { DAY } from '../src/simulate/traffic.js';
-import { defaultDetectorKeys, replayForAlerts } from './lib/alert-replay.js';
+import { defaultDetectorKeys, replayForAlerts } from '../test/helpers/alert-replay.js';
 
 const SEEDS = [1, 2, 3];
 

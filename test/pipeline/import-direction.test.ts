@@ -139,15 +139,16 @@ describe('import direction', () => {
     expect(mayImportCommand('cli/keys-shred.ts', 'cli/verify.ts')).toBe(false);
   });
 
-  it('keeps the reliability tests and their harness off bench/ (the soak builds on them, not the reverse)', () => {
+  it('keeps the reliability, simulation and anomaly tests and their helpers off bench/ (benchmarks build on them, not the reverse)', () => {
     const ROOT = process.cwd();
     const offenders: string[] = [];
-    for (const dir of ['test/reliability', 'test/helpers/harness']) {
+    for (const dir of ['test/reliability', 'test/helpers/harness', 'test/simulate', 'test/processors/anomaly']) {
       for (const file of tsFiles(join(ROOT, dir))) {
         for (const to of importsOf(file)) if (to.startsWith('../bench/')) offenders.push(`${relative(ROOT, file)} → ${to.slice(3)}`);
       }
     }
     expect(importsOf(join(ROOT, 'bench', 'soak', 'main.ts'))).toContain('../test/helpers/harness/crash.ts');
+    expect(importsOf(join(ROOT, 'bench', 'alerts.bench.ts'))).toContain('../test/helpers/alert-replay.ts');
     expect(offenders).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
 // the figures and targets; and a small end-to-end run through `vigil replay`
 // (in process, default config) that counts a planted attack as detected.
 import { describe, expect, it } from 'vitest';
-import { defaultDetectorKeys, replayForAlerts } from '../../bench/lib/alert-replay.js';
+import { defaultDetectorKeys, replayForAlerts } from '../helpers/alert-replay.js';
 import { AlertLog, type Attack, attacksOf, type EmittedAlert, type JsonRequest, keyOfEvent, missedTargets, scoreRun, targetsFor } from '../../src/simulate/alert-score.js';
 import type { OrganisationKnobs } from '../../src/simulate/organisation.js';
 import { buildPlan, VIRTUAL_START } from '../../src/simulate/plan.js';

@@ -37,16 +37,33 @@ export class KeyHourTail {
     return this.hours >= SETTLED_HOURS && this.time - this.since >= SETTLED_SPAN_MS;
   }
 
-  /** A finished key-hour whose highest surprise was `max`, at event time t. */
-  push(max: number, t: number): void {
+  /**
+   * A key-hour begins (the key's first record in it past learning), at event time t. It counts at
+   * once, and its evidence as it comes (raise): the population's tail is up to date within the
+   * hour, not only when the key's next record falls in a later hour — a bursty key's hour is
+   * often its last of the day, and a first day would otherwise see none of them.
+   */
+  open(t: number): void {
     if (this.since === 0) this.since = t;
     this.decayTo(t);
     this.hours += 1;
+  }
+
+  /** The highest surprise of an open key-hour rose from `from` to `to` (from < to), at event time t. */
+  raise(from: number, to: number, t: number): void {
+    this.decayTo(t);
     for (let i = 0; i < BASE_LEVELS.length; i++) {
-      if (max < BASE_LEVELS[i]) break;
-      this.exceed[i] += 1;
-      this.excess[i] += Math.min(max - BASE_LEVELS[i], EXCESS_CAP);
+      const base = BASE_LEVELS[i];
+      if (to < base) break;
+      if (from < base) this.exceed[i] += 1;
+      this.excess[i] += Math.min(to - base, EXCESS_CAP) - (from < base ? 0 : Math.min(from - base, EXCESS_CAP));
     }
+  }
+
+  /** A whole key-hour whose highest surprise was `max`, at event time t. */
+  push(max: number, t: number): void {
+    this.open(t);
+    this.raise(-Infinity, max, t);
   }
 
   /** The surprise a key-hour's strongest evidence reaches with probability `budget` (from the highest base level with enough exceedances, the closest to the tail), or 0 while too little is known. */

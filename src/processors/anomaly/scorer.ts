@@ -8,7 +8,7 @@
 import { type AnyValue, eventTimeMillis, type KeyValue, putAttribute, type Scalar, sharedAttribute, type VigilRecord } from '../../pipeline/record.js';
 import { AttributeView, type AttrRef, parseAttrRef } from './attr-ref.js';
 import { createHash } from 'node:crypto';
-import { type AnomalyConfig, type DetectorConfig, defaultDetectors, kindOf } from './config.js';
+import { type AnomalyConfig, DEFAULT_ALERT_BUDGET, type DetectorConfig, defaultDetectors, kindOf } from './config.js';
 import { BASE, CELL_COUNT, CELL_EPISODE, CELL_EVIDENCE, CELL_HOUR, CELL_HOUR_MAX, CELL_T_FIRST, CELL_T_LAST, DAY_MS, type Detector } from './detectors/detector.js';
 import { KeyHourTail } from './key-hour-tail.js';
 import { DistinctDetector } from './detectors/distinct.js';
@@ -81,7 +81,6 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
         direction: d.direction ?? 'both',
         aggregateMs: d.aggregate,
         minCount,
-        alertSurprise: undefined,
       });
       break;
     case 'rate':
@@ -116,7 +115,7 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
       detector = new NoveltyDetector({ attr: parseAttrRef(d.novelty!), halfLifeMs, warmup });
       break;
     case 'hour_of_week':
-      detector = new HourOfWeekDetector({ halfLifeMs, warmup, budgetPerKeyDay: (d.alert_budget ?? cfg.alert_budget) / 1000, sensitive: sensitiveList(d.sensitive).map(parseCondition), sensitiveText: sensitiveList(d.sensitive) });
+      detector = new HourOfWeekDetector({ halfLifeMs, warmup, sensitive: sensitiveList(d.sensitive).map(parseCondition), sensitiveText: sensitiveList(d.sensitive) });
       break;
   }
   return {
@@ -177,6 +176,9 @@ const HOUR_MS = 3_600_000;
 function recordsPerDay(n: number, spanMs: number): number {
   return (n * DAY_MS) / Math.max(spanMs, HOUR_MS);
 }
+
+/** The default budget per key-day: where robust learning slows, whatever the configured alert decision. */
+const DEFAULT_BUDGET_PER_KEY_DAY = DEFAULT_ALERT_BUDGET / 1000;
 
 /** Extra evidence (decades) asked while the population's tail is unknown. */
 const COLD_START_DECADES = 2;
@@ -245,27 +247,35 @@ export class Scorer {
         dt = Math.max(0, t - f[o + CELL_T_LAST]);
         if (t > f[o + CELL_T_LAST]) f[o + CELL_T_LAST] = t;
       }
-      // A new hour for the key: its last hour's strongest evidence goes to the population's tail.
+      // A new hour for the key: its strongest evidence in it goes to the population's tail as it comes (below).
       const hour = Math.floor(t / HOUR_MS) + 1;
       if (f[o + CELL_HOUR] !== hour) {
-        if (f[o + CELL_HOUR] !== 0 && f[o + CELL_HOUR_MAX] >= 0) c.tail.push(f[o + CELL_HOUR_MAX], t);
         f[o + CELL_HOUR] = hour;
         f[o + CELL_HOUR_MAX] = -1;
       }
-      let alertAt: number;
-      if (c.threshold !== undefined) alertAt = surpriseForScore(c.threshold, d.k);
-      else {
-        // The model's level, raised to the population's where its tail is heavier; while the
-        // population has not yet shown its tail (a cold start), a hundredth of the budget's p.
-        const model = d.budgetSurprise(recordsPerDay(n, t - f[o + CELL_T_FIRST]), c.budgetPerKeyDay);
-        alertAt = c.tail.settled ? Math.max(model, c.tail.level(c.budgetPerKeyDay / 24)) : model + COLD_START_DECADES;
-      }
-      const surprise = d.observe(table, slot, t, dt, n, x, alertAt);
-      const score = scoreFromSurprise(surprise, d.k);
+      // Robust learning slows at the default budget's level, whatever alert_budget or threshold
+      // say: the models (and so every score) do not depend on how alerts are decided.
+      const perDay = recordsPerDay(n, t - f[o + CELL_T_FIRST]);
+      const anomalousAt = this.level(c, perDay, DEFAULT_BUDGET_PER_KEY_DAY);
+      const alertAt =
+        c.threshold !== undefined ? surpriseForScore(c.threshold, d.k) : c.budgetPerKeyDay === DEFAULT_BUDGET_PER_KEY_DAY ? anomalousAt : this.level(c, perDay, c.budgetPerKeyDay);
+      // The evidence decides alerts; the score reports it, or the kind's own shaping of it (value: onsets).
+      const surprise = d.observe(table, slot, t, dt, n, x, anomalousAt);
+      const score = scoreFromSurprise(d.scoreSurprise ? d.scoreSurprise() : surprise, d.k);
       if (score > max) max = score;
       const keyLearning = d.learning(table, slot, n, t);
       if (keyLearning) learning = true;
-      else if (surprise > f[o + CELL_HOUR_MAX]) f[o + CELL_HOUR_MAX] = surprise;
+      else {
+        // The key-hour counts in the population's tail from its first record past learning; its highest surprise as it rises.
+        if (f[o + CELL_HOUR_MAX] < 0) {
+          c.tail.open(t);
+          f[o + CELL_HOUR_MAX] = 0;
+        }
+        if (surprise > f[o + CELL_HOUR_MAX]) {
+          c.tail.raise(f[o + CELL_HOUR_MAX], surprise, t);
+          f[o + CELL_HOUR_MAX] = surprise;
+        }
+      }
 
       // The episode: open while evidence keeps coming, closed after cooldown without any.
       let openedAt = f[o + CELL_EPISODE] - 1; // CELL_EPISODE holds time + 1, so that 0 means "none".
@@ -315,6 +325,17 @@ export class Scorer {
       this.learningRecords++;
     }
     return max;
+  }
+
+  /**
+   * The surprise a key opens an episode at, for a budget (false alerts per key-day): the model's
+   * level, raised to the population's where its tail is heavier; while the population has not yet
+   * shown its tail (a cold start), a hundredth of the budget's p.
+   */
+  private level(c: CompiledDetector, recordsPerDay: number, budget: number): number {
+    const model = c.detector.budgetSurprise(recordsPerDay, budget);
+    if (!c.tail.settled) return model + COLD_START_DECADES;
+    return c.detector.judgedPerKeyDayAgainstPeers ? model : Math.max(model, c.tail.level(budget / 24));
   }
 
   private display(): string {

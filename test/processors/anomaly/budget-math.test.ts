@@ -120,6 +120,31 @@ describe('budget arithmetic', () => {
     expect(young.settled).toBe(false);
   });
 
+  it('a key-hour counts as its evidence rises: the same tail as whole key-hours, known before the hour ends', () => {
+    const whole = new KeyHourTail(1e12);
+    const live = new KeyHourTail(1e12);
+    // Each key-hour's surprises as they come; `whole` sees only each hour's maximum.
+    const hours = [[0.5, 2.5, 1, 4.2], [3.1], [0, 0], [2, 5.5, 7.9, 3], [6.5, 12, 2]];
+    hours.forEach((hour, i) => {
+      const t = 1 + i * 3_600_000;
+      whole.push(Math.max(...hour), t);
+      live.open(t);
+      let max = 0;
+      for (const s of hour) {
+        if (s > max) live.raise(max, s, t);
+        max = Math.max(max, s);
+      }
+    });
+    expect(live.save()).toEqual(whole.save());
+    // An hour's exceedances count while it is still open.
+    const t = new KeyHourTail(1e12);
+    for (let i = 0; i < 11; i++) {
+      t.open(i + 1);
+      t.raise(0, 5, i + 1);
+    }
+    expect(t.level(1e-4)).toBeGreaterThan(2);
+  });
+
   it('the key-hour tail stays silent until it has seen enough exceedances', () => {
     const t = new KeyHourTail(1e9);
     for (let i = 0; i < 9; i++) t.push(5, i + 1);

@@ -60,6 +60,16 @@ describe('false-alert budget on stationary streams', () => {
     );
   });
 
+  it('hour_of_week on keys whose days are shifted (each its own working hours, 0–3 % at night)', () => {
+    fc.assert(
+      fc.property(shapes(150, 12, 40, true), (s) => {
+        const shape = { ...s, shifted: true };
+        check(runStationary({ name: 'off_hours', key: ['user.id'], hour_of_week: true }, shape, (e) => ({ 'user.id': `u${e.key}` }), BUDGET), shape);
+      }),
+      { numRuns: 3, seed: 23 },
+    );
+  });
+
   it('novelty (countries per user from a fixed set, with rare ones)', () => {
     const countries = ['DE', 'FR', 'US', 'JP'];
     fc.assert(

@@ -26,6 +26,8 @@ export interface StreamShape {
   seasonal: boolean;
   /** Share of a key's records at night (seasonal streams). */
   night: number;
+  /** Seasonal streams: each key's working day starts at its own hour (0–23 h later than 09:00 UTC), as keys in other time zones or on shifts. */
+  shifted?: boolean;
   seed: number;
 }
 
@@ -53,6 +55,7 @@ export interface StreamEvent {
 export function stationaryEvents(s: StreamShape): StreamEvent[] {
   const rng = new Rng(s.seed);
   const levels = Array.from({ length: s.keys }, () => s.perDay * Math.pow(s.spread, rng.next() - 0.5));
+  const shifts = Array.from({ length: s.keys }, () => (s.shifted ? rng.int(24) : 0));
   const out: StreamEvent[] = [];
   for (let d = 0; d < s.days; d++) {
     const weekend = d % 7 >= 5;
@@ -71,7 +74,7 @@ export function stationaryEvents(s: StreamShape): StreamEvent[] {
       const total = levels[k] * factor;
       if (!s.seasonal) emit(day, 24, total / 24);
       else {
-        if (!weekend) emit(day + 9 * HOUR, 8, (total * (1 - s.night)) / 8);
+        if (!weekend) emit(day + (9 + shifts[k]) * HOUR, 8, (total * (1 - s.night)) / 8);
         emit(day, 24, (total * s.night) / 24);
       }
     }

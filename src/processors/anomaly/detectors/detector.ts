@@ -46,6 +46,13 @@ export interface Detector {
    * how many tests it makes (README, "From the budget to a threshold").
    */
   budgetSurprise(recordsPerDay: number, budget: number): number;
+  /**
+   * The kind's p is already per key-day and already asks the key's peers (hour_of_week: P(such a
+   * session in a day), rare for the key and among its peers): the population's key-hour tail does
+   * not raise its level. Key-hours are the wrong unit for one test a day (a key's few active
+   * hours, not 24, share it), and that check only made the level stricter than the budget.
+   */
+  readonly judgedPerKeyDayAgainstPeers?: boolean;
   /** Whether the key is still learning (too little history to alert). */
   learning(table: KeyTable, slot: number, n: number, t: number): boolean;
   /** The detector's input from a record (seen through its attribute view), or NaN when the record does not apply. */
@@ -53,11 +60,19 @@ export interface Detector {
   /**
    * Scores the input against the key's state, then learns it. `n` is the key's
    * observation count including this one; dt the event time since the key's
-   * previous observation (0 for the first); alertAt the surprise at which this
-   * key alerts (robust learning: evidence that strong is learned slowly).
+   * previous observation (0 for the first); anomalousAt the surprise from which
+   * evidence is learned slowly (robust learning): the key's alert level at the
+   * default budget, whatever alert_budget or threshold say, so that the model
+   * and the score do not depend on how alerts are decided.
    * Returns the surprise −log10(p), 0 while the key is warming up.
    */
-  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, alertAt: number): number;
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, anomalousAt: number): number;
+  /**
+   * When the kind shapes its score (value: onsets only), the surprise the record's score reports
+   * for the last observe() call; otherwise the score reports observe()'s surprise. Never depends
+   * on the alert level, so the score is the same whatever alert_budget or threshold say.
+   */
+  scoreSurprise?(): number;
   /** Observed versus baseline, for the reason of the last observe() call. */
   explain(): string;
   /** Detector-wide state (population baselines), for snapshots. */

@@ -95,7 +95,7 @@ export class RateDetector implements Detector {
     return Number.isFinite(w) && w >= 0 ? w : NaN;
   }
 
-  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, w: number, alertAt: number): number {
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, w: number, anomalousAt: number): number {
     const f = table.f64;
     const o = slot * table.f64Stride + BASE;
     const win = this.p.windowMs;
@@ -181,7 +181,7 @@ export class RateDetector implements Detector {
       f[o + MY_NUM] += seen;
       f[o + MY_DEN] += expected;
     }
-    const anomalous = surprise >= alertAt;
+    const anomalous = surprise >= anomalousAt;
     f[o + ANOMALOUS] = anomalous ? ALERTING : surprise >= SUSPICIOUS_SURPRISE ? SUSPICIOUS : ORDINARY;
     const moments = anomalous ? ANOMALOUS_WEIGHT : 1;
     f[o + W_SUM] += moments * w;

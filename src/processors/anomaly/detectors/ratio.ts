@@ -62,7 +62,7 @@ export class RatioDetector implements Detector {
     return this.p.condition(view) ? 1 : 0;
   }
 
-  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, alertAt: number): number {
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, anomalousAt: number): number {
     const f = table.f64;
     const o = slot * table.f64Stride + BASE;
     const dS = Math.exp(-dt / this.p.windowMs);
@@ -83,7 +83,7 @@ export class RatioDetector implements Detector {
     let surprise = 0;
     if (n > this.warmup && ks >= this.p.minCount && ks / ns > norm) surprise = -log10BinomialUpper(ks, ns, norm);
 
-    const learn = surprise >= alertAt ? ANOMALOUS_WEIGHT : 1;
+    const learn = surprise >= anomalousAt ? ANOMALOUS_WEIGHT : 1;
     f[o + N_LONG] = nl + learn;
     f[o + K_LONG] = kl + learn * x;
     this.popN += learn;

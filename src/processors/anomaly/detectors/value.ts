@@ -15,9 +15,13 @@
 //     Good–Turing probability of novelty (how often this key produces new
 //     things). A deviation at a level already seen at this time of day is
 //     discounted (daily rhythms are not anomalies).
-//  4. p = 2·min(p_novelty, p_deviation); the surprise −log10 p is lowered by
-//     recent alerts (decaying over 3 × suppress) and, for `suppress` after an
-//     alert, held below the threshold: an anomaly is reported at its onset.
+//  4. p = 2·min(p_novelty, p_deviation): its surprise −log10 p is the evidence
+//     the alert decision (the false-alert budget, episodes) is made on.
+//  5. The record's score reports onsets: the surprise is lowered by recent
+//     onsets (decaying over 3 × suppress) and, for `suppress` after an onset,
+//     held below the onset level. An onset is a fixed level of the score's
+//     definition (ONSET_SURPRISE: p ≤ 0.01, score 0.9), not the alert level, so
+//     the score is the same whatever alert_budget or threshold say.
 //
 // This is the detector scored on the Numenta Anomaly Benchmark (bench/nab).
 import type { AttributeView, AttrRef } from '../attr-ref.js';
@@ -27,8 +31,10 @@ import { BASE, bonferroniSurprise, type Detector, fmt, numeric } from './detecto
 import { fmtDuration } from './rate.js';
 
 // Constants chosen on the whole NAB corpus (one set for every stream; see bench/nab.bench.ts).
-// In sensitivity runs, warm-up 150–450, half-life 1–10 days, threshold 0.8–0.95 and suppress
-// 4–24 h all scored 61–69 (68.4 at the defaults).
+// In sensitivity runs, warm-up 150–450, half-life 1–10 days, onset level 0.8–0.95 (score) and
+// suppress 4–24 h all scored 61–69 (68.4 at the defaults).
+/** The score's onset level: surprise 2 (p ≤ 0.01, score 0.9 at k = 2). Part of the score's definition. */
+export const ONSET_SURPRISE = 2;
 const LEVELS = 7;
 const BITS = 2048;
 const WORDS = BITS >>> 5;
@@ -40,17 +46,19 @@ const TAIL_QUANTILE = 0.995;
 const TAIL_RATE = 0.05;
 const NOVELTY_PRIOR = 0.5;
 const SEEN_AT_THIS_TIME_DECADES = 3;
-const ALERT_MEMORY_WEIGHT = 0.6;
+const ONSET_MEMORY_WEIGHT = 0.6;
 const FULL_BUCKET = 30;
 
 // Cells after BASE.
 const W = 0, MEAN = 1, VAR = 2, LO = 3, HI = 4, STEP = 5, PREV_LEVEL = 6, TAIL_U = 7, TAIL_W = 8, TAIL_S = 9;
-const TAIL_BETA = 10, NOV1 = 11, NOV2 = 12, TOTAL = 13, ALERTS = 14, LAST_ALERT = 15, INSERTS = 16, GEN = 17;
+const TAIL_BETA = 10, NOV1 = 11, NOV2 = 12, TOTAL = 13, ONSETS = 14, LAST_ONSET = 15, INSERTS = 16, GEN = 17;
 // With `aggregate`: the open bucket (index, sum, count), the model's own observation count and time, the last bucket's surprise.
 const BUCKET = 18, B_SUM = 19, B_COUNT = 20, OBS = 21, OBS_T = 22, LAST_SURPRISE = 23;
 // What the last observation was (for reasons): value, baseline mean and spread, whether novel.
 const L_X = 24, L_MEAN = 25, L_SD = 26, L_NOVEL = 27;
-const CELLS = 28;
+// With `aggregate`: the last bucket's score surprise (onset-shaped).
+const LAST_SCORE = 28;
+const CELLS = 29;
 
 export interface ValueParams {
   attr: AttrRef;
@@ -63,8 +71,6 @@ export interface ValueParams {
   aggregateMs: number | undefined;
   /** With aggregateMs: a bucket with fewer records stays open (spans more time) until it has this many. */
   minCount: number;
-  /** Surprise of the onset: held below it for `suppress` after one (from `threshold` when set; else the budget's). */
-  alertSurprise: number | undefined;
 }
 
 export class ValueDetector implements Detector {
@@ -78,12 +84,13 @@ export class ValueDetector implements Detector {
   private readonly tau: number;
   private readonly tailTau: number;
   private readonly noveltyTau: number;
-  private readonly alertTau: number;
+  private readonly onsetTau: number;
   // Scratch for explain().
   private lastX = 0;
   private lastMean = 0;
   private lastSd = 0;
   private lastNovel = false;
+  private lastScore = 0;
 
   constructor(private readonly p: ValueParams) {
     this.warmup = Math.max(3, p.warmup);
@@ -91,8 +98,8 @@ export class ValueDetector implements Detector {
     this.tau = p.halfLifeMs / Math.LN2;
     this.tailTau = this.tau;
     this.noveltyTau = 2 * this.tau;
-    this.alertTau = Math.max(1, 3 * p.suppressMs);
-    this.fingerprint = `value/v1/${p.scale}/${this.warmup}/${LEVELS}/${BITS}/${p.aggregateMs ?? 0}`;
+    this.onsetTau = Math.max(1, 3 * p.suppressMs);
+    this.fingerprint = `value/v2/${p.scale}/${this.warmup}/${LEVELS}/${BITS}/${p.aggregateMs ?? 0}`;
   }
 
   /** One test per observation: a record, or with `aggregate` a bucket. */
@@ -112,11 +119,11 @@ export class ValueDetector implements Detector {
     return Number.isFinite(x) && Math.abs(x) < 1e100 ? x : NaN;
   }
 
-  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number, alertAt: number): number {
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, x: number): number {
     const f = table.f64;
     const o = slot * table.f64Stride + BASE;
     const agg = this.p.aggregateMs;
-    if (agg === undefined) return this.model(f, o, table.u32, slot * table.u32Stride, t, dt, n, x, this.p.alertSurprise ?? alertAt);
+    if (agg === undefined) return this.model(f, o, table.u32, slot * table.u32Stride, t, dt, n, x);
     // Aggregated: each record carries the surprise of the key's latest complete bucket.
     const b = Math.floor(t / agg);
     if (n === 1) f[o + BUCKET] = b;
@@ -130,7 +137,8 @@ export class ValueDetector implements Detector {
       // A bucket of few records is weak evidence: after warm-up, its deviation from the baseline is
       // shrunk so that it varies no more than a bucket of FULL_BUCKET records would.
       if (obs > this.warmup && count < FULL_BUCKET) mean = f[o + MEAN] + (mean - f[o + MEAN]) * Math.sqrt(count / FULL_BUCKET);
-      f[o + LAST_SURPRISE] = this.model(f, o, table.u32, slot * table.u32Stride, at, obsDt, obs, mean, this.p.alertSurprise ?? alertAt);
+      f[o + LAST_SURPRISE] = this.model(f, o, table.u32, slot * table.u32Stride, at, obsDt, obs, mean);
+      f[o + LAST_SCORE] = this.lastScore;
       f[o + BUCKET] = b;
       f[o + B_SUM] = 0;
       f[o + B_COUNT] = 0;
@@ -141,11 +149,20 @@ export class ValueDetector implements Detector {
     this.lastMean = f[o + L_MEAN];
     this.lastSd = f[o + L_SD];
     this.lastNovel = f[o + L_NOVEL] === 1;
+    this.lastScore = f[o + LAST_SCORE];
     return f[o + LAST_SURPRISE];
   }
 
-  /** The model proper, over one observation x at time t (a record, or a bucket mean). */
-  private model(f: Float64Array, o: number, bits: Uint32Array, bo: number, t: number, dt: number, n: number, x: number, alertSurprise: number): number {
+  /** The onset-shaped surprise of the last observe() call: what the record's score reports. */
+  scoreSurprise(): number {
+    return this.lastScore;
+  }
+
+  /**
+   * The model proper, over one observation x at time t (a record, or a bucket mean). Returns the
+   * evidence (surprise); leaves the onset-shaped score surprise in lastScore.
+   */
+  private model(f: Float64Array, o: number, bits: Uint32Array, bo: number, t: number, dt: number, n: number, x: number): number {
     if (n === 1) {
       f[o + TAIL_U] = 3;
       f[o + TAIL_BETA] = 1;
@@ -166,6 +183,7 @@ export class ValueDetector implements Detector {
     f[o + TOTAL] = f[o + TOTAL] * dNov + 1;
 
     let surprise = 0;
+    let shaped = 0;
     let novel = false;
     if (n <= this.gridAt) {
       f[o + LO] = Math.min(f[o + LO], x);
@@ -204,14 +222,16 @@ export class ValueDetector implements Detector {
         if (inDirection) {
           const p = Math.min(1, 2 * Math.min(pNovel, pDev));
           novel = pNovel < pDev;
-          const sinceAlert = t - f[o + LAST_ALERT];
-          const alerts = f[o + ALERTS] * Math.exp(-sinceAlert / this.alertTau);
-          surprise = Math.max(0, -Math.log10(p) - ALERT_MEMORY_WEIGHT * alerts);
-          if (surprise >= alertSurprise) {
-            if (f[o + ALERTS] > 0 && sinceAlert < this.p.suppressMs) surprise = Math.min(surprise, alertSurprise * 0.99);
+          surprise = Math.max(0, -Math.log10(p));
+          // The score: onsets only (ONSETS/LAST_ONSET count onsets at the fixed level, not alerts).
+          const sinceOnset = t - f[o + LAST_ONSET];
+          const onsets = f[o + ONSETS] * Math.exp(-sinceOnset / this.onsetTau);
+          shaped = Math.max(0, surprise - ONSET_MEMORY_WEIGHT * onsets);
+          if (shaped >= ONSET_SURPRISE) {
+            if (f[o + ONSETS] > 0 && sinceOnset < this.p.suppressMs) shaped = Math.min(shaped, ONSET_SURPRISE * 0.99);
             else {
-              f[o + ALERTS] = alerts + 1;
-              f[o + LAST_ALERT] = t;
+              f[o + ONSETS] = onsets + 1;
+              f[o + LAST_ONSET] = t;
             }
           }
         }
@@ -243,6 +263,7 @@ export class ValueDetector implements Detector {
     this.lastSd = f[o + L_SD] = sd;
     this.lastNovel = novel;
     f[o + L_NOVEL] = novel ? 1 : 0;
+    this.lastScore = shaped;
     return surprise;
   }
 

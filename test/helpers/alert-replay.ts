@@ -3,7 +3,8 @@
 // embedded default config, with only the anomaly snapshot moved into a fresh
 // directory (a first start, no baselines), and collects the alerts it emits.
 // The events go in as OTLP JSON lines of 1,000 records, what `vigil simulate`
-// sends per call, each processed as one batch.
+// sends per call, each processed as one batch. Shared by `npm run bench:alerts`
+// and test/simulate (tests do not import bench/).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
