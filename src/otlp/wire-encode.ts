@@ -286,49 +286,104 @@ export function encodeBatchSpliced(batch: ReadonlyBatch): Uint8Array {
 export function encodeRecordSpliced(rec: ReadonlyRecord): Uint8Array {
   const scratch = scratchSink;
   scratch.pos = 0;
-  const sg: ScopeGroup = { scope: rec.scope, parts: [recordPart(rec, scratch)], scopeBytes: scopeBytes(rec.scope), length: 0 };
-  return encodeGroups([{ resource: rec.resource, scopes: [sg], byScope: undefined, resourceBytes: resourceBytes(rec.resource), length: 0 }], scratch);
+  const rg = oneRecordGroup(rec, resourceBytes(rec.resource), scopeBytes(rec.scope), scratch);
+  const out = new Sink(Buffer.allocUnsafe(sizeGroup(rg)));
+  writeGroup(out, rg, scratch);
+  return out.buf;
+}
+
+/**
+ * Every record of the batch as its own one-record request, back to back in one
+ * buffer (one allocation per batch instead of one per record): record i's
+ * request is `bytes.subarray(ends[i - 1] ?? 0, ends[i])`, the same bytes
+ * encodeRecordSpliced writes for it.
+ */
+export function encodeRecordsSpliced(batch: ReadonlyBatch): { bytes: Buffer; ends: number[] } {
+  const scratch = scratchSink;
+  scratch.pos = 0;
+  const groups: ResourceGroup[] = new Array(batch.length);
+  let total = 0;
+  let lastResource: Immutable<ResourceContext> | undefined;
+  let lastScope: Immutable<ScopeContext> | undefined;
+  let rb: Uint8Array = EMPTY;
+  let sb: Uint8Array = EMPTY;
+  for (let i = 0; i < batch.length; i++) {
+    const rec = batch[i];
+    // Records of one request share their contexts: look their bytes up once per run of them.
+    if (rec.resource !== lastResource) {
+      lastResource = rec.resource;
+      rb = resourceBytes(rec.resource);
+    }
+    if (rec.scope !== lastScope) {
+      lastScope = rec.scope;
+      sb = scopeBytes(rec.scope);
+    }
+    const rg = oneRecordGroup(rec, rb, sb, scratch);
+    total += sizeGroup(rg);
+    groups[i] = rg;
+  }
+  const out = new Sink(Buffer.allocUnsafe(total));
+  const ends: number[] = new Array(batch.length);
+  for (let i = 0; i < groups.length; i++) {
+    writeGroup(out, groups[i], scratch);
+    ends[i] = out.pos;
+  }
+  if (out.pos !== total) throw new Error(`splice encoder wrote ${out.pos} bytes, expected ${total}`);
+  return { bytes: out.buf, ends };
+}
+
+const EMPTY = new Uint8Array(0);
+
+function oneRecordGroup(rec: ReadonlyRecord, resourceBytes: Uint8Array, scopeBytes: Uint8Array, scratch: Sink): ResourceGroup {
+  const sg: ScopeGroup = { scope: rec.scope, parts: [recordPart(rec, scratch)], scopeBytes, length: 0 };
+  return { resource: rec.resource, scopes: [sg], byScope: undefined, resourceBytes, length: 0 };
 }
 
 /** Sizes the groups, then writes them into a buffer of exactly that size. */
 function encodeGroups(groups: ResourceGroup[], scratch: Sink): Uint8Array {
   let total = 0;
-  for (const rg of groups) {
-    let rl = fieldSize(rg.resourceBytes.length) + stringFieldSize(rg.resource.schemaUrl);
-    for (const sg of rg.scopes) {
-      let sl = fieldSize(sg.scopeBytes.length) + stringFieldSize(sg.scope.schemaUrl);
-      for (const p of sg.parts) sl += fieldSize(p.length);
-      sg.length = sl;
-      rl += fieldSize(sl);
-    }
-    rg.length = rl;
-    total += fieldSize(rl);
-  }
+  for (const rg of groups) total += sizeGroup(rg);
   const out = new Sink(Buffer.allocUnsafe(total));
-  for (const rg of groups) {
-    out.byte(0x0a);
-    out.varint(rg.length);
-    out.byte(0x0a);
-    out.varint(rg.resourceBytes.length);
-    out.bytes(rg.resourceBytes);
-    for (const sg of rg.scopes) {
-      out.byte(0x12);
-      out.varint(sg.length);
-      out.byte(0x0a);
-      out.varint(sg.scopeBytes.length);
-      out.bytes(sg.scopeBytes);
-      for (const p of sg.parts) {
-        out.byte(0x12);
-        out.varint(p.length);
-        out.bytes(p.buf, p.start, p.end);
-        if (p.tailEnd > p.tailStart) out.bytes(scratch.buf, p.tailStart, p.tailEnd);
-      }
-      writeStringField(out, 0x1a, sg.scope.schemaUrl);
-    }
-    writeStringField(out, 0x1a, rg.resource.schemaUrl);
-  }
+  for (const rg of groups) writeGroup(out, rg, scratch);
   if (out.pos !== total) throw new Error(`splice encoder wrote ${out.pos} bytes, expected ${total}`);
   return out.buf;
+}
+
+/** Sets the group's (and its scopes') lengths; returns its size as a ResourceLogs field. */
+function sizeGroup(rg: ResourceGroup): number {
+  let rl = fieldSize(rg.resourceBytes.length) + stringFieldSize(rg.resource.schemaUrl);
+  for (const sg of rg.scopes) {
+    let sl = fieldSize(sg.scopeBytes.length) + stringFieldSize(sg.scope.schemaUrl);
+    for (const p of sg.parts) sl += fieldSize(p.length);
+    sg.length = sl;
+    rl += fieldSize(sl);
+  }
+  rg.length = rl;
+  return fieldSize(rl);
+}
+
+/** Writes a sized group as a ResourceLogs field (1) of the request. */
+function writeGroup(out: Sink, rg: ResourceGroup, scratch: Sink): void {
+  out.byte(0x0a);
+  out.varint(rg.length);
+  out.byte(0x0a);
+  out.varint(rg.resourceBytes.length);
+  out.bytes(rg.resourceBytes);
+  for (const sg of rg.scopes) {
+    out.byte(0x12);
+    out.varint(sg.length);
+    out.byte(0x0a);
+    out.varint(sg.scopeBytes.length);
+    out.bytes(sg.scopeBytes);
+    for (const p of sg.parts) {
+      out.byte(0x12);
+      out.varint(p.length);
+      out.bytes(p.buf, p.start, p.end);
+      if (p.tailEnd > p.tailStart) out.bytes(scratch.buf, p.tailStart, p.tailEnd);
+    }
+    writeStringField(out, 0x1a, sg.scope.schemaUrl);
+  }
+  writeStringField(out, 0x1a, rg.resource.schemaUrl);
 }
 
 function resourceBytes(ctx: Immutable<ResourceContext>): Uint8Array {

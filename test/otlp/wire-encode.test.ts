@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyValue, validRequest } from '../../src/fuzz/arbitraries.js';
 import { officialRequest } from '../../src/fuzz/otel-arbitraries.js';
 import { canonicalProtobuf, firstDifference, objectEncoding } from '../../src/fuzz/wire-differential.js';
-import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, requestToBatch } from '../../src/otlp/convert.js';
+import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, encodeRecordRequests, requestToBatch } from '../../src/otlp/convert.js';
 import { ExportLogsServiceRequest } from '../../src/otlp/schema.js';
 import { decodeProtobufBatch } from '../../src/otlp/wire-decode.js';
 import { assertSameMeaning, setSpliceCheck } from '../../src/otlp/wire-encode.js';
@@ -44,6 +44,11 @@ function expectSameAsObjects(batch: LogBatch): void {
   const expected = objectEncoding(batch);
   expect(canonicalProtobuf(encodeBatchProtobuf(batch)).equals(expected)).toBe(true);
   for (const rec of batch) expect(canonicalProtobuf(encodeRecordRequest(rec)).equals(objectEncoding([rec]))).toBe(true);
+  // The worm's all-at-once form holds exactly each record's own request bytes, in order.
+  const { bytes, ends } = encodeRecordRequests(batch);
+  expect(ends.length).toBe(batch.length);
+  expect(bytes.length).toBe(ends.at(-1) ?? 0);
+  for (let i = 0; i < batch.length; i++) expect(Buffer.from(bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i])).equals(Buffer.from(encodeRecordRequest(batch[i])))).toBe(true);
 }
 
 const spliced = (batch: LogBatch) => batch.filter((r) => spliceableAttributes(r) !== undefined).length;
