@@ -15,7 +15,7 @@ import type {
   VigilRecord,
 } from '../pipeline/record.js';
 import { Refusal } from '../pipeline/errors.js';
-import { assertSameMeaning, encodeBatchSpliced, encodeRecordSpliced, spliceCheckEnabled } from './wire-encode.js';
+import { assertSameMeaning, encodeBatchSpliced, encodeRecordSpliced, encodeRecordsSpliced, spliceCheckEnabled } from './wire-encode.js';
 
 export interface ScopeLogsMessage {
   scope?: InstrumentationScope | null;
@@ -140,6 +140,19 @@ export function encodeRecordRequest(rec: Immutable<VigilRecord>): Uint8Array {
   const bytes = encodeRecordSpliced(rec);
   if (spliceCheckEnabled()) assertSameMeaning(bytes, encodeProtobufRequest(batchToRequest([rec] as ReadonlyBatch)));
   return bytes;
+}
+
+/**
+ * Every record of the batch as its own one-record request (encodeRecordRequest's
+ * bytes for each), back to back in one buffer: record i is
+ * `bytes.subarray(ends[i - 1] ?? 0, ends[i])`. The worm's entries, one allocation per batch.
+ */
+export function encodeRecordRequests(batch: ReadonlyBatch): { bytes: Buffer; ends: number[] } {
+  const out = encodeRecordsSpliced(batch);
+  if (spliceCheckEnabled()) {
+    for (let i = 0; i < batch.length; i++) assertSameMeaning(out.bytes.subarray(i === 0 ? 0 : out.ends[i - 1], out.ends[i]), encodeProtobufRequest(batchToRequest([batch[i]] as ReadonlyBatch)));
+  }
+  return out;
 }
 
 export function countRecords(req: ExportRequestMessage): number {

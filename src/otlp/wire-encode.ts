@@ -204,8 +204,7 @@ interface RecordPart {
   length: number;
 }
 
-function recordPart(rec: ReadonlyRecord, scratch: Sink): RecordPart {
-  const s = spliceableAttributes(rec);
+function recordPart(rec: ReadonlyRecord, scratch: Sink, s = spliceableAttributes(rec)): RecordPart {
   if (s === undefined) {
     const bytes = encodeLogRecord(rec.log).finish();
     return { buf: bytes, start: 0, end: bytes.length, tailStart: 0, tailEnd: 0, length: bytes.length };
@@ -253,13 +252,13 @@ const scratchSink = new Sink(Buffer.allocUnsafe(64 * 1024));
  * records and contexts spliced from their original bytes.
  */
 export function encodeBatchSpliced(batch: ReadonlyBatch): Uint8Array {
-  const scratch = scratchSink;
-  scratch.pos = 0;
+  const { parts, tails } = partsOf(batch);
   const groups: ResourceGroup[] = [];
   const byResource = new Map<Immutable<ResourceContext>, ResourceGroup>();
   let last: ScopeGroup | undefined;
   let lastResource: Immutable<ResourceContext> | undefined;
-  for (const rec of batch) {
+  for (let i = 0; i < batch.length; i++) {
+    const rec = batch[i];
     if (last === undefined || last.scope !== rec.scope || lastResource !== rec.resource) {
       let rg = byResource.get(rec.resource);
       if (rg === undefined) {
@@ -277,58 +276,183 @@ export function encodeBatchSpliced(batch: ReadonlyBatch): Uint8Array {
       last = sg;
       lastResource = rec.resource;
     }
-    last.parts.push(recordPart(rec, scratch));
+    last.parts.push(parts[i]);
   }
-  return encodeGroups(groups, scratch);
+  return encodeGroups(groups, tails);
 }
 
 /** One record as a one-record request: the batch path without its grouping. */
 export function encodeRecordSpliced(rec: ReadonlyRecord): Uint8Array {
   const scratch = scratchSink;
   scratch.pos = 0;
-  const sg: ScopeGroup = { scope: rec.scope, parts: [recordPart(rec, scratch)], scopeBytes: scopeBytes(rec.scope), length: 0 };
-  return encodeGroups([{ resource: rec.resource, scopes: [sg], byScope: undefined, resourceBytes: resourceBytes(rec.resource), length: 0 }], scratch);
+  const rg = oneRecordGroup(rec, resourceBytes(rec.resource), scopeBytes(rec.scope), scratch);
+  const out = new Sink(Buffer.allocUnsafe(sizeGroup(rg)));
+  writeGroup(out, rg, scratch);
+  return out.buf;
+}
+
+/**
+ * Every record of the batch as its own one-record request, back to back in one
+ * buffer (one allocation per batch instead of one per record): record i's
+ * request is `bytes.subarray(ends[i - 1] ?? 0, ends[i])`, the same bytes
+ * encodeRecordSpliced writes for it.
+ */
+export function encodeRecordsSpliced(batch: ReadonlyBatch): { bytes: Buffer; ends: number[] } {
+  const { parts, tails } = partsOf(batch);
+  const groups: ResourceGroup[] = new Array(batch.length);
+  let total = 0;
+  let lastResource: Immutable<ResourceContext> | undefined;
+  let lastScope: Immutable<ScopeContext> | undefined;
+  let rb: Uint8Array = EMPTY;
+  let sb: Uint8Array = EMPTY;
+  for (let i = 0; i < batch.length; i++) {
+    const rec = batch[i];
+    // Records of one request share their contexts: look their bytes up once per run of them.
+    if (rec.resource !== lastResource) {
+      lastResource = rec.resource;
+      rb = resourceBytes(rec.resource);
+    }
+    if (rec.scope !== lastScope) {
+      lastScope = rec.scope;
+      sb = scopeBytes(rec.scope);
+    }
+    const sg: ScopeGroup = { scope: rec.scope, parts: [parts[i]], scopeBytes: sb, length: 0 };
+    const rg: ResourceGroup = { resource: rec.resource, scopes: [sg], byScope: undefined, resourceBytes: rb, length: 0 };
+    total += sizeGroup(rg);
+    groups[i] = rg;
+  }
+  const out = new Sink(Buffer.allocUnsafe(total));
+  const ends: number[] = new Array(batch.length);
+  for (let i = 0; i < groups.length; i++) {
+    writeGroup(out, groups[i], tails);
+    ends[i] = out.pos;
+  }
+  if (out.pos !== total) throw new Error(`splice encoder wrote ${out.pos} bytes, expected ${total}`);
+  return { bytes: out.buf, ends };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The record parts of the batch encoded last in this synchronous turn. The
+ * exporters of one fan-out are handed the same read-only batch one after the
+ * other in one turn (the worm's entries, then the otlp exporter's request, or
+ * the other way round), so each record's appended attributes are written once
+ * for both. Kept only until the turn ends (cleared by a microtask), so nothing
+ * holds the batch after it. A part is reused only for the same record, still
+ * spliceable from the same frame, with the same appended KeyValue objects in
+ * the same places; anything else (another batch, a rewritten record, a record
+ * on the slow path) is encoded afresh.
+ */
+interface Turn {
+  batch: ReadonlyBatch;
+  records: ReadonlyRecord[];
+  parts: RecordPart[];
+  /** Per record: where its appended KeyValues start in `appended` (-1: not spliced, never reused), and how many. */
+  from: number[];
+  count: number[];
+  appended: unknown[];
+  tails: Sink;
+}
+let turn: Turn | undefined;
+const turnSink = new Sink(Buffer.allocUnsafe(64 * 1024));
+const endTurn = (): void => {
+  turn = undefined;
+};
+
+function partsOf(batch: ReadonlyBatch): { parts: RecordPart[]; tails: Sink } {
+  const t = turn;
+  if (t !== undefined && t.batch === batch && t.records.length === batch.length) {
+    // Same batch again: reuse what is unchanged, encode the rest after the tails already written.
+    for (let i = 0; i < batch.length; i++) if (!reusable(t, i, batch[i])) remember(t, i, batch[i]);
+    return t;
+  }
+  turnSink.pos = 0;
+  const n = batch.length;
+  const fresh: Turn = { batch, records: new Array(n), parts: new Array(n), from: new Array(n), count: new Array(n), appended: [], tails: turnSink };
+  for (let i = 0; i < n; i++) remember(fresh, i, batch[i]);
+  if (t === undefined) queueMicrotask(endTurn);
+  turn = fresh;
+  return fresh;
+}
+
+function remember(t: Turn, i: number, rec: ReadonlyRecord): void {
+  const s = spliceableAttributes(rec);
+  t.records[i] = rec;
+  t.parts[i] = recordPart(rec, t.tails, s);
+  if (s === undefined) {
+    t.from[i] = -1;
+    t.count[i] = 0;
+    return;
+  }
+  const attrs = rec.log.attributes;
+  t.from[i] = t.appended.length;
+  t.count[i] = attrs.length - s.original;
+  for (let k = s.original; k < attrs.length; k++) t.appended.push(attrs[k]);
+}
+
+function reusable(t: Turn, i: number, rec: ReadonlyRecord): boolean {
+  if (t.records[i] !== rec || t.from[i] < 0) return false;
+  const s = spliceableAttributes(rec);
+  if (s === undefined || t.parts[i].buf !== s.frame.buf || t.parts[i].start !== s.frame.start) return false;
+  const attrs = rec.log.attributes;
+  const n = t.count[i];
+  if (attrs.length - s.original !== n) return false;
+  const from = t.from[i];
+  for (let k = 0; k < n; k++) if (t.appended[from + k] !== attrs[s.original + k]) return false;
+  return true;
+}
+
+function oneRecordGroup(rec: ReadonlyRecord, resourceBytes: Uint8Array, scopeBytes: Uint8Array, scratch: Sink): ResourceGroup {
+  const sg: ScopeGroup = { scope: rec.scope, parts: [recordPart(rec, scratch)], scopeBytes, length: 0 };
+  return { resource: rec.resource, scopes: [sg], byScope: undefined, resourceBytes, length: 0 };
 }
 
 /** Sizes the groups, then writes them into a buffer of exactly that size. */
 function encodeGroups(groups: ResourceGroup[], scratch: Sink): Uint8Array {
   let total = 0;
-  for (const rg of groups) {
-    let rl = fieldSize(rg.resourceBytes.length) + stringFieldSize(rg.resource.schemaUrl);
-    for (const sg of rg.scopes) {
-      let sl = fieldSize(sg.scopeBytes.length) + stringFieldSize(sg.scope.schemaUrl);
-      for (const p of sg.parts) sl += fieldSize(p.length);
-      sg.length = sl;
-      rl += fieldSize(sl);
-    }
-    rg.length = rl;
-    total += fieldSize(rl);
-  }
+  for (const rg of groups) total += sizeGroup(rg);
   const out = new Sink(Buffer.allocUnsafe(total));
-  for (const rg of groups) {
-    out.byte(0x0a);
-    out.varint(rg.length);
-    out.byte(0x0a);
-    out.varint(rg.resourceBytes.length);
-    out.bytes(rg.resourceBytes);
-    for (const sg of rg.scopes) {
-      out.byte(0x12);
-      out.varint(sg.length);
-      out.byte(0x0a);
-      out.varint(sg.scopeBytes.length);
-      out.bytes(sg.scopeBytes);
-      for (const p of sg.parts) {
-        out.byte(0x12);
-        out.varint(p.length);
-        out.bytes(p.buf, p.start, p.end);
-        if (p.tailEnd > p.tailStart) out.bytes(scratch.buf, p.tailStart, p.tailEnd);
-      }
-      writeStringField(out, 0x1a, sg.scope.schemaUrl);
-    }
-    writeStringField(out, 0x1a, rg.resource.schemaUrl);
-  }
+  for (const rg of groups) writeGroup(out, rg, scratch);
   if (out.pos !== total) throw new Error(`splice encoder wrote ${out.pos} bytes, expected ${total}`);
   return out.buf;
+}
+
+/** Sets the group's (and its scopes') lengths; returns its size as a ResourceLogs field. */
+function sizeGroup(rg: ResourceGroup): number {
+  let rl = fieldSize(rg.resourceBytes.length) + stringFieldSize(rg.resource.schemaUrl);
+  for (const sg of rg.scopes) {
+    let sl = fieldSize(sg.scopeBytes.length) + stringFieldSize(sg.scope.schemaUrl);
+    for (const p of sg.parts) sl += fieldSize(p.length);
+    sg.length = sl;
+    rl += fieldSize(sl);
+  }
+  rg.length = rl;
+  return fieldSize(rl);
+}
+
+/** Writes a sized group as a ResourceLogs field (1) of the request. */
+function writeGroup(out: Sink, rg: ResourceGroup, scratch: Sink): void {
+  out.byte(0x0a);
+  out.varint(rg.length);
+  out.byte(0x0a);
+  out.varint(rg.resourceBytes.length);
+  out.bytes(rg.resourceBytes);
+  for (const sg of rg.scopes) {
+    out.byte(0x12);
+    out.varint(sg.length);
+    out.byte(0x0a);
+    out.varint(sg.scopeBytes.length);
+    out.bytes(sg.scopeBytes);
+    for (const p of sg.parts) {
+      out.byte(0x12);
+      out.varint(p.length);
+      out.bytes(p.buf, p.start, p.end);
+      if (p.tailEnd > p.tailStart) out.bytes(scratch.buf, p.tailStart, p.tailEnd);
+    }
+    writeStringField(out, 0x1a, sg.scope.schemaUrl);
+  }
+  writeStringField(out, 0x1a, rg.resource.schemaUrl);
 }
 
 function resourceBytes(ctx: Immutable<ResourceContext>): Uint8Array {

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyValue, validRequest } from '../../src/fuzz/arbitraries.js';
 import { officialRequest } from '../../src/fuzz/otel-arbitraries.js';
 import { canonicalProtobuf, firstDifference, objectEncoding } from '../../src/fuzz/wire-differential.js';
-import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, requestToBatch } from '../../src/otlp/convert.js';
+import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, encodeRecordRequests, requestToBatch } from '../../src/otlp/convert.js';
 import { ExportLogsServiceRequest } from '../../src/otlp/schema.js';
 import { decodeProtobufBatch } from '../../src/otlp/wire-decode.js';
 import { assertSameMeaning, setSpliceCheck } from '../../src/otlp/wire-encode.js';
@@ -44,6 +44,11 @@ function expectSameAsObjects(batch: LogBatch): void {
   const expected = objectEncoding(batch);
   expect(canonicalProtobuf(encodeBatchProtobuf(batch)).equals(expected)).toBe(true);
   for (const rec of batch) expect(canonicalProtobuf(encodeRecordRequest(rec)).equals(objectEncoding([rec]))).toBe(true);
+  // The worm's all-at-once form holds exactly each record's own request bytes, in order.
+  const { bytes, ends } = encodeRecordRequests(batch);
+  expect(ends.length).toBe(batch.length);
+  expect(bytes.length).toBe(ends.at(-1) ?? 0);
+  for (let i = 0; i < batch.length; i++) expect(Buffer.from(bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i])).equals(Buffer.from(encodeRecordRequest(batch[i])))).toBe(true);
 }
 
 const spliced = (batch: LogBatch) => batch.filter((r) => spliceableAttributes(r) !== undefined).length;
@@ -112,6 +117,32 @@ describe('splice encoder = object encoder', () => {
       change(batch);
       const spliceable = spliceableAttributes(batch[0]) !== undefined;
       expect({ name, spliceable }).toEqual({ name, spliceable: name.startsWith('a resource') || name.startsWith('a scope') });
+      expectSameAsObjects(batch);
+    }
+  });
+
+  it('a batch encoded again in the same turn (the worm, then the exporter) reuses only records that did not change since', () => {
+    const bytes = encodeProtobufRequest(validRequestSample());
+    const changes: [string, (b: LogBatch) => void][] = [
+      ['nothing', () => undefined],
+      ['an appended attribute replaced', (b) => replaceAttribute(b[0].log.attributes, { key: 'appended', value: { stringValue: 'replaced' } })],
+      ['an appended attribute replaced by hand', (b) => (b[0].log.attributes[b[0].log.attributes.length - 1] = { key: 'appended', value: { intValue: 7 } })],
+      ['another attribute appended', (b) => appendAttribute(b[0].log.attributes, { key: 'more', value: { boolValue: true } })],
+      ['an appended attribute dropped', (b) => dropAttribute(b[0].log.attributes, 'appended')],
+      ['a sender attribute replaced', (b) => replaceAttribute(b[0].log.attributes, { key: b[0].log.attributes[0].key, value: { stringValue: 'replaced' } })],
+      ['body replaced', (b) => (b[0].log.body = { stringValue: 'new body' })],
+      ['a record swapped for a copy', (b) => (b[0] = { resource: b[0].resource, scope: b[0].scope, log: { ...b[0].log, attributes: [...b[0].log.attributes] } })],
+      ['records reordered', (b) => b.reverse()],
+    ];
+    for (const [name, change] of changes) {
+      const batch = decodeProtobufBatch(bytes).records;
+      expect({ name, records: batch.length > 1 }).toEqual({ name, records: true });
+      for (const r of batch) appendAttribute(r.log.attributes, { key: 'appended', value: { stringValue: 'a' } });
+      encodeRecordRequests(batch);
+      encodeBatchProtobuf(batch);
+      change(batch);
+      // Checked within the same turn, so any stale part left over from the first encodings would show.
+      expect({ name, same: canonicalProtobuf(encodeBatchProtobuf(batch)).equals(objectEncoding(batch)) }).toEqual({ name, same: true });
       expectSameAsObjects(batch);
     }
   });

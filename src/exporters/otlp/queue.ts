@@ -4,7 +4,9 @@
 // written and fsync'd), NOT when it is delivered; `num_consumers` workers
 // deliver in the background, oldest first. A full queue refuses with a
 // retryable Refusal, so the client keeps the data and tries again later;
-// nothing accepted is ever dropped to make room.
+// nothing accepted is ever dropped to make room. A durable store's just-written
+// requests are also held in memory, up to HANDOFF_BYTES, for their first
+// delivery; the store is read only for the rest.
 //
 // Shutdown: no new batches. With a durable store, in-flight attempts may finish
 // (until the deadline) but no new attempt or retry wait starts: what is left
@@ -54,6 +56,13 @@ export class MemoryQueueStore implements QueueStore {
   async close(): Promise<void> {}
 }
 
+/**
+ * Bytes of just-stored requests a durable queue also keeps in memory for their
+ * first delivery, so a consumer does not read back (open, read, CRC) what was
+ * just written and fsync'd; beyond it (a backlog), consumers read from the store.
+ */
+const HANDOFF_BYTES = 8 * 1024 * 1024;
+
 export class SendingQueue {
   /** Stored, waiting for a consumer, in seq order. */
   private pending: StoredBatch[] = [];
@@ -66,6 +75,9 @@ export class SendingQueue {
   private readonly retryAbort = new AbortController();
   private readonly sendAbort = new AbortController();
   private readonly label: { exporter: string };
+  /** Payloads of stored batches still held in memory (by seq), at most HANDOFF_BYTES in all. */
+  private readonly handoff = new Map<number, Uint8Array>();
+  private handoffBytes = 0;
 
   constructor(private readonly o: SendingQueueOptions) {
     this.label = { exporter: o.exporterId };
@@ -136,6 +148,10 @@ export class SendingQueue {
     } finally {
       this.writes.delete(write);
     }
+    if (batch.payload === undefined && this.handoffBytes + payload.length <= HANDOFF_BYTES) {
+      this.handoff.set(batch.seq, payload);
+      this.handoffBytes += payload.length;
+    }
     this.insert(batch);
     this.idle.shift()?.();
   }
@@ -167,7 +183,7 @@ export class SendingQueue {
     for (let batch = await this.take(); batch; batch = await this.take()) {
       let outcome: 'done' | 'kept' = 'done';
       try {
-        const payload = batch.payload ?? (await this.o.store.read(batch));
+        const payload = batch.payload ?? this.takeHandoff(batch) ?? (await this.o.store.read(batch));
         if (payload) {
           outcome = await this.o.deliver(payload, batch, signals);
         } else {
@@ -192,6 +208,15 @@ export class SendingQueue {
       this.occupied--;
       this.updateGauge();
     }
+  }
+
+  /** The batch's bytes when still held from its put (once: a retried or kept batch is read from the store). */
+  private takeHandoff(batch: StoredBatch): Uint8Array | undefined {
+    const payload = this.handoff.get(batch.seq);
+    if (payload === undefined) return undefined;
+    this.handoff.delete(batch.seq);
+    this.handoffBytes -= payload.length;
+    return payload;
   }
 
   private wakeAll(): void {

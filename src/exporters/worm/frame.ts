@@ -34,22 +34,35 @@ export interface EncodedFrame {
 
 /** One v2 entry around `payload`, chained to `prev` (32 bytes). */
 export function encodeFrame(kind: typeof KIND_RECORD | typeof KIND_NOTE, seq: number, at: number, prev: Uint8Array, payload: Uint8Array): EncodedFrame {
+  const frame = Buffer.allocUnsafe(frameSize(payload.length));
+  return { frame, raw: writeFrame(frame, 0, kind, seq, at, prev, payload) };
+}
+
+/** Bytes of the entry around a payload of `payloadLength` bytes. */
+export function frameSize(payloadLength: number): number {
+  return FRAME_PREFIX + BODY_HEAD + payloadLength;
+}
+
+/**
+ * Writes one v2 entry at `pos` of `out` (frameSize(payload.length) bytes there), so a
+ * group of entries goes into one buffer without a copy per entry; returns the entry hash.
+ */
+export function writeFrame(out: Buffer, pos: number, kind: typeof KIND_RECORD | typeof KIND_NOTE, seq: number, at: number, prev: Uint8Array, payload: Uint8Array): Buffer {
   const length = BODY_HEAD + payload.length;
-  const frame = Buffer.allocUnsafe(FRAME_PREFIX + length);
-  frame.writeUInt32BE(length, 0);
-  const o = FRAME_PREFIX;
-  frame[o] = kind;
-  frame.writeUInt32BE(Math.floor(seq / TWO_32), o + 1);
-  frame.writeUInt32BE(seq >>> 0, o + 5);
-  frame.writeUInt32BE(Math.floor(at / TWO_32), o + 9);
-  frame.writeUInt32BE(at >>> 0, o + 13);
-  frame.set(prev, o + 17);
-  frame.set(payload, FRAME_PREFIX + BODY_HEAD);
+  out.writeUInt32BE(length, pos);
+  const o = pos + FRAME_PREFIX;
+  out[o] = kind;
+  out.writeUInt32BE(Math.floor(seq / TWO_32), o + 1);
+  out.writeUInt32BE(seq >>> 0, o + 5);
+  out.writeUInt32BE(Math.floor(at / TWO_32), o + 9);
+  out.writeUInt32BE(at >>> 0, o + 13);
+  out.set(prev, o + 17);
+  out.set(payload, o + BODY_HEAD);
   // The byte before the body is 0x00 while hashing (the leaf input is 0x00 ‖ body), then the hash's last byte.
-  frame[FRAME_PREFIX - 1] = 0;
-  const raw = oneShotHash('sha256', frame.subarray(FRAME_PREFIX - 1), 'buffer');
-  raw.copy(frame, 4);
-  return { frame, raw };
+  out[o - 1] = 0;
+  const raw = oneShotHash('sha256', out.subarray(o - 1, o + length), 'buffer');
+  raw.copy(out, pos + 4);
+  return raw;
 }
 
 export function readU64(buf: Buffer, at: number): number {

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { GENESIS_HASH, type Note, encodeEntry, notePayload, sha256Hex } from './entry.js';
-import { KIND_NOTE, KIND_RECORD, V2_HEADER, encodeFrame } from './frame.js';
+import { KIND_NOTE, KIND_RECORD, V2_HEADER, frameSize, writeFrame } from './frame.js';
 import { compressSegment, compressSegmentFile } from './compression.js';
 import { fsyncDir, unlinkIfExists, writeFileDurably } from '../../util/durable.js';
 import { tryLock } from '../../util/lock-file.js';
@@ -864,21 +864,31 @@ function encodeGroup(seg: OpenSegment, group: PendingAppend[], at: number, headS
   const hashes: Buffer[] = [];
   let bytes = 0;
   if (seg.format === 2) {
-    if (seg.bytes === 0) {
-      units.push(V2_HEADER);
-      bytes += V2_HEADER.length;
-    }
-    let prev: Buffer = Buffer.from(headHash, 'hex');
+    if (seg.bytes === 0) bytes += V2_HEADER.length;
+    // Every entry of the group is written in place into one buffer: no buffer per entry, no concatenation.
+    const payloads: Uint8Array[] = [];
     for (const p of group) {
       for (const it of p.items) {
         if (it.kind === 'record' && it.format !== 2) throw new ArchiveStateError(`a v${it.format} record cannot be appended to the v2 segment ${seg.segment}`);
-        const e = it.kind === 'record' ? encodeFrame(KIND_RECORD, ++seq, at, prev, it.payload) : encodeFrame(KIND_NOTE, ++seq, at, prev, Buffer.from(JSON.stringify(it.note)));
-        units.push(e.frame);
-        hashes.push(e.raw);
-        bytes += e.frame.length;
-        prev = e.raw;
+        const payload = it.kind === 'record' ? it.payload : Buffer.from(JSON.stringify(it.note));
+        payloads.push(payload);
+        bytes += frameSize(payload.length);
       }
     }
+    const out = Buffer.allocUnsafe(bytes);
+    let pos = 0;
+    if (seg.bytes === 0) pos = V2_HEADER.copy(out, 0);
+    let prev: Buffer = Buffer.from(headHash, 'hex');
+    let k = 0;
+    for (const p of group) {
+      for (const it of p.items) {
+        const payload = payloads[k++];
+        prev = writeFrame(out, pos, it.kind === 'record' ? KIND_RECORD : KIND_NOTE, ++seq, at, prev, payload);
+        hashes.push(prev);
+        pos += frameSize(payload.length);
+      }
+    }
+    units.push(out);
     return { units, hashes, bytes, seq, prev: prev.toString('hex') };
   }
   let prev = headHash;

@@ -11,7 +11,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
-import { encodeRecordRequest } from '../../otlp/convert.js';
+import { encodeRecordRequests } from '../../otlp/convert.js';
 import { defaultCompressionLevel } from './compression.js';
 import type { SegmentFormat } from './layout.js';
 import { type SignedCheckpoint, checkpointRecord } from './checkpoint.js';
@@ -239,10 +239,17 @@ export class WormExporter implements Exporter {
     if (batch.length === 0) return;
     const items: AppendItem[] = new Array(batch.length);
     const format = this.format;
-    for (let i = 0; i < batch.length; i++) {
-      const rec = batch[i];
-      const payload = format === 2 ? encodeRecordRequest(rec) : recordPayload(this.encoder.encode(rec));
-      items[i] = { kind: 'record', format, payload, eventTime: eventTimeMillis(rec.log) };
+    if (format === 2) {
+      // All of the batch's entry payloads in one buffer; each item is a view of its part.
+      const { bytes, ends } = encodeRecordRequests(batch);
+      for (let i = 0; i < batch.length; i++) {
+        items[i] = { kind: 'record', format, payload: bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]), eventTime: eventTimeMillis(batch[i].log) };
+      }
+    } else {
+      for (let i = 0; i < batch.length; i++) {
+        const rec = batch[i];
+        items[i] = { kind: 'record', format, payload: recordPayload(this.encoder.encode(rec)), eventTime: eventTimeMillis(rec.log) };
+      }
     }
     try {
       await this.log.append(items);

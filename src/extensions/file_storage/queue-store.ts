@@ -9,7 +9,7 @@ export interface StoredBatch {
   /** Position in the queue: increasing in enqueue order, also across restarts. */
   readonly seq: number;
   readonly records: number;
-  /** Held in memory by memory stores; disk stores read it back when a consumer takes the batch. */
+  /** Held in memory by memory stores; from disk stores, the sending queue reads it back when it no longer holds the bytes it stored (a backlog, a retry, a restart). */
   readonly payload?: Uint8Array;
 }
 

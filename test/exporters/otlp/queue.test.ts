@@ -8,7 +8,11 @@ import { Refusal } from '../../../src/pipeline/errors.js';
 import { makeBatch } from '../../helpers/records.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { GrpcDownstream, OK, waitFor } from './downstream.js';
-import { FAST_RETRY, buildExporter, deadline, hostWith, metric, startFileStorage } from './harness.js';
+import { FAST_RETRY, buildExporter, captureLogger, deadline, hostWith, metric, startFileStorage } from './harness.js';
+import { SendingQueue } from '../../../src/exporters/otlp/queue.js';
+import { FileQueueStore } from '../../../src/extensions/file_storage/file-queue-store.js';
+import type { QueueStore } from '../../../src/extensions/file_storage/queue-store.js';
+import { Telemetry } from '../../../src/telemetry/metrics.js';
 
 const SENT = 'vigil_exporter_sent_log_records_total';
 const FAILED = 'vigil_exporter_send_failed_log_records_total';
@@ -202,4 +206,38 @@ describe('sending queue', () => {
     await a.exporter.shutdown!(deadline(5000));
     await storage.shutdown();
   });
+
+  it('persistent queue: a just-stored request goes out from memory, a backlog beyond the hand-off budget is read back from disk; the same bytes either way', async () => {
+    const { logger } = captureLogger();
+    const disk = await FileQueueStore.open(join(tempDir(), 'q'), logger);
+    let reads = 0;
+    // The real store; only its reads are counted.
+    const store: QueueStore = { location: disk.location, durable: true, recover: () => disk.recover(), put: (p, n) => disk.put(p, n), read: (b) => (reads++, disk.read(b)), remove: (b) => disk.remove(b), close: () => disk.close() };
+    const delivered: Buffer[] = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    const queue = new SendingQueue({
+      exporterId: 'otlp_grpc',
+      store,
+      capacity: 10,
+      consumers: 1,
+      logger,
+      telemetry: new Telemetry({ processMetrics: false }),
+      deliver: async (payload) => {
+        await blocked;
+        delivered.push(Buffer.from(payload));
+        return 'done';
+      },
+    });
+    await queue.start();
+    // 4 MiB each: the first is taken at once, the next two fill the 8 MiB hand-off, the fourth waits on disk only.
+    const payloads = [0, 1, 2, 3].map((i) => Buffer.alloc(4 * 1024 * 1024, i + 1));
+    for (const p of payloads) await queue.offer(p, 1);
+    release();
+    await waitFor(() => delivered.length === 4, 'all four delivered');
+    expect(delivered.map((d, i) => d.equals(payloads[i]))).toEqual([true, true, true, true]);
+    expect(reads).toBe(1);
+    await queue.shutdown(deadline(5000));
+  });
 });
+
