@@ -22,7 +22,7 @@ import { loadConfig } from '../config/load.js';
 import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from '../otlp/convert.js';
 import { requestToBatch } from '../otlp/convert.js';
-import { decodeJsonRequest, encodeJsonRequest } from '../otlp/json.js';
+import { decodeJsonRequest, encodeJsonLine } from '../otlp/json.js';
 import { Refusal } from '../pipeline/errors.js';
 import type { LogBatch, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
 import { findAttribute, Long, scalarOf } from '../pipeline/record.js';
@@ -151,7 +151,7 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
     }
     summary.records += batch.length;
     if (outError) throw outError;
-    if (!out.write(`${encodeJsonRequest(orderedRequest(batch))}\n`)) await drained(out);
+    if (!out.write(encodeJsonLine(orderedRequest(batch)))) await drained(out);
     if (outError) throw outError;
   };
 
