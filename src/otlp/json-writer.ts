@@ -97,7 +97,8 @@ export class JsonWriter {
     return s;
   }
 
-  private reset(): void {
+  /** Drops whatever was written (after an encoding that threw part-way, say). */
+  reset(): void {
     this.pos = 0;
     if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
   }

@@ -35,8 +35,17 @@ const MAX_KEY_HEADS = 4096;
 const MAX_CACHED_KEY_LENGTH = 256;
 const sharedBytes = new WeakMap<Immutable<KeyValue>, Uint8Array>();
 
-/** The writer the encoding functions below share: encoding is synchronous, and each takes its bytes out before returning. */
+/**
+ * The writer the encoding functions below share: encoding is synchronous, and
+ * each takes its bytes out before returning. `fresh()` empties it first, so an
+ * encoding that threw part-way (a malformed value) leaves nothing behind.
+ */
 const shared = new JsonWriter();
+
+function fresh(): JsonWriter {
+  shared.reset();
+  return shared;
+}
 
 function writeKeyHead(w: JsonWriter, key: string | undefined): void {
   if (key === undefined) return w.ascii('{"value":');
@@ -279,32 +288,32 @@ export function writeJsonRequest(w: JsonWriter, req: Immutable<ExportRequestMess
 
 /** A whole request as OTLP/JSON UTF-8 bytes, the form writers and senders need. */
 export function encodeJsonRequestBytes(req: Immutable<ExportRequestMessage>): Buffer {
-  writeJsonRequest(shared, req);
+  writeJsonRequest(fresh(), req);
   return shared.take();
 }
 
 /** A whole request as one OTLP/JSON line (the request and a newline), as the file exporter and `vigil replay` write them. */
 export function encodeJsonLine(req: Immutable<ExportRequestMessage>): Buffer {
-  writeJsonRequest(shared, req);
+  writeJsonRequest(fresh(), req);
   shared.ascii('\n');
   return shared.take();
 }
 
 /** A whole request as OTLP/JSON text. */
 export function encodeJsonRequest(req: Immutable<ExportRequestMessage>): string {
-  writeJsonRequest(shared, req);
+  writeJsonRequest(fresh(), req);
   return shared.takeText();
 }
 
 /** A log record as OTLP/JSON text. */
 export function logRecordJsonText(l: Immutable<LogRecord>): string {
-  writeLogRecord(shared, l);
+  writeLogRecord(fresh(), l);
   return shared.takeText();
 }
 
 /** The text around one ResourceLogs' scopeLogs: `{"resource":…,"scopeLogs":[` … `]<,"schemaUrl":…>}`. */
 export function resourceLogsFrame(resource: Immutable<Resource> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
-  writeResourceLogsHead(shared, resource);
+  writeResourceLogsHead(fresh(), resource);
   const head = shared.takeText();
   writeSchemaUrlTail(shared, schemaUrl);
   return { head, tail: shared.takeText() };
@@ -312,7 +321,7 @@ export function resourceLogsFrame(resource: Immutable<Resource> | null | undefin
 
 /** The text around one ScopeLogs' records: `{"scope":…,"logRecords":[` … `]<,"schemaUrl":…>}`. */
 export function scopeLogsFrame(scope: Immutable<InstrumentationScope> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
-  writeScopeLogsHead(shared, scope);
+  writeScopeLogsHead(fresh(), scope);
   const head = shared.takeText();
   writeSchemaUrlTail(shared, schemaUrl);
   return { head, tail: shared.takeText() };

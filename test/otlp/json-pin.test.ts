@@ -191,4 +191,14 @@ describe('OTLP/JSON encoding is pinned', () => {
     const records = workload().flatMap((req) => req.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
     expect(sha256(Buffer.from(records.map((l) => logRecordJsonText(l)).join('\n'), 'utf8'))).toBe('1c0cc3d71bccd656ccd95a043504260b703ffe88e126b443346d165791f1cba0');
   });
+
+  it('an encoding that throws part-way leaves nothing behind for the next one', () => {
+    const good = workload()[1];
+    const expected = encodeJsonRequest(good);
+    const broken = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: [{ key: 'k', value: { bytesValue: {} as Uint8Array } }] }] }] }] } as unknown as ExportRequestMessage;
+    expect(() => encodeJsonRequest(broken)).toThrow();
+    expect(encodeJsonRequest(good)).toBe(expected);
+    expect(() => logRecordJsonText(broken.resourceLogs[0].scopeLogs[0].logRecords[0])).toThrow();
+    expect(encodeJsonRequest(good)).toBe(expected);
+  });
 });
