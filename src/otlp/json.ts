@@ -14,6 +14,7 @@ import type {
 import { anyValueKind, bytesToHex, type Immutable, int64Text, isSharedAttribute, isZero64 } from '../pipeline/record.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from './convert.js';
 import { Refusal } from '../pipeline/errors.js';
+import { JsonWriter } from './json-writer.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -22,98 +23,179 @@ type JsonObject = { [k: string]: Json };
 
 export { bytesToHex };
 
-// Written straight to text (no intermediate object for JSON.stringify to walk),
-// exactly as JSON.stringify would write the OTLP/JSON object (a property test
-// holds it to that); shared attributes (frozen, see `sharedAttribute`) are
-// written once and their text reused.
+// Written straight to UTF-8 bytes (no intermediate object for JSON.stringify to
+// walk, no long string to flatten), exactly as JSON.stringify would write the
+// OTLP/JSON object (a property test holds it to that, and
+// test/otlp/json-pin.test.ts pins the bytes); shared attributes (frozen, see
+// `sharedAttribute`) are encoded once and their bytes reused.
 
-/** `{"key":"<name>","value":` per attribute name. Names are a small vocabulary; the bounds keep a sender's made-up ones from growing it. */
-const keyHeads = new Map<string, string>();
+/** `{"key":<name>,"value":` per attribute name. Names are a small vocabulary; the bounds keep a sender's made-up ones from growing it. */
+const keyHeads = new Map<string, Uint8Array>();
 const MAX_KEY_HEADS = 4096;
 const MAX_CACHED_KEY_LENGTH = 256;
-const sharedText = new WeakMap<Immutable<KeyValue>, string>();
+const sharedBytes = new WeakMap<Immutable<KeyValue>, Uint8Array>();
 
-function keyHead(key: string | undefined): string {
-  if (key === undefined) return '{"value":';
+/**
+ * The writer the encoding functions below share: encoding is synchronous, and
+ * each takes its bytes out before returning. `fresh()` empties it first, so an
+ * encoding that threw part-way (a malformed value) leaves nothing behind.
+ */
+const shared = new JsonWriter();
+
+function fresh(): JsonWriter {
+  shared.reset();
+  return shared;
+}
+
+function writeKeyHead(w: JsonWriter, key: string | undefined): void {
+  if (key === undefined) return w.ascii('{"value":');
   let h = keyHeads.get(key);
   if (h === undefined) {
-    h = `{"key":${JSON.stringify(key)},"value":`;
-    if (keyHeads.size < MAX_KEY_HEADS && key.length <= MAX_CACHED_KEY_LENGTH) keyHeads.set(key, h);
+    if (keyHeads.size >= MAX_KEY_HEADS || key.length > MAX_CACHED_KEY_LENGTH) {
+      w.ascii('{"key":');
+      w.string(key);
+      return w.ascii(',"value":');
+    }
+    h = Buffer.from(`{"key":${JSON.stringify(key)},"value":`, 'utf8');
+    keyHeads.set(key, h);
   }
-  return h;
+  w.bytes(h);
 }
 
-function doubleText(d: number): string {
-  if (Number.isFinite(d)) return JSON.stringify(d);
-  return Number.isNaN(d) ? '"NaN"' : d > 0 ? '"Infinity"' : '"-Infinity"';
+function writeDouble(w: JsonWriter, d: number): void {
+  if (Number.isFinite(d)) w.ascii(JSON.stringify(d));
+  else w.ascii(Number.isNaN(d) ? '"NaN"' : d > 0 ? '"Infinity"' : '"-Infinity"');
 }
 
-/** An AnyValue as OTLP/JSON text: exactly one of its fields, `{}` when empty. */
-export function anyValueJsonText(v: Immutable<AnyValue> | null | undefined): string {
+/** An AnyValue as OTLP/JSON: exactly one of its fields, `{}` when empty. */
+export function writeAnyValue(w: JsonWriter, v: Immutable<AnyValue> | null | undefined): void {
   switch (anyValueKind(v)) {
     case 'string':
-      return `{"stringValue":${JSON.stringify(v!.stringValue)}}`;
+      w.ascii('{"stringValue":');
+      w.string(v!.stringValue!);
+      return w.ascii('}');
     case 'bool':
-      return v!.boolValue ? '{"boolValue":true}' : '{"boolValue":false}';
+      return w.ascii(v!.boolValue ? '{"boolValue":true}' : '{"boolValue":false}');
     case 'int':
-      return `{"intValue":"${int64Text(v!.intValue, false)}"}`;
+      w.ascii('{"intValue":"');
+      w.ascii(int64Text(v!.intValue, false));
+      return w.ascii('"}');
     case 'double':
-      return `{"doubleValue":${doubleText(v!.doubleValue!)}}`;
+      w.ascii('{"doubleValue":');
+      writeDouble(w, v!.doubleValue!);
+      return w.ascii('}');
     case 'array': {
       const values = v!.arrayValue!.values ?? [];
-      let out = '{"arrayValue":{"values":[';
-      for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + anyValueJsonText(values[i]);
-      return `${out}]}}`;
+      w.ascii('{"arrayValue":{"values":[');
+      for (let i = 0; i < values.length; i++) {
+        if (i > 0) w.ascii(',');
+        writeAnyValue(w, values[i]);
+      }
+      return w.ascii(']}}');
     }
     case 'kvlist':
-      return `{"kvlistValue":{"values":${keyValuesJsonText(v!.kvlistValue!.values ?? [])}}}`;
+      w.ascii('{"kvlistValue":{"values":');
+      writeKeyValues(w, v!.kvlistValue!.values ?? []);
+      return w.ascii('}}');
     case 'bytes': {
       const b = v!.bytesValue!;
-      return `{"bytesValue":"${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')}"}`;
+      w.ascii('{"bytesValue":"');
+      w.ascii(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'));
+      return w.ascii('"}');
     }
     default:
-      return '{}';
+      return w.ascii('{}');
   }
 }
 
-function keyValueJsonText(kv: Immutable<KeyValue>): string {
-  const shared = isSharedAttribute(kv);
-  let t = shared ? sharedText.get(kv) : undefined;
-  if (t === undefined) {
-    t = `${keyHead(kv.key)}${anyValueJsonText(kv.value)}}`;
-    if (shared) sharedText.set(kv, t);
+function writeKeyValue(w: JsonWriter, kv: Immutable<KeyValue>): void {
+  if (!isSharedAttribute(kv)) {
+    writeKeyHead(w, kv.key);
+    writeAnyValue(w, kv.value);
+    return w.ascii('}');
   }
-  return t;
+  const b = sharedBytes.get(kv);
+  if (b !== undefined) return w.bytes(b);
+  const start = w.length;
+  writeKeyHead(w, kv.key);
+  writeAnyValue(w, kv.value);
+  w.ascii('}');
+  sharedBytes.set(kv, w.copySince(start));
 }
 
 /** A list of KeyValues as an OTLP/JSON array. */
-export function keyValuesJsonText(kvs: readonly Immutable<KeyValue>[]): string {
-  let out = '[';
-  for (let i = 0; i < kvs.length; i++) out += (i === 0 ? '' : ',') + keyValueJsonText(kvs[i]);
-  return `${out}]`;
+export function writeKeyValues(w: JsonWriter, kvs: readonly Immutable<KeyValue>[]): void {
+  w.ascii('[');
+  for (let i = 0; i < kvs.length; i++) {
+    if (i > 0) w.ascii(',');
+    writeKeyValue(w, kvs[i]);
+  }
+  w.ascii(']');
 }
 
-/** A log record as OTLP/JSON text (defaults omitted, fields in protobuf order). */
-export function logRecordJsonText(l: Immutable<LogRecord>): string {
-  let out = '{';
-  if (!isZero64(l.timeUnixNano)) out += `"timeUnixNano":"${int64Text(l.timeUnixNano, true)}",`;
-  if (!isZero64(l.observedTimeUnixNano)) out += `"observedTimeUnixNano":"${int64Text(l.observedTimeUnixNano, true)}",`;
-  if (l.severityNumber) out += `"severityNumber":${JSON.stringify(l.severityNumber)},`;
-  if (l.severityText) out += `"severityText":${JSON.stringify(l.severityText)},`;
-  if (l.body != null) out += `"body":${anyValueJsonText(l.body)},`;
-  out += `"attributes":${keyValuesJsonText(l.attributes ?? [])}`;
-  if (l.droppedAttributesCount) out += `,"droppedAttributesCount":${JSON.stringify(l.droppedAttributesCount)}`;
-  if (l.flags) out += `,"flags":${JSON.stringify(l.flags)}`;
-  if (l.traceId && l.traceId.length > 0) out += `,"traceId":"${bytesToHex(l.traceId)}"`;
-  if (l.spanId && l.spanId.length > 0) out += `,"spanId":"${bytesToHex(l.spanId)}"`;
-  if (l.eventName) out += `,"eventName":${JSON.stringify(l.eventName)}`;
-  return `${out}}`;
+/** A log record as OTLP/JSON (defaults omitted, fields in protobuf order). */
+export function writeLogRecord(w: JsonWriter, l: Immutable<LogRecord>): void {
+  w.ascii('{');
+  if (!isZero64(l.timeUnixNano)) {
+    w.ascii('"timeUnixNano":"');
+    w.ascii(int64Text(l.timeUnixNano, true));
+    w.ascii('",');
+  }
+  if (!isZero64(l.observedTimeUnixNano)) {
+    w.ascii('"observedTimeUnixNano":"');
+    w.ascii(int64Text(l.observedTimeUnixNano, true));
+    w.ascii('",');
+  }
+  if (l.severityNumber) {
+    w.ascii('"severityNumber":');
+    w.ascii(JSON.stringify(l.severityNumber));
+    w.ascii(',');
+  }
+  if (l.severityText) {
+    w.ascii('"severityText":');
+    w.string(l.severityText);
+    w.ascii(',');
+  }
+  if (l.body != null) {
+    w.ascii('"body":');
+    writeAnyValue(w, l.body);
+    w.ascii(',');
+  }
+  w.ascii('"attributes":');
+  writeKeyValues(w, l.attributes ?? []);
+  if (l.droppedAttributesCount) {
+    w.ascii(',"droppedAttributesCount":');
+    w.ascii(JSON.stringify(l.droppedAttributesCount));
+  }
+  if (l.flags) {
+    w.ascii(',"flags":');
+    w.ascii(JSON.stringify(l.flags));
+  }
+  if (l.traceId && l.traceId.length > 0) {
+    w.ascii(',"traceId":"');
+    w.ascii(bytesToHex(l.traceId));
+    w.ascii('"');
+  }
+  if (l.spanId && l.spanId.length > 0) {
+    w.ascii(',"spanId":"');
+    w.ascii(bytesToHex(l.spanId));
+    w.ascii('"');
+  }
+  if (l.eventName) {
+    w.ascii(',"eventName":');
+    w.string(l.eventName);
+  }
+  w.ascii('}');
 }
 
-/** A resource as OTLP/JSON text. */
-function resourceJsonText(r: Immutable<Resource>): string {
-  let out = `{"attributes":${keyValuesJsonText(r.attributes ?? [])}`;
-  if (r.droppedAttributesCount) out += `,"droppedAttributesCount":${JSON.stringify(r.droppedAttributesCount)}`;
+/** A resource as OTLP/JSON. */
+function writeResource(w: JsonWriter, r: Immutable<Resource>): void {
+  w.ascii('{"attributes":');
+  writeKeyValues(w, r.attributes ?? []);
+  if (r.droppedAttributesCount) {
+    w.ascii(',"droppedAttributesCount":');
+    w.ascii(JSON.stringify(r.droppedAttributesCount));
+  }
   if (r.entityRefs && r.entityRefs.length > 0) {
     const refs = r.entityRefs.map((e) => {
       const eo: JsonObject = {};
@@ -123,60 +205,126 @@ function resourceJsonText(r: Immutable<Resource>): string {
       if (e.descriptionKeys?.length) eo.descriptionKeys = [...e.descriptionKeys];
       return eo;
     });
-    out += `,"entityRefs":${JSON.stringify(refs)}`;
+    w.ascii(',"entityRefs":');
+    w.text(JSON.stringify(refs));
   }
-  return `${out}}`;
+  w.ascii('}');
 }
 
-/** An instrumentation scope as OTLP/JSON text (`{}` when it says nothing). */
-function scopeJsonText(s: Immutable<InstrumentationScope>): string {
-  const fields: string[] = [];
-  if (s.name) fields.push(`"name":${JSON.stringify(s.name)}`);
-  if (s.version) fields.push(`"version":${JSON.stringify(s.version)}`);
-  if (s.attributes && s.attributes.length > 0) fields.push(`"attributes":${keyValuesJsonText(s.attributes)}`);
-  if (s.droppedAttributesCount) fields.push(`"droppedAttributesCount":${JSON.stringify(s.droppedAttributesCount)}`);
-  return `{${fields.join(',')}}`;
+/** An instrumentation scope as OTLP/JSON (`{}` when it says nothing). */
+function writeScope(w: JsonWriter, s: Immutable<InstrumentationScope>): void {
+  let sep = '{';
+  if (s.name) {
+    w.ascii(`${sep}"name":`);
+    w.string(s.name);
+    sep = ',';
+  }
+  if (s.version) {
+    w.ascii(`${sep}"version":`);
+    w.string(s.version);
+    sep = ',';
+  }
+  if (s.attributes && s.attributes.length > 0) {
+    w.ascii(`${sep}"attributes":`);
+    writeKeyValues(w, s.attributes);
+    sep = ',';
+  }
+  if (s.droppedAttributesCount) {
+    w.ascii(`${sep}"droppedAttributesCount":`);
+    w.ascii(JSON.stringify(s.droppedAttributesCount));
+    sep = ',';
+  }
+  w.ascii(sep === '{' ? '{}' : '}');
 }
 
-/** The text around one ResourceLogs' scopeLogs: `{"resource":…,"scopeLogs":[` … `]<,"schemaUrl":…>}`. */
-export function resourceLogsFrame(resource: Immutable<Resource> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
-  return {
-    head: `{"resource":${resourceJsonText(resource ?? { attributes: [] })},"scopeLogs":[`,
-    tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
-  };
+function writeSchemaUrlTail(w: JsonWriter, schemaUrl: string | null | undefined): void {
+  w.ascii(']');
+  if (schemaUrl) {
+    w.ascii(',"schemaUrl":');
+    w.string(schemaUrl);
+  }
+  w.ascii('}');
 }
 
-/** The text around one ScopeLogs' records: `{"scope":…,"logRecords":[` … `]<,"schemaUrl":…>}`. */
-export function scopeLogsFrame(scope: Immutable<InstrumentationScope> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
-  return {
-    head: `{"scope":${scopeJsonText(scope ?? {})},"logRecords":[`,
-    tail: `]${schemaUrl ? `,"schemaUrl":${JSON.stringify(schemaUrl)}` : ''}}`,
-  };
+function writeResourceLogsHead(w: JsonWriter, resource: Immutable<Resource> | null | undefined): void {
+  w.ascii('{"resource":');
+  writeResource(w, resource ?? { attributes: [] });
+  w.ascii(',"scopeLogs":[');
+}
+
+function writeScopeLogsHead(w: JsonWriter, scope: Immutable<InstrumentationScope> | null | undefined): void {
+  w.ascii('{"scope":');
+  writeScope(w, scope ?? {});
+  w.ascii(',"logRecords":[');
 }
 
 export const REQUEST_HEAD = '{"resourceLogs":[';
 export const REQUEST_TAIL = ']}';
 
-/** A whole request as OTLP/JSON text. */
-export function encodeJsonRequest(req: Immutable<ExportRequestMessage>): string {
-  let out = REQUEST_HEAD;
+/** A whole request as OTLP/JSON, appended to `w`. */
+export function writeJsonRequest(w: JsonWriter, req: Immutable<ExportRequestMessage>): void {
+  w.ascii(REQUEST_HEAD);
   const rls = req.resourceLogs ?? [];
   for (let i = 0; i < rls.length; i++) {
     const rl = rls[i];
-    const r = resourceLogsFrame(rl.resource, rl.schemaUrl);
-    out += (i === 0 ? '' : ',') + r.head;
+    if (i > 0) w.ascii(',');
+    writeResourceLogsHead(w, rl.resource);
     const sls = rl.scopeLogs ?? [];
     for (let j = 0; j < sls.length; j++) {
       const sl = sls[j];
-      const sc = scopeLogsFrame(sl.scope, sl.schemaUrl);
-      out += (j === 0 ? '' : ',') + sc.head;
+      if (j > 0) w.ascii(',');
+      writeScopeLogsHead(w, sl.scope);
       const logs = sl.logRecords ?? [];
-      for (let k = 0; k < logs.length; k++) out += (k === 0 ? '' : ',') + logRecordJsonText(logs[k]);
-      out += sc.tail;
+      for (let k = 0; k < logs.length; k++) {
+        if (k > 0) w.ascii(',');
+        writeLogRecord(w, logs[k]);
+      }
+      writeSchemaUrlTail(w, sl.schemaUrl);
     }
-    out += r.tail;
+    writeSchemaUrlTail(w, rl.schemaUrl);
   }
-  return out + REQUEST_TAIL;
+  w.ascii(REQUEST_TAIL);
+}
+
+/** A whole request as OTLP/JSON UTF-8 bytes, the form writers and senders need. */
+export function encodeJsonRequestBytes(req: Immutable<ExportRequestMessage>): Buffer {
+  writeJsonRequest(fresh(), req);
+  return shared.take();
+}
+
+/** A whole request as one OTLP/JSON line (the request and a newline), as the file exporter and `vigil replay` write them. */
+export function encodeJsonLine(req: Immutable<ExportRequestMessage>): Buffer {
+  writeJsonRequest(fresh(), req);
+  shared.ascii('\n');
+  return shared.take();
+}
+
+/** A whole request as OTLP/JSON text. */
+export function encodeJsonRequest(req: Immutable<ExportRequestMessage>): string {
+  writeJsonRequest(fresh(), req);
+  return shared.takeText();
+}
+
+/** A log record as OTLP/JSON text. */
+export function logRecordJsonText(l: Immutable<LogRecord>): string {
+  writeLogRecord(fresh(), l);
+  return shared.takeText();
+}
+
+/** The text around one ResourceLogs' scopeLogs: `{"resource":…,"scopeLogs":[` … `]<,"schemaUrl":…>}`. */
+export function resourceLogsFrame(resource: Immutable<Resource> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
+  writeResourceLogsHead(fresh(), resource);
+  const head = shared.takeText();
+  writeSchemaUrlTail(shared, schemaUrl);
+  return { head, tail: shared.takeText() };
+}
+
+/** The text around one ScopeLogs' records: `{"scope":…,"logRecords":[` … `]<,"schemaUrl":…>}`. */
+export function scopeLogsFrame(scope: Immutable<InstrumentationScope> | null | undefined, schemaUrl: string | null | undefined): { head: string; tail: string } {
+  writeScopeLogsHead(fresh(), scope);
+  const head = shared.takeText();
+  writeSchemaUrlTail(shared, schemaUrl);
+  return { head, tail: shared.takeText() };
 }
 
 /** A request as a plain JSON object (for tools that edit it before encoding, like the fuzzer). */

@@ -8,7 +8,7 @@ import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
 import type { ReadonlyBatch } from '../../pipeline/record.js';
 import { asRefusal } from '../../pipeline/errors.js';
 import { batchToRequest } from '../../otlp/convert.js';
-import { encodeJsonRequest } from '../../otlp/json.js';
+import { encodeJsonLine } from '../../otlp/json.js';
 import { GroupCommitFile } from '../../util/group-commit.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 
@@ -47,7 +47,7 @@ export class FileExporter implements Exporter {
 
   async consume(batch: ReadonlyBatch): Promise<void> {
     if (!this.file) throw asRefusal(new Error('file exporter is not started'));
-    const line = Buffer.from(`${encodeJsonRequest(batchToRequest(batch))}\n`);
+    const line = encodeJsonLine(batchToRequest(batch));
     try {
       while (this.rotating) await this.rotating;
       await this.file.append(line);

@@ -1,0 +1,105 @@
+// A growable byte buffer that JSON text is written into as UTF-8 directly. The
+// OTLP/JSON encoder used to build one long concatenated string per request;
+// turning that into bytes cost V8 more (flattening thousands of string pieces)
+// than building it (issue #12). Writing bytes as we go skips both the pieces
+// and the conversion.
+
+const INITIAL_BYTES = 64 * 1024;
+/** A writer that grew past this for one large request gives the memory back when emptied. */
+const KEEP_BYTES = 8 * 1024 * 1024;
+
+export class JsonWriter {
+  private buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  private pos = 0;
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Text known to be ASCII (punctuation, field names, numbers, hex, base64). */
+  ascii(s: string): void {
+    const n = s.length;
+    this.reserve(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n > 64) p += buf.write(s, p, 'latin1');
+    else for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Bytes already encoded (cached texts). */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    this.reserve(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n > 32) buf.set(b, p);
+    else for (let i = 0; i < n; i++) buf[p + i] = b[i];
+    this.pos = p + n;
+  }
+
+  /** Any text, as UTF-8 (text that is already JSON, such as JSON.stringify's output). */
+  text(s: string): void {
+    this.reserve(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /**
+   * `s` as a JSON string literal, byte for byte what JSON.stringify(s) writes
+   * as UTF-8. Printable ASCII without `"` or `\` (most of what logs hold) is
+   * copied as it is; anything else is left to JSON.stringify, which escapes
+   * control characters and lone surrogates.
+   */
+  string(s: string): void {
+    const n = s.length;
+    this.reserve(n + 2);
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    buf[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7f) {
+        this.pos = start;
+        this.text(JSON.stringify(s));
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /** A copy of the bytes written since `start` (a length read before), which stay written. */
+  copySince(start: number): Buffer {
+    return Buffer.from(this.buf.subarray(start, this.pos));
+  }
+
+  /** The bytes written so far, as a Buffer of their own; the writer starts again empty. */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.reset();
+    return out;
+  }
+
+  /** The text written so far; the writer starts again empty. */
+  takeText(): string {
+    const s = this.buf.toString('utf8', 0, this.pos);
+    this.reset();
+    return s;
+  }
+
+  /** Drops whatever was written (after an encoding that threw part-way, say). */
+  reset(): void {
+    this.pos = 0;
+    if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+}

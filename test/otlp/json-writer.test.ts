@@ -1,0 +1,36 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonWriter } from '../../src/otlp/json-writer.js';
+
+describe('JsonWriter', () => {
+  it('writes a string literal as exactly the UTF-8 of JSON.stringify (escapes, non-ASCII, lone surrogates)', () => {
+    const w = new JsonWriter();
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udfff', 'é'), fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c))) }), (s) => {
+        w.string(s);
+        expect(w.take().equals(Buffer.from(JSON.stringify(s), 'utf8'))).toBe(true);
+      }),
+      { numRuns: 2000, seed: 20261204 },
+    );
+  });
+
+  it('grows past its first buffer and keeps everything written, in order', () => {
+    const w = new JsonWriter();
+    const pieces: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const s = i % 3 === 0 ? `v${i} "q" ü` : `plain-${i}`;
+      pieces.push(JSON.stringify(s));
+      w.string(s);
+      w.ascii(',');
+    }
+    w.bytes(Buffer.from('€'));
+    w.text('"日本"');
+    const expected = `${pieces.join(',')},€"日本"`;
+    expect(w.length).toBe(Buffer.byteLength(expected));
+    expect(w.takeText()).toBe(expected);
+    expect(w.length).toBe(0);
+    w.ascii('x'.repeat(100));
+    expect(w.copySince(90).toString()).toBe('x'.repeat(10));
+    expect(w.take().toString()).toBe('x'.repeat(100));
+  });
+});
