@@ -3,13 +3,13 @@ import type { ExporterFactory } from '../../pipeline/component.js';
 import type { LogBatch } from '../../pipeline/record.js';
 import { batchToRequest, encodeBatchProtobuf, requestToBatch } from '../../otlp/convert.js';
 import { decodeProtobufBatch } from '../../otlp/wire-decode.js';
-import { decodeJsonRequest, encodeJsonRequest } from '../../otlp/json.js';
+import { decodeJsonRequest, encodeJsonRequestBytes } from '../../otlp/json.js';
 import { type OtlpGrpcConfig, type OtlpHttpConfig, otlpGrpcConfigSchema, otlpHttpConfigSchema } from './config.js';
 import { OtlpExporter } from './exporter.js';
 import { GrpcSender } from './grpc.js';
 import { HttpSender } from './http.js';
 
-const encodeJson = (batch: LogBatch): Uint8Array => Buffer.from(encodeJsonRequest(batchToRequest(batch)), 'utf8');
+const encodeJson = (batch: LogBatch): Uint8Array => encodeJsonRequestBytes(batchToRequest(batch));
 const decodeJson = (payload: Uint8Array): LogBatch => requestToBatch(decodeJsonRequest(Buffer.from(payload).toString('utf8')).request).records;
 const decodeProtobuf = (payload: Uint8Array): LogBatch => decodeProtobufBatch(payload).records;
 
