@@ -106,7 +106,10 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
     vigil = undefined;
     vigil = await start();
     const recovered = await queued();
-    expect(recovered).toBeGreaterThanOrEqual(before);
+    // The gauge counts a batch from the moment its write starts; a write still in flight at the kill
+    // was never acknowledged and its torn file is discarded. At most one per client (each sends one
+    // request at a time) and one archive checkpoint can be in flight: a loaded machine showed 21 → 20.
+    expect(recovered).toBeGreaterThanOrEqual(before - (load.clients.length + 1));
     // The outage goes on: the restarted Vigil keeps queueing on top of what it recovered.
     await until(async () => (await queued()) >= recovered + 10, 20_000, 'the queue to keep growing after the restart');
 
