@@ -106,7 +106,10 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
     vigil = undefined;
     vigil = await start();
     const recovered = await queued();
-    expect(recovered).toBeGreaterThanOrEqual(before);
+    // The gauge counts a batch from the moment its write starts; a write still in flight at the kill
+    // was never acknowledged and its torn file is discarded. At most one per client (each sends one
+    // request at a time) and one archive checkpoint can be in flight: a loaded machine showed 21 → 20.
+    expect(recovered).toBeGreaterThanOrEqual(before - (load.clients.length + 1));
     // The outage goes on: the restarted Vigil keeps queueing on top of what it recovered.
     await until(async () => (await queued()) >= recovered + 10, 20_000, 'the queue to keep growing after the restart');
 
@@ -135,11 +138,18 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
   });
 
   it('a full queue refuses with UNAVAILABLE + RetryInfo / 503 + Retry-After; the clients’ own retries carry the data once the downstream is back', async () => {
-    const { downstream, cfg, start } = await setup('full', { queueSize: 3, consumers: 1 }, false);
+    // The archive sends its signed checkpoints downstream too (at every seal and heartbeat), and each
+    // takes a queue slot: with the harness's 1 s segment age / 2 s heartbeat, a fill phase slowed past
+    // that by a loaded machine found the queue already full. Only the fills may use the queue here.
+    const { downstream, cfg, start } = await setup('full', { queueSize: 3, consumers: 1, segmentMaxAge: '1h', heartbeat: '1h' }, false);
     const vigil = await start();
     const { grpc, http } = vigil.endpoints;
-    // Fill the queue: three batches, each durably queued (acknowledged).
-    for (let i = 0; i < 3; i++) expect((await grpcExport(grpc, request(`fill${i}`, 5))).code).toBe(0);
+    const queued = async () => (await vigil.metric('vigil_exporter_queue_size', { exporter: 'otlp_grpc' })) ?? 0;
+    // Fill the queue: three batches, each durably queued (acknowledged), one slot each.
+    for (let i = 0; i < 3; i++) {
+      expect((await grpcExport(grpc, request(`fill${i}`, 5))).code).toBe(0);
+      expect(await queued()).toBe(i + 1);
+    }
 
     // gRPC: UNAVAILABLE with a RetryInfo in grpc-status-details-bin.
     const g = await grpcExport(grpc, request('refused-grpc', 5));

@@ -17,6 +17,17 @@ export interface CheckOutcome {
   transition?: 'started_refusing' | 'recovered';
 }
 
+/**
+ * Whether to force a collection before deciding: above the hard limit, and above
+ * the soft limit once already refusing. While refusing almost nothing is
+ * allocated, so V8 may never start a full collection by itself, and garbage
+ * alone would keep the limiter refusing for good. The first crossing of the
+ * soft limit refuses without one (the cheap case of a real spike).
+ */
+export function shouldCollect(wasRefusing: boolean, pressure: Pressure): boolean {
+  return pressure === 'hard' || (pressure === 'soft' && wasRefusing);
+}
+
 /** The limiter's next state from the previous one and the (post-GC) pressure. */
 export function nextState(wasRefusing: boolean, pressure: Pressure): CheckOutcome {
   const refusing = pressure !== 'normal';

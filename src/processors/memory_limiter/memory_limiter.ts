@@ -11,7 +11,7 @@ import { Refusal } from '../../pipeline/errors.js';
 import type { LogBatch } from '../../pipeline/record.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { type Limits, type MemoryLimiterConfig, memoryLimiterConfigSchema, resolveLimits } from './config.js';
-import { type CheckOutcome, admission, nextState, pressureOf, requestEstimate, retryAfterMs } from './decide.js';
+import { type CheckOutcome, admission, nextState, pressureOf, requestEstimate, retryAfterMs, shouldCollect } from './decide.js';
 import { type MemorySample, sampleMemory, totalMemoryBytes } from './memory.js';
 import { type MemoryLimiterMetrics, memoryLimiterMetrics } from './metrics.js';
 
@@ -74,7 +74,7 @@ export class MemoryLimiter implements Processor {
     try {
       let s = this.sample();
       let pressure = pressureOf(s.live, this.limits);
-      if (pressure === 'hard') {
+      if (shouldCollect(this.refusing, pressure)) {
         const gc = this.gc();
         if (gc) {
           gc();
@@ -84,8 +84,8 @@ export class MemoryLimiter implements Processor {
         } else if (!this.warnedNoGc) {
           this.warnedNoGc = true;
           this.logger.warn(
-            { live_mib: mib(s.live), hard_limit_mib: mib(this.limits.hardBytes) },
-            'memory usage is above the hard limit and node does not expose gc: run node with --expose-gc (NODE_OPTIONS=--expose-gc) to let the limiter force a collection',
+            { live_mib: mib(s.live), soft_limit_mib: mib(this.limits.softBytes), hard_limit_mib: mib(this.limits.hardBytes) },
+            'memory usage is above the limit and node does not expose gc: run node with --expose-gc (NODE_OPTIONS=--expose-gc) to let the limiter force a collection (without one, garbage V8 has not collected can keep it refusing)',
           );
         }
       }

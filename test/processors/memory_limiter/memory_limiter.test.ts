@@ -13,7 +13,7 @@ import { Service } from '../../../src/pipeline/service.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
 import { memoryLimiterConfigSchema, resolveLimits } from '../../../src/processors/memory_limiter/config.js';
-import { admission, nextState, pressureOf, requestEstimate, retryAfterMs } from '../../../src/processors/memory_limiter/decide.js';
+import { admission, nextState, pressureOf, requestEstimate, retryAfterMs, shouldCollect } from '../../../src/processors/memory_limiter/decide.js';
 import { availableMemory, parseCgroupLimit, sampleMemory, totalMemoryBytes, type MemorySample } from '../../../src/processors/memory_limiter/memory.js';
 import { createMemoryLimiter } from '../../../src/processors/memory_limiter/memory_limiter.js';
 import { makeBatch } from '../../helpers/records.js';
@@ -131,6 +131,15 @@ describe('memory_limiter decisions (pure)', () => {
     expect(nextState(false, 'soft')).toEqual({ refusing: true, transition: 'started_refusing' });
     expect(nextState(true, 'hard')).toEqual({ refusing: true });
     expect(nextState(true, 'normal')).toEqual({ refusing: false, transition: 'recovered' });
+  });
+
+  it('collects above the hard limit, and above the soft limit once already refusing', () => {
+    expect(shouldCollect(false, 'normal')).toBe(false);
+    expect(shouldCollect(true, 'normal')).toBe(false);
+    expect(shouldCollect(false, 'soft')).toBe(false); // the first crossing refuses without one
+    expect(shouldCollect(true, 'soft')).toBe(true);
+    expect(shouldCollect(false, 'hard')).toBe(true);
+    expect(shouldCollect(true, 'hard')).toBe(true);
   });
 
   it('admits a request from its estimate: never above the soft limit alone, later when it would pass the hard limit now', () => {
@@ -299,6 +308,30 @@ describe('memory_limiter on real memory', () => {
     expect(recovered.refused_log_records).toBe(3);
     // Above the hard limit without an exposed gc: one hint, not one per check.
     expect(msgs.filter((m) => m.includes('--expose-gc'))).toHaveLength(1);
+  });
+
+  it('does not stay refusing on garbage between the soft and hard limits: while refusing, each check collects first', async () => {
+    // Live memory over the soft limit (8 MiB) and under the hard one (10 MiB) until a collection frees it:
+    // while refusing almost nothing is allocated, so V8 might never collect it by itself (a flood once
+    // sat at 210 MiB live against a 200 MiB soft limit for minutes, refusing every retry).
+    const m = sampleMemory();
+    let garbage = true;
+    let gcs = 0;
+    const { l } = limiter(10, 2, {
+      sample: () => ({ live: garbage ? 9 * MIB : 1 * MIB, rss: m.rss, heapUsed: m.heapUsed }),
+      gc: () => () => {
+        gcs++;
+        garbage = false;
+      },
+    });
+    await l.start();
+    expect(l.isRefusing).toBe(true); // the first crossing refuses, without a collection
+    expect(gcs).toBe(0);
+    expect(() => l.process(makeBatch(1))).toThrow(Refusal);
+    expect(l.check()).toEqual({ refusing: false, transition: 'recovered' });
+    expect(gcs).toBe(1);
+    l.process(makeBatch(1));
+    await l.shutdown();
   });
 
   it('keeps its state when a measurement fails, instead of throwing from the timer', async () => {
