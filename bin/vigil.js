@@ -10,14 +10,14 @@ if (problem) {
   console.error(problem);
   process.exit(1);
 }
-// `vigil run` with its default young-generation size (see young-generation.js).
+// `vigil run` with its default young-generation size and gc exposed to the memory_limiter (see young-generation.js).
 var nodeArgs = typeof process.execve === 'function' ? youngGenerationArgs(process.argv, process.execArgv, process.env.NODE_OPTIONS) : null;
 if (nodeArgs) {
   try {
     process.execve(process.execPath, [process.execPath].concat(nodeArgs), process.env);
   } catch (err) {
     // Not fatal: Vigil runs as well with V8's default, only with more memory under load.
-    console.error('vigil: cannot restart with --max-semi-space-size (' + (err && err.message) + '); going on with V8\'s default young generation');
+    console.error('vigil: cannot restart with its default node flags, --max-semi-space-size and --expose-gc (' + (err && err.message) + '); going on without them')
   }
 }
 import('../dist/src/cli/main.js')

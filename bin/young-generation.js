@@ -9,9 +9,15 @@
 // does not lower it, so the flag goes on the command line, by re-executing the
 // process in place (same pid, stdio and signals) before anything is loaded.
 // A size the user chose (node flag or NODE_OPTIONS) is left alone.
+//
+// The same restart adds --expose-gc: a memory_limiter that is refusing collects
+// before each check, else a Vigil that allocates almost nothing while refusing
+// can sit above its soft limit on garbage V8 never collects (docs: the
+// memory_limiter README, "Collecting while refusing").
 export var SEMI_SPACE_MIB = 16;
 
 var FLAG = /(^|\s)--max-semi-space-size(=|\s|$)/;
+var EXPOSE_GC = /(^|\s)--expose[-_]gc(\s|$)/;
 
 /** The node arguments to re-execute with, or null to go on as started. */
 export function youngGenerationArgs(argv, execArgv, nodeOptions) {
@@ -19,6 +25,10 @@ export function youngGenerationArgs(argv, execArgv, nodeOptions) {
     return a.charAt(0) !== '-';
   });
   if (command !== 'run') return null;
-  if (FLAG.test(execArgv.join(' ')) || FLAG.test(nodeOptions || '')) return null;
-  return ['--max-semi-space-size=' + SEMI_SPACE_MIB].concat(execArgv, argv.slice(1));
+  var given = execArgv.join(' ') + ' ' + (nodeOptions || '');
+  var added = [];
+  if (!FLAG.test(given)) added.push('--max-semi-space-size=' + SEMI_SPACE_MIB);
+  if (!EXPOSE_GC.test(given)) added.push('--expose-gc');
+  if (added.length === 0) return null;
+  return added.concat(execArgv, argv.slice(1));
 }

@@ -14,6 +14,7 @@ describe('young-generation default', () => {
   it('adds the flag for `vigil run` only, keeping node flags and arguments in order', () => {
     expect(youngGenerationArgs([...ARGV, 'run', '--config', 'v.yaml'], ['--enable-source-maps'], undefined)).toEqual([
       `--max-semi-space-size=${SEMI_SPACE_MIB}`,
+      '--expose-gc',
       '--enable-source-maps',
       '/opt/vigil/bin/vigil.js',
       'run',
@@ -25,11 +26,14 @@ describe('young-generation default', () => {
     expect(youngGenerationArgs(ARGV, [], undefined)).toBeNull();
   });
 
-  it('leaves a size the user chose alone (node flag or NODE_OPTIONS)', () => {
-    expect(youngGenerationArgs([...ARGV, 'run'], ['--max-semi-space-size=4'], undefined)).toBeNull();
-    expect(youngGenerationArgs([...ARGV, 'run'], [], '--trace-gc --max-semi-space-size=64')).toBeNull();
-    expect(youngGenerationArgs([...ARGV, 'run'], [], '--max-semi-space-size 64')).toBeNull();
-    expect(youngGenerationArgs([...ARGV, 'run'], [], '--max-old-space-size=512')).not.toBeNull();
+  it('leaves a size the user chose alone (node flag or NODE_OPTIONS), and adds --expose-gc only when absent', () => {
+    const semi = (args: string[] | null) => args?.find((a) => a.startsWith('--max-semi-space-size'));
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--max-semi-space-size=4'], undefined)?.slice(0, 2)).toEqual(['--expose-gc', '--max-semi-space-size=4']);
+    expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--trace-gc --max-semi-space-size=64'))).toBeUndefined();
+    expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--max-semi-space-size 64'))).toBeUndefined();
+    expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--max-old-space-size=512'))).toBe(`--max-semi-space-size=${SEMI_SPACE_MIB}`);
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--expose-gc'], '--max-semi-space-size=8')).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], [], '--expose_gc --max-semi-space-size=8')).toBeNull();
   });
 
   const linux = existsSync('/proc/self/cmdline');
@@ -48,7 +52,7 @@ service:
     const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1); // NUL-terminated
     for (const [env, expected] of [
       [{}, `--max-semi-space-size=${SEMI_SPACE_MIB}`],
-      [{ NODE_OPTIONS: '--max-semi-space-size=8' }, undefined],
+      [{ NODE_OPTIONS: '--max-semi-space-size=8 --expose-gc' }, undefined],
     ] as const) {
       const v = await startVigilProcess(['run', '--config', cfg], { env });
       try {
