@@ -117,22 +117,81 @@ export function ingestedAtAttribute(iso: string): KeyValue {
 
 // ---- reading what the sender sent -------------------------------------------------
 
-/** The sender's attributes, looked up by key (indexed when there are many). */
+/**
+ * The sender attributes enrichment reads or checks, each with a slot. The first
+ * SEMCONV_SLOTS are the ones readSemconv reads: a record carrying none of them
+ * (most text-log records) skips it.
+ */
+const SEMCONV_KEYS = [
+  'http.request.method', 'http.request.method_original', 'http.method', 'url.path', 'http.target', 'url.full', 'http.url', 'http.route',
+  'http.response.status_code', 'http.status_code', 'http.response.body.size', 'http.response_content_length', 'http.server.request.duration',
+  'client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address', 'user.id', 'enduser.id', 'session.id',
+  'user_agent.original', 'http.user_agent', 'event.outcome',
+];
+const SEMCONV_SLOTS = SEMCONV_KEYS.length;
+const SLOTS: ReadonlyMap<string, number> = new Map(
+  [
+    ...SEMCONV_KEYS,
+    'url.query', 'client.port', 'http.request.header.referer', 'server.address', 'server.port', 'network.protocol.name', 'network.protocol.version',
+    'geo.country.iso_code', 'deployment.environment.name',
+  ].map((k, i) => [k, i]),
+);
+
+// The slot index of the record being enriched: where each slotted key first is
+// in its attributes, valid for the slots stamped with the current generation.
+// One pass over the attributes replaces a scan per key looked up (about twenty
+// per record); module-level arrays, so indexing allocates nothing.
+const slotIndex = new Int32Array(SLOTS.size);
+const slotStamp = new Uint32Array(SLOTS.size);
+let generation = 0;
+
+const isEnumerable = Object.prototype.propertyIsEnumerable;
+const MEMBERS = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] as const;
+
+/** Whether the value has an own enumerable property (a member set), as a for-in over its own keys would find. */
+function hasOwnProperty(v: AnyValue): boolean {
+  for (let m = 0; m < MEMBERS.length; m++) if (isEnumerable.call(v, MEMBERS[m])) return true;
+  for (const k in v) if (Object.hasOwn(v, k)) return true; // no member: a hand-built value
+  return false;
+}
+
+/** The sender's attributes, looked up by key: slotted keys through the index, others by a scan (or a Map when there are many). */
 class SenderAttrs {
-  private readonly index: Map<string, number> | undefined;
+  private index: Map<string, number> | undefined;
+  private readonly generation: number;
+  /** Whether any attribute readSemconv reads is there. */
+  readonly semconv: boolean;
 
   constructor(
     readonly list: KeyValue[],
     readonly count: number,
   ) {
-    if (count > 16) {
-      this.index = new Map();
-      for (let i = count - 1; i >= 0; i--) this.index.set(list[i].key, i);
+    if (generation === 0xffffffff) {
+      slotStamp.fill(0); // a stamp from 2^32 records ago must not read as current
+      generation = 0;
     }
+    this.generation = ++generation;
+    let semconv = false;
+    for (let i = 0; i < count; i++) {
+      const slot = SLOTS.get(list[i].key);
+      if (slot === undefined || slotStamp[slot] === this.generation) continue;
+      slotStamp[slot] = this.generation;
+      slotIndex[slot] = i;
+      if (slot < SEMCONV_SLOTS) semconv = true;
+    }
+    this.semconv = semconv;
   }
 
   find(key: string): number {
-    if (this.index) return this.index.get(key) ?? -1;
+    const slot = SLOTS.get(key);
+    if (slot !== undefined && this.generation === generation) return slotStamp[slot] === generation ? slotIndex[slot] : -1;
+    if (this.count > 16) {
+      if (this.index === undefined) {
+        this.index = new Map();
+        for (let i = this.count - 1; i >= 0; i--) this.index.set(this.list[i].key, i);
+      }
+      return this.index.get(key) ?? -1;
+    }
     for (let i = 0; i < this.count; i++) if (this.list[i].key === key) return i;
     return -1;
   }
@@ -163,8 +222,7 @@ class SenderAttrs {
     if (i < 0) return false;
     const v = this.list[i].value;
     if (v == null) return false;
-    for (const k in v) if (Object.hasOwn(v, k)) return scalarOf(v) !== '';
-    return false;
+    return hasOwnProperty(v) && scalarOf(v) !== '';
   }
 }
 
@@ -212,19 +270,6 @@ function readSemconv(a: SenderAttrs): AccessFields {
   const outcome = normaliseOutcome(a.scalar('event.outcome'));
   if (outcome !== undefined) f.outcome = outcome;
   return f;
-}
-
-/** Every attribute readSemconv looks at: records carrying none of them (most text-log records) skip it. */
-const SEMCONV_KEYS: ReadonlySet<string> = new Set([
-  'http.request.method', 'http.request.method_original', 'http.method', 'url.path', 'http.target', 'url.full', 'http.url', 'http.route',
-  'http.response.status_code', 'http.status_code', 'http.response.body.size', 'http.response_content_length', 'http.server.request.duration',
-  'client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address', 'user.id', 'enduser.id', 'session.id',
-  'user_agent.original', 'http.user_agent', 'event.outcome',
-]);
-
-function hasSemconvKey(list: readonly KeyValue[]): boolean {
-  for (let i = 0; i < list.length; i++) if (SEMCONV_KEYS.has(list[i].key)) return true;
-  return false;
 }
 
 function hasHttpCore(f: AccessFields): boolean {
@@ -307,7 +352,7 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   const sender = list.length > 0 ? new SenderAttrs(list, list.length) : undefined;
 
   // 2. what the attributes say, then what the body says; attributes win.
-  const fromAttrs = sender && hasSemconvKey(list) ? readSemconv(sender) : NO_FIELDS;
+  const fromAttrs = sender?.semconv ? readSemconv(sender) : NO_FIELDS;
   let parsed: BodyParse | undefined;
   try {
     parsed = parseBody(log.body, s.body);
