@@ -386,6 +386,33 @@ class Out {
   }
 }
 
+/** The marks of the record being enriched: one array reused (enrichment is synchronous; audit.limits_applied gets a copy). */
+const recordMarks: Marks = [];
+
+/**
+ * The body's fields with the attributes' over them (attributes win). Explicit,
+ * for the fields readSemconv can set (applyTarget's included): a for-in over
+ * them cost more than the rest of the merge.
+ */
+function merged(body: AccessFields, a: AccessFields): AccessFields {
+  const f: AccessFields = { ...body };
+  if (a.method !== undefined) f.method = a.method;
+  if (a.target !== undefined) f.target = a.target;
+  if (a.path !== undefined) f.path = a.path;
+  if (a.query !== undefined) f.query = a.query;
+  if (a.fullUrl !== undefined) f.fullUrl = a.fullUrl;
+  if (a.route !== undefined) f.route = a.route;
+  if (a.status !== undefined) f.status = a.status;
+  if (a.size !== undefined) f.size = a.size;
+  if (a.durationS !== undefined) f.durationS = a.durationS;
+  if (a.client !== undefined) f.client = a.client;
+  if (a.user !== undefined) f.user = a.user;
+  if (a.session !== undefined) f.session = a.session;
+  if (a.userAgent !== undefined) f.userAgent = a.userAgent;
+  if (a.outcome !== undefined) f.outcome = a.outcome;
+  return f;
+}
+
 /**
  * Enriches one record in place. `recordId` was computed over the batch as
  * received; `ingestedAt` is the batch's shared audit.ingested_at attribute.
@@ -397,7 +424,8 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   if (s.skipEnriched && list.length > 0 && alreadyEnriched(list)) return { status: undefined, marks: 0 };
 
   // 1. limits on what was sent.
-  const marks: Marks = [];
+  const marks = recordMarks;
+  marks.length = 0;
   capRecord(log, s.limits, marks);
   if (list.length > 0) dropOwned(list);
   const sender = list.length > 0 ? new SenderAttrs(list, list.length) : undefined;
@@ -412,14 +440,7 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
     parsed = { status: 'unparsed', fields: {}, issue: `parser failed: ${(err as Error)?.message ?? 'unknown error'}` };
   }
   const p = parsed?.fields ?? NO_FIELDS;
-  let f: AccessFields = p;
-  if (fromAttrs !== NO_FIELDS) {
-    f = { ...p };
-    for (const k in fromAttrs) {
-      const v = fromAttrs[k as keyof AccessFields];
-      if (v !== undefined) (f as Record<string, unknown>)[k] = v;
-    }
-  }
+  const f = fromAttrs === NO_FIELDS ? p : merged(p, fromAttrs);
   if (p.timeMs !== undefined && p.timeMs > 0 && nanosToMillis(log.timeUnixNano) === 0) {
     log.timeUnixNano = millisToNanosLong(p.timeMs);
     markRewritten(log);
