@@ -131,11 +131,21 @@ class Field {
   }
 }
 
-const FIELDS = new Map<string, Field>();
+/** Every key enrichment looks at in the sender's attributes: a field it reads, or one Vigil owns (dropped). */
+const KEYS = new Map<string, Field | 'owned'>();
+let fieldCount = 0;
+
+/** The attributes Vigil writes itself: a sender's values for them (spoofed ids, stale outcomes) are dropped. */
+for (const key of [
+  'audit.record_id', 'audit.schema_version', 'audit.outcome', 'audit.action', 'audit.resource', 'audit.parse_status', 'audit.parse_issue',
+  'audit.ingested_at', 'audit.limits_applied', 'ocsf.class_uid', 'ocsf.category_uid', 'ocsf.activity_id', 'ocsf.type_uid', 'ocsf.status_id', 'ocsf.severity_id',
+]) {
+  KEYS.set(key, 'owned');
+}
 
 function field(key: string, semconv = false): Field {
-  const f = new Field(key, FIELDS.size, semconv);
-  FIELDS.set(key, f);
+  const f = new Field(key, fieldCount++, semconv);
+  KEYS.set(key, f);
   return f;
 }
 
@@ -180,42 +190,57 @@ const F = {
 // enriched, valid for the slots stamped with the current generation: one pass
 // over the attributes replaces a scan per key looked up (about twenty per
 // record); module-level arrays, so indexing allocates nothing.
-const slotIndex = new Int32Array(FIELDS.size);
-const slotStamp = new Uint32Array(FIELDS.size);
+const slotIndex = new Int32Array(fieldCount);
+const slotStamp = new Uint32Array(fieldCount);
 let generation = 0;
 
-/** The sender's attributes, looked up by field (through the index) or by any key (a scan, or a Map when there are many). */
+/**
+ * The sender's attributes, looked up by field (through the index) or by any key
+ * (a scan, or a Map when there are many). Building it drops the sender's values
+ * of the attributes Vigil writes itself (spoofed ids, stale outcomes), marking
+ * the list rewritten when there were any, in the same pass as the indexing.
+ */
 class SenderAttrs {
   private index: Map<string, number> | undefined;
   private readonly generation: number;
   /** Whether any attribute readSemconv reads is there. */
   readonly semconv: boolean;
+  /** How many attributes the sender's are (those after are Vigil's). */
+  readonly count: number;
 
-  constructor(
-    readonly list: KeyValue[],
-    readonly count: number,
-  ) {
+  constructor(readonly list: KeyValue[]) {
     if (generation === 0xffffffff) {
       slotStamp.fill(0); // a stamp from 2^32 records ago must not read as current
       generation = 0;
     }
     const g = (this.generation = ++generation);
     let semconv = false;
-    for (let i = 0; i < count; i++) {
-      const f = FIELDS.get(list[i].key);
-      if (f === undefined || slotStamp[f.slot] === g) continue;
-      slotStamp[f.slot] = g;
-      slotIndex[f.slot] = i;
-      if (f.semconv) semconv = true;
+    let w = 0;
+    for (let r = 0; r < list.length; r++) {
+      const kv = list[r];
+      const f = KEYS.get(kv.key);
+      if (f === 'owned') continue;
+      list[w] = kv;
+      if (f !== undefined && slotStamp[f.slot] !== g) {
+        slotStamp[f.slot] = g;
+        slotIndex[f.slot] = w;
+        if (f.semconv) semconv = true;
+      }
+      w++;
     }
+    if (w !== list.length) {
+      list.length = w;
+      markRewritten(list);
+    }
+    this.count = w;
     this.semconv = semconv;
   }
 
   /** Index of the first attribute with the field's key (or the key), -1 when absent. */
   find(k: Field | string): number {
     if (typeof k === 'string') {
-      const f = FIELDS.get(k);
-      if (f === undefined) return this.scan(k);
+      const f = KEYS.get(k);
+      if (f === undefined || f === 'owned') return this.scan(k);
       k = f;
     }
     if (this.generation !== generation) return this.scan(k.key); // another record indexed since (not done today)
@@ -427,8 +452,8 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   const marks = recordMarks;
   marks.length = 0;
   capRecord(log, s.limits, marks);
-  if (list.length > 0) dropOwned(list);
-  const sender = list.length > 0 ? new SenderAttrs(list, list.length) : undefined;
+  let sender = list.length > 0 ? new SenderAttrs(list) : undefined;
+  if (sender?.count === 0) sender = undefined;
 
   // 2. what the attributes say, then what the body says; attributes win.
   const fromAttrs = sender?.semconv ? readSemconv(sender) : NO_FIELDS;
@@ -482,24 +507,6 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
     out.own({ key: 'audit.limits_applied', value: { arrayValue: { values } } });
   }
   return { status: status.status, marks: marks.length };
-}
-
-/** The attributes Vigil writes itself: a sender's values for them (spoofed ids, stale outcomes) are dropped. */
-const OWNED: ReadonlySet<string> = new Set([
-  'audit.record_id', 'audit.schema_version', 'audit.outcome', 'audit.action', 'audit.resource', 'audit.parse_status', 'audit.parse_issue',
-  'audit.ingested_at', 'audit.limits_applied', 'ocsf.class_uid', 'ocsf.category_uid', 'ocsf.activity_id', 'ocsf.type_uid', 'ocsf.status_id', 'ocsf.severity_id',
-]);
-
-function dropOwned(list: KeyValue[]): void {
-  let w = 0;
-  for (let r = 0; r < list.length; r++) {
-    const kv = list[r];
-    if (OWNED.has(kv.key)) continue;
-    list[w++] = kv;
-  }
-  if (w === list.length) return;
-  list.length = w;
-  markRewritten(list);
 }
 
 /** deployment.environment.name (or its deprecated name) of a resource, looked up once per resource. */
