@@ -117,114 +117,235 @@ export function ingestedAtAttribute(iso: string): KeyValue {
 
 // ---- reading what the sender sent -------------------------------------------------
 
-/** The sender's attributes, looked up by key (indexed when there are many). */
-class SenderAttrs {
-  private readonly index: Map<string, number> | undefined;
+/** An attribute enrichment reads from the sender or fills in: its key, its slot in the sender index, its shared values. */
+class Field {
+  readonly shared: SharedValues;
 
   constructor(
-    readonly list: KeyValue[],
-    readonly count: number,
+    readonly key: string,
+    readonly slot: number,
+    /** Read by readSemconv: a record carrying none of these (most text-log records) skips it. */
+    readonly semconv: boolean,
   ) {
-    if (count > 16) {
-      this.index = new Map();
-      for (let i = count - 1; i >= 0; i--) this.index.set(list[i].key, i);
+    this.shared = sharedValues(key);
+  }
+}
+
+/** Every key enrichment looks at in the sender's attributes: a field it reads, or one Vigil owns (dropped). */
+const KEYS = new Map<string, Field | 'owned'>();
+let fieldCount = 0;
+
+/** The attributes Vigil writes itself: a sender's values for them (spoofed ids, stale outcomes) are dropped. */
+for (const key of [
+  'audit.record_id', 'audit.schema_version', 'audit.outcome', 'audit.action', 'audit.resource', 'audit.parse_status', 'audit.parse_issue',
+  'audit.ingested_at', 'audit.limits_applied', 'ocsf.class_uid', 'ocsf.category_uid', 'ocsf.activity_id', 'ocsf.type_uid', 'ocsf.status_id', 'ocsf.severity_id',
+]) {
+  KEYS.set(key, 'owned');
+}
+
+function field(key: string, semconv = false): Field {
+  const f = new Field(key, fieldCount++, semconv);
+  KEYS.set(key, f);
+  return f;
+}
+
+/** Named fields: call sites pass these rather than key strings, so a lookup costs no Map access. */
+const F = {
+  method: field('http.request.method', true),
+  methodOriginal: field('http.request.method_original', true),
+  oldMethod: field('http.method', true),
+  path: field('url.path', true),
+  oldTarget: field('http.target', true),
+  fullUrl: field('url.full', true),
+  oldUrl: field('http.url', true),
+  route: field('http.route', true),
+  status: field('http.response.status_code', true),
+  oldStatus: field('http.status_code', true),
+  size: field('http.response.body.size', true),
+  oldSize: field('http.response_content_length', true),
+  duration: field('http.server.request.duration', true),
+  client: field('client.address', true),
+  oldClientIp: field('http.client_ip', true),
+  oldSockPeer: field('net.sock.peer.addr', true),
+  oldPeerIp: field('net.peer.ip', true),
+  peerAddress: field('network.peer.address', true),
+  user: field('user.id', true),
+  oldUser: field('enduser.id', true),
+  session: field('session.id', true),
+  userAgent: field('user_agent.original', true),
+  oldUserAgent: field('http.user_agent', true),
+  outcome: field('event.outcome', true),
+  query: field('url.query'),
+  clientPort: field('client.port'),
+  referer: field('http.request.header.referer'),
+  serverAddress: field('server.address'),
+  serverPort: field('server.port'),
+  protocolName: field('network.protocol.name'),
+  protocolVersion: field('network.protocol.version'),
+  geo: field('geo.country.iso_code'),
+  environment: field('deployment.environment.name'),
+};
+
+// Where each field's key first is in the attributes of the record being
+// enriched, valid for the slots stamped with the current generation: one pass
+// over the attributes replaces a scan per key looked up (about twenty per
+// record); module-level arrays, so indexing allocates nothing.
+const slotIndex = new Int32Array(fieldCount);
+const slotStamp = new Uint32Array(fieldCount);
+let generation = 0;
+
+/**
+ * The sender's attributes, looked up by field (through the index) or by any key
+ * (a scan, or a Map when there are many). Building it drops the sender's values
+ * of the attributes Vigil writes itself (spoofed ids, stale outcomes), marking
+ * the list rewritten when there were any, in the same pass as the indexing.
+ */
+class SenderAttrs {
+  private index: Map<string, number> | undefined;
+  private readonly generation: number;
+  /** Whether any attribute readSemconv reads is there. */
+  readonly semconv: boolean;
+  /** How many attributes the sender's are (those after are Vigil's). */
+  readonly count: number;
+
+  constructor(readonly list: KeyValue[]) {
+    if (generation === 0xffffffff) {
+      slotStamp.fill(0); // a stamp from 2^32 records ago must not read as current
+      generation = 0;
     }
+    const g = (this.generation = ++generation);
+    let semconv = false;
+    let w = 0;
+    for (let r = 0; r < list.length; r++) {
+      const kv = list[r];
+      const f = KEYS.get(kv.key);
+      if (f === 'owned') continue;
+      list[w] = kv;
+      if (f !== undefined && slotStamp[f.slot] !== g) {
+        slotStamp[f.slot] = g;
+        slotIndex[f.slot] = w;
+        if (f.semconv) semconv = true;
+      }
+      w++;
+    }
+    if (w !== list.length) {
+      list.length = w;
+      markRewritten(list);
+    }
+    this.count = w;
+    this.semconv = semconv;
   }
 
-  find(key: string): number {
-    if (this.index) return this.index.get(key) ?? -1;
+  /** Index of the first attribute with the field's key (or the key), -1 when absent. */
+  find(k: Field | string): number {
+    if (typeof k === 'string') {
+      const f = KEYS.get(k);
+      if (f === undefined || f === 'owned') return this.scan(k);
+      k = f;
+    }
+    if (this.generation !== generation) return this.scan(k.key); // another record indexed since (not done today)
+    return slotStamp[k.slot] === generation ? slotIndex[k.slot] : -1;
+  }
+
+  private scan(key: string): number {
+    if (this.count > 16) {
+      if (this.index === undefined) {
+        this.index = new Map();
+        for (let i = this.count - 1; i >= 0; i--) this.index.set(this.list[i].key, i);
+      }
+      return this.index.get(key) ?? -1;
+    }
     for (let i = 0; i < this.count; i++) if (this.list[i].key === key) return i;
     return -1;
   }
 
   /** A scalar attribute's value; empty strings count as absent. */
-  scalar(key: string): string | number | boolean | undefined {
-    const i = this.find(key);
+  scalar(k: Field): string | number | boolean | undefined {
+    const i = this.find(k);
     if (i < 0) return undefined;
     const v = scalarOf(this.list[i].value);
     return v === '' ? undefined : v;
   }
 
-  string(key: string): string | undefined {
-    const v = this.scalar(key);
+  string(k: Field): string | undefined {
+    const v = this.scalar(k);
     return v === undefined ? undefined : String(v);
   }
 
-  number(key: string): number | undefined {
-    const v = this.scalar(key);
+  number(k: Field): number | undefined {
+    const v = this.scalar(k);
     if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
     if (typeof v === 'string' && /^\d+(?:\.\d+)?$/.test(v)) return Number(v);
     return undefined;
   }
 
   /** Present with a usable value (not an empty string, not an empty AnyValue). */
-  has(key: string): boolean {
-    const i = this.find(key);
+  has(k: Field): boolean {
+    const i = this.find(k);
     if (i < 0) return false;
     const v = this.list[i].value;
     if (v == null) return false;
-    for (const k in v) if (Object.hasOwn(v, k)) return scalarOf(v) !== '';
+    // A scalar is an own member the decoders set; anything else counts when it has any own property.
+    const s = scalarOf(v);
+    if (s !== undefined) return s !== '';
+    for (const key in v) if (Object.hasOwn(v, key)) return true;
     return false;
   }
 }
 
-function firstString(a: SenderAttrs, keys: readonly string[]): string | undefined {
-  for (const k of keys) {
+function firstString(a: SenderAttrs, fields: readonly Field[]): string | undefined {
+  for (const k of fields) {
     const v = a.string(k);
     if (v !== undefined) return v;
   }
   return undefined;
 }
 
-function firstNumber(a: SenderAttrs, keys: readonly string[]): number | undefined {
-  for (const k of keys) {
+function firstNumber(a: SenderAttrs, fields: readonly Field[]): number | undefined {
+  for (const k of fields) {
     const v = a.number(k);
     if (v !== undefined) return v;
   }
   return undefined;
 }
 
+// Current names, then deprecated ones.
+const METHODS = [F.method, F.oldMethod];
+const TARGETS = [F.fullUrl, F.oldUrl];
+const STATUSES = [F.status, F.oldStatus];
+const SIZES = [F.size, F.oldSize];
+const CLIENTS = [F.client, F.oldClientIp, F.oldSockPeer, F.oldPeerIp, F.peerAddress];
+const USERS = [F.user, F.oldUser];
+const USER_AGENTS = [F.userAgent, F.oldUserAgent];
+
 /** What semconv attributes (current names, then deprecated ones) already say. */
 function readSemconv(a: SenderAttrs): AccessFields {
   const f: AccessFields = {};
-  const method = a.string('http.request.method') === '_OTHER' ? a.string('http.request.method_original') : firstString(a, ['http.request.method', 'http.method']);
+  const method = a.string(F.method) === '_OTHER' ? a.string(F.methodOriginal) : firstString(a, METHODS);
   if (method !== undefined) f.method = method;
-  const path = a.string('url.path');
-  const target = a.string('http.target') ?? firstString(a, ['url.full', 'http.url']);
+  const path = a.string(F.path);
+  const target = a.string(F.oldTarget) ?? firstString(a, TARGETS);
   if (path !== undefined) f.path = path;
   else if (target !== undefined) applyTarget(f, target);
-  const route = a.string('http.route');
+  const route = a.string(F.route);
   if (route !== undefined) f.route = route;
-  const status = firstNumber(a, ['http.response.status_code', 'http.status_code']);
+  const status = firstNumber(a, STATUSES);
   if (status !== undefined && validStatus(status)) f.status = status;
-  const size = firstNumber(a, ['http.response.body.size', 'http.response_content_length']);
+  const size = firstNumber(a, SIZES);
   if (size !== undefined) f.size = size;
-  const duration = a.number('http.server.request.duration');
+  const duration = a.number(F.duration);
   if (duration !== undefined) f.durationS = duration;
-  const client = firstString(a, ['client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address']);
+  const client = firstString(a, CLIENTS);
   if (client !== undefined) f.client = client;
-  const user = firstString(a, ['user.id', 'enduser.id']);
+  const user = firstString(a, USERS);
   if (user !== undefined) f.user = user;
-  const session = a.string('session.id');
+  const session = a.string(F.session);
   if (session !== undefined) f.session = session;
-  const ua = firstString(a, ['user_agent.original', 'http.user_agent']);
+  const ua = firstString(a, USER_AGENTS);
   if (ua !== undefined) f.userAgent = ua;
-  const outcome = normaliseOutcome(a.scalar('event.outcome'));
+  const outcome = normaliseOutcome(a.scalar(F.outcome));
   if (outcome !== undefined) f.outcome = outcome;
   return f;
-}
-
-/** Every attribute readSemconv looks at: records carrying none of them (most text-log records) skip it. */
-const SEMCONV_KEYS: ReadonlySet<string> = new Set([
-  'http.request.method', 'http.request.method_original', 'http.method', 'url.path', 'http.target', 'url.full', 'http.url', 'http.route',
-  'http.response.status_code', 'http.status_code', 'http.response.body.size', 'http.response_content_length', 'http.server.request.duration',
-  'client.address', 'http.client_ip', 'net.sock.peer.addr', 'net.peer.ip', 'network.peer.address', 'user.id', 'enduser.id', 'session.id',
-  'user_agent.original', 'http.user_agent', 'event.outcome',
-]);
-
-function hasSemconvKey(list: readonly KeyValue[]): boolean {
-  for (let i = 0; i < list.length; i++) if (SEMCONV_KEYS.has(list[i].key)) return true;
-  return false;
 }
 
 function hasHttpCore(f: AccessFields): boolean {
@@ -259,35 +380,62 @@ class Out {
     readonly marks: Marks,
   ) {}
 
-  private senderHas(key: string): boolean {
-    return this.sender !== undefined && this.sender.has(key);
+  private senderHas(f: Field): boolean {
+    return this.sender !== undefined && this.sender.has(f);
   }
 
-  fillShared(key: string, value: string | number | undefined): void {
-    if (value === undefined || this.senderHas(key)) return;
-    this.list.push(sharedValues(key).get(value));
+  fillShared(f: Field, value: string | number | undefined): void {
+    if (value === undefined || this.senderHas(f)) return;
+    this.list.push(f.shared.get(value));
   }
 
-  fillString(key: string, value: string | undefined): void {
-    if (value === undefined || this.senderHas(key)) return;
-    this.list.push({ key, value: { stringValue: capString(value, this.maxLen, this.marks, key) } });
+  fillString(f: Field, value: string | undefined): void {
+    if (value === undefined || this.senderHas(f)) return;
+    this.list.push({ key: f.key, value: { stringValue: capString(value, this.maxLen, this.marks, f.key) } });
   }
 
-  fillNumber(key: string, value: number | undefined, integer: boolean): void {
-    if (value === undefined || !Number.isFinite(value) || this.senderHas(key)) return;
-    this.list.push({ key, value: integer && Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value } });
+  fillNumber(f: Field, value: number | undefined, integer: boolean): void {
+    if (value === undefined || !Number.isFinite(value) || this.senderHas(f)) return;
+    this.list.push({ key: f.key, value: integer && Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value } });
   }
 
   /** Header attributes are string arrays in semantic conventions. */
-  fillStringArray(key: string, value: string | undefined): void {
-    if (value === undefined || this.senderHas(key)) return;
-    this.list.push({ key, value: { arrayValue: { values: [{ stringValue: capString(value, this.maxLen, this.marks, key) }] } } });
+  fillStringArray(f: Field, value: string | undefined): void {
+    if (value === undefined || this.senderHas(f)) return;
+    this.list.push({ key: f.key, value: { arrayValue: { values: [{ stringValue: capString(value, this.maxLen, this.marks, f.key) }] } } });
   }
 
   /** Vigil-owned attributes (audit.*, ocsf.*; the sender's were dropped). */
   own(kv: KeyValue): void {
     this.list.push(kv);
   }
+}
+
+/** The marks of the record being enriched: one array reused (enrichment is synchronous; audit.limits_applied gets a copy). */
+const recordMarks: Marks = [];
+
+/**
+ * The body's fields with the attributes' over them (attributes win). Explicit,
+ * for the fields readSemconv can set (applyTarget's included): a for-in over
+ * them cost more than the rest of the merge.
+ */
+function merged(body: AccessFields, a: AccessFields): AccessFields {
+  const f: AccessFields = { ...body };
+  if (a.method !== undefined) f.method = a.method;
+  if (a.target !== undefined) f.target = a.target;
+  if (a.path !== undefined) f.path = a.path;
+  if (a.query !== undefined) f.query = a.query;
+  if (a.fullUrl !== undefined) f.fullUrl = a.fullUrl;
+  if (a.route !== undefined) f.route = a.route;
+  if (a.status !== undefined) f.status = a.status;
+  if (a.size !== undefined) f.size = a.size;
+  if (a.durationS !== undefined) f.durationS = a.durationS;
+  if (a.client !== undefined) f.client = a.client;
+  if (a.user !== undefined) f.user = a.user;
+  if (a.session !== undefined) f.session = a.session;
+  if (a.userAgent !== undefined) f.userAgent = a.userAgent;
+  if (a.outcome !== undefined) f.outcome = a.outcome;
+  return f;
 }
 
 /**
@@ -301,13 +449,14 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   if (s.skipEnriched && list.length > 0 && alreadyEnriched(list)) return { status: undefined, marks: 0 };
 
   // 1. limits on what was sent.
-  const marks: Marks = [];
+  const marks = recordMarks;
+  marks.length = 0;
   capRecord(log, s.limits, marks);
-  if (list.length > 0) dropOwned(list);
-  const sender = list.length > 0 ? new SenderAttrs(list, list.length) : undefined;
+  let sender = list.length > 0 ? new SenderAttrs(list) : undefined;
+  if (sender?.count === 0) sender = undefined;
 
   // 2. what the attributes say, then what the body says; attributes win.
-  const fromAttrs = sender && hasSemconvKey(list) ? readSemconv(sender) : NO_FIELDS;
+  const fromAttrs = sender?.semconv ? readSemconv(sender) : NO_FIELDS;
   let parsed: BodyParse | undefined;
   try {
     parsed = parseBody(log.body, s.body);
@@ -316,30 +465,23 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
     parsed = { status: 'unparsed', fields: {}, issue: `parser failed: ${(err as Error)?.message ?? 'unknown error'}` };
   }
   const p = parsed?.fields ?? NO_FIELDS;
-  let f: AccessFields = p;
-  if (fromAttrs !== NO_FIELDS) {
-    f = { ...p };
-    for (const k in fromAttrs) {
-      const v = fromAttrs[k as keyof AccessFields];
-      if (v !== undefined) (f as Record<string, unknown>)[k] = v;
-    }
-  }
+  const f = fromAttrs === NO_FIELDS ? p : merged(p, fromAttrs);
   if (p.timeMs !== undefined && p.timeMs > 0 && nanosToMillis(log.timeUnixNano) === 0) {
     log.timeUnixNano = millisToNanosLong(p.timeMs);
     markRewritten(log);
   }
 
   // 3. geo, on the address as received; 4. pseudonyms (computed here, written below).
-  const geo = s.geo !== undefined && f.client !== undefined && !sender?.has('geo.country.iso_code') ? s.geo.country(f.client) : undefined;
+  const geo = s.geo !== undefined && f.client !== undefined && !sender?.has(F.geo) ? s.geo.country(f.client) : undefined;
   const ps = s.pseudonymiser;
   const pseudo = ps ? pseudonymsFor(f, s) : undefined;
 
   const out = new Out(list, sender, s.limits.maxValueLength, marks);
   fillSemconv(out, sender, f, p, pseudo);
-  if (geo !== undefined) out.fillShared('geo.country.iso_code', geo);
-  if (!sender?.has('deployment.environment.name')) {
+  if (geo !== undefined) out.fillShared(F.geo, geo);
+  if (!sender?.has(F.environment)) {
     const env = resourceEnvironment(rec.resource) ?? s.environment;
-    if (env !== undefined) out.fillShared('deployment.environment.name', env);
+    if (env !== undefined) out.fillShared(F.environment, env);
   }
   if (ps) pseudonymise(log, sender, s, pseudo!);
   if (ps?.rotating) addPreviousPseudonyms(list, ps, pseudo!);
@@ -365,24 +507,6 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
     out.own({ key: 'audit.limits_applied', value: { arrayValue: { values } } });
   }
   return { status: status.status, marks: marks.length };
-}
-
-/** The attributes Vigil writes itself: a sender's values for them (spoofed ids, stale outcomes) are dropped. */
-const OWNED: ReadonlySet<string> = new Set([
-  'audit.record_id', 'audit.schema_version', 'audit.outcome', 'audit.action', 'audit.resource', 'audit.parse_status', 'audit.parse_issue',
-  'audit.ingested_at', 'audit.limits_applied', 'ocsf.class_uid', 'ocsf.category_uid', 'ocsf.activity_id', 'ocsf.type_uid', 'ocsf.status_id', 'ocsf.severity_id',
-]);
-
-function dropOwned(list: KeyValue[]): void {
-  let w = 0;
-  for (let r = 0; r < list.length; r++) {
-    const kv = list[r];
-    if (OWNED.has(kv.key)) continue;
-    list[w++] = kv;
-  }
-  if (w === list.length) return;
-  list.length = w;
-  markRewritten(list);
 }
 
 /** deployment.environment.name (or its deprecated name) of a resource, looked up once per resource. */
@@ -448,34 +572,34 @@ function pseudonymsFor(f: AccessFields, s: EnrichSettings): Pseudonyms {
 
 /** Fills the semconv attributes the record lacks from the merged fields (pseudonyms in place of the configured ones). */
 function fillSemconv(out: Out, sender: SenderAttrs | undefined, f: AccessFields, p: AccessFields, pseudo: Pseudonyms | undefined): void {
-  if (f.method !== undefined && !sender?.has('http.request.method')) {
+  if (f.method !== undefined && !sender?.has(F.method)) {
     if (KNOWN_METHODS.has(f.method)) {
-      out.fillShared('http.request.method', f.method);
+      out.fillShared(F.method, f.method);
     } else {
-      out.fillShared('http.request.method', '_OTHER');
-      out.fillString('http.request.method_original', f.method);
+      out.fillShared(F.method, '_OTHER');
+      out.fillString(F.methodOriginal, f.method);
     }
   }
-  out.fillString('url.path', f.path);
-  out.fillString('url.query', p.query);
-  out.fillString('url.full', p.fullUrl);
-  out.fillString('http.route', f.route);
-  if (f.status !== undefined && Number.isInteger(f.status)) out.fillShared('http.response.status_code', f.status);
-  out.fillNumber('http.response.body.size', f.size, true);
-  out.fillNumber('http.server.request.duration', f.durationS, false);
-  out.fillString('client.address', pseudo?.client ?? f.client);
-  out.fillNumber('client.port', p.clientPort, true);
-  out.fillString('user.id', pseudo?.user ?? f.user);
-  out.fillString('session.id', pseudo?.session ?? f.session);
-  out.fillString('user_agent.original', f.userAgent);
-  out.fillStringArray('http.request.header.referer', p.referer);
-  out.fillString('server.address', p.serverAddress);
-  out.fillNumber('server.port', p.serverPort, true);
-  if (p.protocol !== undefined && !sender?.has('network.protocol.name')) {
+  out.fillString(F.path, f.path);
+  out.fillString(F.query, p.query);
+  out.fillString(F.fullUrl, p.fullUrl);
+  out.fillString(F.route, f.route);
+  if (f.status !== undefined && Number.isInteger(f.status)) out.fillShared(F.status, f.status);
+  out.fillNumber(F.size, f.size, true);
+  out.fillNumber(F.duration, f.durationS, false);
+  out.fillString(F.client, pseudo?.client ?? f.client);
+  out.fillNumber(F.clientPort, p.clientPort, true);
+  out.fillString(F.user, pseudo?.user ?? f.user);
+  out.fillString(F.session, pseudo?.session ?? f.session);
+  out.fillString(F.userAgent, f.userAgent);
+  out.fillStringArray(F.referer, p.referer);
+  out.fillString(F.serverAddress, p.serverAddress);
+  out.fillNumber(F.serverPort, p.serverPort, true);
+  if (p.protocol !== undefined && !sender?.has(F.protocolName)) {
     const proto = splitProtocol(p.protocol);
     if (proto) {
-      out.fillShared('network.protocol.name', proto.name);
-      if (proto.version !== undefined) out.fillShared('network.protocol.version', proto.version);
+      out.fillShared(F.protocolName, proto.name);
+      if (proto.version !== undefined) out.fillShared(F.protocolVersion, proto.version);
     }
   }
 }

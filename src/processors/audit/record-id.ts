@@ -27,11 +27,20 @@ function n(v: number | undefined | null): string {
   return v ? String(v) : '0';
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex, as Buffer#toString('hex') writes it; by table for trace and span ids (no Buffer per call). */
 function bytes(b: Uint8Array | undefined | null): string {
-  return b && b.length > 0 ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
+  if (!b || b.length === 0) return '';
+  if (b.length > 32) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  let out = '';
+  for (let i = 0; i < b.length; i++) out += HEX[b[i]];
+  return out;
 }
 
 function anyValue(v: AnyValue | null | undefined): string {
+  // Most values are strings: read them without asking anyValueKind (the same answer: an own, non-null stringValue).
+  if (v != null && typeof v.stringValue === 'string' && Object.hasOwn(v, 'stringValue')) return `s${s(v.stringValue)}`;
   switch (anyValueKind(v)) {
     case 'string':
       return `s${s(v!.stringValue)}`;
@@ -108,13 +117,21 @@ export function recordIdOf(canonical: string, occurrence: number): string {
  */
 export function recordIds(batch: readonly VigilRecord[]): string[] {
   const ids = new Array<string>(batch.length);
-  const counts = new Map<string, number>();
+  const seen = new Set<string>();
+  let repeats: Map<string, number> | undefined; // occurrences so far of the ids seen more than once
   for (let i = 0; i < batch.length; i++) {
     const canon = canonicalRecord(batch[i]);
     const id = recordIdOf(canon, 0);
-    const before = counts.get(id) ?? 0;
-    counts.set(id, before + 1);
-    ids[i] = before === 0 ? id : recordIdOf(canon, before);
+    const size = seen.size;
+    seen.add(id); // one lookup for the usual first occurrence
+    if (seen.size !== size) {
+      ids[i] = id;
+      continue;
+    }
+    repeats ??= new Map();
+    const before = repeats.get(id) ?? 1;
+    repeats.set(id, before + 1);
+    ids[i] = recordIdOf(canon, before);
   }
   return ids;
 }
