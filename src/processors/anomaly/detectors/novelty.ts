@@ -9,13 +9,20 @@
 import type { AttributeView, AttrRef } from '../attr-ref.js';
 import { hashString } from '../hash.js';
 import type { KeyTable } from '../key-table.js';
-import { BASE, type Detector } from './detector.js';
+import { BASE, CELL_T_FIRST, DAY_MS, type Detector } from './detector.js';
 
 export const NOVELTY_SLOTS = 16;
 const TOTAL = 0;
 const WEIGHTS = 1;
 const CELLS = 1 + NOVELTY_SLOTS;
 const NOVELTY_SURPRISE = 1;
+/**
+ * History after which a light key has learned its values with half the warm-up: a user with a
+ * dozen records over days, all from one country, is as settled as a busy one after an hour
+ * (enterprise seed 5: 17 records in 8 days, still learning at the attack). Good–Turing then
+ * still needs p ≤ 1/(n + 1) ≤ 1/11 for a key that showed one value.
+ */
+const SETTLED_SPAN_MS = 3 * DAY_MS;
 
 export interface NoveltyParams {
   attr: AttrRef;
@@ -49,8 +56,10 @@ export class NoveltyDetector implements Detector {
     return NOVELTY_SURPRISE;
   }
 
-  learning(_table: KeyTable, _slot: number, n: number): boolean {
-    return n <= this.warmup;
+  /** Until `warmup` observations, or half of them over SETTLED_SPAN_MS of history. */
+  learning(table: KeyTable, slot: number, n: number, t: number): boolean {
+    if (n > this.warmup) return false;
+    return n <= this.warmup / 2 || t - table.f64[slot * table.f64Stride + CELL_T_FIRST] < SETTLED_SPAN_MS;
   }
 
   input(view: AttributeView): number {
@@ -60,7 +69,7 @@ export class NoveltyDetector implements Detector {
     return hashString(this.pendingValue);
   }
 
-  observe(table: KeyTable, slot: number, _t: number, dt: number, n: number, hash: number): number {
+  observe(table: KeyTable, slot: number, t: number, dt: number, n: number, hash: number): number {
     const f = table.f64;
     const o = slot * table.f64Stride + BASE;
     const hashes = table.u32;
@@ -82,7 +91,7 @@ export class NoveltyDetector implements Detector {
     }
     let surprise = 0;
     if (found < 0) {
-      if (n > this.warmup) surprise = -Math.log10((rare + 1) / (f[o + TOTAL] + 1));
+      if (!this.learning(table, slot, n, t)) surprise = -Math.log10((rare + 1) / (f[o + TOTAL] + 1));
       hashes[h0 + weakest] = hash >>> 0;
       f[o + WEIGHTS + weakest] = 1;
     } else f[o + WEIGHTS + found] += 1;
