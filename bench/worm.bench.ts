@@ -13,13 +13,14 @@ import { wormConfigSchema } from '../src/exporters/worm/config.js';
 import { RecordJsonEncoder, encodeEntry, recordPayload, GENESIS_HASH } from '../src/exporters/worm/entry.js';
 import { KIND_RECORD, encodeFrame } from '../src/exporters/worm/frame.js';
 import { parseSegmentFileName } from '../src/exporters/worm/layout.js';
-import { encodeRecordRequest } from '../src/otlp/convert.js';
+import { encodeBatchProtobuf, encodeRecordRequest } from '../src/otlp/convert.js';
+import { decodeProtobufBatch } from '../src/otlp/wire-decode.js';
 import { loadPublicKeys } from '../src/exporters/worm/keys.js';
 import { createS3Client } from '../src/exporters/worm/s3.js';
 import { LocalSource } from '../src/exporters/worm/source.js';
 import { verifyArchive } from '../src/exporters/worm/verify.js';
 import { WormExporter } from '../src/exporters/worm/worm.js';
-import { type LogBatch, type ResourceContext, type ScopeContext, anyValue, millisToNanos } from '../src/pipeline/record.js';
+import { type LogBatch, type ResourceContext, type ScopeContext, anyValue, appendAttribute, intAttribute, millisToNanos } from '../src/pipeline/record.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { Telemetry } from '../src/telemetry/metrics.js';
 
@@ -37,8 +38,26 @@ const scope: ScopeContext = { scope: { name: 'access', version: '1.0.0' }, schem
 const PATHS = ['/api/cart', '/api/items/{id}', '/login', '/api/orders/{id}', '/static/app.js', '/api/search'];
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36', 'curl/8.5.0', 'okhttp/4.12.0'];
 
-/** Access-log records enriched the way the audit processor leaves them (~900 bytes of canonical JSON each). */
+/**
+ * Access-log records as `vigil run` hands them to the worm: decoded from the wire (so they
+ * remember their bytes and take the splice path), then enriched by appending attributes, as
+ * the audit and anomaly processors do (~900 bytes of canonical JSON each).
+ */
 function batch(n: number, start: number): LogBatch {
+  const received = receivedBatch(n, start);
+  const records = decodeProtobufBatch(encodeBatchProtobuf(received)).records;
+  records.forEach((rec) => {
+    const status = intAttribute(rec.log.attributes, 'http.response.status_code') ?? 200;
+    appendAttribute(rec.log.attributes, { key: 'audit.record_id', value: anyValue(randomBytes(12).toString('base64url')) });
+    appendAttribute(rec.log.attributes, { key: 'audit.outcome', value: anyValue(status < 400 ? 'success' : 'failure') });
+    appendAttribute(rec.log.attributes, { key: 'audit.action', value: anyValue('read') });
+    appendAttribute(rec.log.attributes, { key: 'anomaly.score', value: anyValue(Math.round(Math.random() * 1000) / 1000) });
+  });
+  return records;
+}
+
+/** The records as the sender wrote them. */
+function receivedBatch(n: number, start: number): LogBatch {
   const out: LogBatch = [];
   for (let i = 0; i < n; i++) {
     const k = start + i;
@@ -55,16 +74,12 @@ function batch(n: number, start: number): LogBatch {
         severityText: 'INFO',
         body: { stringValue: `10.${k % 251}.${k % 13}.${k % 7} - u${k % 997} [01/Mar/2026:09:00:00 +0000] "GET ${path} HTTP/1.1" ${status} ${k % 4096}` },
         attributes: [
-          { key: 'audit.record_id', value: anyValue(randomBytes(12).toString('base64url')) },
           { key: 'http.request.method', value: anyValue('GET') },
           { key: 'url.path', value: anyValue(path) },
           { key: 'http.response.status_code', value: anyValue(status) },
           { key: 'client.address', value: anyValue(`10.${k % 251}.${k % 13}.${k % 7}`) },
           { key: 'user.id', value: anyValue(`u${k % 997}`) },
           { key: 'user_agent.original', value: anyValue(AGENTS[k % AGENTS.length]) },
-          { key: 'audit.outcome', value: anyValue(status < 400 ? 'success' : 'failure') },
-          { key: 'audit.action', value: anyValue('read') },
-          { key: 'anomaly.score', value: anyValue(Math.round(Math.random() * 1000) / 1000) },
         ],
         traceId: randomBytes(16),
         spanId: randomBytes(8),
