@@ -1,7 +1,8 @@
 // Where a record's CPU goes, stage by stage, in one process and without I/O:
 // the product pipeline's pure work on the spine benchmark's 512-record access-log
 // requests (protobuf decode, audit, anomaly with its ten default detectors, the
-// archive's OTLP/JSON and hash-chained entry, the otlp exporter's protobuf
+// archive's entry payloads (format v2: each record's one-record protobuf request) and
+// hash-chained frames, the otlp exporter's protobuf
 // encode), next to the spine's Node ceiling (decode + encode + SHA-256 of the
 // request as received). Their ratio bounds what `vigil run` can reach on one
 // core before any gRPC, fsync or GC from concurrency is added.
@@ -18,8 +19,9 @@
 // Best of several passes (noise from other work only adds time). Prints figures;
 // asserts nothing.
 import { deserialize, serialize } from 'node:v8';
-import { RecordJsonEncoder, encodeEntry, GENESIS_HASH, recordPayload } from '../src/exporters/worm/entry.js';
-import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, requestToBatch } from '../src/otlp/convert.js';
+import { GENESIS_HASH } from '../src/exporters/worm/entry.js';
+import { KIND_RECORD, encodeFrame } from '../src/exporters/worm/frame.js';
+import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, encodeRecordRequests, requestToBatch } from '../src/otlp/convert.js';
 import { decodeProtobufBatch } from '../src/otlp/wire-decode.js';
 import type { LogBatch } from '../src/pipeline/record.js';
 import { anomalyConfigSchema } from '../src/processors/anomaly/config.js';
@@ -37,16 +39,15 @@ const requests = encodedRequests(32, RECORDS);
 
 const audit = createAuditProcessor(auditConfigSchema.parse({}), 'audit', silentLogger(), new Telemetry());
 const anomaly = new AnomalyProcessor('anomaly', anomalyConfigSchema.parse({}), silentLogger(), new Telemetry());
-const json = new RecordJsonEncoder();
 
-const STAGES = ['decode', 'audit', 'anomaly', 'archive JSON', 'archive entry + hash', 'protobuf encode'] as const;
+const STAGES = ['decode', 'audit', 'anomaly', 'archive payloads', 'archive entry + hash', 'protobuf encode'] as const;
 type Stage = (typeof STAGES)[number];
 const PATHS = ['decode: wire', 'decode: protobufjs', 'batch encode: splice', 'batch encode: objects', 'record request: splice', 'record request: objects'] as const;
 type Figure = Stage | (typeof PATHS)[number] | 'ceiling' | 'clone out' | 'clone in';
 const best = new Map<Figure, number>();
 const keep = (k: Figure, us: number) => best.set(k, Math.min(best.get(k) ?? Infinity, us));
 
-let prev = GENESIS_HASH;
+let prev: Uint8Array = Buffer.from(GENESIS_HASH, "hex");
 let seq = 0;
 let k = 0;
 let lastBatch: LogBatch = [];
@@ -67,9 +68,9 @@ for (let pass = 0; pass < PASSES; pass++) {
     lap('audit');
     batch = await anomaly.process(batch);
     lap('anomaly');
-    const payloads = batch.map((r) => recordPayload(json.encode(r)));
-    lap('archive JSON');
-    for (const p of payloads) prev = encodeEntry(++seq, 0, prev, p).hash;
+    const { bytes, ends } = encodeRecordRequests(batch);
+    lap('archive payloads');
+    for (let i = 0; i < ends.length; i++) prev = encodeFrame(KIND_RECORD, ++seq, 0, prev, bytes.subarray(ends[i - 1] ?? 0, ends[i])).raw;
     lap('archive entry + hash');
     encodeBatchProtobuf(batch);
     lap('protobuf encode');
