@@ -155,35 +155,24 @@ export function decodeAnyValue(r: Reader, length: number, depth: number, into?: 
 }
 
 function decodeArrayValue(r: Reader, length: number, depth: number, into?: ArrayValue | null): ArrayValue {
-  checkDepth(depth);
-  const saved = enter(r, length);
-  const m = into || new ArrayValueCtor();
-  while (r.pos < r.len) {
-    const t = r.tag();
-    const wire = t & 7;
-    const field = t >>> 3;
-    if (field === 1 && wire === LEN) {
-      if (!(m.values && m.values.length)) m.values = [];
-      m.values.push(decodeAnyValue(r, r.size(), depth + 1));
-      continue;
-    }
-    r.skipType(wire, depth, field);
-  }
-  leave(r, saved);
-  return m;
+  return decodeValues(r, length, depth, into || new ArrayValueCtor(), decodeAnyValue);
 }
 
 function decodeKeyValueList(r: Reader, length: number, depth: number, into?: KeyValueList | null): KeyValueList {
+  return decodeValues(r, length, depth, into || new KeyValueListCtor(), decodeKeyValue);
+}
+
+/** ArrayValue and KeyValueList alike: one repeated message field, `values` (1). */
+function decodeValues<M extends { values?: T[] }, T>(r: Reader, length: number, depth: number, m: M, element: (r: Reader, length: number, depth: number) => T): M {
   checkDepth(depth);
   const saved = enter(r, length);
-  const m = into || new KeyValueListCtor();
   while (r.pos < r.len) {
     const t = r.tag();
     const wire = t & 7;
     const field = t >>> 3;
     if (field === 1 && wire === LEN) {
       if (!(m.values && m.values.length)) m.values = [];
-      m.values.push(decodeKeyValue(r, r.size(), depth + 1));
+      m.values!.push(element(r, r.size(), depth + 1));
       continue;
     }
     r.skipType(wire, depth, field);
