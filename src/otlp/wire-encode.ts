@@ -56,6 +56,13 @@ class Sink {
     b[this.pos++] = n;
   }
 
+  /** A length-delimited field whose bytes are at hand: tag, length, bytes. */
+  lenField(tag: number, src: Uint8Array): void {
+    this.byte(tag);
+    this.varint(src.length);
+    this.bytes(src);
+  }
+
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     if (n <= 48) {
@@ -133,9 +140,7 @@ function writeAttribute(sink: Sink, kv: Immutable<KeyValue>): void {
   if (kind === 0) {
     const bytes = encodeKeyValue(kv).finish();
     sink.ensure(6 + bytes.length);
-    sink.byte(0x32);
-    sink.varint(bytes.length);
-    sink.bytes(bytes);
+    sink.lenField(0x32, bytes);
     return;
   }
   const v = value as { stringValue?: string; boolValue?: boolean; intValue?: number; doubleValue?: number };
@@ -435,15 +440,11 @@ function sizeGroup(rg: ResourceGroup): number {
 function writeGroup(out: Sink, rg: ResourceGroup, scratch: Sink): void {
   out.byte(0x0a);
   out.varint(rg.length);
-  out.byte(0x0a);
-  out.varint(rg.resourceBytes.length);
-  out.bytes(rg.resourceBytes);
+  out.lenField(0x0a, rg.resourceBytes);
   for (const sg of rg.scopes) {
     out.byte(0x12);
     out.varint(sg.length);
-    out.byte(0x0a);
-    out.varint(sg.scopeBytes.length);
-    out.bytes(sg.scopeBytes);
+    out.lenField(0x0a, sg.scopeBytes);
     for (const p of sg.parts) {
       out.byte(0x12);
       out.varint(p.length);
