@@ -3,27 +3,9 @@
 // budget-rates.property.test.ts for the rate kinds.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BudgetRun, ceiling, runStationary } from './budget-check.js';
-import type { StreamShape } from './stationary.js';
+import { expectWithinBudget, runStationary, stationaryShapes } from './budget-check.js';
 
 const BUDGET = 10;
-
-const shapes = (keys: number, days: number, perDay: number, seasonal?: boolean) =>
-  fc.record({
-    keys: fc.constant(keys),
-    days: fc.constant(days),
-    perDay: fc.constant(perDay),
-    spread: fc.constantFrom(1, 20, 100),
-    dayShape: fc.constantFrom(Infinity, 4, 1.5),
-    seasonal: seasonal === undefined ? fc.boolean() : fc.constant(seasonal),
-    night: fc.constantFrom(0, 0.01, 0.03),
-    seed: fc.integer({ min: 1, max: 1_000_000 }),
-  });
-
-function check(run: BudgetRun, s: StreamShape): void {
-  const summary = `${run.alerts.length} alerts in ${run.keyDays} key-days (allowed ${run.allowed.toFixed(1)}) on ${JSON.stringify(s)}: ${run.alerts.slice(0, 2).map((a) => a.reason).join(' / ')}`;
-  expect(run.alerts.length, summary).toBeLessThanOrEqual(ceiling(run.allowed));
-}
 
 /** A standard normal quantile good enough for test signals (Acklam's rational approximation, central part). */
 function z(u: number): number {
@@ -36,8 +18,8 @@ function z(u: number): number {
 describe('false-alert budget on stationary streams', () => {
   it('value (5-minute mean latency per route, log-normal, heavy and light routes)', () => {
     fc.assert(
-      fc.property(shapes(4, 10, 3000, false), (s) => {
-        check(
+      fc.property(stationaryShapes(4, 10, 3000, false), (s) => {
+        expectWithinBudget(
           runStationary(
             { name: 'route_latency', key: ['http.route'], value: 'http.server.request.duration', scale: 'log', direction: 'up', aggregate: 300_000 },
             s,
@@ -53,8 +35,8 @@ describe('false-alert budget on stationary streams', () => {
 
   it('hour_of_week (sessions at quiet hours, 0–3 % of the activity at night)', () => {
     fc.assert(
-      fc.property(shapes(150, 12, 40, true), (s) => {
-        check(runStationary({ name: 'off_hours', key: ['user.id'], hour_of_week: true }, s, (e) => ({ 'user.id': `u${e.key}` }), BUDGET), s);
+      fc.property(stationaryShapes(150, 12, 40, true), (s) => {
+        expectWithinBudget(runStationary({ name: 'off_hours', key: ['user.id'], hour_of_week: true }, s, (e) => ({ 'user.id': `u${e.key}` }), BUDGET), s);
       }),
       { numRuns: 3, seed: 22 },
     );
@@ -62,9 +44,9 @@ describe('false-alert budget on stationary streams', () => {
 
   it('hour_of_week on keys whose days are shifted (each its own working hours, 0–3 % at night)', () => {
     fc.assert(
-      fc.property(shapes(150, 12, 40, true), (s) => {
+      fc.property(stationaryShapes(150, 12, 40, true), (s) => {
         const shape = { ...s, shifted: true };
-        check(runStationary({ name: 'off_hours', key: ['user.id'], hour_of_week: true }, shape, (e) => ({ 'user.id': `u${e.key}` }), BUDGET), shape);
+        expectWithinBudget(runStationary({ name: 'off_hours', key: ['user.id'], hour_of_week: true }, shape, (e) => ({ 'user.id': `u${e.key}` }), BUDGET), shape);
       }),
       { numRuns: 3, seed: 23 },
     );
@@ -73,10 +55,10 @@ describe('false-alert budget on stationary streams', () => {
   it('novelty (countries per user from a fixed set, with rare ones)', () => {
     const countries = ['DE', 'FR', 'US', 'JP'];
     fc.assert(
-      fc.property(shapes(100, 10, 40), (s) => {
+      fc.property(stationaryShapes(100, 10, 40), (s) => {
         // Each user: a home country, a second one for 20 % of users (5 % of their records), a rare third for 10 % (0.2 %).
         const pick = (k: number, u: number) => (k % 5 === 0 && u < 0.05 ? countries[(k + 1) % 4] : k % 10 === 3 && u > 0.998 ? countries[(k + 2) % 4] : countries[k % 4]);
-        check(runStationary({ name: 'new_country', key: ['user.id'], novelty: 'geo.country.iso_code' }, s, (e) => ({ 'user.id': `u${e.key}`, 'geo.country.iso_code': pick(e.key, e.u) }), BUDGET), s);
+        expectWithinBudget(runStationary({ name: 'new_country', key: ['user.id'], novelty: 'geo.country.iso_code' }, s, (e) => ({ 'user.id': `u${e.key}`, 'geo.country.iso_code': pick(e.key, e.u) }), BUDGET), s);
       }),
       { numRuns: 3, seed: 23 },
     );

@@ -5,27 +5,10 @@
 // that a few hundred key-days give the test power.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BudgetRun, ceiling, runStationary } from './budget-check.js';
+import { ceiling, expectWithinBudget, runStationary, stationaryShapes } from './budget-check.js';
 import type { StreamShape } from './stationary.js';
 
 const BUDGET = 10;
-
-const shape = (keys: number, days: number, perDay: number) =>
-  fc.record({
-    keys: fc.constant(keys),
-    days: fc.constant(days),
-    perDay: fc.constant(perDay),
-    spread: fc.constantFrom(1, 20, 100),
-    dayShape: fc.constantFrom(Infinity, 4, 1.5),
-    seasonal: fc.boolean(),
-    night: fc.constantFrom(0, 0.01, 0.03),
-    seed: fc.integer({ min: 1, max: 1_000_000 }),
-  });
-
-function check(run: BudgetRun, s: StreamShape): void {
-  const summary = `${run.alerts.length} alerts in ${run.keyDays} key-days (allowed ${run.allowed.toFixed(1)}) on ${JSON.stringify(s)}: ${run.alerts.slice(0, 2).map((a) => a.reason).join(' / ')}`;
-  expect(run.alerts.length, summary).toBeLessThanOrEqual(ceiling(run.allowed));
-}
 
 describe('false-alert budget on stationary streams', () => {
   it('can fail: a detector alerting at p ≤ 0.01 per record (threshold override) breaks the budget on these streams', () => {
@@ -36,8 +19,8 @@ describe('false-alert budget on stationary streams', () => {
 
   it('rate (records per minute per client)', () => {
     fc.assert(
-      fc.property(shape(20, 8, 1500), (s) => {
-        check(runStationary({ name: 'client_rate', key: ['client.address'], rate: 60_000 }, s, (e) => ({ 'client.address': `10.0.0.${e.key}` }), BUDGET), s);
+      fc.property(stationaryShapes(20, 8, 1500), (s) => {
+        expectWithinBudget(runStationary({ name: 'client_rate', key: ['client.address'], rate: 60_000 }, s, (e) => ({ 'client.address': `10.0.0.${e.key}` }), BUDGET), s);
       }),
       { numRuns: 3, seed: 11 },
     );
@@ -45,9 +28,9 @@ describe('false-alert budget on stationary streams', () => {
 
   it('weighted rate (bytes per hour per user, sizes varying per record)', () => {
     fc.assert(
-      fc.property(shape(60, 10, 60), (s) => {
+      fc.property(stationaryShapes(60, 10, 60), (s) => {
         const base = (k: number) => 5_000 * (1 + (k % 7));
-        check(
+        expectWithinBudget(
           runStationary(
             { name: 'download_bytes', key: ['user.id'], rate: 3_600_000, weight: 'http.response.body.size' },
             s,
@@ -63,9 +46,9 @@ describe('false-alert budget on stationary streams', () => {
 
   it('ratio (share of 5xx per route)', () => {
     fc.assert(
-      fc.property(shape(20, 10, 200), (s) => {
+      fc.property(stationaryShapes(20, 10, 200), (s) => {
         const share = (k: number) => 0.005 + 0.005 * (k % 5);
-        check(
+        expectWithinBudget(
           runStationary({ name: 'route_5xx', key: ['http.route'], ratio: 'http.response.status_code >= 500' }, s, (e) => ({ 'http.route': `/r${e.key}`, 'http.response.status_code': e.u < share(e.key) ? 503 : 200 }), BUDGET),
           s,
         );
@@ -76,9 +59,9 @@ describe('false-alert budget on stationary streams', () => {
 
   it('distinct (accounts per address)', () => {
     fc.assert(
-      fc.property(shape(40, 10, 40), (s) => {
+      fc.property(stationaryShapes(40, 10, 40), (s) => {
         const pool = (k: number) => 2 + (k % 6);
-        check(
+        expectWithinBudget(
           runStationary({ name: 'accounts', key: ['client.address'], distinct: 'user.id', window: 600_000 }, s, (e) => ({ 'client.address': `10.1.0.${e.key}`, 'user.id': `a${e.key}-${Math.floor(e.u * pool(e.key))}` }), BUDGET),
           s,
         );
