@@ -31,20 +31,61 @@ export function compressSegment(format: SegmentFormat, content: Buffer, level: n
   return format === 2 ? zstdAsync(content, zstdParams(level)) : gzipAsync(content, { level, chunkSize: CHUNK });
 }
 
-/** Decompresses a sealed segment; `sizeHint` (the manifest's content_bytes) sizes the output chunks. */
-export function decompressSegment(format: SegmentFormat, data: Buffer, sizeHint?: number): Promise<Buffer> {
-  const chunkSize = sizeHint === undefined ? CHUNK : Math.min(Math.max(sizeHint + 1, 64 * 1024), 256 * 1024 * 1024);
-  return format === 2 ? unzstdAsync(data, { chunkSize }) : gunzipAsync(data, { chunkSize });
+/**
+ * No segment's content is larger: the writer seals at segment.max_bytes (at most
+ * 512 MiB, config.ts) plus one batch. A file that inflates past this (or far past
+ * the content_bytes its manifest states) is a decompression bomb, not a segment:
+ * the readers stop there rather than exhaust memory.
+ */
+export const MAX_CONTENT_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The most a segment's content may inflate to: twice what its manifest states
+ * (`expected`) plus 1 MiB (room for an intruder's insertions to be read and
+ * named by verify, never a bomb's gigabytes), else MAX_CONTENT_BYTES.
+ */
+export function contentLimit(expected: number | undefined): number {
+  return expected === undefined || !(expected >= 0) ? MAX_CONTENT_BYTES : Math.min(2 * expected + 1024 * 1024, MAX_CONTENT_BYTES);
 }
 
-/** Decompresses as much as it can: a corrupt or cut file still yields the entries before the damage. */
-export function decompressPartial(format: SegmentFormat, data: Buffer): Promise<{ content: Buffer; error: Error | undefined }> {
+/**
+ * Decompresses a sealed segment. `expected` (the manifest's content_bytes) sizes
+ * the output chunks; inflating past contentLimit(expected) fails with ERR_BUFFER_TOO_LARGE.
+ */
+export function decompressSegment(format: SegmentFormat, data: Buffer, expected?: number): Promise<Buffer> {
+  const chunkSize = expected === undefined ? CHUNK : Math.min(Math.max(expected + 1, 64 * 1024), 256 * 1024 * 1024);
+  const maxOutputLength = contentLimit(expected);
+  return format === 2 ? unzstdAsync(data, { chunkSize, maxOutputLength }) : gunzipAsync(data, { chunkSize, maxOutputLength });
+}
+
+/**
+ * Decompresses as much as it can: a corrupt or cut file still yields the entries
+ * before the damage. At most contentLimit(expected) bytes are kept: past them,
+ * the content is cut there and the error says it inflates further.
+ */
+export function decompressPartial(format: SegmentFormat, data: Buffer, expected?: number): Promise<{ content: Buffer; error: Error | undefined }> {
+  const limit = contentLimit(expected);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (error: Error | undefined) => {
+      if (done) return;
+      done = true;
+      resolve({ content: Buffer.concat(chunks, Math.min(size, limit)), error });
+    };
     const z = format === 2 ? createZstdDecompress() : createGunzip();
-    z.on('data', (c: Buffer) => chunks.push(c));
-    z.on('error', (error) => resolve({ content: Buffer.concat(chunks), error }));
-    z.on('end', () => resolve({ content: Buffer.concat(chunks), error: undefined }));
+    z.on('data', (c: Buffer) => {
+      if (done) return;
+      chunks.push(c);
+      size += c.length;
+      if (size > limit) {
+        finish(new Error(`the segment inflates to more than ${limit} bytes${expected === undefined ? ' (no segment is that large)' : ` (its manifest states ${expected})`}`));
+        z.destroy();
+      }
+    });
+    z.on('error', (error) => finish(error));
+    z.on('end', () => finish(undefined));
     z.end(data);
   });
 }

@@ -57,7 +57,9 @@ export const wormConfigSchema = z
       .object({
         max_bytes: size()
           .default(64 * 1024 * 1024)
-          .refine((n) => n >= 4096, { message: 'max_bytes below 4KiB would seal on almost every batch: use e.g. 64MiB' }),
+          .refine((n) => n >= 4096, { message: 'max_bytes below 4KiB would seal on almost every batch: use e.g. 64MiB' })
+          // Readers refuse to inflate a segment past compression.ts MAX_CONTENT_BYTES (1 GiB: a bomb, not a segment); this keeps every segment below it.
+          .refine((n) => n <= 512 * 1024 * 1024, { message: 'max_bytes above 512MiB: archive readers refuse segments that inflate past 1GiB; use e.g. 64MiB' }),
         max_age: duration()
           .default(300_000)
           .refine((n) => n >= 100, { message: 'max_age must be at least 100ms, e.g. 5m' }),

@@ -90,8 +90,9 @@ export async function* exportRecords(source: ArchiveSource, opts: ExportOptions)
     if (g.sealed !== m!.file) brk(`its data file is ${g.sealed} where its signed manifest names ${m!.file}`);
     let read;
     try {
-      read = await readSegmentContent(source, g);
+      read = await readSegmentContent(source, g, m!.content_bytes);
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') brk(`its data file inflates far beyond the ${m!.content_bytes} bytes its signed manifest states: it was modified`);
       if (!(err instanceof ShreddedKeyError)) throw err;
       opts.onNote?.(g.segment, `segment ${g.segment}: ${m!.records} records not exported: ${err.message}`);
       head = signedHead;

@@ -220,11 +220,15 @@ export async function openArchives(spec: string, opts: OpenOptions = {}): Promis
   return { sources, close: () => client.destroy() };
 }
 
-/** A segment's content (entries of either format, entries.ts): the open file as is, a sealed one decompressed. */
-export async function readSegmentContent(source: ArchiveSource, files: SegmentFiles): Promise<{ content: Buffer; sealed: boolean; stored: number }> {
+/**
+ * A segment's content (entries of either format, entries.ts): the open file as
+ * is, a sealed one decompressed, never past compression.ts contentLimit of
+ * `expected` (its manifest's content_bytes) when given, else MAX_CONTENT_BYTES.
+ */
+export async function readSegmentContent(source: ArchiveSource, files: SegmentFiles, expected?: number): Promise<{ content: Buffer; sealed: boolean; stored: number }> {
   if (files.sealed) {
     const data = await source.read(files.sealed);
-    return { content: await decompressSegment(formatOfName(files.sealed), plaintextOf(data, source.archiveKey, files.segment, 'sealed')), sealed: true, stored: data.length };
+    return { content: await decompressSegment(formatOfName(files.sealed), plaintextOf(data, source.archiveKey, files.segment, 'sealed'), expected), sealed: true, stored: data.length };
   }
   if (files.open) {
     try {

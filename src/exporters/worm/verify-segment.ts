@@ -24,14 +24,14 @@ export interface DataCheckResult {
   notes: { index: number; seq: number; note: Note }[];
 }
 
-/** Decompresses a sealed segment (gzip or zstd, as its name says; into one buffer of the size its manifest states) and checks it. */
+/** Decompresses a sealed segment (gzip or zstd, as its name says; into one buffer of the size its manifest states, never more) and checks it. */
 export async function checkSegmentBytes(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
   const format = formatOfName(object);
   let fetched: FetchedSegment;
   try {
     fetched = { data, content: await decompressSegment(format, data, m.content_bytes), error: undefined };
   } catch {
-    fetched = { data, ...(await decompressPartial(format, data)) };
+    fetched = { data, ...(await decompressPartial(format, data, m.content_bytes)) };
   }
   const findings: Finding[] = [];
   const r = checkSegmentData(n, object, fetched, m, (f) => findings.push({ severity: 'break', ...f } as Finding));

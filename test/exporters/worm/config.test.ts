@@ -75,6 +75,7 @@ describe('worm config', () => {
     expect(issues(worm('retention: gdpr'))[0]).toMatch(/^exporters\.worm\.retention: unknown retention preset "gdpr"/);
     expect(issues(worm('retention: 400d\ns3: { bucket: b-1, object_lock: { mode: STRICT } }'))[0]).toMatch(/^exporters\.worm\.s3\.object_lock\.mode: mode is COMPLIANCE/);
     expect(issues(worm('segmnt: { max_bytes: 1MiB }'))[0]).toMatch(/^exporters\.worm: unknown key\(s\) "segmnt"/);
+    expect(issues(worm('segment: { max_bytes: 1GiB }'))[0]).toMatch(/^exporters\.worm\.segment\.max_bytes: max_bytes above 512MiB: archive readers refuse segments that inflate past 1GiB/);
     expect(issues(worm('heartbeat: soon'))[0]).toMatch(/^exporters\.worm\.heartbeat: invalid duration/);
     expect(issues(worm('local_retention: 90d'))[0]).toMatch(/^exporters\.worm\.local_retention: local copies are pruned only once uploaded/);
     expect(issues(worm('retention: 400d\ns3: { bucket: b-1, encryption: { kms_key_id: k } }'))[0]).toMatch(/^exporters\.worm\.s3\.encryption\.kms_key_id: kms_key_id is used only with mode: sse-kms/);

@@ -6,6 +6,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cp, rm } from 'node:fs/promises';
+import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { exportRecords } from '../../../src/exporters/worm/export.js';
 import { keyIdOf, loadPublicKeys, type PublicKeyEntry } from '../../../src/exporters/worm/keys.js';
 import { canonicalJson, serializeSignedManifest, signManifest, type Manifest } from '../../../src/exporters/worm/manifest.js';
 import { LocalSource } from '../../../src/exporters/worm/source.js';
@@ -180,6 +182,24 @@ describe.each(ENCODINGS)('encoding: %s', (encoding) => {
       const b = breaks((await verify()).findings);
       expect(b).toHaveLength(1);
       expect(b[0]).toMatchObject({ kind: 'truncated', segment: 2 });
+    });
+
+    it('a sealed segment swapped for a decompression bomb (its entries, then 64 MiB of zeros): modified, inflated no further than its signed content_bytes allows; export refuses it', async () => {
+      const path = seg(2, 'sealed');
+      const v1 = formatOf(encoding) === 1;
+      const content = v1 ? gunzipSync(await readFile(path)) : zstdDecompressSync(await readFile(path));
+      const bomb = Buffer.concat([content, Buffer.alloc(64 * 1024 * 1024)]);
+      await writeFile(path, v1 ? gzipSync(bomb) : zstdCompressSync(bomb));
+      const before = (await verifyArchive(new LocalSource(join(pristine, 'archive')), { keys, now: endTime })).contentBytes;
+      const r = await verify();
+      expect(breaks(r.findings)).toMatchObject([{ kind: 'modified', segment: 2, index: 10 }]); // the zeros after its 10 entries
+      expect(r.records.valid).toBe(40);
+      // Segment 2 inflated to at most twice its signed content_bytes + 1 MiB, not its 64 MiB of zeros.
+      expect(r.contentBytes - before).toBeLessThanOrEqual(content.length + 1024 * 1024);
+      const exported = async () => {
+        for await (const _ of exportRecords(new LocalSource(join(work, 'archive')), { keys })) void _;
+      };
+      await expect(exported()).rejects.toThrow(/segment 2 .*inflates far beyond the \d+ bytes its signed manifest states/);
     });
 
     it('a whole middle segment deleted with its manifest: missing segment', async () => {
