@@ -218,6 +218,8 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
       q += 4;
       const key = body.toString('utf8', q, q + len);
       q += len;
+      // A key twice (only a forged or broken file has one) would take two slots, and the table's LRU order would loop.
+      if (t.find(key) >= 0) throw new SnapshotError(`detector ${h.name}: key ${JSON.stringify(key.slice(0, 80))} appears twice`);
       const slot = t.add(key);
       new Uint8Array(t.f64.buffer, t.f64.byteOffset + slot * t.f64Stride * 8, t.f64Stride * 8).set(body.subarray(q, q + t.f64Stride * 8));
       q += t.f64Stride * 8;

@@ -159,6 +159,26 @@ describe('anomaly snapshots', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
 
+  it('refuses a snapshot holding a key twice (a detector block repeated, checksum recomputed) rather than corrupt the key table', () => {
+    const p = processor(undefined);
+    feed(p, before.slice(0, 3000), 'a');
+    const snap = encodeSnapshot(p.detectors.slice(0, 1), 123);
+    const c = p.detectors[0];
+    expect(c.table.size).toBeGreaterThan(1);
+    // The header says 1 detector; say 2 and repeat the block: every key of it comes twice.
+    const len = snap.readUInt32LE(8);
+    const header = JSON.parse(snap.subarray(12, 12 + len).toString());
+    const patched = Buffer.from(JSON.stringify({ ...header, detectors: 2 }));
+    const block = snap.subarray(12 + len, snap.length - 32);
+    const body = Buffer.concat([snap.subarray(0, 8), Buffer.alloc(4), patched, block, block]);
+    body.writeUInt32LE(patched.length, 8);
+    const twice = Buffer.concat([body, createHash('sha256').update(body).digest()]);
+    const fresh = compileDetectors(anomalyConfigSchema.parse({})).filter((d) => d.name === c.name);
+    expect(() => restoreSnapshot(twice, fresh)).toThrow(/appears twice/);
+    // A table holding a key twice held more keys than max_keys and looped its LRU order forever.
+    expect(fresh[0].table.size).toBeLessThanOrEqual(fresh[0].table.maxKeys);
+  });
+
   it('refuses another format version, and restarts only a detector whose definition changed', () => {
     const cfg = anomalyConfigSchema.parse({});
     const detectors = compileDetectors(cfg);
