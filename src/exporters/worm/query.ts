@@ -119,9 +119,9 @@ export async function* queryArchive(source: ArchiveSource, opts: QueryOptions, s
   const manifests = await readManifests(source, groups);
   const preds = opts.where ?? [];
   // Fast byte prefilter: an `=` predicate's value must appear in the entry (v1: as JSON text;
-  // v2: as the raw UTF-8 of a string value, so only values that cannot be numbers or booleans).
+  // v2: as the raw UTF-8 of a string value, so only values that cannot be numbers, NaN, ±Infinity or booleans).
   const eq = preds.filter((p) => p.op === '=');
-  const needles = { 1: eq.map((p) => Buffer.from(JSON.stringify(p.value).slice(1, -1))), 2: eq.filter((p) => !/^(-?[\d.eE+-]+|true|false|)$/.test(p.value)).map((p) => Buffer.from(p.value)) };
+  const needles = { 1: eq.map((p) => Buffer.from(JSON.stringify(p.value).slice(1, -1))), 2: eq.filter((p) => !/^(-?[\d.eE+-]+|NaN|-?Infinity|true|false|)$/.test(p.value)).map((p) => Buffer.from(p.value)) };
   let done = 0;
   let bytes = 0;
   const totalBytes = groups.reduce((a, g) => a + (g.sizes.sealed ?? g.sizes.open ?? 0), 0);

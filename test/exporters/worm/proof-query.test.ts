@@ -133,6 +133,29 @@ describe('query', () => {
     expect(() => parsePredicate('a~(')).toThrow(/invalid regular expression/);
   });
 
+  it('finds a double attribute by the text OTLP JSON gives it, NaN and ±Infinity included, in either format', async () => {
+    for (const encoding of ['proto', 'json']) {
+      const { dir: d2, cleanup: c2 } = await tempDir('vigil-query-double-');
+      try {
+        const w = newExporter(d2, { encoding });
+        await w.start();
+        const batch = makeBatch(4);
+        [NaN, Infinity, -Infinity, 0.25].forEach((d, i) => batch[i].log.attributes.push({ key: 'ratio', value: { doubleValue: d } }));
+        await w.consume(batch);
+        await w.shutdown(new AbortController().signal);
+        const src = new LocalSource(join(d2, 'archive'));
+        for (const [text, id] of [['NaN', 'rid-0'], ['Infinity', 'rid-1'], ['-Infinity', 'rid-2'], ['0.25', 'rid-3']]) {
+          const stats: QueryStats = { scanned: 0, matched: 0, segmentsRead: 0, segmentsSkipped: 0, damaged: [] };
+          const out = [];
+          for await (const hit of queryArchive(src, { where: [parsePredicate(`ratio=${text}`)] }, stats)) out.push(hit);
+          expect([encoding, text, ids(out)]).toEqual([encoding, text, [id]]);
+        }
+      } finally {
+        await c2();
+      }
+    }
+  });
+
   it('leaves out records that fail their hash, and names them', async () => {
     const { dir: d2, cleanup: c2 } = await tempDir('vigil-query2-');
     try {
