@@ -18,7 +18,7 @@ import { Refusal } from '../pipeline/errors.js';
 import { recordProblem, type DecodedBatch } from './convert.js';
 import { root } from './schema.js';
 import { FramedRecord, recordFrame, setResourceFrame, setScopeFrame } from './wire-frame.js';
-import { decodeLogRecord as decodeRecord } from './wire-record.js';
+import { decodeLogRecord as decodeRecord, takeLenient, walkContext } from './wire-record.js';
 
 type Reader = protobuf.Reader;
 /** A generated decoder: (reader, length, end-group tag, depth, message to merge into). */
@@ -67,6 +67,21 @@ function checkDepth(depth: number): void {
   if (depth > protobuf.Reader.recursionLimit) throw Error('max depth exceeded');
 }
 
+/**
+ * Whether a Resource's or scope's bytes may be spliced as they came: they hold
+ * no encoding protobufjs reads leniently (wire-record.ts walkContext).
+ */
+function strictContext(bytes: Uint8Array, attributesField: number, stringsField: number, depth: number): boolean {
+  takeLenient();
+  try {
+    walkContext(bytes, attributesField, stringsField, depth);
+  } catch {
+    takeLenient();
+    return false; // protobufjs read it; if this walk cannot, the objects are what to trust
+  }
+  return !takeLenient();
+}
+
 /** ScopeLogs at nesting depth 2: scope (1), log_records (2), schema_url (3). */
 function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceContext, out: Batch): void {
   checkDepth(depth);
@@ -86,7 +101,9 @@ function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceC
       if (field === 2) {
         const size = r.size();
         const start = r.pos;
+        takeLenient();
         const log = decodeLogRecord(r, size, depth + 1);
+        const lenient = takeLenient();
         const problem = recordProblem(log);
         if (problem !== undefined) {
           out.rejected++;
@@ -94,7 +111,7 @@ function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceC
           continue;
         }
         if (!log.attributes) log.attributes = [];
-        out.records.push(new FramedRecord(resource, ctx, log, recordFrame(out.buf, start, r.pos, log)));
+        out.records.push(new FramedRecord(resource, ctx, log, recordFrame(out.buf, start, r.pos, log, lenient)));
         continue;
       }
       if (field === 1) {
@@ -115,7 +132,7 @@ function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceC
   leave(r, saved);
   ctx.scope = scope ?? {};
   ctx.schemaUrl = schemaUrl;
-  if (scopeFields === 1) setScopeFrame(ctx, out.buf.subarray(scopeStart, scopeEnd));
+  if (scopeFields === 1 && strictContext(out.buf.subarray(scopeStart, scopeEnd), 3, -1, depth + 1)) setScopeFrame(ctx, out.buf.subarray(scopeStart, scopeEnd));
 }
 
 /** ResourceLogs at nesting depth 1: resource (1), scope_logs (2), schema_url (3). */
@@ -156,7 +173,7 @@ function resourceLogs(r: Reader, length: number, depth: number, out: Batch): voi
   ctx.resource = resource ?? { attributes: [] };
   if (!ctx.resource.attributes) ctx.resource.attributes = [];
   ctx.schemaUrl = schemaUrl;
-  if (resourceFields === 1) setResourceFrame(ctx, out.buf.subarray(resourceStart, resourceEnd));
+  if (resourceFields === 1 && strictContext(out.buf.subarray(resourceStart, resourceEnd), 1, 3, depth + 1)) setResourceFrame(ctx, out.buf.subarray(resourceStart, resourceEnd));
 }
 
 /**

@@ -31,10 +31,13 @@ export interface RecordFrame {
   readonly traceId: unknown;
   readonly spanId: unknown;
   readonly eventName: unknown;
+  /** The bytes hold an encoding protobufjs reads leniently (wire-record.ts): never spliced, as other decoders would read them otherwise. */
+  readonly lenient: boolean;
 }
 
-export function recordFrame(buf: Uint8Array, start: number, end: number, log: LogRecord): RecordFrame {
+export function recordFrame(buf: Uint8Array, start: number, end: number, log: LogRecord, lenient = false): RecordFrame {
   return {
+    lenient,
     buf,
     start,
     end,
@@ -79,7 +82,7 @@ export class FramedRecord implements VigilRecord {
  */
 export function spliceableAttributes(rec: Immutable<VigilRecord>): { frame: RecordFrame; original: number } | undefined {
   const f = FramedRecord.frameOf(rec);
-  if (f === undefined) return undefined;
+  if (f === undefined || f.lenient) return undefined;
   const log = rec.log;
   if (log !== f.log || isRewritten(log)) return undefined;
   if (

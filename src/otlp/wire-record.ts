@@ -48,6 +48,74 @@ function leave(r: Reader, saved: number): void {
   r.len = saved;
 }
 
+// ---- encodings protobufjs reads leniently --------------------------------------------
+//
+// protobufjs 8 reads tags, lengths and strings as strictly as the protobuf
+// specification, but not every varint: it skips an unknown varint of any length,
+// and reads a 10-byte varint whose last byte holds more than the 64th bit (an int64,
+// a bool, a 32-bit value), where the specification and other decoders (Go's, the
+// Collector's) refuse both as overflows. Bytes holding one decode alike on both paths
+// here, but spliced as they came the next reader of the export or of the archive entry
+// would refuse them: a record holding one is encoded from its objects instead (its
+// frame says `lenient`), and so is such a resource or scope. Groups (deprecated; their
+// insides are skipped without these checks) count as lenient too. No OTLP encoder
+// writes any of these.
+
+let lenient = false;
+
+/** Whether anything read since the last call was encoded in a way protobufjs reads leniently (see above); resets. */
+export function takeLenient(): boolean {
+  const l = lenient;
+  lenient = false;
+  return l;
+}
+
+/** Notes a varint of more than 10 bytes, or of 10 whose last byte holds more than the 64th bit. */
+function checkVarint(r: Reader): void {
+  const b = r.buf;
+  const start = r.pos;
+  const end = Math.min(r.len, start + 10);
+  let p = start;
+  while (p < end && b[p] >= 0x80) p++;
+  if (p - start === 9 ? b[p] > 1 : p - start > 9) lenient = true;
+}
+
+/** Reader.skipType, noting what protobufjs skips leniently: an overflowing varint, a group. */
+function skipField(r: Reader, wire: number, depth: number, field: number): void {
+  if (wire === VARINT) checkVarint(r);
+  else if (wire === 3) lenient = true;
+  r.skipType(wire, depth, field);
+}
+
+/**
+ * Walks a Resource or InstrumentationScope protobufjs has decoded already (so it
+ * is well-formed), noting a lenient encoding anywhere in it: its attributes
+ * (field `attributesField`) are walked as KeyValues, its message of strings
+ * (`stringsField`: a Resource's entity refs) one level in, any other field by its prefix.
+ */
+export function walkContext(bytes: Uint8Array, attributesField: number, stringsField: number, depth: number): void {
+  const r = protobuf.Reader.create(bytes);
+  while (r.pos < r.len) {
+    const t = r.tag();
+    const wire = t & 7;
+    const field = t >>> 3;
+    if (wire === LEN && field === attributesField) {
+      decodeKeyValue(r, r.size(), depth + 1);
+      continue;
+    }
+    if (wire === LEN && field === stringsField) {
+      const saved = enter(r, r.size());
+      while (r.pos < r.len) {
+        const t2 = r.tag();
+        skipField(r, t2 & 7, depth + 1, t2 >>> 3);
+      }
+      leave(r, saved);
+      continue;
+    }
+    skipField(r, wire, depth, field);
+  }
+}
+
 // ---- attribute keys ----------------------------------------------------------------
 
 const KEY_CACHE_SIZE = 1024;
@@ -118,11 +186,13 @@ export function decodeAnyValue(r: Reader, length: number, depth: number, into?: 
         continue;
       case 2:
         if (wire !== VARINT) break;
+        checkVarint(r);
         o.boolValue = r.bool();
         set = swap(o, set, 'boolValue');
         continue;
       case 3:
         if (wire !== VARINT) break;
+        checkVarint(r);
         o.intValue = r.int64();
         set = swap(o, set, 'intValue');
         continue;
@@ -148,7 +218,7 @@ export function decodeAnyValue(r: Reader, length: number, depth: number, into?: 
         continue;
       default:
     }
-    r.skipType(wire, depth, field);
+    skipField(r, wire, depth, field);
   }
   leave(r, saved);
   return m;
@@ -175,7 +245,7 @@ function decodeValues<M extends { values?: T[] }, T>(r: Reader, length: number, 
       m.values!.push(element(r, r.size(), depth + 1));
       continue;
     }
-    r.skipType(wire, depth, field);
+    skipField(r, wire, depth, field);
   }
   leave(r, saved);
   return m;
@@ -201,7 +271,7 @@ function decodeKeyValue(r: Reader, length: number, depth: number): KeyValue {
         continue;
       }
     }
-    r.skipType(wire, depth, field);
+    skipField(r, wire, depth, field);
   }
   leave(r, saved);
   return m;
@@ -230,6 +300,7 @@ export function decodeLogRecord(r: Reader, length: number, depth: number): LogRe
       }
       case 2:
         if (wire !== VARINT) break;
+        checkVarint(r);
         if ((v = r.int32())) m.severityNumber = v as number;
         else delete m.severityNumber;
         continue;
@@ -249,6 +320,7 @@ export function decodeLogRecord(r: Reader, length: number, depth: number): LogRe
         continue;
       case 7:
         if (wire !== VARINT) break;
+        checkVarint(r);
         if ((v = r.uint32())) m.droppedAttributesCount = v as number;
         else delete m.droppedAttributesCount;
         continue;
@@ -273,7 +345,7 @@ export function decodeLogRecord(r: Reader, length: number, depth: number): LogRe
         continue;
       default:
     }
-    r.skipType(wire, depth, field);
+    skipField(r, wire, depth, field);
   }
   leave(r, saved);
   return m;

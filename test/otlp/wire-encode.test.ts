@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyValue, validRequest } from '../../src/fuzz/arbitraries.js';
 import { officialRequest } from '../../src/fuzz/otel-arbitraries.js';
-import { canonicalProtobuf, firstDifference, objectEncoding } from '../../src/fuzz/wire-differential.js';
+import { canonicalProtobuf, checkWireDecode, firstDifference, objectEncoding } from '../../src/fuzz/wire-differential.js';
 import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, encodeRecordRequests, requestToBatch } from '../../src/otlp/convert.js';
 import { ExportLogsServiceRequest } from '../../src/otlp/schema.js';
 import { decodeProtobufBatch } from '../../src/otlp/wire-decode.js';
@@ -166,6 +166,59 @@ describe('splice encoder = object encoder', () => {
     expect(out.includes(record)).toBe(true);
     expect(out.equals(canonicalProtobuf(out))).toBe(false);
     expect(canonicalProtobuf(out).equals(objectEncoding(batch))).toBe(true);
+  });
+});
+
+describe('encodings protobufjs reads leniently are never spliced', () => {
+  // protobufjs skips an unknown varint of any length and reads a 10-byte varint whose last
+  // byte overflows 64 bits; the protobuf specification (and Go's decoder, the Collector's)
+  // refuses both. Spliced as they came, such bytes would be refused by the next reader of
+  // the export or of the archive entry ("any OTLP protobuf decoder reads it").
+  const cat = (...parts: (Uint8Array | number[])[]) => Buffer.concat(parts.map((p) => Buffer.from(p)));
+  const len = (tag: number[], body: Uint8Array) => cat(tag, [body.length], body); // bodies below 128 bytes
+  const body = (anyValue: Uint8Array) => len([0x2a], anyValue);
+  const text = (s: string) => len([0x0a], Buffer.from(s));
+  // A canonical resource and scope (as protobufjs writes them), so that spliced contexts equal the object path's.
+  const resource = len([0x0a], len([0x0a], cat(text('service.name'), len([0x12], text('shop')))));
+  const scope = len([0x0a], cat(text('http'), len([0x12], Buffer.from('1'))));
+  const request = (record: Uint8Array, res = resource, sc = scope) => len([0x0a], cat(res, len([0x12], cat(sc, len([0x12], record)))));
+  const OVERFLOW = [...Array(9).fill(0xff), 0x7f]; // a 10-byte varint past 64 bits: protobufjs reads it, the specification refuses it
+
+  const cases: [string, Uint8Array][] = [
+    ['an int64 whose 10th byte overflows 64 bits', request(body(cat([0x18], OVERFLOW)))],
+    ['a bool whose 10th byte overflows', request(body(cat([0x10], OVERFLOW)))],
+    ['a severity number whose 10th byte overflows', request(cat([0x10], OVERFLOW, body(text('x'))))],
+    ['an attribute value holding one, in a kvlist', request(cat(len([0x32], cat(text('k'), len([0x12], len([0x32], len([0x0a], cat(text('n'), len([0x12], cat([0x18], OVERFLOW))))))))))],
+    ['an unknown varint of 11 bytes', request(cat(body(text('x')), [0xa0, 0x06], Array(10).fill(0x80), [0x01]))],
+    ['an unknown varint overflowing in 10 bytes, inside an attribute', request(cat(len([0x32], cat(text('k'), [0x18], OVERFLOW, len([0x12], text('v'))))))],
+    ['a group (its insides skipped unchecked)', request(cat(body(text('x')), [0xa3, 0x06, 0x08, 0x01, 0xa4, 0x06]))],
+  ];
+
+  it.each(cases)('%s: the record is encoded from its objects', (_, bytes) => {
+    expect(checkWireDecode(bytes)).toBe('accepted'); // both decoders read it alike
+    const batch = decodeProtobufBatch(bytes).records;
+    expect(spliceableAttributes(batch[0])).toBeUndefined();
+    appendAttribute(batch[0].log.attributes, { key: 'k', value: { stringValue: 'v' } });
+    const fromObjects = Buffer.from(encodeProtobufRequest(batchToRequest(batch)));
+    expect(Buffer.from(encodeBatchProtobuf(batch)).equals(fromObjects)).toBe(true);
+    expect(Buffer.from(encodeRecordRequest(batch[0])).equals(fromObjects)).toBe(true);
+  });
+
+  it('a resource or scope holding one is encoded from its objects; a plain record under it is still spliced', () => {
+    const plain = body(text('plain'));
+    const lenientResource = len([0x0a], len([0x0a], cat(text('service.name'), len([0x12], cat([0x10], OVERFLOW)))));
+    const lenientScope = len([0x0a], cat(text('http'), [0x28], Array(10).fill(0x80), [0x01]));
+    for (const bytes of [request(plain, lenientResource), request(plain, resource, lenientScope)]) {
+      expect(checkWireDecode(bytes)).toBe('accepted');
+      const batch = decodeProtobufBatch(bytes).records;
+      expect(spliceableAttributes(batch[0])).toBeDefined();
+      const fromObjects = Buffer.from(encodeProtobufRequest(batchToRequest(batch)));
+      expect(Buffer.from(encodeBatchProtobuf(batch)).equals(fromObjects)).toBe(true);
+    }
+    // The control: all canonical, all spliced, the same bytes.
+    const batch = decodeProtobufBatch(request(plain)).records;
+    expect(spliceableAttributes(batch[0])).toBeDefined();
+    expect(Buffer.from(encodeBatchProtobuf(batch)).equals(Buffer.from(encodeProtobufRequest(batchToRequest(batch))))).toBe(true);
   });
 });
 
