@@ -1,13 +1,15 @@
-// What the archive commands (verify, query, prove, check) share: the public
-// keys to check against, the archive opened with its encryption key, and a
-// progress bar over the bytes read.
+// What the archive commands (verify, query, export, prove, check) share: the
+// public keys to check against, the archive opened with its encryption key, the
+// --from/--to window of query and export, and a progress bar over the bytes read.
 import { readdir } from 'node:fs/promises';
+import { Option } from 'commander';
 import { dirname, join, resolve } from 'node:path';
 import { KeyError, loadPublicKeys, type PublicKeyEntry } from '../exporters/worm/keys.js';
 import { ArchiveNotFoundError, openArchives } from '../exporters/worm/source.js';
 import { type ArchiveKey, EncryptionKeyError, loadArchiveKey } from '../exporters/worm/encryption.js';
+import type { TimeWindow } from '../exporters/worm/time-window.js';
 import { type ProgressBar, progressBar } from './progress.js';
-import { UsageError } from './usage.js';
+import { parseTimeArg, UsageError } from './usage.js';
 
 /** Loads --public-key files; without any, says where keys usually are. */
 export async function publicKeysOrUsage(files: string[], archive: string): Promise<Map<string, PublicKeyEntry>> {
@@ -62,4 +64,29 @@ export function archiveProgress(label: string): { onProgress: (p: { bytes: numbe
     onProgress: (p) => (bar ??= progressBar({ label, totalBytes: p.totalBytes || undefined })).update(p.bytes, p.records),
     done: () => bar?.done(),
   };
+}
+
+/** `--from` as query and export take it (a new Option per command: commander keeps a reference). */
+export function fromOption(): Option {
+  return new Option('--from <time>', 'records at or after this time (ISO date/time, or -24h)');
+}
+
+/** `--to` as query and export take it. */
+export function toOption(): Option {
+  return new Option('--to <time>', 'records before this time (exclusive)');
+}
+
+/** What a record's time is, for the commands' --help. */
+export const TIME_WINDOW_HELP = `--from/--to select by the record's event time: its timestamp, else its observed
+time, else when the archive appended it (the time a manifest's time_min/time_max
+bound), from <= time < to. A date alone is UTC midnight.`;
+
+/** Parses --from/--to; a window that ends before it starts is a usage error. */
+export function timeWindowOrUsage(opts: { from?: string | undefined; to?: string | undefined }): TimeWindow {
+  const from = parseTimeArg(opts.from, '--from');
+  const to = parseTimeArg(opts.to, '--to');
+  if (from !== undefined && to !== undefined && from > to) {
+    throw new UsageError(`--from ${opts.from} is after --to ${opts.to}: the window is from <= time < to (${new Date(from).toISOString()} to ${new Date(to).toISOString()})`);
+  }
+  return { from, to };
 }

@@ -2,10 +2,10 @@
 // printed as OTLP JSON lines (one ExportLogsServiceRequest per record), for an audit: "everything this user did in March".
 import type { Command } from 'commander';
 import { parsePredicate, type Predicate, queryArchive, type QueryStats } from '../exporters/worm/query.js';
-import { archiveProgress, openOrUsage } from './archive-args.js';
+import { archiveProgress, openOrUsage, fromOption, TIME_WINDOW_HELP, timeWindowOrUsage, toOption } from './archive-args.js';
 import { BufferedOutput } from './output.js';
 import { fmtInt } from './progress.js';
-import { collect, parseTimeArg, UsageError } from './usage.js';
+import { collect, UsageError } from './usage.js';
 
 interface QueryCliOptions {
   from?: string;
@@ -23,8 +23,8 @@ export function registerQuery(program: Command): void {
     .command('query')
     .description('print the archived records that match, as OTLP JSON lines')
     .argument('<archive>', 'archive directory, or s3://bucket/prefix')
-    .option('--from <time>', 'records at or after this time (ISO date/time, or -24h)')
-    .option('--to <time>', 'records before this time')
+    .addOption(fromOption())
+    .addOption(toOption())
     .option('-w, --where <filter>', 'attr=value, attr!=value or attr~regex on record, resource or scope attributes (or body); repeat to AND', collect, [])
     .option('-n, --limit <n>', 'stop after N records')
     .option('--sealed-only', 'leave out records of the open (unsealed) segment')
@@ -36,8 +36,8 @@ export function registerQuery(program: Command): void {
       `
 Each line is the record as OTLP JSON: byte for byte as archived in a v1 (json)
 segment, rendered from the archived protobuf bytes in a v2 (proto) one. Records
-whose content no longer matches its hash are left out and named on stderr. Time is the
-record's timestamp (else observed time, else archive time).
+whose content no longer matches its hash are left out and named on stderr.
+${TIME_WINDOW_HELP}
 
 Examples:
   npx vigil query ./vigil-data/archive --where user.id=alice --from 2026-03-01 --to 2026-04-01
@@ -45,8 +45,7 @@ Examples:
   npx vigil query s3://audit-logs/vigil/ --endpoint http://127.0.0.1:7480 -w 'url.path~^/admin' | jq .`,
     )
     .action(async (archive: string, opts: QueryCliOptions) => {
-      const from = parseTimeArg(opts.from, '--from');
-      const to = parseTimeArg(opts.to, '--to');
+      const { from, to } = timeWindowOrUsage(opts);
       let where: Predicate[];
       try {
         where = opts.where.map(parsePredicate);

@@ -241,12 +241,15 @@ interface ResourceGroup {
 const fieldSize = (length: number) => 1 + varintSize(length) + length;
 const stringFieldSize = (s: string) => (s === '' ? 0 : fieldSize(utf8Length(s)));
 
+const protobufUtf8 = (protobuf.util as unknown as { utf8: { write(s: string, buf: Uint8Array, offset: number): number } }).utf8;
+
 function writeStringField(out: Sink, tag: number, s: string): void {
   if (s === '') return;
   const n = utf8Length(s);
   out.byte(tag);
   out.varint(n);
-  out.utf8(s, n);
+  if (isWellFormed(s)) out.utf8(s, n);
+  else out.pos += protobufUtf8.write(s, out.buf, out.pos); // a lone surrogate as protobufjs writes it (3 bytes, as Buffer counts it), not as U+FFFD
 }
 
 const scratchSink = new Sink(Buffer.allocUnsafe(64 * 1024));
@@ -477,9 +480,29 @@ export function spliceCheckEnabled(): boolean {
   return checkSplice;
 }
 
-/** A protobuf request as protobufjs writes what it means (decoded and encoded again). */
+/** A schema descriptor (Root.toJSON) with every string field turned into a bytes field. */
+function stringsAsBytes(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(stringsAsBytes);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = stringsAsBytes(v);
+  if (out.type === 'string' && typeof out.id === 'number') out.type = 'bytes';
+  return out;
+}
+
+/**
+ * The request type for the check alone, its strings read as bytes: two encodings are compared by
+ * what they wrote, never by what a UTF-8 decoder makes of it. A record built in memory may hold a
+ * lone surrogate, which protobufjs (on both paths) writes as bytes that are not UTF-8; the strict
+ * decoder refuses them, as the receivers must, and a lenient one would read both U+D800 and U+FFFD
+ * as U+FFFD. The receivers keep the strict schema.
+ */
+let opaqueRequest: protobuf.Type | undefined;
+
+/** A protobuf request as protobufjs writes what it means (decoded and encoded again), strings as their bytes. */
 function canonical(bytes: Uint8Array): Buffer {
-  return Buffer.from(ExportLogsServiceRequest.encode(ExportLogsServiceRequest.decode(bytes)).finish());
+  opaqueRequest ??= protobuf.Root.fromJSON(stringsAsBytes(root.toJSON()) as protobuf.INamespace).lookupType(ExportLogsServiceRequest.fullName);
+  return Buffer.from(opaqueRequest.encode(opaqueRequest.decode(bytes)).finish());
 }
 
 /** Throws when a spliced encoding does not mean what the objects' encoding means: a bug that would corrupt archives and exports. */

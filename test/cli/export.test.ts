@@ -4,13 +4,14 @@
 // delimited protobuf, nothing after a break. Needs the build (npm test runs it first).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, readFile } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeProtobufRequest } from '../../src/otlp/convert.js';
 import { batchToRequest } from '../../src/otlp/convert.js';
 import { encodeJsonRequest } from '../../src/otlp/json.js';
-import { archivePath, editSealedLines, makeBatch, manualClock, newExporter, tempDir } from '../exporters/worm/helpers.js';
+import { millisToNanos, type LogBatch } from '../../src/pipeline/record.js';
+import { archivePath, editSealedLines, makeBatch, manualClock, newExporter, T0, tempDir } from '../exporters/worm/helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const built = existsSync(join(root, 'dist/src/cli/main.js'));
@@ -122,5 +123,138 @@ describe.skipIf(!built)('vigil export', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/after 0 records: segment 1 .*its manifest does not verify: unknown key/);
     expect(r.stdout.length).toBe(0);
+  });
+
+  describe('--from/--to', () => {
+    // The fixture: record k has timestamp T0 + k s (observed 5 ms later); segment 1 (v1) holds
+    // k 0–4, segment 2 k 5–14, segment 3 k 15–19, the open segment k 20–22.
+    const at = (seconds: number, ms = 0) => new Date(T0 + seconds * 1000 + ms).toISOString();
+    const lines = (out: Buffer) => out.toString('utf8').split('\n').filter((l) => l !== '');
+
+    it('a window cutting inside segments and across them: exactly its records, in chain order, as query prints them', async () => {
+      const acrossFormats = await vigil(['export', archive, '-k', pub, '--from', at(2), '--to', at(7)]);
+      expect(acrossFormats.code).toBe(0);
+      expect(lines(acrossFormats.stdout)).toEqual(expected.slice(2, 7)); // segment 1 (v1) into segment 2 (v2)
+      const intoOpen = await vigil(['export', archive, '-k', pub, '--unsealed', '--from', at(7), '--to', at(21)]);
+      expect(intoOpen.code).toBe(0);
+      expect(lines(intoOpen.stdout)).toEqual(expected.slice(7, 21));
+      const query = await vigil(['query', archive, '--from', at(7), '--to', at(21)]);
+      expect(query.code).toBe(0);
+      expect(lines(query.stdout)).toEqual(lines(intoOpen.stdout));
+      const sealedOnly = await vigil(['export', archive, '-k', pub, '--from', at(7)]);
+      expect(lines(sealedOnly.stdout)).toEqual(expected.slice(7, 20));
+    });
+
+    it("the time is the record's timestamp, not its observed time: from inclusive, to exclusive", async () => {
+      // [T0+7.003 s, T0+8.003 s): record 8's timestamp is in it; record 7's observed time (T0+7.005 s) is too, its timestamp is not.
+      const r = await vigil(['export', archive, '-k', pub, '--from', at(7, 3), '--to', at(8, 3)]);
+      expect(lines(r.stdout)).toEqual(expected.slice(8, 9));
+      const edges = await vigil(['export', archive, '-k', pub, '--from', at(8), '--to', at(10)]);
+      expect(lines(edges.stdout)).toEqual(expected.slice(8, 10));
+    });
+
+    it('segments wholly outside the window are not read: their data may be missing or modified', async () => {
+      const copy = join(dir, 'outside');
+      await cp(archive, join(copy, 'archive'), { recursive: true });
+      await rm(archivePath(copy, 1, 'sealed', 1)); // segment 1's data file (v1) is gone
+      await editSealedLines(archivePath(copy, 3, 'sealed'), (l) => {
+        l[0] = l[0].replace('/items/15', '/items/16');
+        return l;
+      });
+      const file = join(dir, 'window.pb');
+      const r = await vigil(['export', join(copy, 'archive'), '-k', pub, '--from', at(5), '--to', at(15), '--format', 'otlp-proto', '-o', file]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/10 records exported to .*window\.pb \(2 segments outside the window not read\)/);
+      expect(splitDelimited(await readFile(file)).map((m) => encodeJsonRequest(decodeProtobufRequest(m)))).toEqual(expected.slice(5, 15));
+      // Without the window, or with one reaching into them, they are read and the breaks found.
+      expect((await vigil(['export', join(copy, 'archive'), '-k', pub])).code).toBe(1);
+      const into3 = await vigil(['export', join(copy, 'archive'), '-k', pub, '--from', at(14), '--to', at(16)]);
+      expect(into3.code).toBe(1);
+      expect(into3.stderr).toMatch(/after 1 records: segment 3 of .*entry 0 \(seq 16\) does not match its hash/);
+    });
+
+    it('a segment that holds records in the window is proven whole: a modified record outside the window still stops it', async () => {
+      const copy = join(dir, 'inside');
+      await cp(archive, join(copy, 'archive'), { recursive: true });
+      await editSealedLines(archivePath(copy, 2, 'sealed'), (l) => {
+        l[0] = l[0].replace('/items/5', '/items/6'); // record 5; the window asks for 8 and 9
+        return l;
+      });
+      const r = await vigil(['export', join(copy, 'archive'), '-k', pub, '--from', at(8), '--to', at(10)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/after 0 records: segment 2 of .*entry 0 \(seq 6\) does not match its hash: it was modified/);
+      expect(r.stdout.length).toBe(0);
+    });
+
+    it('an empty window: exit 0, nothing written (between records, after them, from = to)', async () => {
+      for (const [from, to] of [
+        [at(7, 200), at(7, 800)],
+        [at(3600), at(7200)],
+        [at(9), at(9)],
+      ]) {
+        const r = await vigil(['export', archive, '-k', pub, '--unsealed', '--from', from, '--to', to]);
+        expect(r.code).toBe(0);
+        expect(r.stdout.length).toBe(0);
+      }
+      const file = join(dir, 'empty.jsonl');
+      const r = await vigil(['export', archive, '-k', pub, '--to', at(-1), '-o', file]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/^0 records exported to .*empty\.jsonl \(3 segments outside the window not read\)\n$/);
+      expect(await readFile(file, 'utf8')).toBe('');
+    });
+
+    it("relative times and dates take query's syntax", async () => {
+      const all = await vigil(['export', archive, '-k', pub, '--from', '2026-03-01', '--to', 'now-1s']);
+      expect(all.code).toBe(0);
+      expect(lines(all.stdout)).toEqual(expected.slice(0, 20));
+      const none = await vigil(['export', archive, '-k', pub, '--from', '-24h']); // the fixture is dated 2026-03-01
+      expect(none.code).toBe(0);
+      expect(none.stdout.length).toBe(0);
+    });
+
+    it("bad values and --from after --to: exit 2 with query's message, nothing written", async () => {
+      for (const args of [
+        ['--from', 'March'],
+        ['--to', '2026-13-45'],
+        ['--from', '-3 parsecs'],
+        ['--from', at(10), '--to', at(5)],
+      ]) {
+        const r = await vigil(['export', archive, '-k', pub, ...args]);
+        expect(r.code).toBe(2);
+        expect(r.stdout.length).toBe(0);
+        const q = await vigil(['query', archive, ...args]);
+        expect(q.code).toBe(2);
+        expect(r.stderr).toBe(q.stderr);
+      }
+      const bad = await vigil(['export', archive, '-k', pub, '--from', 'March']);
+      expect(bad.stderr).toBe('vigil: --from March: use an ISO date or time (2026-03-01, 2026-03-01T09:00:00Z) or a relative time (-24h, now-7d)\n');
+      const reversed = await vigil(['export', archive, '-k', pub, '--from', at(10), '--to', at(5)]);
+      expect(reversed.stderr).toMatch(/^vigil: --from 2026-03-01T09:00:10\.000Z is after --to 2026-03-01T09:00:05\.000Z: the window is from <= time < to/);
+    });
+
+    it('a record without a timestamp is placed at its observed time, one without either at its append time', async () => {
+      const { dir: d, cleanup: clean } = await tempDir('vigil-export-times-');
+      try {
+        const clock = manualClock(T0 + 3_600_000);
+        const w = newExporter(d, {}, { timers: false, clock: clock.now });
+        await w.start();
+        const batch: LogBatch = makeBatch(4).map((rec, k) => ({
+          ...rec,
+          log: { ...rec.log, timeUnixNano: millisToNanos(0), observedTimeUnixNano: k < 2 ? rec.log.observedTimeUnixNano : millisToNanos(0) },
+        }));
+        await w.consume(batch);
+        await w.shutdown(new AbortController().signal);
+        const bodies = (out: Buffer) => lines(out).map((l) => /\/items\/\d+/.exec(l)?.[0]);
+        const key = join(d, 'keys', 'archive.pub');
+        const observed = await vigil(['export', join(d, 'archive'), '-k', key, '--from', at(0), '--to', at(1)]);
+        expect(bodies(observed.stdout)).toEqual(['/items/0']); // observed T0 + 5 ms
+        const appended = await vigil(['export', join(d, 'archive'), '-k', key, '--from', at(3600)]);
+        expect(bodies(appended.stdout)).toEqual(['/items/2', '/items/3']); // appended at T0 + 1 h
+        const query = await vigil(['query', join(d, 'archive'), '--from', at(3600)]);
+        expect(lines(query.stdout)).toEqual(lines(appended.stdout));
+      } finally {
+        await clean();
+      }
+    });
   });
 });

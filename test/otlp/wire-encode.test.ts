@@ -222,6 +222,59 @@ describe('encodings protobufjs reads leniently are never spliced', () => {
   });
 });
 
+describe('the VIGIL_CHECK_SPLICE check and strings that are not well-formed Unicode', () => {
+  // A record built in memory may hold a lone surrogate (a string cut inside a pair). protobufjs
+  // writes it as a surrogate's three bytes (ED A0 80 for U+D800), which is not UTF-8 and which the
+  // strict decoder rightly refuses. The check compares what the two paths wrote, so it must not
+  // depend on that decoder accepting them, and must still tell one such string from another.
+  const inMemory = (): LogBatch => {
+    const request = validRequestSample();
+    request.resourceLogs[0].schemaUrl = 'https://schemas/\ud800';
+    const batch = requestToBatch(request).records;
+    batch[0].log.body = { stringValue: 'cut inside a pair: \ud83d' };
+    appendAttribute(batch[1].log.attributes, { key: 'lone', value: { stringValue: '\udc00 low' } });
+    appendAttribute(batch[2].log.attributes, { key: 'key \ud800', value: { boolValue: true } });
+    return batch;
+  };
+
+  it('passes a record built in memory whose body, attribute or schema URL holds a lone surrogate: the same bytes both ways', () => {
+    const batch = inMemory();
+    const objects = Buffer.from(encodeProtobufRequest(batchToRequest(batch)));
+    expect(objects.includes(Buffer.from([0xed, 0xa0, 0xbd]))).toBe(true); // U+D83D as protobufjs writes it
+    setSpliceCheck(true);
+    expect(Buffer.from(encodeBatchProtobuf(batch)).equals(objects)).toBe(true);
+    for (const rec of batch) expect(Buffer.from(encodeRecordRequest(rec)).equals(Buffer.from(encodeProtobufRequest(batchToRequest([rec]))))).toBe(true);
+    expect(encodeRecordRequests(batch).ends.length).toBe(3);
+    // The receiver stays strict: what a sender sends with these bytes is refused.
+    expect(() => decodeProtobufBatch(objects)).toThrow(/malformed protobuf/);
+    expect(() => ExportLogsServiceRequest.decode(objects)).toThrow();
+  });
+
+  it('passes a spliced record whose appended attribute holds a lone surrogate (spliced bytes differ, meaning is the same)', () => {
+    const record = Buffer.concat([Buffer.from([0x1a, 0x01, 0x41, 0x10, 0x09])]); // severity_text before severity_number
+    const len = (field: number, body: Uint8Array) => Buffer.concat([Buffer.from([field * 8 + 2, body.length]), body]);
+    const batch = decodeProtobufBatch(len(1, len(2, len(2, record)))).records;
+    appendAttribute(batch[0].log.attributes, { key: 'cut', value: { stringValue: 'a\ud83d' } });
+    expect(spliceableAttributes(batch[0])).toBeDefined();
+    setSpliceCheck(true);
+    const out = Buffer.from(encodeBatchProtobuf(batch));
+    expect(out.includes(record)).toBe(true);
+    expect(out.equals(Buffer.from(encodeProtobufRequest(batchToRequest(batch))))).toBe(false);
+    expect(() => encodeRecordRequest(batch[0])).not.toThrow();
+  });
+
+  it('still finds a difference between two strings that are not UTF-8, or between one and U+FFFD', () => {
+    const withBody = (text: string) => {
+      const batch = requestToBatch(validRequestSample()).records;
+      batch[0].log.body = { stringValue: text };
+      return encodeProtobufRequest(batchToRequest(batch));
+    };
+    expect(() => assertSameMeaning(withBody('\ud800'), withBody('\ud800'))).not.toThrow();
+    expect(() => assertSameMeaning(withBody('\ud800'), withBody('\udc00'))).toThrow(/VIGIL_CHECK_SPLICE/);
+    expect(() => assertSameMeaning(withBody('\ud800'), withBody('\ufffd'))).toThrow(/VIGIL_CHECK_SPLICE/);
+  });
+});
+
 function validRequestSample() {
   return {
     resourceLogs: [

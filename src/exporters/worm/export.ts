@@ -3,7 +3,9 @@
 // keys) and its link to the previous manifest; every entry's hash, seq and link;
 // the entry count, last hash and Merkle root against the manifest. Only then are
 // the segment's records yielded. The first break throws ExportBreakError: what
-// was yielded before it is proven, nothing after it is handed out.
+// was yielded before it is proven, nothing after it is handed out. With a time
+// window, a sealed segment whose signed time range lies wholly outside it is not
+// read: its manifest (signature, link, seqs) carries the chain on to the next.
 import type { ExportRequestMessage } from '../../otlp/convert.js';
 import { GENESIS_HASH, entryHash } from './entry.js';
 import { type EntryView, recordJsonText, recordProtobuf, recordRequest, splitEntries, viewEntry } from './entries.js';
@@ -13,6 +15,7 @@ import { type SegmentFiles, groupListing } from './layout.js';
 import { checkManifest } from './manifest.js';
 import { IncrementalMerkle } from './merkle.js';
 import { type ArchiveSource, readSegmentContent } from './source.js';
+import { entryEventTime, inWindow, isBounded, segmentOutside, type TimeWindow } from './time-window.js';
 
 export class ExportBreakError extends Error {
   constructor(
@@ -41,6 +44,10 @@ export interface ExportOptions {
   keys: ReadonlyMap<string, PublicKeyEntry>;
   /** Also yield the open segment's records (default false: only what a signature covers). */
   unsealed?: boolean;
+  /** Only records whose event time is in the window (time-window.ts). */
+  window?: TimeWindow;
+  /** A sealed segment left unread: its signed time range lies outside the window. */
+  onSkipped?: (segment: number) => void;
   /** Something the reader should know that is not a break (a crypto-shredded segment). */
   onNote?: (segment: number, text: string) => void;
   onProgress?: (p: { segmentsDone: number; segmentsTotal: number; bytes: number; totalBytes: number; records: number }) => void;
@@ -59,6 +66,7 @@ export async function* exportRecords(source: ArchiveSource, opts: ExportOptions)
   let bytes = 0;
   let records = 0;
   const totalBytes = groups.reduce((a, g) => a + (g.sizes.sealed ?? g.sizes.open ?? 0), 0);
+  const window = opts.window ?? {};
   for (const [done, g] of groups.entries()) {
     const brk = (text: string): never => {
       throw new ExportBreakError(g.segment, `segment ${g.segment} of ${source.location}: ${text} (run vigil verify for the full report)`);
@@ -72,7 +80,7 @@ export async function* exportRecords(source: ArchiveSource, opts: ExportOptions)
       if (!opts.unsealed) return;
       const read = await readSegmentContent(source, g);
       bytes += read.stored;
-      for (const r of walk(g, read.content, head, brk, false).records) {
+      for (const r of walk(g, read.content, head, brk, false, window).records) {
         records++;
         yield r;
       }
@@ -86,6 +94,12 @@ export async function* exportRecords(source: ArchiveSource, opts: ExportOptions)
     if (m!.first_seq !== head.seq + 1 || m!.chain_prev !== head.hash) brk(`it does not continue the chain (starts at seq ${m!.first_seq}, the chain is at seq ${head.seq})`);
     prevManifest = checked.hash!;
     const signedHead = { seq: m!.first_seq + m!.entries - 1, hash: m!.last_hash ?? m!.chain_prev };
+    if (segmentOutside(m!, window)) {
+      // Before the data file's checks: an auditor exporting a month needs no other month's data (it may be pruned).
+      head = signedHead;
+      opts.onSkipped?.(g.segment);
+      continue;
+    }
     if (!g.sealed) brk(g.receipt ? 'its data is held only in S3 (pruned locally after upload): export the S3 copy' : 'its data file is missing');
     if (g.sealed !== m!.file) brk(`its data file is ${g.sealed} where its signed manifest names ${m!.file}`);
     let read;
@@ -99,7 +113,7 @@ export async function* exportRecords(source: ArchiveSource, opts: ExportOptions)
       continue;
     }
     bytes += read.stored;
-    const w = walk(g, read.content, head, brk, true);
+    const w = walk(g, read.content, head, brk, true, window);
     if (w.entries !== m!.entries || w.head.hash !== signedHead.hash) brk(`its entries end at seq ${w.head.seq} where its signed manifest says ${signedHead.seq}`);
     if (w.merkle.root().toString('hex') !== m!.merkle_root) brk('the Merkle root over its entries differs from its signed manifest');
     head = w.head;
@@ -111,8 +125,12 @@ export async function* exportRecords(source: ArchiveSource, opts: ExportOptions)
   }
 }
 
-/** Checks a segment's entries against the chain head: hashes, seqs, links; a torn tail of an open segment ends it. */
-function walk(g: SegmentFiles, content: Buffer, from: Head, brk: (text: string) => never, sealed: boolean) {
+/**
+ * Checks a segment's entries against the chain head: hashes, seqs, links; a torn tail of an open
+ * segment ends it. Every entry is checked; only the records in the window are kept.
+ */
+function walk(g: SegmentFiles, content: Buffer, from: Head, brk: (text: string) => never, sealed: boolean, window: TimeWindow) {
+  const bounded = isBounded(window);
   const merkle = new IncrementalMerkle();
   const out: ExportedRecord[] = [];
   let head = from;
@@ -130,7 +148,7 @@ function walk(g: SegmentFiles, content: Buffer, from: Head, brk: (text: string) 
     if (view.seq !== head.seq + 1 || view.prev !== head.hash) brk(`entry ${index} (seq ${view.seq}) does not continue the chain after seq ${head.seq}`);
     merkle.push(raw);
     head = { seq: view.seq, hash: view.hash };
-    if (view.kind === 'record') out.push(exported(g.segment, index, sealed, view));
+    if (view.kind === 'record' && (!bounded || inWindow(entryEventTime(view), window))) out.push(exported(g.segment, index, sealed, view));
     index++;
   }
   return { records: out, entries: index, head, merkle };

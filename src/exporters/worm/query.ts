@@ -2,12 +2,13 @@
 // attribute filters, as OTLP JSON (one ExportLogsServiceRequest per record:
 // byte for byte as archived in a v1 segment, rendered from the protobuf bytes
 // of a v2 one). Segments whose signed time range lies outside the window are
-// not read at all.
+// not read at all (time-window.ts: which time, the bounds).
 import { entryHash } from './entry.js';
 import { recordJsonText, splitEntries, viewEntry } from './entries.js';
 import { groupListing } from './layout.js';
 import { type ArchiveSource, readManifests, readSegmentContent } from './source.js';
 import { ShreddedKeyError } from './encryption.js';
+import { inWindow, jsonRecordTime, segmentOutside, type TimeWindow } from './time-window.js';
 
 export type PredicateOp = '=' | '!=' | '~';
 
@@ -74,19 +75,7 @@ export function matches(rec: JsonRecord, preds: readonly Predicate[]): boolean {
   return true;
 }
 
-/** A record's event time in ms: its timestamp, else its observed time, else when it was archived. */
-export function recordTime(rec: JsonRecord, archivedAt: string): number {
-  const log = rec.resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords?.[0];
-  for (const k of ['timeUnixNano', 'observedTimeUnixNano']) {
-    const t = log?.[k];
-    if (typeof t === 'string' && /^\d+$/.test(t) && t !== '0') return Number(BigInt(t) / 1_000_000n);
-  }
-  return Date.parse(archivedAt);
-}
-
-export interface QueryOptions {
-  from?: number | undefined;
-  to?: number | undefined;
+export interface QueryOptions extends TimeWindow {
   where?: readonly Predicate[];
   limit?: number | undefined;
   /** Include records of the open (unsealed) segment (default true). */
@@ -129,13 +118,9 @@ export async function* queryArchive(source: ArchiveSource, opts: QueryOptions, s
     if (!g.sealed && !g.open) continue;
     const m = manifests.get(g.segment)?.manifest;
     if (!g.sealed && opts.unsealed === false) continue;
-    if (m && g.sealed && (opts.from !== undefined || opts.to !== undefined)) {
-      const lo = m.time_min ? Date.parse(m.time_min) : Infinity;
-      const hi = m.time_max ? Date.parse(m.time_max) : -Infinity;
-      if ((opts.from !== undefined && hi < opts.from) || (opts.to !== undefined && lo >= opts.to)) {
-        stats.segmentsSkipped++;
-        continue;
-      }
+    if (m && g.sealed && segmentOutside(m, opts)) {
+      stats.segmentsSkipped++;
+      continue;
     }
     let read;
     try {
@@ -172,8 +157,8 @@ export async function* queryArchive(source: ArchiveSource, opts: QueryOptions, s
         continue;
       }
       const rec = JSON.parse(json) as JsonRecord;
-      const t = recordTime(rec, v.at);
-      if ((opts.from !== undefined && t < opts.from) || (opts.to !== undefined && t >= opts.to)) continue;
+      const t = jsonRecordTime(rec, v.at);
+      if (!inWindow(t, opts)) continue;
       if (!matches(rec, preds)) continue;
       stats.matched++;
       yield { segment: g.segment, index, sealed, json, time: t, archivedAt: Date.parse(v.at) };

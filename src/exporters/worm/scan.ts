@@ -1,9 +1,9 @@
 // Reading back a segment's entries (either format): the longest valid prefix that continues
 // a given chain (start-up recovery cuts whatever follows it), with what a
 // manifest needs (hashes, counts, time range).
-import { eventTimeMillis } from '../../pipeline/record.js';
 import { entryHash } from './entry.js';
-import { type EntryUnit, type EntryView, recordRequest, splitEntries, viewEntry } from './entries.js';
+import { type EntryUnit, type EntryView, splitEntries, viewEntry } from './entries.js';
+import { entryEventTime } from './time-window.js';
 
 export interface ScanResult {
   /** Length of the valid prefix: complete lines, each hash right, each linked to the one before. */
@@ -26,15 +26,6 @@ export interface ScanResult {
   cutLines: number;
   /** Why the scan stopped early, when it did. */
   problem: string | undefined;
-}
-
-const TIME_RE = /"timeUnixNano":"(\d{1,20})"/;
-const OBSERVED_RE = /"observedTimeUnixNano":"(\d{1,20})"/;
-
-/** A record's event time in ms from its entry JSON (timestamp, else observed time), 0 when it has neither. */
-export function eventTimeFromEntry(entryText: string): number {
-  const m = TIME_RE.exec(entryText) ?? OBSERVED_RE.exec(entryText);
-  return m ? Number(BigInt(m[1]) / 1_000_000n) : 0;
 }
 
 export function scanSegment(buf: Buffer, firstSeq: number, chainPrev: string): ScanResult {
@@ -67,7 +58,7 @@ export function scanSegment(buf: Buffer, firstSeq: number, chainPrev: string): S
         r.entries++;
         if (view.kind === 'record') {
           r.records++;
-          const t = eventTimeOf(view) || at;
+          const t = entryEventTime(view);
           r.timeMin = r.timeMin === undefined ? t : Math.min(r.timeMin, t);
           r.timeMax = r.timeMax === undefined ? t : Math.max(r.timeMax, t);
         } else r.notes++;
@@ -86,17 +77,6 @@ export function scanSegment(buf: Buffer, firstSeq: number, chainPrev: string): S
   r.cutBytes = buf.length - r.validBytes;
   if (r.cutBytes > 0 && r.problem === undefined) r.problem = 'incomplete last entry';
   return r;
-}
-
-/** A record entry's event time in ms (timestamp, else observed time), 0 when it has neither or cannot be read. */
-function eventTimeOf(v: EntryView): number {
-  if (v.format === 1) return eventTimeFromEntry(v.payload.toString('latin1'));
-  try {
-    const log = recordRequest(v).resourceLogs?.[0]?.scopeLogs?.[0]?.logRecords?.[0];
-    return log ? eventTimeMillis(log) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function checkEntry(u: EntryUnit, seq: number, prev: string): string | { hash: string; raw: Buffer; at: number; view: EntryView } {
