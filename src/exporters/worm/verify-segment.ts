@@ -4,11 +4,11 @@
 // (verify-pool.ts) run it as well as verify.ts itself.
 import { ENTRY_OFFSET, entryHash, sha256Hex, type Note, parseEntry } from './entry.js';
 import { type EntryView, contentFormat, noteOf, splitEntries, viewEntry } from './entries.js';
-import { BODY_HEAD, FRAME_PREFIX, KIND_NOTE, KIND_RECORD, V2_HEADER, frameEnd, readU64, startsWithHeader } from './frame.js';
-import { decompressPartial, decompressSegment, isCutShort } from './compression.js';
+import { decompressPartial, decompressPieces, decompressSegment, isCutShort } from './compression.js';
 import { formatOfName } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { IncrementalMerkle, rootFromLeafHashes } from './merkle.js';
+import { IntactFramesCheck, checkIntactFrames } from './verify-frames.js';
 import type { Add, BreakKind, Finding } from './verify-findings.js';
 
 export interface FetchedSegment {
@@ -24,9 +24,25 @@ export interface DataCheckResult {
   notes: { index: number; seq: number; note: Note }[];
 }
 
-/** Decompresses a sealed segment (gzip or zstd, as its name says; into one buffer of the size its manifest states) and checks it. */
+/**
+ * Decompresses a sealed segment (gzip or zstd, as its name says) and checks it.
+ * A v2 segment is checked as it is decompressed (IntactFramesCheck); only when
+ * that finds a deviation is it decompressed whole and classified.
+ */
 export async function checkSegmentBytes(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
   const format = formatOfName(object);
+  if (format === 2) {
+    const check = new IntactFramesCheck(m);
+    const fast = await decompressPieces(format, data, (piece) => check.feed(piece)).then(
+      (whole) => (whole ? check.finish() : undefined),
+      () => undefined,
+    );
+    if (fast) {
+      const findings: Finding[] = [];
+      if (sha256Hex(data) !== m.segment_sha256) findings.push({ severity: 'break', kind: 'modified', segment: n, object, detail: FILE_ALTERED });
+      return { findings, validRecords: fast.validRecords, contentBytes: check.bytes, notes: fast.notes };
+    }
+  }
   let fetched: FetchedSegment;
   try {
     fetched = { data, content: await decompressSegment(format, data, m.content_bytes), error: undefined };
@@ -37,6 +53,8 @@ export async function checkSegmentBytes(n: number, object: string, data: Buffer,
   const r = checkSegmentData(n, object, fetched, m, (f) => findings.push({ severity: 'break', ...f } as Finding));
   return { findings, ...r };
 }
+
+const FILE_ALTERED = 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)';
 
 interface Item {
   index: number;
@@ -60,7 +78,7 @@ export function checkSegmentData(
   if (!error) {
     const fast = contentFormat(content) === 2 ? checkIntactFrames(content, m) : checkIntactEntries(content, m);
     if (fast) {
-      if (!fileOk) f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)' });
+      if (!fileOk) f({ kind: 'modified', detail: FILE_ALTERED });
       return { validRecords: fast.validRecords, contentBytes: content.length, notes: fast.notes };
     }
   }
@@ -81,7 +99,7 @@ export function checkSegmentData(
         : `the compressed segment is corrupt (${error.message}) from entry index ${r.items} on`,
     });
   } else if (!fileOk && before.count === 0) {
-    f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)' });
+    f({ kind: 'modified', detail: FILE_ALTERED });
   }
   return { validRecords: r.validRecords, contentBytes: content.length, notes: r.notes };
 }
@@ -154,47 +172,6 @@ export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords
     prevRaw = raw;
     expectSeq++;
     pos = nl + 1;
-  }
-  if (expectSeq - m.first_seq !== m.entries || prevRaw.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
-  if (merkle.root().toString('hex') !== m.merkle_root) return undefined;
-  return { validRecords: records, notes };
-}
-
-/**
- * checkIntactEntries for v2 content: every frame as the writer produces it, its
- * hash, link and seq in order, the count, last hash and Merkle root as signed.
- * Hashes are compared as bytes, never as hex.
- */
-export function checkIntactFrames(content: Buffer, m: Manifest): { validRecords: number; notes: { index: number; seq: number; note: Note }[] } | undefined {
-  const merkle = new IncrementalMerkle();
-  const notes: { index: number; seq: number; note: Note }[] = [];
-  let expectSeq = m.first_seq;
-  let prevRaw: Buffer = Buffer.from(m.chain_prev, 'hex');
-  let records = 0;
-  if (content.length > 0 && !startsWithHeader(content)) return undefined;
-  let pos = content.length > 0 ? V2_HEADER.length : 0;
-  const end = content.length;
-  while (pos < end) {
-    const fe = frameEnd(content, pos);
-    if (typeof fe !== 'number') return undefined;
-    const body = pos + FRAME_PREFIX;
-    if (readU64(content, body + 1) !== expectSeq) return undefined;
-    if (content.compare(prevRaw, 0, 32, body + 17, body + BODY_HEAD) !== 0) return undefined;
-    const raw = entryHash(content.subarray(body, fe));
-    if (content.compare(raw, 0, 32, pos + 4, body) !== 0) return undefined;
-    merkle.push(raw);
-    const kind = content[body];
-    if (kind === KIND_RECORD) records++;
-    else if (kind === KIND_NOTE) {
-      try {
-        notes.push({ index: expectSeq - m.first_seq, seq: expectSeq, note: JSON.parse(content.toString('utf8', body + BODY_HEAD, fe)) as Note });
-      } catch {
-        return undefined;
-      }
-    } else return undefined;
-    prevRaw = raw;
-    expectSeq++;
-    pos = fe;
   }
   if (expectSeq - m.first_seq !== m.entries || prevRaw.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
   if (merkle.root().toString('hex') !== m.merkle_root) return undefined;
