@@ -5,7 +5,11 @@
 // they are, and a single record is proven part of a signed segment with log2(n)
 // hashes (an inclusion proof / audit path).
 import { hash as oneShotHash } from 'node:crypto';
-import { sha256 } from './entry.js';
+
+// Not entry.ts's twin by accident: importing it would load the record codecs into every verify worker.
+function sha256(data: Uint8Array): Buffer {
+  return oneShotHash('sha256', data, 'buffer');
+}
 
 const leafScratch = Buffer.alloc(33);
 const nodeScratch = Buffer.alloc(65);

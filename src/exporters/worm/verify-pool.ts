@@ -8,7 +8,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Manifest } from './manifest.js';
-import { type DataCheckResult, checkSegmentBytes } from './verify-segment.js';
+import { checkSegmentBytes } from './verify-data.js';
+import type { DataCheckResult } from './verify-segment.js';
 
 export interface DataChecker {
   /** Segments checked at the same time. */

@@ -1,15 +1,16 @@
 // One sealed segment's bytes checked against its signed manifest: decompression,
 // every entry hash, chain link, seq and the Merkle root, in either entry format
-// (v1 JSON lines, v2 framed entries). Pure, so the verify worker threads
-// (verify-pool.ts) run it as well as verify.ts itself.
+// (v1 JSON lines, v2 framed entries), each break classified and located. The
+// verify threads (verify-data.ts) come here for v1 and for any v2 segment whose
+// fast check found a deviation.
 import { ENTRY_OFFSET, entryHash, sha256Hex, type Note, parseEntry } from './entry.js';
 import { type EntryView, contentFormat, noteOf, splitEntries, viewEntry } from './entries.js';
-import { decompressPartial, decompressPieces, decompressSegment, isCutShort } from './compression.js';
+import { decompressPartial, decompressSegment, isCutShort } from './compression.js';
 import { formatOfName } from './layout.js';
 import type { Manifest } from './manifest.js';
 import { IncrementalMerkle, rootFromLeafHashes } from './merkle.js';
-import { IntactFramesCheck, checkIntactFrames } from './verify-frames.js';
-import type { Add, BreakKind, Finding } from './verify-findings.js';
+import { checkIntactFrames } from './verify-frames.js';
+import { type Add, type BreakKind, FILE_ALTERED, type Finding } from './verify-findings.js';
 
 export interface FetchedSegment {
   data: Buffer;
@@ -24,25 +25,9 @@ export interface DataCheckResult {
   notes: { index: number; seq: number; note: Note }[];
 }
 
-/**
- * Decompresses a sealed segment (gzip or zstd, as its name says) and checks it.
- * A v2 segment is checked as it is decompressed (IntactFramesCheck); only when
- * that finds a deviation is it decompressed whole and classified.
- */
-export async function checkSegmentBytes(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
+/** Decompresses a sealed segment (gzip or zstd, as its name says; whole, or as much as it can) and checks it in full. */
+export async function checkSegmentWhole(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
   const format = formatOfName(object);
-  if (format === 2) {
-    const check = new IntactFramesCheck(m);
-    const fast = await decompressPieces(format, data, (piece) => check.feed(piece)).then(
-      (whole) => (whole ? check.finish() : undefined),
-      () => undefined,
-    );
-    if (fast) {
-      const findings: Finding[] = [];
-      if (sha256Hex(data) !== m.segment_sha256) findings.push({ severity: 'break', kind: 'modified', segment: n, object, detail: FILE_ALTERED });
-      return { findings, validRecords: fast.validRecords, contentBytes: check.bytes, notes: fast.notes };
-    }
-  }
   let fetched: FetchedSegment;
   try {
     fetched = { data, content: await decompressSegment(format, data, m.content_bytes), error: undefined };
@@ -53,8 +38,6 @@ export async function checkSegmentBytes(n: number, object: string, data: Buffer,
   const r = checkSegmentData(n, object, fetched, m, (f) => findings.push({ severity: 'break', ...f } as Finding));
   return { findings, ...r };
 }
-
-const FILE_ALTERED = 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)';
 
 interface Item {
   index: number;
