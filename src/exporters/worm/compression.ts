@@ -37,8 +37,8 @@ export function decompressSegment(format: SegmentFormat, data: Buffer, sizeHint?
   return format === 2 ? unzstdAsync(data, { chunkSize }) : gunzipAsync(data, { chunkSize });
 }
 
-/** Output pieces of decompressPieces: small enough to stay in memory malloc reuses, large enough to keep the callbacks few. */
-const PIECE = 256 << 10;
+/** Output pieces of decompressPieces: each one a round trip to the thread pool (64 KiB–256 KiB pieces cost several times 1 MiB's in callbacks). */
+const PIECE = 1 << 20;
 
 /**
  * Streams a sealed segment's content to `onPiece` as it is decompressed (on the
