@@ -3,12 +3,13 @@
 // (v1 JSON lines, v2 framed entries), each break classified and located. The
 // verify threads (verify-data.ts) come here for v1 and for any v2 segment whose
 // fast check found a deviation.
+import { hash as oneShotHash } from 'node:crypto';
 import { ENTRY_OFFSET, entryHash, sha256Hex, type Note, parseEntry } from './entry.js';
 import { type EntryView, contentFormat, noteOf, splitEntries, viewEntry } from './entries.js';
 import { decompressPartial, decompressSegment, isCutShort } from './compression.js';
 import { formatOfName } from './layout.js';
 import type { Manifest } from './manifest.js';
-import { IncrementalMerkle, rootFromLeafHashes } from './merkle.js';
+import { MerkleRootBuilder, rootFromLeafHashes } from './merkle.js';
 import { checkIntactFrames } from './verify-frames.js';
 import { type Add, type BreakKind, FILE_ALTERED, type Finding } from './verify-findings.js';
 
@@ -110,17 +111,28 @@ function hexAt(buf: Buffer, at: number, raw: Buffer): boolean {
   return true;
 }
 
+/** hexAt for 32 bytes held as a latin1 string. */
+function hexAtLatin1(buf: Buffer, at: number, raw: string): boolean {
+  for (let i = 0; i < 32; i++) {
+    const b = raw.charCodeAt(i);
+    if (buf[at + 2 * i] !== HEX_DIGITS[b >> 4] || buf[at + 2 * i + 1] !== HEX_DIGITS[b & 15]) return false;
+  }
+  return true;
+}
+
 /**
  * The common case, fast: every line exactly as the writer produces it, each
  * hash right, each link and seq in order, the count, last hash and Merkle root
- * as signed. No allocation beyond the hashes. Returns undefined at the first
+ * as signed. No allocation per entry beyond its hash, taken as a latin1 string
+ * (a Buffer per hash costs more than hashing). Returns undefined at the first
  * deviation; the caller then runs the full classification (checkEntries).
  */
 export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords: number; notes: { index: number; seq: number; note: Note }[] } | undefined {
-  const merkle = new IncrementalMerkle();
+  const merkle = new MerkleRootBuilder();
   const notes: { index: number; seq: number; note: Note }[] = [];
   let expectSeq = m.first_seq;
-  let prevRaw: Buffer = Buffer.from(m.chain_prev, 'hex');
+  const prevRaw = Buffer.from(m.chain_prev, 'hex');
+  if (prevRaw.length !== 32) return undefined;
   let records = 0;
   let pos = 0;
   const end = content.length;
@@ -139,9 +151,12 @@ export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords
     if (!bytesAt(content, i, AT_HEAD) || !bytesAt(content, prevAt, PREV_HEAD)) return undefined;
     const prevStart = prevAt + PREV_HEAD.length;
     if (!hexAt(content, prevStart, prevRaw)) return undefined;
-    const raw = entryHash(content.subarray(es, ee));
-    if (!hexAt(content, pos + LINE_HEAD.length, raw)) return undefined;
-    merkle.push(raw);
+    // The leaf input is 0x00 ‖ entry: the byte before the entry (the `:` of `"entry":`) is 0x00 for the one call.
+    const saved = content[es - 1];
+    content[es - 1] = 0;
+    const h = oneShotHash('sha256', content.subarray(es - 1, ee), 'latin1');
+    content[es - 1] = saved;
+    if (!hexAtLatin1(content, pos + LINE_HEAD.length, h)) return undefined;
     const kindByte = content[prevStart + 64 + 3]; // after `","`: r(ecord) or n(ote)
     if (kindByte === 0x72) records++;
     else if (kindByte === 0x6e) {
@@ -152,7 +167,8 @@ export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords
         return undefined;
       }
     } else return undefined;
-    prevRaw = raw;
+    for (let k = 0; k < 32; k++) prevRaw[k] = h.charCodeAt(k);
+    merkle.push(prevRaw, 0);
     expectSeq++;
     pos = nl + 1;
   }
