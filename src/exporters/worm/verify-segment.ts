@@ -3,14 +3,14 @@
 // (v1 JSON lines, v2 framed entries), each break classified and located. The
 // verify threads (verify-data.ts) come here for v1 and for any v2 segment whose
 // fast check found a deviation.
-import { hash as oneShotHash } from 'node:crypto';
-import { ENTRY_OFFSET, entryHash, sha256Hex, type Note, parseEntry } from './entry.js';
+import { entryHash, sha256Hex, type Note } from './entry.js';
 import { type EntryView, contentFormat, noteOf, splitEntries, viewEntry } from './entries.js';
 import { decompressPartial, decompressSegment, isCutShort } from './compression.js';
 import { formatOfName } from './layout.js';
 import type { Manifest } from './manifest.js';
-import { MerkleRootBuilder, rootFromLeafHashes } from './merkle.js';
+import { rootFromLeafHashes } from './merkle.js';
 import { checkIntactFrames } from './verify-frames.js';
+import { checkIntactEntries } from './verify-lines.js';
 import { type Add, type BreakKind, FILE_ALTERED, type Finding } from './verify-findings.js';
 
 export interface FetchedSegment {
@@ -86,95 +86,6 @@ export function checkSegmentData(
     f({ kind: 'modified', detail: FILE_ALTERED });
   }
   return { validRecords: r.validRecords, contentBytes: content.length, notes: r.notes };
-}
-
-const LINE_HEAD = Buffer.from('{"hash":"');
-const ENTRY_HEAD = Buffer.from('","entry":');
-const SEQ_HEAD = Buffer.from('{"seq":');
-const AT_HEAD = Buffer.from(',"at":"');
-const PREV_HEAD = Buffer.from('","prev":"');
-const ISO_LENGTH = 24; // 2026-03-01T09:00:00.000Z
-const HEX_DIGITS = Buffer.from('0123456789abcdef');
-
-/** buf[at…] holds `literal` (a short JS loop beats a native call per field). */
-function bytesAt(buf: Buffer, at: number, literal: Buffer): boolean {
-  for (let i = 0; i < literal.length; i++) if (buf[at + i] !== literal[i]) return false;
-  return true;
-}
-
-/** buf[at…at+64] is the lowercase hex of the 32 bytes `raw`. */
-function hexAt(buf: Buffer, at: number, raw: Buffer): boolean {
-  for (let i = 0; i < 32; i++) {
-    const b = raw[i];
-    if (buf[at + 2 * i] !== HEX_DIGITS[b >> 4] || buf[at + 2 * i + 1] !== HEX_DIGITS[b & 15]) return false;
-  }
-  return true;
-}
-
-/** hexAt for 32 bytes held as a latin1 string. */
-function hexAtLatin1(buf: Buffer, at: number, raw: string): boolean {
-  for (let i = 0; i < 32; i++) {
-    const b = raw.charCodeAt(i);
-    if (buf[at + 2 * i] !== HEX_DIGITS[b >> 4] || buf[at + 2 * i + 1] !== HEX_DIGITS[b & 15]) return false;
-  }
-  return true;
-}
-
-/**
- * The common case, fast: every line exactly as the writer produces it, each
- * hash right, each link and seq in order, the count, last hash and Merkle root
- * as signed. No allocation per entry beyond its hash, taken as a latin1 string
- * (a Buffer per hash costs more than hashing). Returns undefined at the first
- * deviation; the caller then runs the full classification (checkEntries).
- */
-export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords: number; notes: { index: number; seq: number; note: Note }[] } | undefined {
-  const merkle = new MerkleRootBuilder();
-  const notes: { index: number; seq: number; note: Note }[] = [];
-  let expectSeq = m.first_seq;
-  const prevRaw = Buffer.from(m.chain_prev, 'hex');
-  if (prevRaw.length !== 32) return undefined;
-  let records = 0;
-  let pos = 0;
-  const end = content.length;
-  while (pos < end) {
-    const nl = content.indexOf(0x0a, pos);
-    if (nl < 0 || nl - pos < ENTRY_OFFSET + SEQ_HEAD.length + 2 + AT_HEAD.length + ISO_LENGTH + PREV_HEAD.length + 64 + 4) return undefined;
-    const es = pos + ENTRY_OFFSET;
-    const ee = nl - 1; // the line's closing brace
-    if (content[ee] !== 0x7d || !bytesAt(content, pos, LINE_HEAD) || !bytesAt(content, es - ENTRY_HEAD.length, ENTRY_HEAD) || !bytesAt(content, es, SEQ_HEAD)) return undefined;
-    let i = es + SEQ_HEAD.length;
-    let seq = 0;
-    const digits = i;
-    while (i < ee && content[i] >= 0x30 && content[i] <= 0x39 && i - digits < 16) seq = seq * 10 + (content[i++] - 0x30);
-    if (seq !== expectSeq || i === digits) return undefined;
-    const prevAt = i + AT_HEAD.length + ISO_LENGTH;
-    if (!bytesAt(content, i, AT_HEAD) || !bytesAt(content, prevAt, PREV_HEAD)) return undefined;
-    const prevStart = prevAt + PREV_HEAD.length;
-    if (!hexAt(content, prevStart, prevRaw)) return undefined;
-    // The leaf input is 0x00 ‖ entry: the byte before the entry (the `:` of `"entry":`) is 0x00 for the one call.
-    const saved = content[es - 1];
-    content[es - 1] = 0;
-    const h = oneShotHash('sha256', content.subarray(es - 1, ee), 'latin1');
-    content[es - 1] = saved;
-    if (!hexAtLatin1(content, pos + LINE_HEAD.length, h)) return undefined;
-    const kindByte = content[prevStart + 64 + 3]; // after `","`: r(ecord) or n(ote)
-    if (kindByte === 0x72) records++;
-    else if (kindByte === 0x6e) {
-      try {
-        const e = parseEntry(content.subarray(es, ee));
-        if (e.note) notes.push({ index: expectSeq - m.first_seq, seq, note: e.note });
-      } catch {
-        return undefined;
-      }
-    } else return undefined;
-    for (let k = 0; k < 32; k++) prevRaw[k] = h.charCodeAt(k);
-    merkle.push(prevRaw, 0);
-    expectSeq++;
-    pos = nl + 1;
-  }
-  if (expectSeq - m.first_seq !== m.entries || prevRaw.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
-  if (merkle.root().toString('hex') !== m.merkle_root) return undefined;
-  return { validRecords: records, notes };
 }
 
 /**
