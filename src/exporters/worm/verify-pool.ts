@@ -72,14 +72,20 @@ class ThreadPool implements DataChecker {
       const slot: Slot = {
         job: undefined,
         run: (job) => {
-          // Hand the bytes over without a copy when the buffer owns its memory.
+          // Hand the bytes over without a copy when the buffer owns its memory. A copy must own its
+          // memory too: Buffer.from would put a small one in the shared pool, which cannot be transferred.
           const own = job.data.byteOffset === 0 && job.data.buffer.byteLength === job.data.length && job.data.buffer instanceof ArrayBuffer;
-          const bytes = own ? job.data : Buffer.from(job.data);
-          worker.postMessage({ id: job.id, segment: job.segment, object: job.object, data: bytes, manifest: job.manifest }, [bytes.buffer as ArrayBuffer]);
+          const bytes = own ? job.data : Buffer.allocUnsafeSlow(job.data.length);
+          if (!own) job.data.copy(bytes);
+          try {
+            worker.postMessage({ id: job.id, segment: job.segment, object: job.object, data: bytes, manifest: job.manifest }, [bytes.buffer as ArrayBuffer]);
+          } catch (err) {
+            queueMicrotask(() => this.done(slot, job, undefined, err)); // after dispatch has finished with this slot
+          }
         },
       };
-      worker.on('message', (msg: DataCheckResult & { id: number }) => {
-        if (slot.job?.id === msg.id) this.done(slot, slot.job, msg);
+      worker.on('message', ({ id, ...result }: DataCheckResult & { id: number }) => {
+        if (slot.job?.id === id) this.done(slot, slot.job, result);
       });
       worker.on('error', (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
       worker.on('exit', (code) => {
