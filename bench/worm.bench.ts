@@ -266,7 +266,7 @@ async function verifyThroughput(root: string): Promise<void> {
       const secs = best / 1000;
       const data = report!.contentBytes / 1e6;
       console.log(
-        `  ${label(encoding)}, ${workers === 0 ? 'in one thread  ' : `${availableParallelism()} worker threads`}: ${report!.segments.valid}/${report!.segments.checked} segments, ${fmt(report!.records.valid)} records, ${fmt(data)} MB: ${fmt(data / secs)} MB/s of segment data (${fmt(report!.bytesRead / 1e6 / secs, 1)} MB/s as stored), ${fmt(report!.records.valid / secs)} records/s; ${fmt(data / bestCpu)} MB per CPU-second${report!.ok ? '' : ' BROKEN'}`,
+        `  ${label(encoding)}, ${workers === 0 ? 'in one thread' : `on ${availableParallelism()} threads (main + workers)`}: ${report!.segments.valid}/${report!.segments.checked} segments, ${fmt(report!.records.valid)} records, ${fmt(data)} MB: ${fmt(data / secs)} MB/s of segment data (${fmt(report!.bytesRead / 1e6 / secs, 1)} MB/s as stored), ${fmt(report!.records.valid / secs)} records/s; ${fmt(data / bestCpu)} MB per CPU-second${report!.ok ? '' : ' BROKEN'}`,
       );
     }
   }

@@ -58,6 +58,35 @@ export function decompressSegment(format: SegmentFormat, data: Buffer, expected?
   return format === 2 ? unzstdAsync(data, { chunkSize, maxOutputLength }) : gunzipAsync(data, { chunkSize, maxOutputLength });
 }
 
+/** Output pieces of decompressPieces: each one a round trip to the thread pool (64 KiB–256 KiB pieces cost several times 1 MiB's in callbacks). */
+const PIECE = 1 << 20;
+
+/**
+ * Streams a sealed segment's content to `onPiece` as it is decompressed (on the
+ * thread pool, while the caller works on the previous piece), never holding it
+ * whole: fresh memory costs a page fault per 4 KiB, which on virtual machines
+ * costs more than the decompression. Resolves true when the whole content was
+ * fed, false when `onPiece` returned false (it is fed no more); rejects on a
+ * corrupt or cut stream.
+ */
+export function decompressPieces(format: SegmentFormat, data: Buffer, onPiece: (piece: Buffer) => boolean): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const z = format === 2 ? createZstdDecompress({ chunkSize: PIECE }) : createGunzip({ chunkSize: PIECE });
+    let stopped = false;
+    z.on('data', (piece: Buffer) => {
+      if (stopped || onPiece(piece)) return;
+      stopped = true;
+      z.destroy();
+      resolve(false);
+    });
+    z.on('error', (err) => {
+      if (!stopped) reject(err);
+    });
+    z.on('end', () => resolve(true));
+    z.end(data);
+  });
+}
+
 /**
  * Decompresses as much as it can: a corrupt or cut file still yields the entries
  * before the damage. At most contentLimit(expected) bytes are kept: past them,

@@ -4,7 +4,12 @@
 // leaf hash of its bytes, so a segment's tree is built over the entry hashes as
 // they are, and a single record is proven part of a signed segment with log2(n)
 // hashes (an inclusion proof / audit path).
-import { sha256 } from './entry.js';
+import { hash as oneShotHash } from 'node:crypto';
+
+// Not entry.ts's twin by accident: importing it would load the record codecs into every verify worker.
+function sha256(data: Uint8Array): Buffer {
+  return oneShotHash('sha256', data, 'buffer');
+}
 
 const leafScratch = Buffer.alloc(33);
 const nodeScratch = Buffer.alloc(65);
@@ -80,6 +85,59 @@ export class IncrementalMerkle {
     c.heights.push(...this.heights);
     c.size = this.size;
     return c;
+  }
+}
+
+/**
+ * IncrementalMerkle for checking a whole segment fast: leaves are read where
+ * they lie (a stored entry hash already checked), the compact range lives in
+ * one preallocated buffer and node hashes come back as latin1 strings, because
+ * allocating a Buffer for each hash costs more than hashing its 65 bytes.
+ */
+export class MerkleRootBuilder {
+  private readonly stack = Buffer.alloc(64 * 32);
+  private readonly heights = new Uint8Array(64);
+  private depth = 0;
+  /** 0x01 ‖ left ‖ right: the carried node is kept in the right half. */
+  private readonly node = Buffer.alloc(65);
+  size = 0;
+
+  /** Appends the leaf hash at buf[at…at+32). */
+  push(buf: Uint8Array, at: number): void {
+    const node = this.node;
+    const stack = this.stack;
+    for (let i = 0; i < 32; i++) node[33 + i] = buf[at + i];
+    let h = 0;
+    while (this.depth > 0 && this.heights[this.depth - 1] === h) {
+      this.depth--;
+      this.combineInto(this.depth);
+      h++;
+    }
+    const top = this.depth * 32;
+    for (let i = 0; i < 32; i++) stack[top + i] = node[33 + i];
+    this.heights[this.depth++] = h;
+    this.size++;
+  }
+
+  /** The RFC 6962 root of the leaves pushed (as IncrementalMerkle.root()). */
+  root(): Buffer {
+    if (this.depth === 0) return sha256(Buffer.alloc(0));
+    const node = this.node;
+    const top = (this.depth - 1) * 32;
+    for (let i = 0; i < 32; i++) node[33 + i] = this.stack[top + i];
+    for (let d = this.depth - 2; d >= 0; d--) this.combineInto(d);
+    return Buffer.from(node.subarray(33));
+  }
+
+  /** node's right half = H(0x01 ‖ stack[d] ‖ right half). */
+  private combineInto(d: number): void {
+    const node = this.node;
+    const stack = this.stack;
+    node[0] = 1;
+    const left = d * 32;
+    for (let i = 0; i < 32; i++) node[1 + i] = stack[left + i];
+    const h = oneShotHash('sha256', node, 'latin1');
+    for (let i = 0; i < 32; i++) node[33 + i] = h.charCodeAt(i);
   }
 }
 

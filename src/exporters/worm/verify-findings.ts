@@ -39,3 +39,6 @@ export interface Finding {
 
 /** Reports one finding; the severity defaults to a break. */
 export type Add = (f: Omit<Finding, 'severity'> & { severity?: Finding['severity'] }) => void;
+
+/** A segment file whose signed SHA-256 differs although its entries read back intact. */
+export const FILE_ALTERED = 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)';

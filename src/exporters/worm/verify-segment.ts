@@ -1,15 +1,17 @@
 // One sealed segment's bytes checked against its signed manifest: decompression,
 // every entry hash, chain link, seq and the Merkle root, in either entry format
-// (v1 JSON lines, v2 framed entries). Pure, so the verify worker threads
-// (verify-pool.ts) run it as well as verify.ts itself.
-import { ENTRY_OFFSET, entryHash, sha256Hex, type Note, parseEntry } from './entry.js';
+// (v1 JSON lines, v2 framed entries), each break classified and located. The
+// verify threads (verify-data.ts) come here for v1 and for any v2 segment whose
+// fast check found a deviation.
+import { entryHash, sha256Hex, type Note } from './entry.js';
 import { type EntryView, contentFormat, noteOf, splitEntries, viewEntry } from './entries.js';
-import { BODY_HEAD, FRAME_PREFIX, KIND_NOTE, KIND_RECORD, V2_HEADER, frameEnd, readU64, startsWithHeader } from './frame.js';
 import { decompressPartial, decompressSegment, isCutShort } from './compression.js';
 import { formatOfName } from './layout.js';
 import type { Manifest } from './manifest.js';
-import { IncrementalMerkle, rootFromLeafHashes } from './merkle.js';
-import type { Add, BreakKind, Finding } from './verify-findings.js';
+import { rootFromLeafHashes } from './merkle.js';
+import { checkIntactFrames } from './verify-frames.js';
+import { checkIntactEntries } from './verify-lines.js';
+import { type Add, type BreakKind, FILE_ALTERED, type Finding } from './verify-findings.js';
 
 export interface FetchedSegment {
   data: Buffer;
@@ -24,8 +26,8 @@ export interface DataCheckResult {
   notes: { index: number; seq: number; note: Note }[];
 }
 
-/** Decompresses a sealed segment (gzip or zstd, as its name says; into one buffer of the size its manifest states, never more) and checks it. */
-export async function checkSegmentBytes(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
+/** Decompresses a sealed segment (gzip or zstd, as its name says; whole, or as much as it can, never past what its manifest states allows) and checks it in full. */
+export async function checkSegmentWhole(n: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
   const format = formatOfName(object);
   let fetched: FetchedSegment;
   try {
@@ -60,7 +62,7 @@ export function checkSegmentData(
   if (!error) {
     const fast = contentFormat(content) === 2 ? checkIntactFrames(content, m) : checkIntactEntries(content, m);
     if (fast) {
-      if (!fileOk) f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)' });
+      if (!fileOk) f({ kind: 'modified', detail: FILE_ALTERED });
       return { validRecords: fast.validRecords, contentBytes: content.length, notes: fast.notes };
     }
   }
@@ -81,124 +83,9 @@ export function checkSegmentData(
         : `the compressed segment is corrupt (${error.message}) from entry index ${r.items} on`,
     });
   } else if (!fileOk && before.count === 0) {
-    f({ kind: 'modified', detail: 'the segment file differs from the SHA-256 in its signed manifest (its entries read back intact: the compressed container was altered)' });
+    f({ kind: 'modified', detail: FILE_ALTERED });
   }
   return { validRecords: r.validRecords, contentBytes: content.length, notes: r.notes };
-}
-
-const LINE_HEAD = Buffer.from('{"hash":"');
-const ENTRY_HEAD = Buffer.from('","entry":');
-const SEQ_HEAD = Buffer.from('{"seq":');
-const AT_HEAD = Buffer.from(',"at":"');
-const PREV_HEAD = Buffer.from('","prev":"');
-const ISO_LENGTH = 24; // 2026-03-01T09:00:00.000Z
-const HEX_DIGITS = Buffer.from('0123456789abcdef');
-
-/** buf[at…] holds `literal` (a short JS loop beats a native call per field). */
-function bytesAt(buf: Buffer, at: number, literal: Buffer): boolean {
-  for (let i = 0; i < literal.length; i++) if (buf[at + i] !== literal[i]) return false;
-  return true;
-}
-
-/** buf[at…at+64] is the lowercase hex of the 32 bytes `raw`. */
-function hexAt(buf: Buffer, at: number, raw: Buffer): boolean {
-  for (let i = 0; i < 32; i++) {
-    const b = raw[i];
-    if (buf[at + 2 * i] !== HEX_DIGITS[b >> 4] || buf[at + 2 * i + 1] !== HEX_DIGITS[b & 15]) return false;
-  }
-  return true;
-}
-
-/**
- * The common case, fast: every line exactly as the writer produces it, each
- * hash right, each link and seq in order, the count, last hash and Merkle root
- * as signed. No allocation beyond the hashes. Returns undefined at the first
- * deviation; the caller then runs the full classification (checkEntries).
- */
-export function checkIntactEntries(content: Buffer, m: Manifest): { validRecords: number; notes: { index: number; seq: number; note: Note }[] } | undefined {
-  const merkle = new IncrementalMerkle();
-  const notes: { index: number; seq: number; note: Note }[] = [];
-  let expectSeq = m.first_seq;
-  let prevRaw: Buffer = Buffer.from(m.chain_prev, 'hex');
-  let records = 0;
-  let pos = 0;
-  const end = content.length;
-  while (pos < end) {
-    const nl = content.indexOf(0x0a, pos);
-    if (nl < 0 || nl - pos < ENTRY_OFFSET + SEQ_HEAD.length + 2 + AT_HEAD.length + ISO_LENGTH + PREV_HEAD.length + 64 + 4) return undefined;
-    const es = pos + ENTRY_OFFSET;
-    const ee = nl - 1; // the line's closing brace
-    if (content[ee] !== 0x7d || !bytesAt(content, pos, LINE_HEAD) || !bytesAt(content, es - ENTRY_HEAD.length, ENTRY_HEAD) || !bytesAt(content, es, SEQ_HEAD)) return undefined;
-    let i = es + SEQ_HEAD.length;
-    let seq = 0;
-    const digits = i;
-    while (i < ee && content[i] >= 0x30 && content[i] <= 0x39 && i - digits < 16) seq = seq * 10 + (content[i++] - 0x30);
-    if (seq !== expectSeq || i === digits) return undefined;
-    const prevAt = i + AT_HEAD.length + ISO_LENGTH;
-    if (!bytesAt(content, i, AT_HEAD) || !bytesAt(content, prevAt, PREV_HEAD)) return undefined;
-    const prevStart = prevAt + PREV_HEAD.length;
-    if (!hexAt(content, prevStart, prevRaw)) return undefined;
-    const raw = entryHash(content.subarray(es, ee));
-    if (!hexAt(content, pos + LINE_HEAD.length, raw)) return undefined;
-    merkle.push(raw);
-    const kindByte = content[prevStart + 64 + 3]; // after `","`: r(ecord) or n(ote)
-    if (kindByte === 0x72) records++;
-    else if (kindByte === 0x6e) {
-      try {
-        const e = parseEntry(content.subarray(es, ee));
-        if (e.note) notes.push({ index: expectSeq - m.first_seq, seq, note: e.note });
-      } catch {
-        return undefined;
-      }
-    } else return undefined;
-    prevRaw = raw;
-    expectSeq++;
-    pos = nl + 1;
-  }
-  if (expectSeq - m.first_seq !== m.entries || prevRaw.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
-  if (merkle.root().toString('hex') !== m.merkle_root) return undefined;
-  return { validRecords: records, notes };
-}
-
-/**
- * checkIntactEntries for v2 content: every frame as the writer produces it, its
- * hash, link and seq in order, the count, last hash and Merkle root as signed.
- * Hashes are compared as bytes, never as hex.
- */
-export function checkIntactFrames(content: Buffer, m: Manifest): { validRecords: number; notes: { index: number; seq: number; note: Note }[] } | undefined {
-  const merkle = new IncrementalMerkle();
-  const notes: { index: number; seq: number; note: Note }[] = [];
-  let expectSeq = m.first_seq;
-  let prevRaw: Buffer = Buffer.from(m.chain_prev, 'hex');
-  let records = 0;
-  if (content.length > 0 && !startsWithHeader(content)) return undefined;
-  let pos = content.length > 0 ? V2_HEADER.length : 0;
-  const end = content.length;
-  while (pos < end) {
-    const fe = frameEnd(content, pos);
-    if (typeof fe !== 'number') return undefined;
-    const body = pos + FRAME_PREFIX;
-    if (readU64(content, body + 1) !== expectSeq) return undefined;
-    if (content.compare(prevRaw, 0, 32, body + 17, body + BODY_HEAD) !== 0) return undefined;
-    const raw = entryHash(content.subarray(body, fe));
-    if (content.compare(raw, 0, 32, pos + 4, body) !== 0) return undefined;
-    merkle.push(raw);
-    const kind = content[body];
-    if (kind === KIND_RECORD) records++;
-    else if (kind === KIND_NOTE) {
-      try {
-        notes.push({ index: expectSeq - m.first_seq, seq: expectSeq, note: JSON.parse(content.toString('utf8', body + BODY_HEAD, fe)) as Note });
-      } catch {
-        return undefined;
-      }
-    } else return undefined;
-    prevRaw = raw;
-    expectSeq++;
-    pos = fe;
-  }
-  if (expectSeq - m.first_seq !== m.entries || prevRaw.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
-  if (merkle.root().toString('hex') !== m.merkle_root) return undefined;
-  return { validRecords: records, notes };
 }
 
 /**

@@ -43,7 +43,7 @@ export interface VerifyOptions {
   /** Slack on top of the heartbeat interval before a missing seal counts as a gap (default: the interval, at least 60 s). */
   graceMs?: number | undefined;
   onProgress?: ((p: VerifyProgress) => void) | undefined;
-  /** Worker threads for segment data (default: one per core when compiled; 0: in-process). */
+  /** Threads checking segment data, this one included (default: one per core when compiled; 0 or 1: this thread alone). */
   workers?: number | undefined;
   /** Checkpoints kept elsewhere (`--checkpoint`): the archive must reach each one of this archive's. */
   checkpoints?: ParsedCheckpoint[] | undefined;
@@ -142,9 +142,9 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
     return true;
   };
 
-  // Segment data is checked a few segments ahead on worker threads (one per
-  // core) while this loop walks the manifests in order; results are taken in order.
-  // Threads pay off once there is enough data to amortise their start-up.
+  // Segment data is checked a few segments ahead on every core (this thread and
+  // a worker per other core) while this loop walks the manifests in order;
+  // results are taken in order. Workers pay off once there is enough data to amortise their start-up.
   const sealedBytes = groups.reduce((x, g) => x + (g.sizes.sealed ?? 0), 0);
   const checker: DataChecker = createDataChecker(opts.workers ?? (sealedBytes >= 16 * 1024 * 1024 && groups.length >= 3 ? undefined : 0));
   const manifestReads = new Map<number, Promise<Buffer>>();

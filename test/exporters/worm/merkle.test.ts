@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IncrementalMerkle, inclusionPath, leafHash, merkleRoot, nodeHash, rootFromLeafHashes, verifyInclusion } from '../../../src/exporters/worm/merkle.js';
+import { IncrementalMerkle, MerkleRootBuilder, inclusionPath, leafHash, merkleRoot, nodeHash, rootFromLeafHashes, verifyInclusion } from '../../../src/exporters/worm/merkle.js';
 
 const h = (b: Buffer) => createHash('sha256').update(b).digest();
 
@@ -31,8 +31,12 @@ describe('merkle', () => {
         const d = leaves(n);
         const inc = new IncrementalMerkle();
         for (const x of d) inc.push(leafHash(x));
+        // The builder reads each leaf hash where it lies in a larger buffer.
+        const packed = Buffer.concat([Buffer.of(7), ...d.map(leafHash)]);
+        const builder = new MerkleRootBuilder();
+        for (let i = 0; i < n; i++) builder.push(packed, 1 + 32 * i);
         const expected = mth(d);
-        return merkleRoot(d).equals(expected) && inc.root().equals(expected);
+        return merkleRoot(d).equals(expected) && inc.root().equals(expected) && builder.root().equals(expected) && builder.size === n;
       }),
       { numRuns: 71 },
     );

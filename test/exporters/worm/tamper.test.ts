@@ -82,6 +82,14 @@ describe.each(ENCODINGS)('encoding: %s', (encoding) => {
       expect(b.every((f) => f.segment === 3 && f.kind === 'modified')).toBe(true);
     });
 
+
+    it('the file recompressed with every entry unchanged: modified (its signed SHA-256), the records themselves still valid', async () => {
+      await editSealedLines(seg(3, 'sealed'), (lines) => lines);
+      const r = await verify();
+      expect(breaks(r.findings)).toEqual([{ kind: 'modified', segment: 3, index: undefined, seq: undefined }]);
+      expect(r.findings.find((f) => f.severity === 'break')!.detail).toMatch(/differs from the SHA-256 in its signed manifest/);
+      expect(r).toMatchObject({ ok: false, segments: { valid: 4 }, records: { valid: 40 } });
+    });
     it('a record rewritten with its hash recomputed: modified (the next entry no longer links to it)', async () => {
       await editSealedLines(seg(2, 'sealed'), (lines) => {
         lines[6] = forgeLine(lines[6], (e) => (e.record.resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue = 'GET /nothing-to-see'));

@@ -1,9 +1,11 @@
-// The verify worker pool, for real: segment data checks on worker threads only
+// The verify thread pool, for real: segment data checks on worker threads only
 // run from the compiled code (dist/, built by npm test's pretest), so this test
-// loads `verify` from there with two workers and checks that the pool gives the
-// same report as the in-process checks, on an intact and on a tampered archive.
+// loads `verify` from there with two threads (this one and a worker) and checks
+// that the pool gives the same report as the in-process checks, on an intact
+// and on a tampered archive, and that a worker classifies a broken segment as
+// this thread does.
 import { existsSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,8 @@ import { loadPublicKeys, type PublicKeyEntry } from '../../../src/exporters/worm
 import { LocalSource } from '../../../src/exporters/worm/source.js';
 import type * as VerifyModule from '../../../src/exporters/worm/verify.js';
 import type * as PoolModule from '../../../src/exporters/worm/verify-pool.js';
+import type { Manifest } from '../../../src/exporters/worm/manifest.js';
+import { checkSegmentBytes } from '../../../src/exporters/worm/verify-data.js';
 import { archivePath, editSealedLines, makeBatch, manualClock, newExporter, tempDir } from './helpers.js';
 
 const compiled = (rel: string) => resolve(process.cwd(), 'dist', 'src', 'exporters', 'worm', rel);
@@ -72,5 +76,28 @@ describe.skipIf(!built)('verify worker pool (compiled)', () => {
       { kind: 'modified', segment: 3, index: 7 },
     ]);
     expect(broken).toEqual(await report(tampered, 0));
+  });
+  it('a worker classifies a broken segment (the full check it loads on demand) as this thread does', async () => {
+    const copy = join(dir, 'copy-worker');
+    await cp(join(dir, 'archive'), join(copy, 'archive'), { recursive: true });
+    await editSealedLines(archivePath(copy, 2, 'sealed'), (lines) => {
+      lines[3] = lines[3].replace('/items/', '/itemz/');
+      return lines;
+    });
+    const data = await readFile(archivePath(copy, 2, 'sealed'));
+    const m = (JSON.parse(await readFile(archivePath(copy, 2, 'manifest'), 'utf8')) as { manifest: Manifest }).manifest;
+    const object = archivePath(copy, 2, 'sealed').split('/').pop()!;
+    const expected = await checkSegmentBytes(2, object, Buffer.from(data), m);
+    expect(expected.findings.map((f) => ({ kind: f.kind, index: f.index }))).toEqual([{ kind: 'modified', index: 3 }]);
+    const pool = (await import(pathToFileURL(compiled('verify-pool.js')).href)) as typeof PoolModule;
+    const checker = pool.createDataChecker(2);
+    try {
+      // An idle worker takes the first job waiting, this thread the second.
+      const [onWorker, onMain] = await Promise.all([checker.check(2, object, Buffer.from(data), m), checker.check(2, object, Buffer.from(data), m)]);
+      expect(onWorker).toEqual(expected);
+      expect(onMain).toEqual(expected);
+    } finally {
+      await checker.close();
+    }
   });
 });
