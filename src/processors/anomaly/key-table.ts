@@ -63,6 +63,8 @@ export class KeyTable {
 
   /** The key's slot (marking it most recently used), or -1 when it is not tracked. */
   find(key: string): number {
+    // The key of the previous lookup again (a route, a client in a burst): it is already the newest.
+    if (this.newest !== NONE && this.keys[this.newest] === key) return this.newest;
     const slot = this.slots.get(key);
     if (slot === undefined) return NONE;
     if (slot !== this.newest) {
