@@ -8,7 +8,11 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 export interface ReplaySink {
-  /** Resolves once the bytes are handed over; throws (or rejects) with the output's error. */
+  /**
+   * Takes the bytes before it returns (written, or copied for later: the caller
+   * reuses their memory at once); the promise, if any, resolves when more may
+   * be written. Throws (or rejects) with the output's error.
+   */
   write(bytes: Uint8Array): void | Promise<void>;
   /** Closes a file (stdout stays open); throws the output's error if one happened. */
   close(): void | Promise<void>;
@@ -38,10 +42,11 @@ export function streamSink(out: Writable): ReplaySink {
     if (failed) throw failed;
   };
   return {
-    async write(bytes) {
+    write(bytes) {
       check();
-      if (!out.write(bytes)) await settled(out, 'drain');
-      check();
+      // A copy: the stream may hold the chunk after write() returns.
+      if (out.write(Buffer.from(bytes))) return;
+      return settled(out, 'drain').then(check);
     },
     close: check,
   };

@@ -22,7 +22,7 @@ import { loadConfig } from '../config/load.js';
 import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from '../otlp/convert.js';
 import { requestToBatch } from '../otlp/convert.js';
-import { decodeJsonRequest, encodeJsonLine } from '../otlp/json.js';
+import { decodeJsonRequest, withJsonLine } from '../otlp/json.js';
 import { Refusal } from '../pipeline/errors.js';
 import type { LogBatch, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
 import { findAttribute, Long, scalarOf } from '../pipeline/record.js';
@@ -155,7 +155,7 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
       if (typeof s === 'string') summary.status[s] = (summary.status[s] ?? 0) + 1;
     }
     summary.records += batch.length;
-    await out.write(encodeJsonLine(orderedRequest(batch)));
+    await withJsonLine(orderedRequest(batch), (bytes) => out.write(bytes));
   };
 
   const deadline = new AbortController();
