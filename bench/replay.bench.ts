@@ -65,6 +65,7 @@ type JsonModule = {
   decodeJsonRequest(t: string): { request: unknown };
   encodeJsonRequest(r: unknown): string;
   encodeJsonLine?: (r: unknown) => Buffer;
+  withJsonLine?: <T>(r: unknown, use: (bytes: Uint8Array) => T) => T;
 };
 
 /** The encoder alone on the first enriched requests replay wrote: records → the bytes written (best of several passes). */
@@ -75,8 +76,11 @@ async function encoderMicros(build: string, output: string): Promise<number> {
   const requests = lines.map((l) => json.decodeJsonRequest(l).request);
   type Shape = { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] };
   const records = (requests as Shape[]).reduce((a, r) => a + r.resourceLogs.reduce((b, rl) => b + rl.scopeLogs.reduce((c, sl) => c + sl.logRecords.length, 0), 0), 0);
-  // The commit before this bench had no encodeJsonLine: its replay wrote `${encodeJsonRequest(req)}\n` as a string.
-  const line = json.encodeJsonLine ?? ((r: unknown) => Buffer.from(`${json.encodeJsonRequest(r)}\n`));
+  // What each build's replay writes: the encoder's own bytes, lent (withJsonLine), or copied out (encodeJsonLine);
+  // the commit before this bench had neither: its replay wrote `${encodeJsonRequest(req)}\n` as a string.
+  const line = json.withJsonLine
+    ? (r: unknown) => json.withJsonLine!(r, (bytes) => bytes.length)
+    : (json.encodeJsonLine ?? ((r: unknown) => Buffer.from(`${json.encodeJsonRequest(r)}\n`)));
   let best = Infinity;
   for (let pass = 0; pass < 15; pass++) {
     const t0 = process.cpuUsage();
