@@ -135,6 +135,17 @@ export class KeyTable {
     for (let s = this.oldest; s !== NONE; s = this.newer[s]) yield [this.keys[s], s];
   }
 
+  /** The same order as two arrays, without a generator step and a tuple per key (a snapshot walks every key). */
+  orderOldestFirst(): { keys: string[]; slots: number[] } {
+    const keys: string[] = [];
+    const slots: number[] = [];
+    for (let s = this.oldest; s !== NONE; s = this.newer[s]) {
+      keys.push(this.keys[s]);
+      slots.push(s);
+    }
+    return { keys, slots };
+  }
+
   /** Bytes held by the slot-indexed typed arrays (allocated capacity, not just used slots). */
   slabBytes(): number {
     return this.f64.byteLength + this.u32.byteLength + this.older.byteLength + this.newer.byteLength;

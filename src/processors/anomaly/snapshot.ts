@@ -75,12 +75,7 @@ export function* snapshotChunks(detectors: readonly CompiledDetector[], lastEven
   for (const c of detectors) {
     // The consistent copy: keys in LRU order with their slots, and the cells they point at.
     const t = c.table;
-    const keys: string[] = [];
-    const slotList: number[] = [];
-    for (const [k, slot] of t.entriesOldestFirst()) {
-      keys.push(k);
-      slotList.push(slot);
-    }
+    const { keys, slots: slotList } = t.orderOldestFirst();
     const f64 = t.f64.slice();
     const u32 = t.u32.slice();
     const global = c.detector.saveGlobal();

@@ -51,6 +51,7 @@ describe('KeyTable', () => {
     const b = t.add('b');
     expect(t.find('b')).toBe(b);
     expect([...t.entriesOldestFirst()].map(([k]) => k)).toEqual(['a', 'b']);
+    expect(t.orderOldestFirst()).toEqual({ keys: ['a', 'b'], slots: [a, b] });
     const c = t.add('c'); // evicts a, reusing its slot
     expect(c).toBe(a);
     expect(t.find('a')).toBe(-1);
