@@ -1,8 +1,9 @@
 // `vigil replay` end to end (issue #12's target: ≥ 50,000 records/s): a
 // generated Combined-log file through the default pipeline (audit + anomaly),
 // enriched OTLP/JSON lines written to a file. Each run is a fresh process that
-// loads the replay command and runs it (Node's own boot left out); its CPU time
-// covers module loading, config, processors, encoding and writes. Then the
+// loads the CLI and the replay command as `vigil replay` does, and runs it
+// (Node's own boot left out); its CPU time covers module loading, config,
+// processors, encoding and writes. Then the
 // OTLP/JSON encoder alone on the same enriched records: µs per record from
 // records to the bytes written.
 //
@@ -64,6 +65,7 @@ type JsonModule = {
   decodeJsonRequest(t: string): { request: unknown };
   encodeJsonRequest(r: unknown): string;
   encodeJsonLine?: (r: unknown) => Buffer;
+  withJsonLine?: <T>(r: unknown, use: (bytes: Uint8Array) => T) => T;
 };
 
 /** The encoder alone on the first enriched requests replay wrote: records → the bytes written (best of several passes). */
@@ -74,8 +76,11 @@ async function encoderMicros(build: string, output: string): Promise<number> {
   const requests = lines.map((l) => json.decodeJsonRequest(l).request);
   type Shape = { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] };
   const records = (requests as Shape[]).reduce((a, r) => a + r.resourceLogs.reduce((b, rl) => b + rl.scopeLogs.reduce((c, sl) => c + sl.logRecords.length, 0), 0), 0);
-  // The commit before this bench had no encodeJsonLine: its replay wrote `${encodeJsonRequest(req)}\n` as a string.
-  const line = json.encodeJsonLine ?? ((r: unknown) => Buffer.from(`${json.encodeJsonRequest(r)}\n`));
+  // What each build's replay writes: the encoder's own bytes, lent (withJsonLine), or copied out (encodeJsonLine);
+  // the commit before this bench had neither: its replay wrote `${encodeJsonRequest(req)}\n` as a string.
+  const line = json.withJsonLine
+    ? (r: unknown) => json.withJsonLine!(r, (bytes) => bytes.length)
+    : (json.encodeJsonLine ?? ((r: unknown) => Buffer.from(`${json.encodeJsonRequest(r)}\n`)));
   let best = Infinity;
   for (let pass = 0; pass < 15; pass++) {
     const t0 = process.cpuUsage();
@@ -90,6 +95,10 @@ async function encoderMicros(build: string, output: string): Promise<number> {
 async function child(build: string, input: string, output: string): Promise<void> {
   const t0 = process.cpuUsage();
   const w0 = performance.now();
+  // The CLI's start-up as `vigil replay` pays it: the program and the replay command registered
+  // (every command, in builds before they were loaded lazily), then the command's own run.
+  const cli = (await import(pathToFileURL(join(build, 'dist/src/cli/main.js')).href)) as { buildProgram(only?: string): unknown };
+  await cli.buildProgram('replay');
   const { replay } = (await import(pathToFileURL(join(build, 'dist/src/cli/replay.js')).href)) as typeof import('../src/cli/replay.js');
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   const summary = await replay({ inputs: [input], output }, { stdin: process.stdin, stdout: quiet, stderr: quiet as unknown as NodeJS.WriteStream });

@@ -7,20 +7,43 @@ import { join } from 'node:path';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { packageRoot } from '../util/paths.js';
 import { ConfigError } from '../config/errors.js';
-import { registerRun } from './run.js';
-import { registerVerify } from './verify.js';
-import { registerProve } from './prove.js';
-import { registerQuery } from './query.js';
-import { registerExport } from './export.js';
-import { registerCheck } from './check.js';
-import { registerReplay } from './replay.js';
-import { registerSimulate } from './simulate.js';
-import { registerDemo } from './demo.js';
-import { registerValidate } from './validate.js';
-import { registerKeys } from './keys.js';
 import { UsageError } from './usage.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * The command modules, in the order the help lists their commands, each
+ * imported only when registered: a command's module pulls in what it runs (the
+ * pipeline, the archive, gRPC…), and compiling every command's modules made up
+ * much of a one-line `vigil replay`'s start-up. `names` are the commands a
+ * module registers (test/cli/lazy-commands.test.ts checks them).
+ */
+export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['run'], load: async () => (await import('./run.js')).registerRun },
+  { names: ['validate'], load: async () => (await import('./validate.js')).registerValidate },
+  { names: ['verify'], load: async () => (await import('./verify.js')).registerVerify },
+  { names: ['prove', 'verify-proof'], load: async () => (await import('./prove.js')).registerProve },
+  { names: ['query'], load: async () => (await import('./query.js')).registerQuery },
+  { names: ['export'], load: async () => (await import('./export.js')).registerExport },
+  { names: ['check'], load: async () => (await import('./check.js')).registerCheck },
+  { names: ['replay'], load: async () => (await import('./replay.js')).registerReplay },
+  { names: ['simulate'], load: async () => (await import('./simulate.js')).registerSimulate },
+  { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
+  { names: ['keys'], load: async () => (await import('./keys.js')).registerKeys },
+];
+
+/**
+ * The command argv names, when it names one: the first argument that is not an
+ * option (the program's own options take no value). Anything else (`vigil
+ * --help`, `vigil help …`, a misspelt command) needs every command registered.
+ */
+export function commandNamed(argv: readonly string[]): string | undefined {
+  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  return COMMAND_MODULES.some((m) => m.names.includes(name!)) ? name : undefined;
+}
+
+/** The program with every command registered, or only `only` (the help and errors of one command need no other). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('vigil')
     .description('OpenTelemetry Collector-compatible sidecar: audit-ready access logs, real-time anomaly flags, a tamper-evident archive.')
     .version(`vigil version ${packageVersion()}`, '-v, --version', 'print the version and exit')
@@ -34,17 +57,7 @@ export function buildProgram(): Command {
       },
     })
     .exitOverride();
-  registerRun(program);
-  registerValidate(program);
-  registerVerify(program);
-  registerProve(program);
-  registerQuery(program);
-  registerExport(program);
-  registerCheck(program);
-  registerReplay(program);
-  registerSimulate(program);
-  registerDemo(program);
-  registerKeys(program);
+  for (const m of COMMAND_MODULES) if (only === undefined || m.names.includes(only)) (await m.load())(program);
   program.addHelpText(
     'after',
     `
@@ -69,7 +82,7 @@ export function packageVersion(): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(commandNamed(argv));
   // `vigil` alone: the help, as a successful answer (not a usage error).
   if (argv.length <= 2) {
     program.outputHelp();

@@ -13,7 +13,7 @@
 // file:line so that identical lines stay distinct records, with ids stable
 // from one replay to the next. Records keep their input order. Memory stays
 // bounded: input is streamed, text lines go through in batches.
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
@@ -22,7 +22,7 @@ import { loadConfig } from '../config/load.js';
 import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
 import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from '../otlp/convert.js';
 import { requestToBatch } from '../otlp/convert.js';
-import { decodeJsonRequest, encodeJsonLine } from '../otlp/json.js';
+import { decodeJsonRequest, withJsonLine } from '../otlp/json.js';
 import { Refusal } from '../pipeline/errors.js';
 import type { LogBatch, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
 import { findAttribute, Long, scalarOf } from '../pipeline/record.js';
@@ -32,6 +32,7 @@ import { Telemetry } from '../telemetry/metrics.js';
 import { readLines } from './lines.js';
 import { UsageError } from './usage.js';
 import { progressBar } from './progress.js';
+import { fileSink, type ReplaySink, streamSink } from './replay-sink.js';
 
 /**
  * Text lines per batch. Small enough that a batch's enriched records die in
@@ -136,10 +137,8 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
   const service = await Service.build(config, logger, new Telemetry({ processMetrics: false }), { withReceivers: false, withExporters: false });
   const pipeline = choosePipeline(service, opts.pipeline);
   const processors = service.processors.filter((p) => p.id.startsWith(`${pipeline.id}/`));
+  const out = openOutput(opts.output, io.stdout);
 
-  const out: Writable = opts.output === undefined ? io.stdout : createWriteStream(opts.output);
-  let outError: Error | undefined;
-  out.on('error', (err) => (outError ??= err));
   const summary: ReplaySummary = { lines: 0, records: 0, otlpLines: 0, status: {}, warnings: 0 };
   const warn = (msg: string) => {
     summary.warnings++;
@@ -156,12 +155,11 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
       if (typeof s === 'string') summary.status[s] = (summary.status[s] ?? 0) + 1;
     }
     summary.records += batch.length;
-    if (outError) throw outError;
-    if (!out.write(encodeJsonLine(orderedRequest(batch)))) await drained(out);
-    if (outError) throw outError;
+    await withJsonLine(orderedRequest(batch), (bytes) => out.write(bytes));
   };
 
   const deadline = new AbortController();
+  let closeError: unknown;
   const started: typeof processors = [];
   try {
     for (const p of processors) {
@@ -211,30 +209,24 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
       await p.instance.shutdown?.(deadline.signal).catch((err: unknown) => warn(`processor ${p.id} did not shut down cleanly: ${(err as Error)?.message ?? String(err)}`));
     }
     clearTimeout(timer);
-    if (opts.output !== undefined) {
-      out.end();
-      if (!outError) await settled(out, 'finish');
+    // A file is closed whatever happened; its error is thrown only when nothing else was.
+    try {
+      await out.close();
+    } catch (err) {
+      closeError = err;
     }
   }
-  if (outError) throw outError;
+  if (closeError !== undefined) throw closeError;
   return summary;
 }
 
-/** Resolves on `event` or on an error (recorded by the stream's error listener), removing both listeners. */
-function settled(stream: Writable, event: 'drain' | 'finish'): Promise<void> {
-  return new Promise((resolveFn) => {
-    const done = () => {
-      stream.off(event, done);
-      stream.off('error', done);
-      resolveFn();
-    };
-    stream.on(event, done);
-    stream.on('error', done);
-  });
-}
-
-function drained(stream: Writable): Promise<void> {
-  return settled(stream, 'drain');
+function openOutput(output: string | undefined, stdout: Writable): ReplaySink {
+  if (output === undefined) return streamSink(stdout);
+  try {
+    return fileSink(output);
+  } catch (err) {
+    throw new UsageError(`cannot write --output ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** The records of an OTLP JSON line, or undefined (with a warning) when it is not valid OTLP: it then goes on as text. */

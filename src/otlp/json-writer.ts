@@ -82,6 +82,11 @@ export class JsonWriter {
     return Buffer.from(this.buf.subarray(start, this.pos));
   }
 
+  /** The bytes written so far, not copied: valid until the writer is next written to or reset. */
+  written(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
   /** The bytes written so far, as a Buffer of their own; the writer starts again empty. */
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);

@@ -299,6 +299,23 @@ export function encodeJsonLine(req: Immutable<ExportRequestMessage>): Buffer {
   return shared.take();
 }
 
+/**
+ * encodeJsonLine's bytes lent to `use` instead of copied out: they are the
+ * shared writer's, valid only until `use` returns, and `use` must not encode
+ * anything itself. For a caller that writes them at once (`vigil replay`'s
+ * synchronous file writes): copying each batch's line into a fresh buffer cost
+ * replay ~7 % of its CPU, mostly faulting in the new pages.
+ */
+export function withJsonLine<T>(req: Immutable<ExportRequestMessage>, use: (bytes: Uint8Array) => T): T {
+  writeJsonRequest(fresh(), req);
+  shared.ascii('\n');
+  try {
+    return use(shared.written());
+  } finally {
+    shared.reset();
+  }
+}
+
 /** A whole request as OTLP/JSON text. */
 export function encodeJsonRequest(req: Immutable<ExportRequestMessage>): string {
   writeJsonRequest(fresh(), req);

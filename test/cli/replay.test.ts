@@ -124,7 +124,7 @@ describe('vigil replay', () => {
     expect(recs[0].log.body?.stringValue).toBe('{"resourceLogs": 5}');
   });
 
-  it('refuses a missing input, an output that is an input, and a bad config, with exit 2', () => {
+  it('refuses a missing input, an output that is an input or cannot be written, and a bad config, with exit 2', () => {
     const missing = vigilSync(['replay', '-c', config, join(dir, 'nope.log')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('cannot read');
@@ -133,6 +133,9 @@ describe('vigil replay', () => {
     const same = vigilSync(['replay', '-c', config, '-o', input, input]);
     expect(same.status).toBe(2);
     expect(same.stderr).toContain('is also an input');
+    const unwritable = vigilSync(['replay', '-c', config, '-o', join(dir, 'no-such-dir', 'out.jsonl'), input]);
+    expect(unwritable.status).toBe(2);
+    expect(unwritable.stderr).toContain(`cannot write --output ${join(dir, 'no-such-dir', 'out.jsonl')}: ENOENT`);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'processors:\n  audit: { geo: { enabeld: true } }\nservice:\n  pipelines:\n    logs:\n      processors: [audit]\n');
     const badRun = vigilSync(['replay', '-c', bad, input]);

@@ -34,3 +34,22 @@ describe('JsonWriter', () => {
     expect(w.take().toString()).toBe('x'.repeat(100));
   });
 });
+
+describe('withJsonLine', () => {
+  it("lends encodeJsonLine's bytes, and leaves the shared writer empty after, also when the borrower throws", async () => {
+    const { encodeJsonLine, withJsonLine } = await import('../../src/otlp/json.js');
+    const { batchToRequest } = await import('../../src/otlp/convert.js');
+    const { makeRecord } = await import('../helpers/records.js');
+    const req = batchToRequest([makeRecord({ attrs: { 'user.id': 'alice', 'http.response.status_code': 200 } }), makeRecord({ body: { stringValue: 'é "x"' } })]);
+    const expected = encodeJsonLine(req);
+    const lent = withJsonLine(req, (bytes) => Buffer.from(bytes));
+    expect(lent.equals(expected)).toBe(true);
+    expect(() =>
+      withJsonLine(req, () => {
+        throw new Error('borrower failed');
+      }),
+    ).toThrow('borrower failed');
+    // Nothing of the lent or abandoned lines is left in what is encoded next.
+    expect(encodeJsonLine(req).equals(expected)).toBe(true);
+  });
+});

@@ -11,7 +11,7 @@ export interface AttrRef {
   get(view: AttributeView): Scalar | undefined;
 }
 
-/** An attribute seen on a record: `gen` says which record (entries are reused, not reallocated). */
+/** A resource attribute looked up for a record: `gen` says which record (entries are reused, not reallocated). */
 interface Seen {
   gen: number;
   value: AnyValue | null | undefined;
@@ -21,26 +21,29 @@ interface Seen {
 const MAX_INDEXED_NAMES = 4096;
 
 /**
- * One record's attributes, indexed on first use: every detector reads several
- * attributes of the same record, and a map lookup beats rescanning the list.
- * A record attribute wins over a resource attribute of the same name.
+ * One record's attributes as the detectors read them: a record attribute wins
+ * over a resource attribute of the same name (and the first of a repeated name
+ * over the others).
  *
- * The index is not cleared per record: entries carry the generation (record)
- * they were set for, and records of one stream share their attribute names, so
- * indexing the next record updates entries in place instead of rebuilding and
- * regrowing a Map (that churn was a measurable share of the processor's CPU).
+ * A record's attributes are scanned for each name read, with no index: the
+ * names are mostly the same interned strings (a pointer compare each), a
+ * record has a few dozen of them, and a detector reads ~10 distinct names, so
+ * the scans cost less than indexing every attribute of every record in a map,
+ * which was a fifth of the processor's time (the records of a stream rarely
+ * share one layout: user, route or geo attributes come and go).
  */
 export class AttributeView {
   private rec: VigilRecord | undefined;
-  private readonly index = new Map<string, Seen>();
+  /** How many attributes the record had when the view was pointed at it: appended ones are not read. */
+  private count = 0;
   private readonly fromResource = new Map<string, Seen>();
   private gen = 0;
-  private indexed = false;
 
   /** Points the view at another record (the view object is reused: no allocation per record). */
   reset(rec: VigilRecord): this {
     this.rec = rec;
-    this.indexed = false;
+    this.count = rec.log.attributes.length;
+    if (++this.gen % 1024 === 0 && this.fromResource.size > MAX_INDEXED_NAMES) this.fromResource.clear();
     return this;
   }
 
@@ -48,30 +51,18 @@ export class AttributeView {
     return this.rec!;
   }
 
-  private build(): void {
-    if (this.index.size > MAX_INDEXED_NAMES) this.index.clear();
-    if (this.fromResource.size > MAX_INDEXED_NAMES) this.fromResource.clear();
-    const gen = ++this.gen;
+  /** The record's first attribute of that name (among those it had when the view was reset), or -1. */
+  private indexOf(name: string): number {
     const attrs = this.rec!.log.attributes;
-    for (let i = 0; i < attrs.length; i++) {
-      const kv = attrs[i];
-      const e = this.index.get(kv.key);
-      if (e === undefined) this.index.set(kv.key, { gen, value: kv.value });
-      else if (e.gen !== gen) {
-        // First occurrence wins, as with a lookup that scans the list.
-        e.gen = gen;
-        e.value = kv.value;
-      }
-    }
-    this.indexed = true;
+    for (let i = 0; i < this.count; i++) if (attrs[i].key === name) return i;
+    return -1;
   }
 
   get(name: string): Scalar | undefined {
-    if (!this.indexed) this.build();
-    const gen = this.gen;
-    const e = this.index.get(name);
-    if (e !== undefined && e.gen === gen) return scalarOf(e.value);
+    const at = this.indexOf(name);
+    if (at >= 0) return scalarOf(this.rec!.log.attributes[at].value);
     // Not on the record: the resource's attribute, remembered (also when absent) for the next reader.
+    const gen = this.gen;
     const r = this.fromResource.get(name);
     if (r !== undefined && r.gen === gen) return scalarOf(r.value);
     const value = findAttribute(this.rec!.resource.resource.attributes, name);
@@ -82,11 +73,9 @@ export class AttributeView {
     return scalarOf(value);
   }
 
-  /** Whether the record itself (not its resource) carries the attribute. */
+  /** Whether the record itself (not its resource) carried the attribute when the view was reset. */
   has(name: string): boolean {
-    if (!this.indexed) this.build();
-    const e = this.index.get(name);
-    return e !== undefined && e.gen === this.gen;
+    return this.indexOf(name) >= 0;
   }
 
   static of(rec: VigilRecord): AttributeView {

@@ -139,7 +139,13 @@ class Parser {
       this.next();
       parts.push(this.and());
     }
-    return parts.length === 1 ? parts[0] : (view) => parts.some((p) => p(view));
+    return parts.length === 1
+      ? parts[0]
+      : (view) => {
+          // A loop, not parts.some(p => p(view)): no closure per record.
+          for (const p of parts) if (p(view)) return true;
+          return false;
+        };
   }
 
   private and(): Predicate {
@@ -148,7 +154,12 @@ class Parser {
       this.next();
       parts.push(this.not());
     }
-    return parts.length === 1 ? parts[0] : (view) => parts.every((p) => p(view));
+    return parts.length === 1
+      ? parts[0]
+      : (view) => {
+          for (const p of parts) if (!p(view)) return false;
+          return true;
+        };
   }
 
   private not(): Predicate {
@@ -201,7 +212,8 @@ class Parser {
         const v = ref.get(view);
         if (v === undefined) return false;
         const s = String(v);
-        return res.some((re) => re.test(s));
+        for (const re of res) if (re.test(s)) return true;
+        return false;
       };
     }
     throw new ConditionError(`after ${t.text} expected ==, !=, <, <=, >, >=, in, matches or exists, got ${describe(op)}`, op.pos);

@@ -63,6 +63,8 @@ export class KeyTable {
 
   /** The key's slot (marking it most recently used), or -1 when it is not tracked. */
   find(key: string): number {
+    // The key of the previous lookup again (a route, a client in a burst): it is already the newest.
+    if (this.newest !== NONE && this.keys[this.newest] === key) return this.newest;
     const slot = this.slots.get(key);
     if (slot === undefined) return NONE;
     if (slot !== this.newest) {
@@ -131,6 +133,17 @@ export class KeyTable {
   /** Tracked keys with their slots, least recently used first (the order to re-add them in). */
   *entriesOldestFirst(): Generator<[string, number]> {
     for (let s = this.oldest; s !== NONE; s = this.newer[s]) yield [this.keys[s], s];
+  }
+
+  /** The same order as two arrays, without a generator step and a tuple per key (a snapshot walks every key). */
+  orderOldestFirst(): { keys: string[]; slots: number[] } {
+    const keys: string[] = [];
+    const slots: number[] = [];
+    for (let s = this.oldest; s !== NONE; s = this.newer[s]) {
+      keys.push(this.keys[s]);
+      slots.push(s);
+    }
+    return { keys, slots };
   }
 
   /** Bytes held by the slot-indexed typed arrays (allocated capacity, not just used slots). */

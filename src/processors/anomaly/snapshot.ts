@@ -75,12 +75,7 @@ export function* snapshotChunks(detectors: readonly CompiledDetector[], lastEven
   for (const c of detectors) {
     // The consistent copy: keys in LRU order with their slots, and the cells they point at.
     const t = c.table;
-    const keys: string[] = [];
-    const slotList: number[] = [];
-    for (const [k, slot] of t.entriesOldestFirst()) {
-      keys.push(k);
-      slotList.push(slot);
-    }
+    const { keys, slots: slotList } = t.orderOldestFirst();
     const f64 = t.f64.slice();
     const u32 = t.u32.slice();
     const global = c.detector.saveGlobal();
@@ -213,6 +208,14 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
       continue;
     }
     let q = start;
+    const fLen = t.f64Stride * 8;
+    const uLen = t.u32Stride * 4;
+    // Byte views of the slabs, renewed when adding a key grew them; cells copied byte by byte, not
+    // through two typed-array views per key (a large state has hundreds of thousands of keys).
+    let f64Slab = t.f64;
+    let f64Bytes = new Uint8Array(f64Slab.buffer, f64Slab.byteOffset, f64Slab.byteLength);
+    let u32Slab = t.u32;
+    let u32Bytes = new Uint8Array(u32Slab.buffer, u32Slab.byteOffset, u32Slab.byteLength);
     for (let i = 0; i < h.keys; i++) {
       const len = body.readUInt32LE(q);
       q += 4;
@@ -221,10 +224,18 @@ export function restoreSnapshot(buf: Buffer, detectors: readonly CompiledDetecto
       // A key twice (only a forged or broken file has one) would take two slots, and the table's LRU order would loop.
       if (t.find(key) >= 0) throw new SnapshotError(`detector ${h.name}: key ${JSON.stringify(key.slice(0, 80))} appears twice`);
       const slot = t.add(key);
-      new Uint8Array(t.f64.buffer, t.f64.byteOffset + slot * t.f64Stride * 8, t.f64Stride * 8).set(body.subarray(q, q + t.f64Stride * 8));
-      q += t.f64Stride * 8;
-      new Uint8Array(t.u32.buffer, t.u32.byteOffset + slot * t.u32Stride * 4, t.u32Stride * 4).set(body.subarray(q, q + t.u32Stride * 4));
-      q += t.u32Stride * 4;
+      if (t.f64 !== f64Slab) {
+        f64Slab = t.f64;
+        f64Bytes = new Uint8Array(f64Slab.buffer, f64Slab.byteOffset, f64Slab.byteLength);
+      }
+      if (t.u32 !== u32Slab) {
+        u32Slab = t.u32;
+        u32Bytes = new Uint8Array(u32Slab.buffer, u32Slab.byteOffset, u32Slab.byteLength);
+      }
+      for (let k = 0, o = slot * fLen; k < fLen; k++) f64Bytes[o + k] = body[q + k];
+      q += fLen;
+      for (let k = 0, o = slot * uLen; k < uLen; k++) u32Bytes[o + k] = body[q + k];
+      q += uLen;
     }
     t.evictions = 0;
     c.detector.loadGlobal(Array.isArray(h.global) ? h.global.map(Number) : []);

@@ -43,6 +43,26 @@ describe('KeyTable', () => {
     expect(t.f64[t.find('a') * 2]).toBe(7);
   });
 
+  it('finds the key just looked up again without changing the order, and never an evicted key in its slot', () => {
+    const t = new KeyTable(2, 1, 1);
+    const a = t.add('a');
+    expect(t.find('a')).toBe(a);
+    expect(t.find('a')).toBe(a);
+    const b = t.add('b');
+    expect(t.find('b')).toBe(b);
+    expect([...t.entriesOldestFirst()].map(([k]) => k)).toEqual(['a', 'b']);
+    expect(t.orderOldestFirst()).toEqual({ keys: ['a', 'b'], slots: [a, b] });
+    const c = t.add('c'); // evicts a, reusing its slot
+    expect(c).toBe(a);
+    expect(t.find('a')).toBe(-1);
+    expect(t.find('c')).toBe(c);
+    const one = new KeyTable(1, 1, 1);
+    one.add('x');
+    one.add('y'); // the newest slot now holds y, not x
+    expect(one.find('x')).toBe(-1);
+    expect(one.find('y')).toBe(0);
+  });
+
   it('grows its slabs by doubling up to the cap, keeping the cells', () => {
     const t = new KeyTable(5000, 1, 1);
     for (let i = 0; i < 5000; i++) t.f64[t.add(`k${i}`)] = i;

@@ -211,4 +211,27 @@ describe('anomaly snapshots', () => {
     expect(r.skipped.find((x) => x.name === 'client_rate')?.reason).toMatch(/no longer configured/);
     expect(r.lastEventTime).toBe(123);
   });
+
+  it('restores every key, its cells and the LRU order, across the tables growing while it loads (5,000 keys)', () => {
+    const source = compileDetectors(anomalyConfigSchema.parse({}));
+    for (const c of source) {
+      const t = c.table;
+      for (let i = 0; i < 5000; i++) {
+        const slot = t.add(`${c.name}-key-${i}`);
+        for (let k = 0; k < t.f64Stride; k++) t.f64[slot * t.f64Stride + k] = i + k / 8;
+        for (let k = 0; k < t.u32Stride; k++) t.u32[slot * t.u32Stride + k] = i * 31 + k;
+      }
+      t.find(`${c.name}-key-7`); // a key out of insertion order
+    }
+    const target = compileDetectors(anomalyConfigSchema.parse({}));
+    restoreSnapshot(encodeSnapshot(source, 1), target);
+    const contents = (cs: typeof source) =>
+      cs.map((c) => {
+        const t = c.table;
+        const { keys, slots } = t.orderOldestFirst();
+        return keys.map((k, i) => [k, [...t.f64.subarray(slots[i] * t.f64Stride, (slots[i] + 1) * t.f64Stride)], [...t.u32.subarray(slots[i] * t.u32Stride, (slots[i] + 1) * t.u32Stride)]]);
+      });
+    expect(target.every((c) => c.table.size === 5000 && c.table.allocatedSlots > 1024)).toBe(true);
+    expect(contents(target)).toEqual(contents(source));
+  });
 });
