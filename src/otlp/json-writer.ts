@@ -47,8 +47,34 @@ export class JsonWriter {
 
   /** Any text, as UTF-8 (text that is already JSON, such as JSON.stringify's output). */
   text(s: string): void {
-    this.reserve(s.length * 3);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    const n = s.length;
+    this.reserve(n * 3);
+    const buf = this.buf;
+    let p = this.pos;
+    // Short ASCII (most attribute keys and values) is copied by hand: cheaper than a call into Buffer#write.
+    if (n <= 64) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[p + i] = c;
+      }
+      if (i === n) {
+        this.pos = p + n;
+        return;
+      }
+    }
+    this.pos = p + buf.write(s, p, 'utf8');
+  }
+
+  /** A non-negative integer below 2^53 in decimal (lengths, counts), without a string. */
+  uint(v: number): void {
+    if (v < 10) {
+      this.reserve(1);
+      this.buf[this.pos++] = 0x30 + v;
+      return;
+    }
+    this.ascii(String(v));
   }
 
   /**
@@ -80,6 +106,11 @@ export class JsonWriter {
   /** A copy of the bytes written since `start` (a length read before), which stay written. */
   copySince(start: number): Buffer {
     return Buffer.from(this.buf.subarray(start, this.pos));
+  }
+
+  /** The bytes written so far, not copied: valid until the next write or reset (to hash them in place). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
   }
 
   /** The bytes written so far, as a Buffer of their own; the writer starts again empty. */
