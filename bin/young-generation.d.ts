@@ -1,2 +1,3 @@
 export declare const SEMI_SPACE_MIB: number;
+export declare const NO_PRETENURING: string;
 export declare function youngGenerationArgs(argv: readonly string[], execArgv: readonly string[], nodeOptions: string | undefined): string[] | null;

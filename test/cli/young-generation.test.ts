@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SEMI_SPACE_MIB, youngGenerationArgs } from '../../bin/young-generation.js';
+import { NO_PRETENURING, SEMI_SPACE_MIB, youngGenerationArgs } from '../../bin/young-generation.js';
 import { startVigilProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -15,6 +15,7 @@ describe('young-generation default', () => {
     expect(youngGenerationArgs([...ARGV, 'run', '--config', 'v.yaml'], ['--enable-source-maps'], undefined)).toEqual([
       `--max-semi-space-size=${SEMI_SPACE_MIB}`,
       '--expose-gc',
+      NO_PRETENURING,
       '--enable-source-maps',
       '/opt/vigil/bin/vigil.js',
       'run',
@@ -28,12 +29,13 @@ describe('young-generation default', () => {
 
   it('leaves a size the user chose alone (node flag or NODE_OPTIONS), and adds --expose-gc only when absent', () => {
     const semi = (args: string[] | null) => args?.find((a) => a.startsWith('--max-semi-space-size'));
-    expect(youngGenerationArgs([...ARGV, 'run'], ['--max-semi-space-size=4'], undefined)?.slice(0, 2)).toEqual(['--expose-gc', '--max-semi-space-size=4']);
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--max-semi-space-size=4'], undefined)?.slice(0, 3)).toEqual(['--expose-gc', NO_PRETENURING, '--max-semi-space-size=4']);
     expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--trace-gc --max-semi-space-size=64'))).toBeUndefined();
     expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--max-semi-space-size 64'))).toBeUndefined();
     expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--max-old-space-size=512'))).toBe(`--max-semi-space-size=${SEMI_SPACE_MIB}`);
-    expect(youngGenerationArgs([...ARGV, 'run'], ['--expose-gc'], '--max-semi-space-size=8')).toBeNull();
-    expect(youngGenerationArgs([...ARGV, 'run'], [], '--expose_gc --max-semi-space-size=8')).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--expose-gc'], '--max-semi-space-size=8')).toEqual([NO_PRETENURING, '--expose-gc', '/opt/vigil/bin/vigil.js', 'run']);
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--expose-gc'], '--max-semi-space-size=8 --allocation-site-pretenuring')).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], [], '--expose_gc --max-semi-space-size=8 --no-allocation-site-pretenuring')).toBeNull();
   });
 
   const linux = existsSync('/proc/self/cmdline');
@@ -58,6 +60,8 @@ service:
       try {
         const args = cmdline(v.child.pid!);
         expect(args.find((a) => a.startsWith('--max-semi-space-size'))).toBe(expected);
+        // Node takes no pretenuring flag from NODE_OPTIONS, so the restart adds it either way.
+        expect(args.includes(NO_PRETENURING)).toBe(true);
         expect(args.slice(-3)).toEqual(['run', '--config', cfg]);
         expect(v.stderr()).not.toMatch(/ExperimentalWarning|cannot restart/);
       } finally {
