@@ -5,7 +5,7 @@
 // is compared with its baseline under the same machine load.
 //
 //   BENCH_BUILDS=before=/tmp/b,after=.   builds to compare (a checkout or copy with bin/ and dist/); default: this one
-//   BENCH_ROUNDS=3  BENCH_STEADY_SECONDS=15  BENCH_RATE=10000
+//   BENCH_ROUNDS (default 3 with several builds, 1 with one)  BENCH_STEADY_SECONDS=15  BENCH_RATE=10000
 //   BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'   node flags for the `vigil run` child (profiles, --trace-gc)
 //   BENCH_PROCESSORS=audit,anomaly  BENCH_EXPORTERS=worm,otlp_grpc   a subset, to isolate a stage's cost ('' for none)
 //   BENCH_GC=1   also run the child with --trace-gc-nvp and report, over the steady window, bytes allocated and
@@ -24,7 +24,6 @@ import { cpuSeconds, freePort, rssMiB } from './lib/proc.js';
 import { encodedRequests } from './lib/workload.js';
 
 const RECORDS_PER_REQUEST = 512;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 15);
 const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const GC = process.env.BENCH_GC === '1';
@@ -197,6 +196,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-steady-ab-'));
   const discard = await startDiscardServer();
   const list = builds();
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (list.length > 1 ? 3 : 1));
   const results = new Map<string, Run[]>(list.map(([name]) => [name, []]));
   try {
     for (let round = 0; round < ROUNDS; round++) {
