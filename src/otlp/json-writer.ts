@@ -47,8 +47,34 @@ export class JsonWriter {
 
   /** Any text, as UTF-8 (text that is already JSON, such as JSON.stringify's output). */
   text(s: string): void {
-    this.reserve(s.length * 3);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    const n = s.length;
+    this.reserve(n * 3);
+    const buf = this.buf;
+    let p = this.pos;
+    // Short ASCII (most attribute keys and values) is copied by hand: cheaper than a call into Buffer#write.
+    if (n <= 64) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[p + i] = c;
+      }
+      if (i === n) {
+        this.pos = p + n;
+        return;
+      }
+    }
+    this.pos = p + buf.write(s, p, 'utf8');
+  }
+
+  /** A non-negative integer below 2^53 in decimal (lengths, counts), without a string. */
+  uint(v: number): void {
+    if (v < 10) {
+      this.reserve(1);
+      this.buf[this.pos++] = 0x30 + v;
+      return;
+    }
+    this.ascii(String(v));
   }
 
   /**
@@ -82,7 +108,7 @@ export class JsonWriter {
     return Buffer.from(this.buf.subarray(start, this.pos));
   }
 
-  /** The bytes written so far, not copied: valid until the writer is next written to or reset. */
+  /** The bytes written so far, not copied: valid until the writer is next written to or reset (to hash or write them in place). */
   written(): Buffer {
     return this.buf.subarray(0, this.pos);
   }

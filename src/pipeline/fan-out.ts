@@ -39,13 +39,26 @@ export function batchesFor(targets: readonly Target[], batch: LogBatch): LogBatc
  * that declared `mutatesData: false` but changed the shared batch is refused
  * (INTERNAL), naming it: the test-time guard behind the read-only types.
  */
-export async function fanOutTo(targets: readonly Target[], batch: LogBatch, checkReadOnly = false): Promise<void> {
-  const batches = targets.length === 1 && !targets[0].mutatesData ? [batch] : batchesFor(targets, batch);
-  const readers = targets.filter((t, i) => batches[i] === batch && !t.mutatesData);
-  const before = checkReadOnly && readers.length > 0 ? encodeObjects(batch) : undefined;
+export function fanOutTo(targets: readonly Target[], batch: LogBatch, checkReadOnly = false): Promise<void> {
+  // Not async, and every consumer is started here so that only their promises are awaited: nothing
+  // holds the batch while they wait for their writes (a batch alive at a young-generation collection
+  // is promoted to the old space, which is most of what the steady pipeline promoted).
+  try {
+    const batches = targets.length === 1 && !targets[0].mutatesData ? [batch] : batchesFor(targets, batch);
+    const readers = checkReadOnly ? targets.filter((t, i) => batches[i] === batch && !t.mutatesData) : [];
+    if (readers.length > 0) return checkedFanOut(targets, batches, batch, readers);
+    return settle(targets.map((t, i) => attempt(t.consumer, batches[i])));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** fanOutTo with the read-only check: the shared batch encoded before and after the consumers ran. */
+async function checkedFanOut(targets: readonly Target[], batches: LogBatch[], batch: LogBatch, readers: Target[]): Promise<void> {
+  const before = encodeObjects(batch);
   // A consumer's own failure comes first: a read-only breach further down has already been named there.
-  await settle(targets.map((t, i) => () => t.consumer.consume(batches[i])));
-  if (before && !Buffer.from(before).equals(encodeObjects(batch))) {
+  await settle(targets.map((t, i) => attempt(t.consumer, batches[i])));
+  if (!Buffer.from(before).equals(encodeObjects(batch))) {
     throw new Refusal(
       'INTERNAL',
       `${readers.map((t) => t.id).join(', ')} declared mutatesData: false but changed the records it was given; declare mutatesData: true on its factory, or stop changing them`,
@@ -55,17 +68,17 @@ export async function fanOutTo(targets: readonly Target[], batch: LogBatch, chec
 
 /** Gives the same batch to every consumer; succeeds only if all of them took it. */
 export function fanOut(consumers: readonly Consumer[], batch: LogBatch): Promise<void> {
-  return settle(consumers.map((c) => () => c.consume(batch)));
+  return settle(consumers.map((c) => attempt(c, batch)));
 }
 
 /**
- * Runs every call (all started before any is awaited) and succeeds only if all
+ * Waits for every call (all already started) and succeeds only if all
  * succeed. A non-retryable refusal wins, since retrying will not help;
  * otherwise the longest retry hint.
  */
-async function settle(calls: readonly (() => Promise<void>)[]): Promise<void> {
-  if (calls.length === 1) return calls[0]();
-  const results = await Promise.allSettled(calls.map((call) => attempt(call)));
+async function settle(calls: readonly Promise<void>[]): Promise<void> {
+  if (calls.length === 1) return calls[0];
+  const results = await Promise.allSettled(calls);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => asRefusal(r.reason));
   if (failures.length === 0) return;
   const permanent = failures.find((f) => !f.retryable);
@@ -73,10 +86,10 @@ async function settle(calls: readonly (() => Promise<void>)[]): Promise<void> {
   throw failures.reduce((a, b) => ((b.retryAfterMs ?? 0) > (a.retryAfterMs ?? 0) ? b : a));
 }
 
-/** A call's outcome as a promise, a synchronous throw included. */
-function attempt(call: () => Promise<void>): Promise<void> {
+/** A consumer's outcome as a promise, a synchronous throw included. */
+function attempt(consumer: Consumer, batch: LogBatch): Promise<void> {
   try {
-    return call();
+    return consumer.consume(batch);
   } catch (err) {
     return Promise.reject(err);
   }

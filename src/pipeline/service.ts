@@ -45,10 +45,9 @@ export class Pipeline implements Consumer {
     for (const { processor } of this.processors) processor.admit?.(cost);
   }
 
-  async consume(batch: LogBatch): Promise<void> {
-    const b = await this.process(batch);
-    if (b.length === 0) return;
-    await fanOutTo(this.exporters, b, this.checkReadOnly);
+  /** Not async: once the exporters have started their writes, nothing here holds the batch (see fanOutTo). */
+  consume(batch: LogBatch): Promise<void> {
+    return this.process(batch).then((b) => (b.length === 0 ? undefined : fanOutTo(this.exporters, b, this.checkReadOnly)));
   }
 }
 

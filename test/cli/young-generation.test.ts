@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SEMI_SPACE_MIB, youngGenerationArgs } from '../../bin/young-generation.js';
+import { INITIAL_OLD_SPACE_MIB, NO_PRETENURING, SEMI_SPACE_MIB, youngGenerationArgs } from '../../bin/young-generation.js';
 import { startVigilProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -15,6 +15,8 @@ describe('young-generation default', () => {
     expect(youngGenerationArgs([...ARGV, 'run', '--config', 'v.yaml'], ['--enable-source-maps'], undefined)).toEqual([
       `--max-semi-space-size=${SEMI_SPACE_MIB}`,
       '--expose-gc',
+      NO_PRETENURING,
+      `--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`,
       '--enable-source-maps',
       '/opt/vigil/bin/vigil.js',
       'run',
@@ -28,12 +30,13 @@ describe('young-generation default', () => {
 
   it('leaves a size the user chose alone (node flag or NODE_OPTIONS), and adds --expose-gc only when absent', () => {
     const semi = (args: string[] | null) => args?.find((a) => a.startsWith('--max-semi-space-size'));
-    expect(youngGenerationArgs([...ARGV, 'run'], ['--max-semi-space-size=4'], undefined)?.slice(0, 2)).toEqual(['--expose-gc', '--max-semi-space-size=4']);
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--max-semi-space-size=4'], undefined)?.slice(0, 4)).toEqual(['--expose-gc', NO_PRETENURING, `--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`, '--max-semi-space-size=4']);
     expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--trace-gc --max-semi-space-size=64'))).toBeUndefined();
     expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--max-semi-space-size 64'))).toBeUndefined();
     expect(semi(youngGenerationArgs([...ARGV, 'run'], [], '--max-old-space-size=512'))).toBe(`--max-semi-space-size=${SEMI_SPACE_MIB}`);
-    expect(youngGenerationArgs([...ARGV, 'run'], ['--expose-gc'], '--max-semi-space-size=8')).toBeNull();
-    expect(youngGenerationArgs([...ARGV, 'run'], [], '--expose_gc --max-semi-space-size=8')).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--expose-gc'], '--max-semi-space-size=8 --initial-old-space-size=32')).toEqual([NO_PRETENURING, '--expose-gc', '/opt/vigil/bin/vigil.js', 'run']);
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--expose-gc', '--allocation-site-pretenuring'], '--max-semi-space-size=8 --initial-old-space-size=32')).toBeNull();
+    expect(youngGenerationArgs([...ARGV, 'run'], ['--no-allocation-site-pretenuring'], '--expose_gc --max-semi-space-size=8')).toEqual([`--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`, '--no-allocation-site-pretenuring', '/opt/vigil/bin/vigil.js', 'run']);
   });
 
   const linux = existsSync('/proc/self/cmdline');
@@ -58,6 +61,9 @@ service:
       try {
         const args = cmdline(v.child.pid!);
         expect(args.find((a) => a.startsWith('--max-semi-space-size'))).toBe(expected);
+        // Node takes no pretenuring flag from NODE_OPTIONS, so the restart adds it either way.
+        expect(args.includes(NO_PRETENURING)).toBe(true);
+        expect(args.includes(`--initial-old-space-size=${INITIAL_OLD_SPACE_MIB}`)).toBe(true);
         expect(args.slice(-3)).toEqual(['run', '--config', cfg]);
         expect(v.stderr()).not.toMatch(/ExperimentalWarning|cannot restart/);
       } finally {

@@ -118,19 +118,29 @@ export class OtlpExporter implements Exporter {
     return ext.openQueue(this.o.id, this.o.logger);
   }
 
-  async consume(batch: LogBatch): Promise<void> {
-    if (!this.started) throw Refusal.unavailable(`exporter ${this.o.id} is not started`);
-    if (this.stopping) throw Refusal.unavailable(`exporter ${this.o.id} is shutting down`);
-    if (batch.length === 0) return;
-    return this.batcher ? this.batcher.add(batch) : this.enqueue(batch);
+  /** Not async: the batch is not held while the queue's fsync (or the delivery) is awaited, only its encoding (see WormExporter.consume). */
+  consume(batch: LogBatch): Promise<void> {
+    if (!this.started) return Promise.reject(Refusal.unavailable(`exporter ${this.o.id} is not started`));
+    if (this.stopping) return Promise.reject(Refusal.unavailable(`exporter ${this.o.id} is shutting down`));
+    if (batch.length === 0) return Promise.resolve();
+    try {
+      return this.batcher ? this.batcher.add(batch) : this.enqueue(batch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Splits to the request limits and queues (or, without a queue, delivers); resolves once stored (delivered). */
-  private async enqueue(batch: LogBatch): Promise<void> {
+  private enqueue(batch: LogBatch): Promise<void> {
     const { chunks, oversize } = splitToFit(batch, this.o.encode, this.requestLimits());
     if (oversize.length > 0) this.dropOversize(oversize.map((o) => o.bytes));
-    if (chunks.length === 0) return;
+    if (chunks.length === 0) return Promise.resolve();
     if (this.queue) return this.queue.offerAll(chunks);
+    return this.deliverInlineCall(chunks);
+  }
+
+  /** Delivers now, the caller waiting (sending_queue.enabled: false); tracked so that shutdown can abort it. */
+  private async deliverInlineCall(chunks: { payload: Uint8Array; records: number }[]): Promise<void> {
     const call = this.deliverInlineAll(chunks);
     this.inlineCalls.add(call);
     try {

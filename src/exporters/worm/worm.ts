@@ -233,10 +233,27 @@ export class WormExporter implements Exporter {
     return this.ticking;
   }
 
-  async consume(batch: LogBatch): Promise<void> {
-    if (this.degraded) throw Refusal.unavailable(`exporters.${this.id}: the archive is not open, its disk is full (${this.degraded.file}); free space there`, 5000);
-    if (!this.log || this.stopping) throw Refusal.unavailable(this.stopping ? 'the archive is shutting down' : 'the archive is not started');
-    if (batch.length === 0) return;
+  /**
+   * Not async, so that the batch is not held while the group commit and its
+   * fsync are awaited: only the encoded entries are. A batch still referenced
+   * at a young-generation collection is promoted to the old space, and most
+   * of what V8 promoted under steady load was batches waiting for fsync.
+   */
+  consume(batch: LogBatch): Promise<void> {
+    if (this.degraded) return Promise.reject(Refusal.unavailable(`exporters.${this.id}: the archive is not open, its disk is full (${this.degraded.file}); free space there`, 5000));
+    if (!this.log || this.stopping) return Promise.reject(Refusal.unavailable(this.stopping ? 'the archive is shutting down' : 'the archive is not started'));
+    if (batch.length === 0) return Promise.resolve();
+    let items: AppendItem[];
+    try {
+      items = this.entriesOf(batch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.append(this.log, items);
+  }
+
+  /** The batch's archive entries (their payloads encoded now). */
+  private entriesOf(batch: LogBatch): AppendItem[] {
     const items: AppendItem[] = new Array(batch.length);
     const format = this.format;
     if (format === 2) {
@@ -251,14 +268,19 @@ export class WormExporter implements Exporter {
         items[i] = { kind: 'record', format, payload: recordPayload(this.encoder.encode(rec)), eventTime: eventTimeMillis(rec.log) };
       }
     }
+    return items;
+  }
+
+  private async append(log: SegmentLog, items: AppendItem[]): Promise<void> {
+    const records = items.length;
     try {
-      await this.log.append(items);
+      await log.append(items);
     } catch (err) {
-      this.telemetry?.exporterSendFailed.inc({ exporter: this.id }, batch.length);
+      this.telemetry?.exporterSendFailed.inc({ exporter: this.id }, records);
       throw asRefusal(err);
     }
-    this.metrics.appendedRecords.inc(this.metrics.labels, batch.length);
-    this.telemetry?.exporterSent.inc({ exporter: this.id }, batch.length);
+    this.metrics.appendedRecords.inc(this.metrics.labels, records);
+    this.telemetry?.exporterSent.inc({ exporter: this.id }, records);
   }
 
   private checkpointed(cp: SignedCheckpoint): void {

@@ -46,6 +46,27 @@ export class ExportHandler {
    */
   async handle(transport: Transport, request: ExportRequest, maxRecords: number): Promise<ExportResult> {
     if (this.stopping) throw this.refuse(transport, Refusal.unavailable('vigil is shutting down', 1000), 0);
+    const { result, done } = this.push(transport, request, maxRecords);
+    if (!done) return result;
+    this.inflight.add(done);
+    try {
+      await done;
+    } catch (err) {
+      throw this.refuse(transport, asRefusal(err), result.accepted);
+    } finally {
+      this.inflight.delete(done);
+    }
+    this.telemetry.receiverAccepted.inc({ receiver: this.id, transport }, result.accepted);
+    return result;
+  }
+
+  /**
+   * Counts, admits, decodes and hands the records to the pipeline; returns the
+   * answer so far and the pipeline's promise (none when no record was
+   * accepted). Kept out of `handle` so that no frame waiting for the durable
+   * acknowledgement holds the decoded records.
+   */
+  private push(transport: Transport, request: ExportRequest, maxRecords: number): { result: ExportResult; done?: Promise<void> } {
     const count = request.count(maxRecords);
     if (count > maxRecords) {
       throw this.refuse(
@@ -70,26 +91,20 @@ export class ExportHandler {
       throw this.refuse(transport, Refusal.invalid(`request holds more than ${maxRecords} log records (receivers.${this.id}.protocols.${transport}.max_request_records): send fewer records per request`), 0);
     }
     const { records, rejected } = decoded;
-    const labels = { receiver: this.id, transport };
     if (rejected > 0) {
-      this.telemetry.receiverRefused.inc(labels, rejected);
+      this.telemetry.receiverRefused.inc({ receiver: this.id, transport }, rejected);
       this.logger.debug({ transport, rejected, reason: decoded.rejectReason }, 'rejected unusable log records (partial success)');
     }
     const result: ExportResult = { accepted: records.length, rejected };
     if (rejected > 0) result.errorMessage = `${rejected} log record(s) rejected: ${decoded.rejectReason ?? 'unusable'}`;
-    if (records.length === 0) return result;
-
-    const done = this.next.consume(records);
-    this.inflight.add(done);
+    if (records.length === 0) return { result };
+    let done: Promise<void>;
     try {
-      await done;
+      done = this.next.consume(records);
     } catch (err) {
-      throw this.refuse(transport, asRefusal(err), records.length);
-    } finally {
-      this.inflight.delete(done);
+      done = Promise.reject(err);
     }
-    this.telemetry.receiverAccepted.inc(labels, records.length);
-    return result;
+    return { result, done };
   }
 
   /** Counts and logs a refusal (never the payload), and returns it for the transport to report. */
