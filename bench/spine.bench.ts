@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawClient, startDiscardServer } from './lib/grpc-raw.js';
+import { benchPipelineConfig } from './lib/pipeline-config.js';
 import { cpuSeconds, freePort, rssMiB } from './lib/proc.js';
 import { ceilingWork, encodedRequests } from './lib/workload.js';
 
@@ -102,45 +103,6 @@ async function steady(address: string, pid: number, recordsPerSecond: number): P
   return { recordsPerSecond: (total * RECORDS_PER_REQUEST) / s, cpuPercent: (100 * cpu) / s, rssMiB: peakRss };
 }
 
-/**
- * The pipeline under test: the product's (audit, anomaly → worm + otlp_grpc) unless
- * BENCH_PROCESSORS / BENCH_EXPORTERS name a subset (comma-separated; '' for none),
- * which is how the cost of each stage is isolated.
- */
-function pipelineParts(): { processors: string[]; exporters: string[] } {
-  const pick = (env: string | undefined, all: string[]) => (env === undefined ? all : env.split(',').map((x) => x.trim()).filter(Boolean));
-  return {
-    processors: pick(process.env.BENCH_PROCESSORS, ['audit', 'anomaly']),
-    exporters: pick(process.env.BENCH_EXPORTERS, ['worm', 'otlp_grpc']),
-  };
-}
-
-function vigilConfig(dir: string, grpcPort: number, downstream: string): string {
-  const { processors, exporters } = pipelineParts();
-  const processorCfg: Record<string, string> = { audit: 'audit: {}', anomaly: `anomaly: { state: { directory: ${dir}/anomaly } }` };
-  const exporterCfg: Record<string, string> = {
-    worm: `worm: { directory: ${dir}/archive, signing: { key_file: ${dir}/keys/archive.key } }`,
-    file: `file: { path: ${dir}/archive.jsonl }`,
-    otlp_grpc: `otlp_grpc: { endpoint: ${downstream}, tls: { insecure: true }, compression: none, sending_queue: { storage: file_storage, queue_size: 5000 } }`,
-  };
-  return `
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:${grpcPort}, max_recv_msg_size_mib: 64 }
-${processors.length ? `processors:\n${processors.map((p) => `  ${processorCfg[p]}`).join('\n')}` : ''}
-exporters:
-${exporters.map((e) => `  ${exporterCfg[e]}`).join('\n')}
-extensions:
-  file_storage: { directory: ${dir}/queue }
-service:
-  extensions: [file_storage]
-  telemetry: { metrics: { address: '${process.env.BENCH_METRICS ?? ''}' }, logs: { level: warn } }
-  pipelines:
-    logs: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [${exporters.join(', ')}] }
-`;
-}
-
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
@@ -166,7 +128,7 @@ async function main(): Promise<void> {
       const runDir = join(dir, name);
       mkdirSync(runDir);
       const cfgPath = join(runDir, 'vigil.yaml');
-      writeFileSync(cfgPath, vigilConfig(runDir, grpcPort, discard.address));
+      writeFileSync(cfgPath, benchPipelineConfig(runDir, grpcPort, discard.address));
       const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
       const child = spawn(process.execPath, [...profile, join(root, 'bin', 'vigil.js'), 'run', '--config', cfgPath], {
         cwd: runDir,
@@ -187,7 +149,7 @@ async function main(): Promise<void> {
     const at10k = await steady(b.address, b.child.pid!, 10_000);
     await stopVigil(b.child);
 
-    const cfgText = vigilConfig(dir, 0, '-');
+    const cfgText = benchPipelineConfig(dir, 0, '-');
     const processors = /processors: \[(.*?)\]/.exec(cfgText)![1];
     const exporters = /exporters: \[(.*?)\]/.exec(cfgText)![1];
     console.log(`workload: ${CLIENTS} concurrent gRPC clients, ${REQUESTS} requests of ${RECORDS_PER_REQUEST} access-log records`);

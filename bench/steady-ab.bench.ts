@@ -20,6 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawClient, startDiscardServer } from './lib/grpc-raw.js';
+import { benchPipelineConfig } from './lib/pipeline-config.js';
 import { cpuSeconds, freePort, rssMiB } from './lib/proc.js';
 import { encodedRequests } from './lib/workload.js';
 
@@ -69,37 +70,6 @@ function builds(): [string, string][] {
   });
 }
 
-function pick(env: string | undefined, all: string[]): string[] {
-  return env === undefined ? all : env.split(',').map((x) => x.trim()).filter(Boolean);
-}
-
-function config(dir: string, port: number, downstream: string): string {
-  const processors = pick(process.env.BENCH_PROCESSORS, ['audit', 'anomaly']);
-  const exporters = pick(process.env.BENCH_EXPORTERS, ['worm', 'otlp_grpc']);
-  const processorCfg: Record<string, string> = { audit: 'audit: {}', anomaly: `anomaly: { state: { directory: ${dir}/anomaly } }` };
-  const exporterCfg: Record<string, string> = {
-    worm: `worm: { directory: ${dir}/archive, signing: { key_file: ${dir}/keys/archive.key } }`,
-    otlp_grpc: `otlp_grpc: { endpoint: ${downstream}, tls: { insecure: true }, compression: none, sending_queue: { storage: file_storage, queue_size: 5000 } }`,
-    debug: `debug: { verbosity: basic }`,
-  };
-  return `
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:${port}, max_recv_msg_size_mib: 64 }
-${processors.length ? `processors:\n${processors.map((p) => `  ${processorCfg[p]}`).join('\n')}` : ''}
-exporters:
-${exporters.map((e) => `  ${exporterCfg[e]}`).join('\n')}
-extensions:
-  file_storage: { directory: ${dir}/queue }
-service:
-  extensions: [file_storage]
-  telemetry: { metrics: { address: '' }, logs: { level: warn } }
-  pipelines:
-    logs: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [${exporters.join(', ')}] }
-`;
-}
-
 async function waitReady(child: ChildProcess, gc: GcTotals): Promise<void> {
   await new Promise<void>((ok, fail) => {
     let buf = '';
@@ -136,7 +106,7 @@ async function once(build: string, dir: string, downstream: string): Promise<Run
   mkdirSync(dir);
   const port = await freePort();
   const cfg = join(dir, 'vigil.yaml');
-  writeFileSync(cfg, config(dir, port, downstream));
+  writeFileSync(cfg, benchPipelineConfig(dir, port, downstream));
   const child = spawn(process.execPath, [...nodeArgs, join(build, 'bin', 'vigil.js'), 'run', '--config', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const gc = new GcTotals();
