@@ -9,33 +9,15 @@ import { hash as oneShotHash } from 'node:crypto';
 import type { Note } from './entry.js';
 import { BODY_HEAD, FRAME_PREFIX, KIND_NOTE, KIND_RECORD, MAX_BODY, V2_HEADER, readU64 } from './frame.js';
 import type { Manifest } from './manifest.js';
-import { MerkleRootBuilder } from './merkle.js';
+import { IntactChainCheck, type IntactResult } from './verify-intact.js';
 
-export interface IntactResult {
-  validRecords: number;
-  notes: { index: number; seq: number; note: Note }[];
-}
-
-export class IntactFramesCheck {
-  private readonly merkle = new MerkleRootBuilder();
-  private readonly notes: { index: number; seq: number; note: Note }[] = [];
-  /** The previous entry's hash, proven: the manifest's chain_prev first. */
-  private readonly prev: Buffer;
-  private expectSeq: number;
-  private records = 0;
+export class IntactFramesCheck extends IntactChainCheck {
   private headerSeen = 0;
-  /** A frame cut by the end of a piece: its bytes so far, and its size once its length is read (0 before). */
-  private pending = Buffer.allocUnsafeSlow(64 * 1024);
-  private pendingLength = 0;
+  /** The cut frame's size once its length is read (0 before). */
   private pendingSize = 0;
-  private failed = false;
-  /** Content bytes fed. */
-  bytes = 0;
 
-  constructor(private readonly m: Manifest) {
-    this.prev = Buffer.from(m.chain_prev, 'hex');
-    this.expectSeq = m.first_seq;
-    if (this.prev.length !== 32) this.failed = true;
+  constructor(m: Manifest) {
+    super(m, 64 * 1024);
   }
 
   /** Checks the next piece of content; false once the content deviates (feed no more). */
@@ -67,18 +49,10 @@ export class IntactFramesCheck {
     return true;
   }
 
-  /** The result when the whole content was intact and matches the manifest; undefined otherwise. */
-  finish(): IntactResult | undefined {
-    if (this.failed || this.pendingLength > 0 || (this.bytes > 0 && this.headerSeen < V2_HEADER.length)) return undefined;
-    const m = this.m;
-    if (this.expectSeq - m.first_seq !== m.entries || this.prev.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
-    if (this.merkle.root().toString('hex') !== m.merkle_root) return undefined;
-    return { validRecords: this.records, notes: this.notes };
-  }
-
-  private fail(): false {
-    this.failed = true;
-    return false;
+  override finish(): IntactResult | undefined {
+    // Content that ended inside the format's header is not a v2 segment.
+    if (this.bytes > 0 && this.headerSeen < V2_HEADER.length) return undefined;
+    return super.finish();
   }
 
   /** Takes the cut frame's bytes from piece[pos…]; returns where it stopped, -1 on an impossible length. */
@@ -92,14 +66,8 @@ export class IntactFramesCheck {
       this.pendingSize = FRAME_PREFIX + length;
     }
     const take = Math.min(this.pendingSize - this.pendingLength, piece.length - pos);
-    if (this.pendingLength + take > this.pending.length) {
-      // Grown only as bytes arrive: a corrupt length does not allocate up front.
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.pendingLength + take, this.pending.length * 2));
-      this.pending.copy(grown, 0, 0, this.pendingLength);
-      this.pending = grown;
-    }
-    piece.copy(this.pending, this.pendingLength, pos, pos + take);
-    this.pendingLength += take;
+    // Grown only as bytes arrive (hold): a corrupt length does not allocate up front.
+    this.hold(piece, pos, pos + take);
     return pos + take;
   }
 

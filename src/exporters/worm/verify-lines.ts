@@ -7,8 +7,7 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { ENTRY_OFFSET, type Note, parseEntry } from './entry.js';
 import type { Manifest } from './manifest.js';
-import { MerkleRootBuilder } from './merkle.js';
-import type { IntactResult } from './verify-frames.js';
+import { IntactChainCheck, type IntactResult } from './verify-intact.js';
 
 const NEWLINE = 0x0a;
 const LINE_HEAD = Buffer.from('{"hash":"');
@@ -44,24 +43,9 @@ function hexAtLatin1(buf: Buffer, at: number, raw: string): boolean {
   return true;
 }
 
-export class IntactLinesCheck {
-  private readonly merkle = new MerkleRootBuilder();
-  private readonly notes: { index: number; seq: number; note: Note }[] = [];
-  /** The previous entry's hash: the manifest's chain_prev first. */
-  private readonly prev: Buffer;
-  private expectSeq: number;
-  private records = 0;
-  /** A line cut by the end of a piece, so far. */
-  private pending = Buffer.allocUnsafeSlow(16 * 1024);
-  private pendingLength = 0;
-  private failed = false;
-  /** Content bytes fed. */
-  bytes = 0;
-
-  constructor(private readonly m: Manifest) {
-    this.prev = Buffer.from(m.chain_prev, 'hex');
-    this.expectSeq = m.first_seq;
-    if (this.prev.length !== 32) this.failed = true;
+export class IntactLinesCheck extends IntactChainCheck {
+  constructor(m: Manifest) {
+    super(m, 16 * 1024);
   }
 
   /** Checks the next piece of content; false once the content deviates (feed no more). */
@@ -90,31 +74,6 @@ export class IntactLinesCheck {
       pos = nl + 1;
     }
     return true;
-  }
-
-  /** The result when the whole content was intact and matches the manifest; undefined otherwise. */
-  finish(): IntactResult | undefined {
-    if (this.failed || this.pendingLength > 0) return undefined;
-    const m = this.m;
-    if (this.expectSeq - m.first_seq !== m.entries || this.prev.toString('hex') !== (m.last_hash ?? m.chain_prev)) return undefined;
-    if (this.merkle.root().toString('hex') !== m.merkle_root) return undefined;
-    return { validRecords: this.records, notes: this.notes };
-  }
-
-  private fail(): false {
-    this.failed = true;
-    return false;
-  }
-
-  private hold(piece: Buffer, from: number, to: number): void {
-    const need = this.pendingLength + (to - from);
-    if (need > this.pending.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.pending.length * 2));
-      this.pending.copy(grown, 0, 0, this.pendingLength);
-      this.pending = grown;
-    }
-    piece.copy(this.pending, this.pendingLength, from, to);
-    this.pendingLength = need;
   }
 
   /** One line at buf[pos…nl), nl its newline. */
