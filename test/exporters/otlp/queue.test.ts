@@ -1,12 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeProtobufRequest, requestToBatch } from '../../../src/otlp/convert.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { Refusal } from '../../../src/pipeline/errors.js';
+import { exposedGc } from '../../helpers/gc.js';
 import { makeBatch } from '../../helpers/records.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { GrpcDownstream, OK, waitFor } from './downstream.js';
@@ -243,8 +242,8 @@ describe('sending queue', () => {
   });
 
   it('a consumer waiting for the next batch holds no request it delivered (async frames keep their locals)', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
+    const gc = exposedGc();
+    if (!gc) throw new Error('this test needs V8 gc (node --expose-gc, or v8.setFlagsFromString at run time)');
     const { logger } = captureLogger();
     const store = await FileQueueStore.open(join(tempDir(), 'q'), logger);
     let delivered = 0;
