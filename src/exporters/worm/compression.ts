@@ -2,7 +2,7 @@
 // (`zcat | jq` reads them), v2 framed entries are zstd (several times cheaper
 // per byte to write and to read). The sealed file's name says which.
 import { createHash } from 'node:crypto';
-import { unlink } from 'node:fs/promises';
+import { type FileHandle, unlink } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -64,17 +64,62 @@ const PIECE = 1 << 20;
 /**
  * Streams a sealed segment's content to `onPiece` as it is decompressed (on the
  * thread pool, while the caller works on the previous piece), never holding it
- * whole: fresh memory costs a page fault per 4 KiB, which on virtual machines
- * costs more than the decompression. Resolves true when the whole content was
- * fed, false when `onPiece` returned false (it is fed no more); rejects on a
- * corrupt or cut stream.
+ * whole. Each piece is valid only during its `onPiece` call (copy what must be
+ * kept): its memory is freed once its output buffer is used up, so the output
+ * reuses the same pages instead of faulting in fresh ones, which cost a cold
+ * process several times the decompression itself. Resolves true
+ * when the whole content was fed, false when `onPiece` returned false (it is
+ * fed no more); rejects on a corrupt or cut stream.
  */
 export function decompressPieces(format: SegmentFormat, data: Buffer, onPiece: (piece: Buffer) => boolean): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const z = format === 2 ? createZstdDecompress({ chunkSize: PIECE }) : createGunzip({ chunkSize: PIECE });
+  const { z, done } = pieceStream(format, onPiece);
+  z.end(data);
+  return done;
+}
+
+/** Compressed input read per call by decompressFilePieces, into one buffer reused for the whole file. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * decompressPieces reading the sealed file itself, a chunk at a time into one
+ * reused buffer, each chunk shown to `onInput` (to hash the file) before it is
+ * decompressed: the file is never held whole (reading a 12 MB file into fresh
+ * memory costs ~40 ms of page faults here, into a reused buffer ~4 ms).
+ */
+export async function decompressFilePieces(format: SegmentFormat, file: FileHandle, onInput: (chunk: Buffer) => void, onPiece: (piece: Buffer) => boolean): Promise<boolean> {
+  const { z, done } = pieceStream(format, onPiece);
+  done.catch(() => undefined); // observed below, through the race
+  const buf = Buffer.allocUnsafeSlow(READ_CHUNK);
+  for (;;) {
+    const { bytesRead } = await file.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) break;
+    const chunk = buf.subarray(0, bytesRead);
+    onInput(chunk);
+    // buf is read into again only once zlib has consumed this chunk; an early stop or an error ends the race first.
+    const consumed = new Promise<undefined>((resolve) => z.write(chunk, () => resolve(undefined)));
+    const finished = await Promise.race([consumed, done]);
+    if (finished !== undefined) return finished;
+  }
+  z.end();
+  return done;
+}
+
+/** A decompressor whose output pieces go to `onPiece` and are released after it; `done` as decompressPieces resolves. */
+function pieceStream(format: SegmentFormat, onPiece: (piece: Buffer) => boolean): { z: Transform; done: Promise<boolean> } {
+  const z = format === 2 ? createZstdDecompress({ chunkSize: PIECE }) : createGunzip({ chunkSize: PIECE });
+  const done = new Promise<boolean>((resolve, reject) => {
     let stopped = false;
     z.on('data', (piece: Buffer) => {
-      if (stopped || onPiece(piece)) return;
+      if (stopped) return;
+      const more = onPiece(piece);
+      // zlib writes each output buffer (PIECE bytes, its own memory) up to its end, handing it out in one
+      // or more pieces, then takes a fresh one: once a piece reaches the end, no piece of it is in use.
+      // Its memory is freed now (transfer(0) detaches it) rather than at some later garbage collection,
+      // so the next output buffer reuses its pages: a page fault (~10 µs per 4 KiB on this VM) costs
+      // more than decompressing the page.
+      const out = piece.buffer;
+      if (out instanceof ArrayBuffer && out.byteLength === PIECE && piece.byteOffset + piece.byteLength === PIECE) out.transfer(0);
+      if (more) return;
       stopped = true;
       z.destroy();
       resolve(false);
@@ -83,8 +128,8 @@ export function decompressPieces(format: SegmentFormat, data: Buffer, onPiece: (
       if (!stopped) reject(err);
     });
     z.on('end', () => resolve(true));
-    z.end(data);
   });
+  return { z, done };
 }
 
 /**

@@ -8,25 +8,32 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Manifest } from './manifest.js';
-import { checkSegmentBytes } from './verify-data.js';
+import { type FileCheckResult, checkSegmentBytes, checkSegmentFile } from './verify-data.js';
 import type { DataCheckResult } from './verify-segment.js';
 
 export interface DataChecker {
   /** Segments checked at the same time. */
   readonly parallel: number;
   check(segment: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult>;
+  /** checkSegmentFile on one of the threads: the local file proven intact as it is read, else undefined. */
+  checkFile(segment: number, object: string, path: string, m: Manifest): Promise<FileCheckResult | undefined>;
   close(): Promise<void>;
 }
 
-interface Job {
-  id: number;
-  segment: number;
-  object: string;
-  data: Buffer;
-  manifest: Manifest;
-  resolve: (r: DataCheckResult) => void;
-  reject: (e: unknown) => void;
+/** What a thread is asked: one segment's bytes (`data`) or its local file (`path`). */
+export type JobInput = { segment: number; object: string; manifest: Manifest } & ({ data: Buffer; path?: undefined } | { path: string; data?: undefined });
+type JobResult = DataCheckResult | FileCheckResult | undefined;
+
+/** Runs a job in this thread. */
+export function runJob(job: JobInput): Promise<JobResult> {
+  return job.path !== undefined ? checkSegmentFile(job.path, job.object, job.manifest) : checkSegmentBytes(job.segment, job.object, job.data, job.manifest);
 }
+
+type Job = JobInput & {
+  id: number;
+  resolve: (r: JobResult) => void;
+  reject: (e: unknown) => void;
+};
 
 /**
  * `threads`: how many threads check segment data, the main thread one of them
@@ -36,7 +43,7 @@ interface Job {
 export function createDataChecker(threads?: number): DataChecker {
   const compiled = import.meta.url.endsWith('.js');
   const n = threads ?? (compiled ? Math.min(8, availableParallelism()) : 1);
-  if (n <= 1 || !compiled) return { parallel: 1, check: (s, o, d, m) => checkSegmentBytes(s, o, d, m), close: async () => {} };
+  if (n <= 1 || !compiled) return { parallel: 1, check: (s, o, d, m) => checkSegmentBytes(s, o, d, m), checkFile: (_s, o, p, m) => checkSegmentFile(p, o, m), close: async () => {} };
   return new ThreadPool(n);
 }
 
@@ -61,9 +68,9 @@ class ThreadPool implements DataChecker {
     const main: Slot = {
       job: undefined,
       run: (job) =>
-        void checkSegmentBytes(job.segment, job.object, job.data, job.manifest).then(
+        void runJob(job).then(
           (r) => this.done(main, job, r),
-          (err: unknown) => this.done(main, job, undefined, err),
+          (err: unknown) => this.done(main, job, undefined, err ?? new Error('verify: a segment check failed')),
         ),
     };
     this.slots.push(main);
@@ -72,19 +79,23 @@ class ThreadPool implements DataChecker {
       const slot: Slot = {
         job: undefined,
         run: (job) => {
-          // Hand the bytes over without a copy when the buffer owns its memory. A copy must own its
-          // memory too: Buffer.from would put a small one in the shared pool, which cannot be transferred.
-          const own = job.data.byteOffset === 0 && job.data.buffer.byteLength === job.data.length && job.data.buffer instanceof ArrayBuffer;
-          const bytes = own ? job.data : Buffer.allocUnsafeSlow(job.data.length);
-          if (!own) job.data.copy(bytes);
+          const { id, segment, object, manifest, path, data } = job;
           try {
-            worker.postMessage({ id: job.id, segment: job.segment, object: job.object, data: bytes, manifest: job.manifest }, [bytes.buffer as ArrayBuffer]);
+            if (data === undefined) worker.postMessage({ id, segment, object, manifest, path });
+            else {
+              // Hand the bytes over without a copy when the buffer owns its memory. A copy must own its
+              // memory too: Buffer.from would put a small one in the shared pool, which cannot be transferred.
+              const own = data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
+              const bytes = own ? data : Buffer.allocUnsafeSlow(data.length);
+              if (!own) data.copy(bytes);
+              worker.postMessage({ id, segment, object, manifest, data: bytes }, [bytes.buffer as ArrayBuffer]);
+            }
           } catch (err) {
             queueMicrotask(() => this.done(slot, job, undefined, err)); // after dispatch has finished with this slot
           }
         },
       };
-      worker.on('message', ({ id, ...result }: DataCheckResult & { id: number }) => {
+      worker.on('message', ({ id, result }: { id: number; result: JobResult }) => {
         if (slot.job?.id === id) this.done(slot, slot.job, result);
       });
       worker.on('error', (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
@@ -96,10 +107,10 @@ class ThreadPool implements DataChecker {
     }
   }
 
-  private done(slot: Slot, job: Job, r: DataCheckResult | undefined, err?: unknown): void {
+  private done(slot: Slot, job: Job, r: JobResult, err?: unknown): void {
     slot.job = undefined;
     this.dispatch();
-    if (r) job.resolve(r);
+    if (err === undefined) job.resolve(r);
     else job.reject(err);
   }
 
@@ -124,9 +135,17 @@ class ThreadPool implements DataChecker {
   }
 
   check(segment: number, object: string, data: Buffer, m: Manifest): Promise<DataCheckResult> {
+    return this.submit({ segment, object, manifest: m, data }) as Promise<DataCheckResult>;
+  }
+
+  checkFile(segment: number, object: string, path: string, m: Manifest): Promise<FileCheckResult | undefined> {
+    return this.submit({ segment, object, manifest: m, path }) as Promise<FileCheckResult | undefined>;
+  }
+
+  private submit(input: JobInput): Promise<JobResult> {
     if (this.failed) return Promise.reject(this.failed);
-    return new Promise<DataCheckResult>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, segment, object, data, manifest: m, resolve, reject });
+    return new Promise<JobResult>((resolve, reject) => {
+      this.waiting.push({ ...input, id: this.nextId++, resolve, reject });
       this.dispatch();
     });
   }
