@@ -77,45 +77,69 @@ export function decompressPieces(format: SegmentFormat, data: Buffer, onPiece: (
   return done;
 }
 
-/** Compressed input read per call by decompressFilePieces, into one buffer reused for the whole file. */
+/** Compressed input read per call by decompressFilePieces, into two buffers reused for the whole file. */
 const READ_CHUNK = 1 << 20;
 
 /**
- * decompressPieces reading the sealed file itself, a chunk at a time into one
- * reused buffer, each chunk shown to `onInput` (to hash the file) before it is
- * decompressed: the file is never held whole (reading a 12 MB file into fresh
- * memory costs ~40 ms of page faults here, into a reused buffer ~4 ms).
+ * decompressPieces reading the sealed file itself, a chunk at a time into two
+ * reused buffers (the next chunk is read while zlib consumes the one before),
+ * each chunk shown to `onInput` (to hash the file) before it is decompressed:
+ * the file is never held whole (reading a 12 MB file into fresh memory costs
+ * ~40 ms of page faults here, into reused buffers ~4 ms).
  */
 export async function decompressFilePieces(format: SegmentFormat, file: FileHandle, onInput: (chunk: Buffer) => void, onPiece: (piece: Buffer) => boolean): Promise<boolean> {
   const { z, done } = pieceStream(format, onPiece);
   done.catch(() => undefined); // observed below, through the race
-  const buf = Buffer.allocUnsafeSlow(READ_CHUNK);
+  const bufs = [Buffer.allocUnsafeSlow(READ_CHUNK), Buffer.allocUnsafeSlow(READ_CHUNK)];
+  let i = 0;
+  let reading = file.read(bufs[0], 0, READ_CHUNK, null);
   for (;;) {
-    const { bytesRead } = await file.read(buf, 0, buf.length, null);
+    const { bytesRead } = await reading;
     if (bytesRead === 0) break;
-    const chunk = buf.subarray(0, bytesRead);
+    const chunk = bufs[i].subarray(0, bytesRead);
     onInput(chunk);
-    // buf is read into again only once zlib has consumed this chunk; an early stop or an error ends the race first.
     const consumed = new Promise<undefined>((resolve) => z.write(chunk, () => resolve(undefined)));
+    // The other buffer is free: zlib consumed its chunk before this one was written.
+    i ^= 1;
+    reading = file.read(bufs[i], 0, READ_CHUNK, null);
+    // An early stop or an error ends the race first.
     const finished = await Promise.race([consumed, done]);
-    if (finished !== undefined) return finished;
+    if (finished !== undefined) {
+      await reading.catch(() => undefined); // the caller closes the file: not under a read
+      return finished;
+    }
   }
   z.end();
   return done;
 }
 
-/** A decompressor whose output pieces go to `onPiece` and are released after it; `done` as decompressPieces resolves. */
+/**
+ * A decompressor whose output pieces go to `onPiece`, in order, each in a
+ * microtask after zlib's callback has handed it out and already sent the next
+ * piece's decompression to the thread pool (a 'data' listener runs before it
+ * does: the two would take turns instead of overlapping). `done` resolves as
+ * decompressPieces does.
+ */
 function pieceStream(format: SegmentFormat, onPiece: (piece: Buffer) => boolean): { z: Transform; done: Promise<boolean> } {
   const z = format === 2 ? createZstdDecompress({ chunkSize: PIECE }) : createGunzip({ chunkSize: PIECE });
   const done = new Promise<boolean>((resolve, reject) => {
     let stopped = false;
-    z.on('data', (piece: Buffer) => {
+    let fed: Promise<void> = Promise.resolve();
+    const feed = (piece: Buffer) => {
       if (stopped) return;
-      const more = onPiece(piece);
+      let more: boolean;
+      try {
+        more = onPiece(piece);
+      } catch (err) {
+        stopped = true;
+        z.destroy();
+        reject(err);
+        return;
+      }
       // zlib writes each output buffer (PIECE bytes, its own memory) up to its end, handing it out in one
       // or more pieces, then takes a fresh one: once a piece reaches the end, no piece of it is in use.
       // Its memory is freed now (transfer(0) detaches it) rather than at some later garbage collection,
-      // so the next output buffer reuses its pages: a page fault (~10 µs per 4 KiB on this VM) costs
+      // so a later output buffer reuses its pages: a page fault (~10 µs per 4 KiB on this VM) costs
       // more than decompressing the page.
       const out = piece.buffer;
       if (out instanceof ArrayBuffer && out.byteLength === PIECE && piece.byteOffset + piece.byteLength === PIECE) out.transfer(0);
@@ -123,11 +147,18 @@ function pieceStream(format: SegmentFormat, onPiece: (piece: Buffer) => boolean)
       stopped = true;
       z.destroy();
       resolve(false);
+    };
+    z.on('data', (piece: Buffer) => {
+      fed = fed.then(() => feed(piece));
     });
     z.on('error', (err) => {
-      if (!stopped) reject(err);
+      fed = fed.then(() => {
+        if (!stopped) reject(err);
+      });
     });
-    z.on('end', () => resolve(true));
+    z.on('end', () => {
+      fed = fed.then(() => resolve(true));
+    });
   });
   return { z, done };
 }
