@@ -11,7 +11,7 @@ import type { PublicKeyEntry } from './keys.js';
 import type { ArchiveSource, ObjectVersions } from './source.js';
 import { ArchiveNotFoundError } from './source.js';
 import { describeS3Error } from './s3.js';
-import { createDataChecker, type DataChecker } from './verify-pool.js';
+import { createDataChecker, type DataChecker, workersPay } from './verify-pool.js';
 import { type ArchiveReach, type CheckpointOutcome, type ParsedCheckpoint, checkReach, localCheckpoints } from './verify-checkpoint.js';
 import { checkEncryptedSegment, needsDecryption } from './verify-encrypted.js';
 import { EncryptionKeyError, plaintextOf } from './encryption.js';
@@ -145,7 +145,7 @@ export async function verifyArchive(source: ArchiveSource, opts: VerifyOptions):
   // a worker per other core) while this loop walks the manifests in order;
   // results are taken in order. Workers pay off once there is enough data to amortise their start-up.
   const sealedBytes = groups.reduce((x, g) => x + (g.sizes.sealed ?? 0), 0);
-  const checker: DataChecker = createDataChecker(opts.workers ?? (sealedBytes >= 16 * 1024 * 1024 && groups.length >= 3 ? undefined : 0));
+  const checker: DataChecker = createDataChecker(opts.workers ?? (workersPay(sealedBytes, groups.length) ? undefined : 0));
   const manifestReads = new Map<number, Promise<Buffer>>();
   const readManifest = (seg: SegmentFiles): Promise<Buffer> => {
     let p = manifestReads.get(seg.segment);
