@@ -6,6 +6,7 @@
 // thread checking too saves one. Under the TypeScript sources (tests) the checks
 // run in-process only: same code, same results.
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Manifest } from './manifest.js';
 import { type FileCheckResult, checkSegmentBytes, checkSegmentFile } from './verify-data.js';
@@ -42,22 +43,59 @@ export function workersPay(sealedBytes: number, segments: number): boolean {
   return sealedBytes >= 16 * 1024 * 1024 && segments >= 3;
 }
 
-/** Workers started ahead by prestartWorkers, not keeping the process alive until a pool takes them. */
-const spares: Worker[] = [];
+/** A worker started ahead by prestartWorkers (not keeping the process alive until a pool takes it), and the segment it checks meanwhile. */
+interface Spare {
+  worker: Worker;
+  job: Job | undefined;
+  /** Settle `job` until a pool takes the worker (and with it the job). */
+  listen: (message: { id: number; result: JobResult }) => void;
+  fail: (err: Error) => void;
+}
+const spares: Spare[] = [];
+/** Checks of segment files started ahead, by file and manifest: taken by the first checkFile asking for exactly that. */
+const started = new Map<string, Promise<JobResult>>();
+let nextJobId = 0;
+
+const startedKey = (path: string, m: Manifest) => `${resolve(path)}\n${JSON.stringify(m)}`;
 
 /**
  * Starts the worker threads a default-sized pool will take, before the caller
  * loads the rest of `vigil verify` (cli/verify-prestart.ts): their start-up
  * (~0.1 s of CPU, half a second of wall time on a loaded machine) then overlaps
- * the main thread's instead of delaying the first segments. Under the
- * TypeScript sources: nothing.
+ * the main thread's instead of delaying the first segments, and each checks one
+ * of `ahead` (the first segment files, with the manifests as read, unverified:
+ * as verify's own jobs take them) meanwhile. Under the TypeScript sources: nothing.
  */
-export function prestartWorkers(): void {
+export function prestartWorkers(ahead: readonly { object: string; path: string; manifest: Manifest }[] = []): void {
   if (!compiled) return;
   for (let i = spares.length; i < defaultThreads() - 1; i++) {
     const worker = newWorker();
     worker.unref();
-    spares.push(worker);
+    const spare: Spare = {
+      worker,
+      job: undefined,
+      listen: ({ id, result }) => {
+        if (spare.job?.id !== id) return;
+        spare.job.resolve(result);
+        spare.job = undefined;
+      },
+      fail: (err) => {
+        spare.job?.reject(err);
+        spare.job = undefined;
+      },
+    };
+    worker.on('message', spare.listen);
+    worker.on('error', spare.fail);
+    const input = ahead[i];
+    if (input) {
+      const early = new Promise<JobResult>((resolve, reject) => {
+        spare.job = { segment: input.manifest.segment, object: input.object, manifest: input.manifest, path: input.path, id: nextJobId++, resolve, reject };
+      });
+      early.catch(() => undefined); // only ever awaited by the checkFile that takes it
+      started.set(startedKey(input.path, input.manifest), early);
+      post(worker, spare.job!);
+    }
+    spares.push(spare);
   }
 }
 
@@ -69,6 +107,26 @@ function newWorker(): Worker {
   return new Worker(new URL('./verify-worker.js', import.meta.url));
 }
 
+function stopSpares(): Promise<unknown> {
+  started.clear();
+  return Promise.all(spares.splice(0).map((s) => s.worker.terminate()));
+}
+
+/** Sends a job to a worker; throws when it cannot be sent. */
+function post(worker: Worker, job: Job): void {
+  const { id, segment, object, manifest, path, data } = job;
+  if (data === undefined) {
+    worker.postMessage({ id, segment, object, manifest, path });
+    return;
+  }
+  // Hand the bytes over without a copy when the buffer owns its memory. A copy must own its
+  // memory too: Buffer.from would put a small one in the shared pool, which cannot be transferred.
+  const own = data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
+  const bytes = own ? data : Buffer.allocUnsafeSlow(data.length);
+  if (!own) data.copy(bytes);
+  worker.postMessage({ id, segment, object, manifest, data: bytes }, [bytes.buffer as ArrayBuffer]);
+}
+
 /**
  * `threads`: how many threads check segment data, the main thread one of them
  * (0 or 1: the main thread alone); undefined = one per core (at most 8) when
@@ -77,7 +135,7 @@ function newWorker(): Worker {
 export function createDataChecker(threads?: number): DataChecker {
   const n = threads ?? defaultThreads();
   if (n <= 1 || !compiled) {
-    for (const w of spares.splice(0)) void w.terminate();
+    void stopSpares();
     return { parallel: 1, check: (s, o, d, m) => checkSegmentBytes(s, o, d, m), checkFile: (_s, o, p, m) => checkSegmentFile(p, o, m), close: async () => {} };
   }
   return new ThreadPool(n);
@@ -97,7 +155,6 @@ class ThreadPool implements DataChecker {
   private readonly slots: Slot[] = [];
   private readonly workers: Worker[] = [];
   private readonly waiting: Job[] = [];
-  private nextId = 0;
   private failed: Error | undefined;
 
   constructor(readonly parallel: number) {
@@ -111,22 +168,16 @@ class ThreadPool implements DataChecker {
     };
     this.slots.push(main);
     for (let i = 1; i < parallel; i++) {
-      const worker = spares.shift() ?? newWorker();
+      // A worker started ahead comes with the segment it is checking, if it still is: its slot holds that job.
+      const spare = spares.shift();
+      const worker = spare?.worker ?? newWorker();
+      if (spare) worker.off('message', spare.listen).off('error', spare.fail);
       worker.ref();
       const slot: Slot = {
-        job: undefined,
+        job: spare?.job,
         run: (job) => {
-          const { id, segment, object, manifest, path, data } = job;
           try {
-            if (data === undefined) worker.postMessage({ id, segment, object, manifest, path });
-            else {
-              // Hand the bytes over without a copy when the buffer owns its memory. A copy must own its
-              // memory too: Buffer.from would put a small one in the shared pool, which cannot be transferred.
-              const own = data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;
-              const bytes = own ? data : Buffer.allocUnsafeSlow(data.length);
-              if (!own) data.copy(bytes);
-              worker.postMessage({ id, segment, object, manifest, data: bytes }, [bytes.buffer as ArrayBuffer]);
-            }
+            post(worker, job);
           } catch (err) {
             queueMicrotask(() => this.done(slot, job, undefined, err)); // after dispatch has finished with this slot
           }
@@ -176,18 +227,24 @@ class ThreadPool implements DataChecker {
   }
 
   checkFile(segment: number, object: string, path: string, m: Manifest): Promise<FileCheckResult | undefined> {
+    const key = startedKey(path, m);
+    const early = started.get(key);
+    if (early) {
+      started.delete(key);
+      return early as Promise<FileCheckResult | undefined>;
+    }
     return this.submit({ segment, object, manifest: m, path }) as Promise<FileCheckResult | undefined>;
   }
 
   private submit(input: JobInput): Promise<JobResult> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise<JobResult>((resolve, reject) => {
-      this.waiting.push({ ...input, id: this.nextId++, resolve, reject });
+      this.waiting.push({ ...input, id: nextJobId++, resolve, reject });
       this.dispatch();
     });
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.workers, ...spares.splice(0)].map((w) => w.terminate()));
+    await Promise.all([...this.workers.map((w) => w.terminate()), stopSpares()]);
   }
 }

@@ -105,13 +105,24 @@ describe.skipIf(!built)('verify worker pool (compiled)', () => {
       const { durationMs: _d, ...r } = await verifyArchive(new LocalSource(join(dir, 'archive')), { keys, now: endTime, workers });
       return r;
     };
-    pool.prestartWorkers();
+    const segmentAhead = async (n: number) => {
+      const path = archivePath(dir, n, 'sealed');
+      const { manifest } = JSON.parse(await readFile(archivePath(dir, n, 'manifest'), 'utf8')) as { manifest: Manifest };
+      return { object: path.split('/').pop()!, path, manifest };
+    };
+    const inProcess = await report(0);
+    // Started ahead, checking segment 1 meanwhile: verify takes that check.
+    pool.prestartWorkers([await segmentAhead(1)]);
     const ahead = await report(2);
     expect(ahead).toMatchObject({ ok: true, records: { valid: 100 } });
-    expect(ahead).toEqual(await report(0));
+    expect(ahead).toEqual(inProcess);
+    // A check started ahead against other manifest fields than verify reads is not taken (verify checks segment 1 itself).
+    const forged = await segmentAhead(1);
+    pool.prestartWorkers([{ ...forged, manifest: { ...forged.manifest, merkle_root: '0'.repeat(64) } }]);
+    expect(await report(2)).toEqual(inProcess);
     // Started ahead but not needed (this thread alone): stopped, and the process is not kept alive by them.
-    pool.prestartWorkers();
-    expect(await report(0)).toEqual(ahead);
+    pool.prestartWorkers([await segmentAhead(1)]);
+    expect(await report(0)).toEqual(inProcess);
   });
 
   it('a worker classifies a broken segment (the full check it loads on demand) as this thread does', async () => {
