@@ -3,7 +3,8 @@
 // share between reading files and walking the manifest chain (a check works
 // piece by piece, so it never holds the event loop for long) and a worker
 // thread per other core. A worker costs ~0.1 s of CPU to start, so the main
-// thread checking too saves one. Under the TypeScript sources (tests) the checks
+// thread checking too saves one; `vigil verify` starts the workers ahead, while
+// the CLI loads (prestartWorkers). Under the TypeScript sources (tests) the checks
 // run in-process only: same code, same results.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -50,6 +51,8 @@ interface Spare {
   /** Settle `job` until a pool takes the worker (and with it the job). */
   listen: (message: { id: number; result: JobResult }) => void;
   fail: (err: Error) => void;
+  /** A worker that stopped before a pool took it is dropped (a pool would wait on it forever). */
+  exited: () => void;
 }
 const spares: Spare[] = [];
 /** Checks of segment files started ahead, by file and manifest: taken by the first checkFile asking for exactly that. */
@@ -83,9 +86,12 @@ export function prestartWorkers(ahead: readonly { object: string; path: string; 
         spare.job?.reject(err);
         spare.job = undefined;
       },
+      exited: () => {
+        if (spares.includes(spare)) spares.splice(spares.indexOf(spare), 1);
+        spare.fail(new Error('a verify worker started ahead exited'));
+      },
     };
-    worker.on('message', spare.listen);
-    worker.on('error', spare.fail);
+    worker.on('message', spare.listen).on('error', spare.fail).on('exit', spare.exited);
     const input = ahead[i];
     if (input) {
       const early = new Promise<JobResult>((resolve, reject) => {
@@ -171,7 +177,7 @@ class ThreadPool implements DataChecker {
       // A worker started ahead comes with the segment it is checking, if it still is: its slot holds that job.
       const spare = spares.shift();
       const worker = spare?.worker ?? newWorker();
-      if (spare) worker.off('message', spare.listen).off('error', spare.fail);
+      if (spare) worker.off('message', spare.listen).off('error', spare.fail).off('exit', spare.exited);
       worker.ref();
       const slot: Slot = {
         job: spare?.job,
