@@ -9,9 +9,10 @@ import protobuf from 'protobufjs';
 import { decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, batchToRequest, requestToBatch, type DecodedBatch } from '../otlp/convert.js';
 import { ExportLogsServiceRequest, root } from '../otlp/schema.js';
 import { decodeProtobufBatch } from '../otlp/wire-decode.js';
+import { encodeBatchSpliced, encodeRecordsSpliced } from '../otlp/wire-encode.js';
 import { FramedRecord } from '../otlp/wire-frame.js';
 import { Refusal } from '../pipeline/errors.js';
-import { appendAttribute, dropAttribute, type KeyValue, type LogBatch, Long, markRewritten, type ReadonlyBatch, replaceAttribute } from '../pipeline/record.js';
+import { appendAttribute, attributesUndecoded, dropAttribute, type KeyValue, type LogBatch, Long, markRewritten, type ReadonlyBatch, replaceAttribute } from '../pipeline/record.js';
 import { describeError, Violation, type Outcome } from './contracts.js';
 
 /** The first difference between two decoded values (prototypes, own keys, Longs, bytes), as a path; undefined when they are the same. */
@@ -173,4 +174,49 @@ export function checkWireSplice(bytes: Uint8Array, plan: SplicePlan): Outcome {
     if (!canonicalProtobuf(encodeRecordRequest(batch[i])).equals(objectEncoding([batch[i]]))) throw new Violation(`record ${i} alone (encodeRecordRequest) means something else than its objects`);
   }
   return decoded.rejected > 0 ? 'partial' : 'accepted';
+}
+
+/**
+ * Lazy decoding is invisible (issue 12, item 1): the records of `bytes` as the
+ * wire decoder leaves them (attributes and body undecoded, which is checked),
+ * appended to through `appendAttribute(log, …)` without being read, encode by
+ * splicing (as a batch and record by record) to the very bytes of the same
+ * records read first (body first, or attributes first) and appended to; they
+ * are still undecoded after being encoded; and once read they are, field by
+ * field, the records protobufjs decodes eagerly with the same appends.
+ * Input the decoders refuse is 'refused' (their agreement is checkWireDecode's).
+ */
+export function checkLazyDecode(bytes: Uint8Array, appends: readonly KeyValue[]): Outcome {
+  let unread: DecodedBatch;
+  try {
+    unread = decodeProtobufBatch(bytes);
+  } catch {
+    return 'refused';
+  }
+  const bodyFirst = decodeProtobufBatch(bytes).records;
+  const attributesFirst = decodeProtobufBatch(bytes).records;
+  const eager = requestToBatch(decodeProtobufRequest(bytes)).records;
+  unread.records.forEach((rec, i) => {
+    if (!attributesUndecoded(rec.log)) throw new Violation(`record ${i} came out of the wire decoder with its attributes decoded`);
+  });
+  for (const rec of bodyFirst) void (rec.log.body, rec.log.attributes);
+  for (const rec of attributesFirst) void (rec.log.attributes, rec.log.body);
+  for (const batch of [unread.records, bodyFirst, attributesFirst, eager]) for (const rec of batch) for (const kv of appends) appendAttribute(rec.log, kv);
+  const encodings = [unread.records, bodyFirst, attributesFirst].map((batch) => ({ batch: Buffer.from(encodeBatchSpliced(batch)), records: encodeRecordsSpliced(batch).bytes }));
+  unread.records.forEach((rec, i) => {
+    if (!attributesUndecoded(rec.log)) throw new Violation(`encoding record ${i} (undecoded, with ${appends.length} appended attributes kept aside) decoded its attributes`);
+  });
+  for (const [k, name] of [
+    [1, 'body first'],
+    [2, 'attributes first'],
+  ] as const) {
+    if (!encodings[0].batch.equals(encodings[k].batch)) throw new Violation(`the undecoded batch spliced to other bytes than the same batch read ${name}`);
+    if (!encodings[0].records.equals(encodings[k].records)) throw new Violation(`the undecoded records spliced one by one to other bytes than the same records read ${name}`);
+  }
+  if (!canonicalProtobuf(encodings[0].batch).equals(objectEncoding(eager))) throw new Violation('the undecoded batch spliced with its appends means something else than the eagerly decoded records with them');
+  for (let i = 0; i < eager.length; i++) {
+    const d = firstDifference(unread.records[i].log, eager[i].log, `records[${i}].log`);
+    if (d !== undefined) throw new Violation(`a record read after its appends differs from the eagerly decoded one at ${d}`);
+  }
+  return unread.rejected > 0 ? 'partial' : 'accepted';
 }

@@ -18,7 +18,7 @@ import { Refusal } from '../pipeline/errors.js';
 import { recordProblem, type DecodedBatch } from './convert.js';
 import { root } from './schema.js';
 import { FramedRecord, recordFrame, setResourceFrame, setScopeFrame } from './wire-frame.js';
-import { decodeLogRecord as decodeRecord, takeLenient, walkContext } from './wire-record.js';
+import { decodeLogRecordLazy, takeLenient, walkContext } from './wire-record.js';
 
 type Reader = protobuf.Reader;
 /** A generated decoder: (reader, length, end-group tag, depth, message to merge into). */
@@ -34,9 +34,13 @@ const decodeResource = generatedDecoder<Resource>('opentelemetry.proto.resource.
 const decodeScope = generatedDecoder<InstrumentationScope>('opentelemetry.proto.common.v1.InstrumentationScope');
 const generatedLogRecord = generatedDecoder<LogRecord>('opentelemetry.proto.logs.v1.LogRecord');
 
-/** The hand-written LogRecord decoder (wire-record.ts), unless unknown fields are to be kept (protobufjs's Reader.discardUnknown, never set by Vigil). */
+/**
+ * The hand-written LogRecord decoder (wire-record.ts), its attributes and body
+ * validated now and decoded when first read; protobufjs's generated one when
+ * unknown fields are to be kept (Reader.discardUnknown = false, never set by Vigil).
+ */
 function decodeLogRecord(r: Reader, length: number, depth: number): LogRecord {
-  return r.discardUnknown ? decodeRecord(r, length, depth) : generatedLogRecord(r, length, undefined, depth);
+  return r.discardUnknown ? decodeLogRecordLazy(r, length, depth) : generatedLogRecord(r, length, undefined, depth);
 }
 
 const LEN = 2;
@@ -110,7 +114,6 @@ function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceC
           out.rejectReason ??= problem;
           continue;
         }
-        if (!log.attributes) log.attributes = [];
         out.records.push(new FramedRecord(resource, ctx, log, recordFrame(out.buf, start, r.pos, log, lenient)));
         continue;
       }
