@@ -407,13 +407,25 @@ class LogParts implements UndecodedParts {
 }
 
 const EMPTY_ATTRIBUTES: readonly KeyValue[] = Object.freeze([]);
+const EMPTY_BYTES = new Uint8Array(0);
+
+// One reader for each kind of buffer (protobufjs reads bytes fields of a Buffer as Buffers, of a
+// Uint8Array as Uint8Arrays), reused: decodeParts runs once per record and never inside itself.
+const bufferReader = protobuf.Reader.create(Buffer.alloc(0));
+const arrayReader = protobuf.Reader.create(new Uint8Array(0));
+
+function readerOver(buf: Uint8Array, start: number, end: number): Reader {
+  const r = Buffer.isBuffer(buf) ? bufferReader : arrayReader;
+  r.buf = buf;
+  r.pos = start;
+  r.len = end;
+  return r;
+}
 
 /** Decodes the record's attributes and body from its bytes, once (they were validated when the request was received). */
 function decodeParts(p: UndecodedParts): KeyValue[] {
   const wasLenient = lenient;
-  const r = protobuf.Reader.create(p.buf);
-  r.pos = p.start;
-  r.len = p.end;
+  const r = readerOver(p.buf, p.start, p.end);
   const attrs: KeyValue[] = [];
   let body: AnyValue | null = null;
   const depth = p.depth;
@@ -426,6 +438,7 @@ function decodeParts(p: UndecodedParts): KeyValue[] {
     else r.skipType(wire, depth, field);
   }
   lenient = wasLenient;
+  r.buf = EMPTY_BYTES; // holds no request
   p.original = attrs.length === 0 ? EMPTY_ATTRIBUTES : attrs.slice();
   p.originalBody = body;
   p.body = body;
@@ -463,7 +476,13 @@ function setBody(this: LogRecord, v: AnyValue | null): void {
 }
 const ATTRIBUTES: PropertyDescriptor = { get: getAttributes, set: setAttributes, enumerable: true, configurable: true };
 const BODY: PropertyDescriptor = { get: getBody, set: setBody, enumerable: true, configurable: true };
-const LogRecordProto = LogRecordCtor.prototype as object;
+/**
+ * Makes LogRecords with protobufjs's LogRecord prototype, so they are its instances, but without its
+ * constructor's `attributes` data property; a constructor (not Object.create) so that V8 sizes their
+ * in-object fields from use, as it does for protobufjs's.
+ */
+const LazyLogRecord = function LazyLogRecord() {} as unknown as new () => LogRecord;
+LazyLogRecord.prototype = LogRecordCtor.prototype;
 
 /**
  * LogRecord as decodeLogRecord reads it, with its attributes and body walked
@@ -475,7 +494,7 @@ export function decodeLogRecordLazy(r: Reader, length: number, depth: number): L
   checkDepth(depth);
   const start = r.pos;
   const saved = enter(r, length);
-  const m = Object.create(LogRecordProto) as LogRecord;
+  const m = new LazyLogRecord();
   Object.defineProperty(m, 'attributes', ATTRIBUTES); // first, as protobufjs's constructor sets it
   const o = m as unknown as Record<string, unknown>;
   let hasBody = false;
