@@ -60,13 +60,23 @@ const LogRecordType = root.lookupType('opentelemetry.proto.logs.v1.LogRecord');
 /**
  * The wire decoder and the object decoder agree on `bytes`: both refuse it with
  * INVALID_ARGUMENT, or both accept the same records (field by field, prototypes
- * included), reject the same number for the same first reason, and group them
- * under resources and scopes the same way; and each record's frame holds bytes
- * that decode to that record.
+ * included; the wire decoder's both as left undecoded and as decoded eagerly),
+ * reject the same number for the same first reason, and group them under
+ * resources and scopes the same way; and each record's frame holds bytes that
+ * decode to that record.
  */
 export function checkWireDecode(bytes: Uint8Array): Outcome {
   const { wire, object, wireError, objectError } = decodeBoth(bytes);
   if (wireError !== undefined || objectError !== undefined) {
+    if (wireError !== undefined) {
+      let eagerRefused = false;
+      try {
+        decodeProtobufBatch(bytes, true);
+      } catch {
+        eagerRefused = true;
+      }
+      if (!eagerRefused) throw new Violation(`the wire decoder accepted eagerly what it refused lazily (${describeError(wireError)})`);
+    }
     if (wireError === undefined) throw new Violation(`the wire decoder accepted what protobufjs refused (${describeError(objectError)})`);
     if (objectError === undefined) throw new Violation(`the wire decoder refused what protobufjs accepted: ${describeError(wireError)}`);
     if (!(wireError instanceof Refusal) || wireError.code !== 'INVALID_ARGUMENT') throw new Violation(`the wire decoder failed other than with INVALID_ARGUMENT: ${describeError(wireError)}`);
@@ -78,6 +88,13 @@ export function checkWireDecode(bytes: Uint8Array): Outcome {
     throw new Violation(`partial success differs: wire rejected ${w.rejected} (${w.rejectReason}), protobufjs ${o.rejected} (${o.rejectReason})`);
   }
   if (w.records.length !== o.records.length) throw new Violation(`wire decoded ${w.records.length} records, protobufjs ${o.records.length}`);
+  let eager: DecodedBatch | undefined;
+  try {
+    eager = decodeProtobufBatch(bytes, true);
+  } catch (err) {
+    throw new Violation(`the wire decoder refused eagerly what it accepted lazily: ${describeError(err)}`);
+  }
+  if (eager.records.length !== w.records.length || eager.rejected !== w.rejected) throw new Violation('the eager and the lazy wire decodes accept different records');
   for (let i = 0; i < w.records.length; i++) {
     const a = w.records[i];
     const b = o.records[i];
@@ -87,6 +104,10 @@ export function checkWireDecode(bytes: Uint8Array): Outcome {
     if (i > 0 && (a.scope === w.records[i - 1].scope) !== (b.scope === o.records[i - 1].scope)) throw new Violation(`records ${i - 1} and ${i} share a scope in one decoding only`);
     const frame = FramedRecord.frameOf(a);
     if (frame === undefined) throw new Violation(`record ${i} has no frame`);
+    const e = eager!.records[i];
+    if (attributesUndecoded(e.log)) throw new Violation(`record ${i} decoded eagerly has its attributes undecoded`);
+    const ed = firstDifference(e.log, b.log, `records[${i}].log (eager)`);
+    if (ed !== undefined) throw new Violation(`eagerly decoded records differ at ${ed}`);
     const again = LogRecordType.decode(protobuf.Reader.create(frame.buf.subarray(frame.start, frame.end)));
     const fd = firstDifference(again, a.log, `records[${i}] frame`);
     if (fd !== undefined) throw new Violation(`a record's frame does not hold its bytes: ${fd}`);

@@ -283,6 +283,80 @@ function decodeKeyValue(r: Reader, length: number, depth: number): KeyValue {
   return m;
 }
 
+/** LogRecord, as protobufjs's generated decoder reads it, on `r` at nesting `depth`, everything decoded at once (for consumers that read every record). */
+export function decodeLogRecord(r: Reader, length: number, depth: number): LogRecord {
+  checkDepth(depth);
+  const saved = enter(r, length);
+  const m = new LogRecordCtor();
+  const o = m as unknown as Record<string, unknown>;
+  let v: unknown;
+  while (r.pos < r.len) {
+    const t = r.tag();
+    const wire = t & 7;
+    const field = t >>> 3;
+    switch (field) {
+      case 1:
+      case 11: {
+        if (wire !== FIXED64) break;
+        const time = r.fixed64() as unknown as { low: number; high: number };
+        const name = field === 1 ? 'timeUnixNano' : 'observedTimeUnixNano';
+        if (time.low || time.high) o[name] = time;
+        else delete o[name];
+        continue;
+      }
+      case 2:
+        if (wire !== VARINT) break;
+        checkVarint(r);
+        if ((v = r.int32())) m.severityNumber = v as number;
+        else delete m.severityNumber;
+        continue;
+      case 3:
+        if (wire !== LEN) break;
+        if ((v = r.stringVerify()) && (v as string).length) m.severityText = v as string;
+        else delete m.severityText;
+        continue;
+      case 5:
+        if (wire !== LEN) break;
+        m.body = decodeAnyValue(r, r.size(), depth + 1, m.body);
+        continue;
+      case 6:
+        if (wire !== LEN) break;
+        if (!(m.attributes && m.attributes.length)) m.attributes = [];
+        m.attributes.push(decodeKeyValue(r, r.size(), depth + 1));
+        continue;
+      case 7:
+        if (wire !== VARINT) break;
+        checkVarint(r);
+        if ((v = r.uint32())) m.droppedAttributesCount = v as number;
+        else delete m.droppedAttributesCount;
+        continue;
+      case 8:
+        if (wire !== FIXED32) break;
+        if ((v = r.fixed32())) m.flags = v as number;
+        else delete m.flags;
+        continue;
+      case 9:
+      case 10: {
+        if (wire !== LEN) break;
+        const id = r.bytes();
+        const name = field === 9 ? 'traceId' : 'spanId';
+        if (id.length) o[name] = id;
+        else delete o[name];
+        continue;
+      }
+      case 12:
+        if (wire !== LEN) break;
+        if ((v = r.stringVerify()) && (v as string).length) m.eventName = v as string;
+        else delete m.eventName;
+        continue;
+      default:
+    }
+    skipField(r, wire, depth, field);
+  }
+  leave(r, saved);
+  return m;
+}
+
 // ---- validation without objects ---------------------------------------------------
 //
 // A record's attributes and body are decoded only when first read (below), but a

@@ -16,7 +16,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { mutatedProtobuf, validRequest } from '../../src/fuzz/arbitraries.js';
 import { hostileCases } from '../../src/fuzz/hostile.js';
 import { officialRequest } from '../../src/fuzz/otel-arbitraries.js';
-import { checkLazyDecode, checkWireDecode } from '../../src/fuzz/wire-differential.js';
+import { checkLazyDecode, checkWireDecode, firstDifference } from '../../src/fuzz/wire-differential.js';
 import { encodeVarint } from '../../src/fuzz/wire.js';
 import { decodeProtobufRequest, encodeProtobufRequest } from '../../src/otlp/convert.js';
 import { decodeProtobufBatch } from '../../src/otlp/wire-decode.js';
@@ -90,6 +90,17 @@ describe('a lazily decoded record is the eagerly decoded one', () => {
   });
 });
 
+describe('decoding eagerly (a consumer that reads every record)', () => {
+  it('builds the records at once, the same as read lazily', () => {
+    const bytes = accessLogs(8);
+    const eager = decodeProtobufBatch(bytes, true).records;
+    const lazy = decodeProtobufBatch(bytes).records;
+    expect(eager.map((r) => attributesUndecoded(r.log))).toEqual(new Array(8).fill(false));
+    expect(lazy.map((r) => attributesUndecoded(r.log))).toEqual(new Array(8).fill(true));
+    eager.forEach((r, i) => expect(firstDifference(r.log, lazy[i].log)).toBeUndefined());
+  });
+});
+
 describe('validation stays at receive time', () => {
   const ok = str(1, 'fine');
   const cases: [string, Uint8Array][] = [
@@ -115,6 +126,7 @@ describe('validation stays at receive time', () => {
       }
       expect(err).toBeInstanceOf(Refusal);
       expect((err as Refusal).code).toBe('INVALID_ARGUMENT');
+      expect(() => decodeProtobufBatch(whole, true)).toThrow(Refusal);
       expect(checkWireDecode(whole)).toBe('refused');
     });
   }
@@ -135,7 +147,8 @@ describe('a pipeline without processors', () => {
     for (const d of downstreams.splice(0)) await d.stop();
   });
 
-  it('archives (worm) and forwards (otlp_grpc) every record without decoding any attribute or body', async () => {
+  /** Starts receiver → `processors` → worm + otlp_grpc + an exporter that keeps the batches it is given; sends one request of access logs. */
+  async function sendThrough(processors: string[]): Promise<ReadonlyBatch> {
     const seen: ReadonlyBatch[] = [];
     // A read-only exporter that keeps the batches it is given, to look at them once the Export is acknowledged.
     const keeping: ExporterFactory<Record<string, never>> = {
@@ -151,13 +164,14 @@ describe('a pipeline without processors', () => {
     const cfg = validateConfig(
       {
         receivers: { otlp: { protocols: { grpc: { endpoint: '127.0.0.1:0' } } } },
+        processors: { memory_limiter: { limit_mib: 4096 }, audit: {} },
         exporters: {
           worm: { directory: join(dir, 'archive'), signing: { key_file: join(dir, 'keys', 'archive.key') } },
           otlp_grpc: { endpoint: down.address, tls: { insecure: true }, sending_queue: { storage: 'file_storage' } },
           keeping: {},
         },
         extensions: { file_storage: { directory: join(dir, 'queue') } },
-        service: { extensions: ['file_storage'], pipelines: { logs: { receivers: ['otlp'], processors: [], exporters: ['worm', 'otlp_grpc', 'keeping'] } } },
+        service: { extensions: ['file_storage'], pipelines: { logs: { receivers: ['otlp'], processors, exporters: ['worm', 'otlp_grpc', 'keeping'] } } },
       },
       defaultRegistry([keeping]),
     );
@@ -165,16 +179,26 @@ describe('a pipeline without processors', () => {
     services.push(svc);
     await svc.start();
     const address = (svc.receivers[0].instance as OtlpReceiver).grpcAddress()!;
-
     const r = await grpcExport(address, accessLogs(64));
     expect(r.code).toBe(status.OK);
     expect(seen.length).toBe(1);
-    const batch = seen[0];
-    expect(batch.length).toBe(64);
-    // Acknowledged: the archive holds the records (fsync'd) and the queue has them; none was decoded for it.
-    expect(batch.filter((rec) => !attributesUndecoded(rec.log)).length).toBe(0);
-    // And what they hold is what was sent, once read.
-    expect(batch[0].log.attributes.length).toBeGreaterThan(3);
-    expect(attributesUndecoded(batch[0].log)).toBe(false);
+    expect(seen[0].length).toBe(64);
+    return seen[0];
+  }
+
+  for (const processors of [[], ['memory_limiter']]) {
+    it(`archives (worm) and forwards (otlp_grpc) every record without decoding any attribute or body (processors: [${processors.join(', ')}])`, async () => {
+      const batch = await sendThrough(processors);
+      // Acknowledged: the archive holds the records (fsync'd) and the queue has them; none was decoded for it.
+      expect(batch.filter((rec) => !attributesUndecoded(rec.log)).length).toBe(0);
+      // And what they hold is what was sent, once read.
+      expect(batch[0].log.attributes.length).toBeGreaterThan(3);
+      expect(attributesUndecoded(batch[0].log)).toBe(false);
+    });
+  }
+
+  it('with a processor that reads every record (audit), the receiver decodes them at once', async () => {
+    const batch = await sendThrough(['audit']);
+    expect(batch.filter((rec) => attributesUndecoded(rec.log)).length).toBe(0);
   });
 });
