@@ -20,6 +20,14 @@ if (nodeArgs) {
     console.error('vigil: cannot restart with its default node flags, --max-semi-space-size and --expose-gc (' + (err && err.message) + '); going on without them')
   }
 }
+// `vigil verify` of a large archive: its worker threads start before the CLI loads (dist/src/cli/verify-prestart.js).
+if (process.argv.indexOf('verify') >= 0) {
+  try {
+    (await import('../dist/src/cli/verify-prestart.js')).prestartVerify(process.argv);
+  } catch (err) {
+    // Only ever a head start: verify starts its workers itself.
+  }
+}
 import('../dist/src/cli/main.js')
   .then(function (m) {
     return m.main(process.argv);

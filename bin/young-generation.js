@@ -31,6 +31,8 @@
 // before each check, else a Vigil that allocates almost nothing while refusing
 // can sit above its soft limit on garbage V8 never collects (docs: the
 // memory_limiter README, "Collecting while refusing").
+// `vigil run` also uses it to compact its heap once when ready and once after
+// each burst when idle (src/util/compact-heap.ts).
 export var SEMI_SPACE_MIB = 16;
 
 var FLAG = /(^|\s)--max-semi-space-size(=|\s|$)/;

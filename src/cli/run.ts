@@ -4,6 +4,7 @@
 // drain could not finish before service.shutdown_timeout).
 import type { Command } from 'commander';
 import { addConfigOptions, type ConfigCliOptions, configSources } from './config-options.js';
+import { compactHeapAfterStart, IdleHeapCompactor } from '../util/compact-heap.js';
 import { type RunningVigil, startVigil } from './start.js';
 
 function banner(v: RunningVigil): string {
@@ -39,6 +40,10 @@ Examples:
     )
     .action(async (opts: ConfigCliOptions) => {
       const vigil = await startVigil(configSources(opts));
+      // Return what start-up grew the heap to before going idle, and later what a burst left (see compact-heap.ts).
+      compactHeapAfterStart();
+      const compactor = new IdleHeapCompactor();
+      compactor.start();
       // A sidecar runs until it is signalled, even when nothing else holds the event loop
       // (a config without receivers or metrics server would otherwise exit at once, undrained).
       const keepAlive = setInterval(() => undefined, 2 ** 30);
@@ -50,6 +55,7 @@ Examples:
             process.exit(1);
           }
           stopping = true;
+          compactor.stop();
           vigil
             .stop()
             .then((clean) => {

@@ -181,19 +181,7 @@ export class SendingQueue {
   private async work(): Promise<void> {
     const signals: DeliverySignals = { retry: this.retryAbort.signal, send: this.sendAbort.signal };
     for (let batch = await this.take(); batch; batch = await this.take()) {
-      let outcome: 'done' | 'kept' = 'done';
-      try {
-        const payload = batch.payload ?? this.takeHandoff(batch) ?? (await this.o.store.read(batch));
-        if (payload) {
-          outcome = await this.o.deliver(payload, batch, signals);
-        } else {
-          this.o.telemetry.exporterSendFailed.inc(this.label, batch.records);
-        }
-      } catch (err) {
-        // deliver never throws by contract; if it does, keep the batch rather than lose it.
-        this.o.logger.error({ err: (err as Error).message }, 'unexpected error while delivering a batch; keeping it');
-        outcome = 'kept';
-      }
+      const outcome = await this.deliverOne(batch, signals);
       if (outcome === 'kept') {
         this.insert(batch);
         // Normally only a stopping queue keeps batches; after an unexpected error, pause rather than spin.
@@ -207,6 +195,25 @@ export class SendingQueue {
       }
       this.occupied--;
       this.updateGauge();
+    }
+  }
+
+  /**
+   * One delivery attempt, in a frame of its own: an async function's suspended
+   * frame keeps its locals, so a payload held in work()'s loop stayed referenced
+   * while that consumer waited in take() for the next batch (num_consumers idle
+   * consumers held ~5 MiB of delivered requests at a steady 10k records/s).
+   */
+  private async deliverOne(batch: StoredBatch, signals: DeliverySignals): Promise<'done' | 'kept'> {
+    try {
+      const payload = batch.payload ?? this.takeHandoff(batch) ?? (await this.o.store.read(batch));
+      if (payload) return await this.o.deliver(payload, batch, signals);
+      this.o.telemetry.exporterSendFailed.inc(this.label, batch.records);
+      return 'done';
+    } catch (err) {
+      // deliver never throws by contract; if it does, keep the batch rather than lose it.
+      this.o.logger.error({ err: (err as Error).message }, 'unexpected error while delivering a batch; keeping it');
+      return 'kept';
     }
   }
 

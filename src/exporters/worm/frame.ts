@@ -21,6 +21,8 @@ export const FRAME_PREFIX = 4 + 32;
 export const BODY_HEAD = 1 + 8 + 8 + 32;
 /** No entry is this large (a record is at most the receiver's request limit); a longer length is corrupt framing. */
 export const MAX_BODY = 256 * 1024 * 1024;
+/** The largest record payload an entry can hold (v1 lines are held to it too): the worm refuses a larger record rather than write an entry no reader accepts. */
+export const MAX_RECORD_PAYLOAD = MAX_BODY - BODY_HEAD;
 export const KIND_RECORD = 1;
 export const KIND_NOTE = 2;
 

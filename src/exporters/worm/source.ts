@@ -39,6 +39,8 @@ export interface ArchiveSource {
   readonly local: boolean;
   list(): Promise<ArchiveObject[]>;
   read(name: string): Promise<Buffer>;
+  /** Where the object `name` lives on the local file system, for readers that stream it (local archives only). */
+  localPath?(name: string): string;
   /** Entries that Vigil did not write: symbolic links, unknown files, directories (local), unknown objects (S3). */
   foreign?(): Promise<{ name: string; what: string }[]>;
   s3?: S3Access;
@@ -74,7 +76,11 @@ export class LocalSource implements ArchiveSource {
   }
 
   read(name: string): Promise<Buffer> {
-    return readFileNoFollow(join(this.directory, name));
+    return readFileNoFollow(this.localPath(name));
+  }
+
+  localPath(name: string): string {
+    return join(this.directory, name);
   }
 
   async foreign(): Promise<{ name: string; what: string }[]> {

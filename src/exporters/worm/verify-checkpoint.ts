@@ -3,7 +3,6 @@
 // manifest by its hash, an open one an entry by its seq and hash (which commits
 // to every entry before it). An archive that ends before it was truncated.
 import { entryHash } from './entry.js';
-import { splitEntries, viewEntry } from './entries.js';
 import { type Checkpoint, type CheckpointSignatureProblem, checkCheckpointSignature, parseCheckpoint } from './checkpoint.js';
 import type { PublicKeyEntry } from './keys.js';
 import type { SegmentFiles } from './layout.js';
@@ -123,6 +122,7 @@ async function entryHashAt(source: ArchiveSource, reach: ArchiveReach, segment: 
   } catch {
     return undefined;
   }
+  const { splitEntries, viewEntry } = await import('./entries.js'); // with the protobuf codecs: only when needed
   for (const u of splitEntries(content)) {
     if (!u.complete) break;
     const v = viewEntry(u);

@@ -11,6 +11,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import { type WormConfig, wormConfigSchema } from './config.js';
 import { RecordJsonEncoder, recordPayload } from './entry.js';
+import { MAX_RECORD_PAYLOAD } from './frame.js';
 import { encodeRecordRequests } from '../../otlp/convert.js';
 import { defaultCompressionLevel } from './compression.js';
 import type { SegmentFormat } from './layout.js';
@@ -260,15 +261,32 @@ export class WormExporter implements Exporter {
       // All of the batch's entry payloads in one buffer; each item is a view of its part.
       const { bytes, ends } = encodeRecordRequests(batch);
       for (let i = 0; i < batch.length; i++) {
-        items[i] = { kind: 'record', format, payload: bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]), eventTime: eventTimeMillis(batch[i].log) };
+        const payload = bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
+        this.checkPayloadSize(payload.length, i);
+        items[i] = { kind: 'record', format, payload, eventTime: eventTimeMillis(batch[i].log) };
       }
     } else {
       for (let i = 0; i < batch.length; i++) {
         const rec = batch[i];
-        items[i] = { kind: 'record', format, payload: recordPayload(this.encoder.encode(rec)), eventTime: eventTimeMillis(rec.log) };
+        const payload = recordPayload(this.encoder.encode(rec));
+        this.checkPayloadSize(payload.length, i);
+        items[i] = { kind: 'record', format, payload, eventTime: eventTimeMillis(rec.log) };
       }
     }
     return items;
+  }
+
+  /**
+   * Refuses (not retryable, nothing of the batch stored) a record too large for one archive
+   * entry: written, it would be acknowledged and then refused by every reader as corrupt framing.
+   */
+  private checkPayloadSize(bytes: number, index: number): void {
+    if (bytes <= MAX_RECORD_PAYLOAD) return;
+    throw new Refusal(
+      'RESOURCE_EXHAUSTED',
+      `exporters.${this.id}: record ${index} of the request encodes to ${bytes} bytes, more than one archive entry holds (${MAX_RECORD_PAYLOAD}); ` +
+        'split the record, or lower the receiver\'s max_recv_msg_size_mib / max_request_body_size so that such requests are refused on arrival',
+    );
   }
 
   private async append(log: SegmentLog, items: AppendItem[]): Promise<void> {

@@ -47,6 +47,14 @@ export class AttributeView {
     return this;
   }
 
+  /** Lets go of the record and of the resource values remembered for it (called after each batch: an idle processor holds none of its records). */
+  release(): void {
+    this.rec = undefined;
+    this.count = 0;
+    this.gen++;
+    for (const seen of this.fromResource.values()) seen.value = undefined;
+  }
+
   get record(): VigilRecord {
     return this.rec!;
   }

@@ -174,6 +174,7 @@ export class AnomalyProcessor implements Processor {
       if (rec.log.eventName === EVENT_NAME) continue; // our own alerts (e.g. replayed from the archive)
       this.scorer.score(rec, events);
     }
+    this.scorer.endBatch();
     for (const e of events) {
       this.metrics.anomalies.inc({ detector: e.detector });
       for (const l of this.listeners) l.alert?.(e);

@@ -214,6 +214,11 @@ export class Scorer {
     readonly cooldownMs: number,
   ) {}
 
+  /** Called after a batch's last record: the scorer keeps no reference to any record between batches. */
+  endBatch(): void {
+    this.view.release();
+  }
+
   /** Scores a record in place and appends the alerts it raises; returns its score. */
   score(rec: VigilRecord, alerts: AlertEvent[]): number {
     let t = eventTimeMillis(rec.log);

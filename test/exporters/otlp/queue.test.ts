@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeProtobufRequest, requestToBatch } from '../../../src/otlp/convert.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { Refusal } from '../../../src/pipeline/errors.js';
+import { exposedGc } from '../../helpers/gc.js';
 import { makeBatch } from '../../helpers/records.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { GrpcDownstream, OK, waitFor } from './downstream.js';
@@ -237,6 +238,39 @@ describe('sending queue', () => {
     await waitFor(() => delivered.length === 4, 'all four delivered');
     expect(delivered.map((d, i) => d.equals(payloads[i]))).toEqual([true, true, true, true]);
     expect(reads).toBe(1);
+    await queue.shutdown(deadline(5000));
+  });
+
+  it('a consumer waiting for the next batch holds no request it delivered (async frames keep their locals)', async () => {
+    const gc = exposedGc();
+    if (!gc) throw new Error('this test needs V8 gc (node --expose-gc, or v8.setFlagsFromString at run time)');
+    const { logger } = captureLogger();
+    const store = await FileQueueStore.open(join(tempDir(), 'q'), logger);
+    let delivered = 0;
+    const queue = new SendingQueue({
+      exporterId: 'otlp_grpc',
+      store,
+      capacity: 10,
+      consumers: 2,
+      logger,
+      telemetry: new Telemetry({ processMetrics: false }),
+      deliver: async () => {
+        delivered++;
+        return 'done';
+      },
+    });
+    await queue.start();
+    const sent: WeakRef<Buffer>[] = [];
+    // In a function of its own, so this test's frame holds no payload either.
+    const offer = async (i: number) => {
+      const payload = Buffer.alloc(1024 * 1024, i + 1);
+      sent.push(new WeakRef(payload));
+      await queue.offer(payload, 1);
+    };
+    for (let i = 0; i < 3; i++) await offer(i);
+    await waitFor(() => delivered === 3 && queue.size === 0, 'all three delivered and removed');
+    gc();
+    expect(sent.map((r) => r.deref() === undefined)).toEqual([true, true, true]);
     await queue.shutdown(deadline(5000));
   });
 });

@@ -77,6 +77,54 @@ describe.skipIf(!built)('verify worker pool (compiled)', () => {
     ]);
     expect(broken).toEqual(await report(tampered, 0));
   });
+  it('a worker proves a local segment file intact as this thread does, and leaves a changed one to the bytes path', async () => {
+    const pool = (await import(pathToFileURL(compiled('verify-pool.js')).href)) as typeof PoolModule;
+    const path = archivePath(dir, 2, 'sealed');
+    const object = path.split('/').pop()!;
+    const data = await readFile(path);
+    const m = (JSON.parse(await readFile(archivePath(dir, 2, 'manifest'), 'utf8')) as { manifest: Manifest }).manifest;
+    const expected = { ...(await checkSegmentBytes(2, object, Buffer.from(data), m)), bytesRead: data.length };
+    expect(expected.validRecords).toBe(25);
+    const checker = pool.createDataChecker(2);
+    try {
+      // An idle worker takes the first job waiting, this thread the second.
+      const [onWorker, onMain] = await Promise.all([checker.checkFile(2, object, path, m), checker.checkFile(2, object, path, m)]);
+      expect(onWorker).toEqual(expected);
+      expect(onMain).toEqual(expected);
+      const other = { ...m, merkle_root: '0'.repeat(64) };
+      expect(await Promise.all([checker.checkFile(2, object, path, other), checker.checkFile(2, object, path, other)])).toEqual([undefined, undefined]);
+    } finally {
+      await checker.close();
+    }
+  });
+
+  it('takes the workers started ahead (prestartWorkers): the same report', async () => {
+    const pool = (await import(pathToFileURL(compiled('verify-pool.js')).href)) as typeof PoolModule;
+    const { verifyArchive } = (await import(pathToFileURL(compiled('verify.js')).href)) as typeof VerifyModule;
+    const report = async (workers: number) => {
+      const { durationMs: _d, ...r } = await verifyArchive(new LocalSource(join(dir, 'archive')), { keys, now: endTime, workers });
+      return r;
+    };
+    const segmentAhead = async (n: number) => {
+      const path = archivePath(dir, n, 'sealed');
+      const { manifest } = JSON.parse(await readFile(archivePath(dir, n, 'manifest'), 'utf8')) as { manifest: Manifest };
+      return { object: path.split('/').pop()!, path, manifest };
+    };
+    const inProcess = await report(0);
+    // Started ahead, checking segment 1 meanwhile: verify takes that check.
+    pool.prestartWorkers([await segmentAhead(1)]);
+    const ahead = await report(2);
+    expect(ahead).toMatchObject({ ok: true, records: { valid: 100 } });
+    expect(ahead).toEqual(inProcess);
+    // A check started ahead against other manifest fields than verify reads is not taken (verify checks segment 1 itself).
+    const forged = await segmentAhead(1);
+    pool.prestartWorkers([{ ...forged, manifest: { ...forged.manifest, merkle_root: '0'.repeat(64) } }]);
+    expect(await report(2)).toEqual(inProcess);
+    // Started ahead but not needed (this thread alone): stopped, and the process is not kept alive by them.
+    pool.prestartWorkers([await segmentAhead(1)]);
+    expect(await report(0)).toEqual(inProcess);
+  });
+
   it('a worker classifies a broken segment (the full check it loads on demand) as this thread does', async () => {
     const copy = join(dir, 'copy-worker');
     await cp(join(dir, 'archive'), join(copy, 'archive'), { recursive: true });

@@ -8,6 +8,7 @@ import { anomalyConfigSchema } from '../../../src/processors/anomaly/config.js';
 import { AnomalyProcessor, anomalyProcessorFactory } from '../../../src/processors/anomaly/processor.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
+import { exposedGc } from '../../helpers/gc.js';
 import { makeRecord } from '../../helpers/records.js';
 
 const T = Date.UTC(2026, 2, 2, 12);
@@ -155,5 +156,26 @@ describe('anomaly processor', () => {
       return p.process(make()).map((r) => getAttribute(r.log.attributes, 'anomaly.score'));
     };
     expect(score()).toEqual(score());
+  });
+});
+
+describe('between batches', () => {
+  it('keeps no record (nor its resource) alive once process() returned', async () => {
+    const gc = exposedGc();
+    if (!gc) throw new Error('this test needs V8 gc (node --expose-gc, or v8.setFlagsFromString at run time)');
+    const p = new AnomalyProcessor('anomaly', anomalyConfigSchema.parse({}), silentLogger(), new Telemetry({ processMetrics: false }));
+    let refs: { record: WeakRef<object>; resourceValue: WeakRef<object> } | undefined;
+    // In a function of its own, so that no local of this frame holds the batch.
+    (() => {
+      const rec = makeRecord({ attrs: { 'user.id': 'alice', 'client.address': '198.51.100.4' } });
+      rec.resource.resource.attributes.push({ key: 'deployment.environment.name', value: { stringValue: 'prod' } });
+      refs = { record: new WeakRef(rec.log), resourceValue: new WeakRef(rec.resource.resource.attributes[1].value!) };
+      p.process([rec]);
+    })();
+    // A WeakRef keeps its target alive until the end of the job that made it: let that job end first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    gc();
+    expect(refs!.record.deref()).toBeUndefined();
+    expect(refs!.resourceValue.deref()).toBeUndefined();
   });
 });

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { defaultRegistry } from '../../../src/components.js';
@@ -11,6 +9,7 @@ import { validateConfig } from '../../../src/config/load.js';
 import { Refusal } from '../../../src/pipeline/errors.js';
 import { Service } from '../../../src/pipeline/service.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
+import { exposedGc } from '../../helpers/gc.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
 import { memoryLimiterConfigSchema, resolveLimits } from '../../../src/processors/memory_limiter/config.js';
 import { admission, nextState, pressureOf, requestEstimate, retryAfterMs, shouldCollect } from '../../../src/processors/memory_limiter/decide.js';
@@ -50,18 +49,6 @@ function capturingLogger(): { logger: pino.Logger; lines: { level: number; msg: 
   return { logger, lines };
 }
 
-/** V8's own collector, when it can be exposed at run time (as `node --expose-gc` would). */
-function exposedGc(): (() => void) | undefined {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function pollUntil(cond: () => boolean, what: string, deadlineMs = 15_000): Promise<void> {
   const end = Date.now() + deadlineMs;
