@@ -288,73 +288,77 @@ export function decodeLogRecord(r: Reader, length: number, depth: number): LogRe
   checkDepth(depth);
   const saved = enter(r, length);
   const m = new LogRecordCtor();
-  const o = m as unknown as Record<string, unknown>;
-  let v: unknown;
   while (r.pos < r.len) {
     const t = r.tag();
     const wire = t & 7;
     const field = t >>> 3;
-    switch (field) {
-      case 1:
-      case 11: {
-        if (wire !== FIXED64) break;
-        const time = r.fixed64() as unknown as { low: number; high: number };
-        const name = field === 1 ? 'timeUnixNano' : 'observedTimeUnixNano';
-        if (time.low || time.high) o[name] = time;
-        else delete o[name];
-        continue;
-      }
-      case 2:
-        if (wire !== VARINT) break;
-        checkVarint(r);
-        if ((v = r.int32())) m.severityNumber = v as number;
-        else delete m.severityNumber;
-        continue;
-      case 3:
-        if (wire !== LEN) break;
-        if ((v = r.stringVerify()) && (v as string).length) m.severityText = v as string;
-        else delete m.severityText;
-        continue;
-      case 5:
-        if (wire !== LEN) break;
-        m.body = decodeAnyValue(r, r.size(), depth + 1, m.body);
-        continue;
-      case 6:
-        if (wire !== LEN) break;
-        if (!(m.attributes && m.attributes.length)) m.attributes = [];
-        m.attributes.push(decodeKeyValue(r, r.size(), depth + 1));
-        continue;
-      case 7:
-        if (wire !== VARINT) break;
-        checkVarint(r);
-        if ((v = r.uint32())) m.droppedAttributesCount = v as number;
-        else delete m.droppedAttributesCount;
-        continue;
-      case 8:
-        if (wire !== FIXED32) break;
-        if ((v = r.fixed32())) m.flags = v as number;
-        else delete m.flags;
-        continue;
-      case 9:
-      case 10: {
-        if (wire !== LEN) break;
-        const id = r.bytes();
-        const name = field === 9 ? 'traceId' : 'spanId';
-        if (id.length) o[name] = id;
-        else delete o[name];
-        continue;
-      }
-      case 12:
-        if (wire !== LEN) break;
-        if ((v = r.stringVerify()) && (v as string).length) m.eventName = v as string;
-        else delete m.eventName;
-        continue;
-      default:
-    }
-    skipField(r, wire, depth, field);
+    if (wire === LEN && field === 5) m.body = decodeAnyValue(r, r.size(), depth + 1, m.body);
+    else if (wire === LEN && field === 6) {
+      if (!(m.attributes && m.attributes.length)) m.attributes = [];
+      m.attributes.push(decodeKeyValue(r, r.size(), depth + 1));
+    } else if (!readScalarField(r, m, field, wire)) skipField(r, wire, depth, field);
   }
   leave(r, saved);
   return m;
+}
+
+/**
+ * Reads LogRecord field `field` into `m` as protobufjs's generated decoder does,
+ * when it is one of the record's scalar fields (not body, not attributes) sent
+ * with its wire type; false otherwise (the caller skips it as unknown).
+ */
+function readScalarField(r: Reader, m: LogRecord, field: number, wire: number): boolean {
+  const o = m as unknown as Record<string, unknown>;
+  let v: unknown;
+  switch (field) {
+    case 1:
+    case 11: {
+      if (wire !== FIXED64) return false;
+      const time = r.fixed64() as unknown as { low: number; high: number };
+      const name = field === 1 ? 'timeUnixNano' : 'observedTimeUnixNano';
+      if (time.low || time.high) o[name] = time;
+      else delete o[name];
+      return true;
+    }
+    case 2:
+      if (wire !== VARINT) return false;
+      checkVarint(r);
+      if ((v = r.int32())) m.severityNumber = v as number;
+      else delete m.severityNumber;
+      return true;
+    case 3:
+      if (wire !== LEN) return false;
+      if ((v = r.stringVerify()) && (v as string).length) m.severityText = v as string;
+      else delete m.severityText;
+      return true;
+    case 7:
+      if (wire !== VARINT) return false;
+      checkVarint(r);
+      if ((v = r.uint32())) m.droppedAttributesCount = v as number;
+      else delete m.droppedAttributesCount;
+      return true;
+    case 8:
+      if (wire !== FIXED32) return false;
+      if ((v = r.fixed32())) m.flags = v as number;
+      else delete m.flags;
+      return true;
+    case 9:
+    case 10: {
+      if (wire !== LEN) return false;
+      const id = r.bytes();
+      const name = field === 9 ? 'traceId' : 'spanId';
+      if (id.length) o[name] = id;
+      else delete o[name];
+      return true;
+    }
+    case 12:
+      if (wire !== LEN) return false;
+      if ((v = r.stringVerify()) && (v as string).length) m.eventName = v as string;
+      else delete m.eventName;
+      return true;
+    default:
+      return false;
+  }
 }
 
 // ---- validation without objects ---------------------------------------------------
@@ -570,72 +574,17 @@ export function decodeLogRecordLazy(r: Reader, length: number, depth: number): L
   const saved = enter(r, length);
   const m = new LazyLogRecord();
   Object.defineProperty(m, 'attributes', ATTRIBUTES); // first, as protobufjs's constructor sets it
-  const o = m as unknown as Record<string, unknown>;
   let hasBody = false;
-  let v: unknown;
   while (r.pos < r.len) {
     const t = r.tag();
     const wire = t & 7;
     const field = t >>> 3;
-    switch (field) {
-      case 1:
-      case 11: {
-        if (wire !== FIXED64) break;
-        const time = r.fixed64() as unknown as { low: number; high: number };
-        const name = field === 1 ? 'timeUnixNano' : 'observedTimeUnixNano';
-        if (time.low || time.high) o[name] = time;
-        else delete o[name];
-        continue;
-      }
-      case 2:
-        if (wire !== VARINT) break;
-        checkVarint(r);
-        if ((v = r.int32())) m.severityNumber = v as number;
-        else delete m.severityNumber;
-        continue;
-      case 3:
-        if (wire !== LEN) break;
-        if ((v = r.stringVerify()) && (v as string).length) m.severityText = v as string;
-        else delete m.severityText;
-        continue;
-      case 5:
-        if (wire !== LEN) break;
-        walkAnyValue(r, r.size(), depth + 1);
-        if (!hasBody) Object.defineProperty(m, 'body', BODY);
-        hasBody = true;
-        continue;
-      case 6:
-        if (wire !== LEN) break;
-        walkKeyValue(r, r.size(), depth + 1);
-        continue;
-      case 7:
-        if (wire !== VARINT) break;
-        checkVarint(r);
-        if ((v = r.uint32())) m.droppedAttributesCount = v as number;
-        else delete m.droppedAttributesCount;
-        continue;
-      case 8:
-        if (wire !== FIXED32) break;
-        if ((v = r.fixed32())) m.flags = v as number;
-        else delete m.flags;
-        continue;
-      case 9:
-      case 10: {
-        if (wire !== LEN) break;
-        const id = r.bytes();
-        const name = field === 9 ? 'traceId' : 'spanId';
-        if (id.length) o[name] = id;
-        else delete o[name];
-        continue;
-      }
-      case 12:
-        if (wire !== LEN) break;
-        if ((v = r.stringVerify()) && (v as string).length) m.eventName = v as string;
-        else delete m.eventName;
-        continue;
-      default:
-    }
-    skipField(r, wire, depth, field);
+    if (wire === LEN && field === 5) {
+      walkAnyValue(r, r.size(), depth + 1);
+      if (!hasBody) Object.defineProperty(m, 'body', BODY); // where the eager decoder adds it
+      hasBody = true;
+    } else if (wire === LEN && field === 6) walkKeyValue(r, r.size(), depth + 1);
+    else if (!readScalarField(r, m, field, wire)) skipField(r, wire, depth, field);
   }
   leave(r, saved);
   attachUndecodedParts(m, new LogParts(r.buf, start, r.pos, depth, hasBody));
