@@ -12,8 +12,11 @@
 // moving a stage to a worker could pay for itself.
 //
 // Beside the stages, the wire path against the object path on the same requests
-// and enriched batches (issue 12): the wire decoder (frames kept) against
-// protobufjs's decode, splice encoding against protobufjs's encoding of the
+// and enriched batches (issue 12): the wire decoder (frames kept; attributes and
+// bodies left undecoded until read, or decoded at once as the receiver does for
+// a pipeline whose processors read every record, as the stages above do) against
+// protobufjs's decode, with every record read, each mode of the wire decoder read
+// in full, a pipeline without processors as it runs and with its records read first, splice encoding against protobufjs's encoding of the
 // objects, for a batch and for one record alone (a v2 archive entry's payload).
 //
 // Best of several passes (noise from other work only adds time). Prints figures;
@@ -42,10 +45,35 @@ const anomaly = new AnomalyProcessor('anomaly', anomalyConfigSchema.parse({}), s
 
 const STAGES = ['decode', 'audit', 'anomaly', 'archive payloads', 'archive entry + hash', 'protobuf encode'] as const;
 type Stage = (typeof STAGES)[number];
-const PATHS = ['decode: wire', 'decode: protobufjs', 'batch encode: splice', 'batch encode: objects', 'record request: splice', 'record request: objects'] as const;
+const PATHS = [
+  'decode: wire',
+  'decode: protobufjs',
+  'decode + read: wire',
+  'decode + read: protobufjs',
+  'decode + read: wire, eager',
+  'decode + read: wire, lazy',
+  'no processors: as is',
+  'no processors: read',
+  'batch encode: splice',
+  'batch encode: objects',
+  'record request: splice',
+  'record request: objects',
+] as const;
 type Figure = Stage | (typeof PATHS)[number] | 'ceiling' | 'clone out' | 'clone in';
 const best = new Map<Figure, number>();
 const keep = (k: Figure, us: number) => best.set(k, Math.min(best.get(k) ?? Infinity, us));
+
+/** Reads every record's attributes and body (decoding them, for records the wire decoder left undecoded). */
+let touched = 0;
+function readAll(batch: LogBatch): LogBatch {
+  for (const r of batch) touched += r.log.attributes.length + (r.log.body == null ? 0 : 1);
+  return batch;
+}
+
+function archiveAndForward(batch: LogBatch): void {
+  encodeRecordRequests(batch);
+  encodeBatchProtobuf(batch);
+}
 
 let prev: Uint8Array = Buffer.from(GENESIS_HASH, "hex");
 let seq = 0;
@@ -62,7 +90,8 @@ for (let pass = 0; pass < PASSES; pass++) {
   };
   for (let b = 0; b < BATCHES_PER_PASS; b++, k++) {
     t = performance.now();
-    let batch = decodeProtobufBatch(requests[k % requests.length]).records;
+    // Decoded at once, as the receiver does for a pipeline whose processors read every record.
+    let batch = decodeProtobufBatch(requests[k % requests.length], true).records;
     lap('decode');
     batch = audit.process(batch);
     lap('audit');
@@ -96,6 +125,11 @@ for (let pass = 0; pass < PASSES; pass++) {
     for (const [f, run] of pass % 2 === 0 ? [a, b] : [b, a]) timed(f, run);
   };
   pair(['decode: wire', (b) => decodeProtobufBatch(requests[b % requests.length])], ['decode: protobufjs', (b) => requestToBatch(decodeProtobufRequest(requests[b % requests.length]))]);
+  // Every record read: the wire decoder as the receiver uses it for such a pipeline (eager), against protobufjs; then its two modes.
+  pair(['decode + read: wire', (b) => readAll(decodeProtobufBatch(requests[b % requests.length], true).records)], ['decode + read: protobufjs', (b) => readAll(requestToBatch(decodeProtobufRequest(requests[b % requests.length])).records)]);
+  pair(['decode + read: wire, eager', (b) => readAll(decodeProtobufBatch(requests[b % requests.length], true).records)], ['decode + read: wire, lazy', (b) => readAll(decodeProtobufBatch(requests[b % requests.length]).records)]);
+  // An archive-and-forward pipeline (no processors): decode, the archive's payloads, the otlp exporter's request; as is, and with every record read first (what it cost when decode built everything).
+  pair(['no processors: as is', (b) => archiveAndForward(decodeProtobufBatch(requests[b % requests.length]).records)], ['no processors: read', (b) => archiveAndForward(readAll(decodeProtobufBatch(requests[b % requests.length]).records))]);
   pair(['batch encode: splice', (b) => encodeBatchProtobuf(enriched[b])], ['batch encode: objects', (b) => encodeProtobufRequest(batchToRequest(enriched[b]))]);
   pair(
     ['record request: splice', (b) => enriched[b].forEach((r) => encodeRecordRequest(r))],
@@ -130,4 +164,5 @@ for (let i = 0; i < PATHS.length; i += 2) {
   console.log(`  ${PATHS[i].padEnd(26)}${us(a)}   ${PATHS[i + 1].padEnd(26)}${us(b)}   ×${(a / b).toFixed(2)}`);
 }
 console.log(`  structured clone of an enriched record (to hand it to another thread): ${us(best.get('clone out')!)} out + ${us(best.get('clone in')!)} in`);
+if (touched === 0) console.log('(no record had attributes or a body)');
 process.exit(0);

@@ -9,9 +9,10 @@ import protobuf from 'protobufjs';
 import { decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, encodeRecordRequest, batchToRequest, requestToBatch, type DecodedBatch } from '../otlp/convert.js';
 import { ExportLogsServiceRequest, root } from '../otlp/schema.js';
 import { decodeProtobufBatch } from '../otlp/wire-decode.js';
+import { encodeBatchSpliced, encodeRecordsSpliced } from '../otlp/wire-encode.js';
 import { FramedRecord } from '../otlp/wire-frame.js';
 import { Refusal } from '../pipeline/errors.js';
-import { appendAttribute, dropAttribute, type KeyValue, type LogBatch, Long, markRewritten, type ReadonlyBatch, replaceAttribute } from '../pipeline/record.js';
+import { appendAttribute, attributesUndecoded, dropAttribute, type KeyValue, type LogBatch, Long, markRewritten, type ReadonlyBatch, replaceAttribute } from '../pipeline/record.js';
 import { describeError, Violation, type Outcome } from './contracts.js';
 
 /** The first difference between two decoded values (prototypes, own keys, Longs, bytes), as a path; undefined when they are the same. */
@@ -59,13 +60,23 @@ const LogRecordType = root.lookupType('opentelemetry.proto.logs.v1.LogRecord');
 /**
  * The wire decoder and the object decoder agree on `bytes`: both refuse it with
  * INVALID_ARGUMENT, or both accept the same records (field by field, prototypes
- * included), reject the same number for the same first reason, and group them
- * under resources and scopes the same way; and each record's frame holds bytes
- * that decode to that record.
+ * included; the wire decoder's both as left undecoded and as decoded eagerly),
+ * reject the same number for the same first reason, and group them under
+ * resources and scopes the same way; and each record's frame holds bytes that
+ * decode to that record.
  */
 export function checkWireDecode(bytes: Uint8Array): Outcome {
   const { wire, object, wireError, objectError } = decodeBoth(bytes);
   if (wireError !== undefined || objectError !== undefined) {
+    if (wireError !== undefined) {
+      let eagerRefused = false;
+      try {
+        decodeProtobufBatch(bytes, true);
+      } catch {
+        eagerRefused = true;
+      }
+      if (!eagerRefused) throw new Violation(`the wire decoder accepted eagerly what it refused lazily (${describeError(wireError)})`);
+    }
     if (wireError === undefined) throw new Violation(`the wire decoder accepted what protobufjs refused (${describeError(objectError)})`);
     if (objectError === undefined) throw new Violation(`the wire decoder refused what protobufjs accepted: ${describeError(wireError)}`);
     if (!(wireError instanceof Refusal) || wireError.code !== 'INVALID_ARGUMENT') throw new Violation(`the wire decoder failed other than with INVALID_ARGUMENT: ${describeError(wireError)}`);
@@ -77,6 +88,13 @@ export function checkWireDecode(bytes: Uint8Array): Outcome {
     throw new Violation(`partial success differs: wire rejected ${w.rejected} (${w.rejectReason}), protobufjs ${o.rejected} (${o.rejectReason})`);
   }
   if (w.records.length !== o.records.length) throw new Violation(`wire decoded ${w.records.length} records, protobufjs ${o.records.length}`);
+  let eager: DecodedBatch | undefined;
+  try {
+    eager = decodeProtobufBatch(bytes, true);
+  } catch (err) {
+    throw new Violation(`the wire decoder refused eagerly what it accepted lazily: ${describeError(err)}`);
+  }
+  if (eager.records.length !== w.records.length || eager.rejected !== w.rejected) throw new Violation('the eager and the lazy wire decodes accept different records');
   for (let i = 0; i < w.records.length; i++) {
     const a = w.records[i];
     const b = o.records[i];
@@ -86,6 +104,10 @@ export function checkWireDecode(bytes: Uint8Array): Outcome {
     if (i > 0 && (a.scope === w.records[i - 1].scope) !== (b.scope === o.records[i - 1].scope)) throw new Violation(`records ${i - 1} and ${i} share a scope in one decoding only`);
     const frame = FramedRecord.frameOf(a);
     if (frame === undefined) throw new Violation(`record ${i} has no frame`);
+    const e = eager!.records[i];
+    if (attributesUndecoded(e.log)) throw new Violation(`record ${i} decoded eagerly has its attributes undecoded`);
+    const ed = firstDifference(e.log, b.log, `records[${i}].log (eager)`);
+    if (ed !== undefined) throw new Violation(`eagerly decoded records differ at ${ed}`);
     const again = LogRecordType.decode(protobuf.Reader.create(frame.buf.subarray(frame.start, frame.end)));
     const fd = firstDifference(again, a.log, `records[${i}] frame`);
     if (fd !== undefined) throw new Violation(`a record's frame does not hold its bytes: ${fd}`);
@@ -173,4 +195,49 @@ export function checkWireSplice(bytes: Uint8Array, plan: SplicePlan): Outcome {
     if (!canonicalProtobuf(encodeRecordRequest(batch[i])).equals(objectEncoding([batch[i]]))) throw new Violation(`record ${i} alone (encodeRecordRequest) means something else than its objects`);
   }
   return decoded.rejected > 0 ? 'partial' : 'accepted';
+}
+
+/**
+ * Lazy decoding is invisible (issue 12, item 1): the records of `bytes` as the
+ * wire decoder leaves them (attributes and body undecoded, which is checked),
+ * appended to through `appendAttribute(log, …)` without being read, encode by
+ * splicing (as a batch and record by record) to the very bytes of the same
+ * records read first (body first, or attributes first) and appended to; they
+ * are still undecoded after being encoded; and once read they are, field by
+ * field, the records protobufjs decodes eagerly with the same appends.
+ * Input the decoders refuse is 'refused' (their agreement is checkWireDecode's).
+ */
+export function checkLazyDecode(bytes: Uint8Array, appends: readonly KeyValue[]): Outcome {
+  let unread: DecodedBatch;
+  try {
+    unread = decodeProtobufBatch(bytes);
+  } catch {
+    return 'refused';
+  }
+  const bodyFirst = decodeProtobufBatch(bytes).records;
+  const attributesFirst = decodeProtobufBatch(bytes).records;
+  const eager = requestToBatch(decodeProtobufRequest(bytes)).records;
+  unread.records.forEach((rec, i) => {
+    if (!attributesUndecoded(rec.log)) throw new Violation(`record ${i} came out of the wire decoder with its attributes decoded`);
+  });
+  for (const rec of bodyFirst) void (rec.log.body, rec.log.attributes);
+  for (const rec of attributesFirst) void (rec.log.attributes, rec.log.body);
+  for (const batch of [unread.records, bodyFirst, attributesFirst, eager]) for (const rec of batch) for (const kv of appends) appendAttribute(rec.log, kv);
+  const encodings = [unread.records, bodyFirst, attributesFirst].map((batch) => ({ batch: Buffer.from(encodeBatchSpliced(batch)), records: encodeRecordsSpliced(batch).bytes }));
+  unread.records.forEach((rec, i) => {
+    if (!attributesUndecoded(rec.log)) throw new Violation(`encoding record ${i} (undecoded, with ${appends.length} appended attributes kept aside) decoded its attributes`);
+  });
+  for (const [k, name] of [
+    [1, 'body first'],
+    [2, 'attributes first'],
+  ] as const) {
+    if (!encodings[0].batch.equals(encodings[k].batch)) throw new Violation(`the undecoded batch spliced to other bytes than the same batch read ${name}`);
+    if (!encodings[0].records.equals(encodings[k].records)) throw new Violation(`the undecoded records spliced one by one to other bytes than the same records read ${name}`);
+  }
+  if (!canonicalProtobuf(encodings[0].batch).equals(objectEncoding(eager))) throw new Violation('the undecoded batch spliced with its appends means something else than the eagerly decoded records with them');
+  for (let i = 0; i < eager.length; i++) {
+    const d = firstDifference(unread.records[i].log, eager[i].log, `records[${i}].log`);
+    if (d !== undefined) throw new Violation(`a record read after its appends differs from the eagerly decoded one at ${d}`);
+  }
+  return unread.rejected > 0 ? 'partial' : 'accepted';
 }

@@ -1,6 +1,7 @@
 // Fuzz targets of the wire path (issue 12): the wire decoder against protobufjs's
-// decoding of the same bytes, and the splice encoder against the object encoding
-// of the same records, on requests from Vigil's generator, from the
+// decoding of the same bytes, the splice encoder against the object encoding
+// of the same records, and records left undecoded (appended to, encoded) against
+// the same records read first and against protobufjs's, on requests from Vigil's generator, from the
 // OpenTelemetry SDK's serializer (an encoder Vigil does not own), mutated and
 // random bytes. The checks are in wire-differential.ts.
 import fc from 'fast-check';
@@ -9,8 +10,8 @@ import { keyValue, mutatedProtobuf, randomBytes, validRequest } from './arbitrar
 import { serialise } from './json-mutate.js';
 import { officialRequest } from './otel-arbitraries.js';
 import type { FuzzTarget } from './targets.js';
-import { checkWireDecode, checkWireSplice, type SplicePlan } from './wire-differential.js';
-import { sharedAttribute } from '../pipeline/record.js';
+import { checkLazyDecode, checkWireDecode, checkWireSplice, type SplicePlan } from './wire-differential.js';
+import { type KeyValue, sharedAttribute } from '../pipeline/record.js';
 
 const showBytes = (b: Uint8Array) => `${b.length} bytes: ${Buffer.from(b).toString('hex').slice(0, 2000)}`;
 
@@ -51,6 +52,19 @@ export function wireTargets(): FuzzTarget[] {
       show: (input) => {
         const [bytes, p] = input as [Uint8Array, SplicePlan];
         return `${showBytes(bytes)} plan=${serialise(p).slice(0, 2000)}`;
+      },
+    },
+    {
+      name: 'wire.lazy',
+      weight: 2,
+      arbitrary: fc.tuple(requestBytes, fc.array(appended, { maxLength: 5 })),
+      check: (input) => {
+        const [bytes, appends] = input as [Uint8Array, KeyValue[]];
+        return checkLazyDecode(bytes, appends);
+      },
+      show: (input) => {
+        const [bytes, appends] = input as [Uint8Array, KeyValue[]];
+        return `${showBytes(bytes)} appends=${serialise(appends).slice(0, 2000)}`;
       },
     },
   ] as FuzzTarget[];

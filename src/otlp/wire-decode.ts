@@ -18,7 +18,7 @@ import { Refusal } from '../pipeline/errors.js';
 import { recordProblem, type DecodedBatch } from './convert.js';
 import { root } from './schema.js';
 import { FramedRecord, recordFrame, setResourceFrame, setScopeFrame } from './wire-frame.js';
-import { decodeLogRecord as decodeRecord, takeLenient, walkContext } from './wire-record.js';
+import { decodeLogRecord as decodeLogRecordEager, decodeLogRecordLazy, takeLenient, walkContext } from './wire-record.js';
 
 type Reader = protobuf.Reader;
 /** A generated decoder: (reader, length, end-group tag, depth, message to merge into). */
@@ -34,9 +34,15 @@ const decodeResource = generatedDecoder<Resource>('opentelemetry.proto.resource.
 const decodeScope = generatedDecoder<InstrumentationScope>('opentelemetry.proto.common.v1.InstrumentationScope');
 const generatedLogRecord = generatedDecoder<LogRecord>('opentelemetry.proto.logs.v1.LogRecord');
 
-/** The hand-written LogRecord decoder (wire-record.ts), unless unknown fields are to be kept (protobufjs's Reader.discardUnknown, never set by Vigil). */
-function decodeLogRecord(r: Reader, length: number, depth: number): LogRecord {
-  return r.discardUnknown ? decodeRecord(r, length, depth) : generatedLogRecord(r, length, undefined, depth);
+/**
+ * The hand-written LogRecord decoders (wire-record.ts): with its attributes and
+ * body validated now and decoded when first read, or (`eager`) decoded now;
+ * protobufjs's generated one when unknown fields are to be kept
+ * (Reader.discardUnknown = false, never set by Vigil).
+ */
+function decodeLogRecord(r: Reader, length: number, depth: number, eager: boolean): LogRecord {
+  if (!r.discardUnknown) return generatedLogRecord(r, length, undefined, depth);
+  return eager ? decodeLogRecordEager(r, length, depth) : decodeLogRecordLazy(r, length, depth);
 }
 
 const LEN = 2;
@@ -46,7 +52,10 @@ class Batch {
   rejected = 0;
   rejectReason: string | undefined;
 
-  constructor(readonly buf: Uint8Array) {}
+  constructor(
+    readonly buf: Uint8Array,
+    readonly eager: boolean,
+  ) {}
 }
 
 /** Enters a length-delimited message of `length` bytes, as protobufjs does; returns the reader's previous limit. */
@@ -102,7 +111,7 @@ function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceC
         const size = r.size();
         const start = r.pos;
         takeLenient();
-        const log = decodeLogRecord(r, size, depth + 1);
+        const log = decodeLogRecord(r, size, depth + 1, out.eager);
         const lenient = takeLenient();
         const problem = recordProblem(log);
         if (problem !== undefined) {
@@ -110,7 +119,6 @@ function scopeLogs(r: Reader, length: number, depth: number, resource: ResourceC
           out.rejectReason ??= problem;
           continue;
         }
-        if (!log.attributes) log.attributes = [];
         out.records.push(new FramedRecord(resource, ctx, log, recordFrame(out.buf, start, r.pos, log, lenient)));
         continue;
       }
@@ -181,9 +189,12 @@ function resourceLogs(r: Reader, length: number, depth: number, out: Batch): voi
  * bytes in `bytes` (which must not change while the records live); records
  * with an unusable trace or span id are counted out (partial success).
  * Malformed input is an INVALID_ARGUMENT refusal, as decodeProtobufRequest's.
+ * Records' attributes and bodies are left as their bytes until first read,
+ * unless `eager` (the consumer reads every record: decoding them at once costs
+ * less than a walk now and a decode later).
  */
-export function decodeProtobufBatch(bytes: Uint8Array): DecodedBatch {
-  const out = new Batch(bytes);
+export function decodeProtobufBatch(bytes: Uint8Array, eager = false): DecodedBatch {
+  const out = new Batch(bytes, eager);
   try {
     const r = protobuf.Reader.create(bytes);
     while (r.pos < r.len) {

@@ -214,10 +214,9 @@ function recordPart(rec: ReadonlyRecord, scratch: Sink, s = spliceableAttributes
     const bytes = encodeLogRecord(rec.log).finish();
     return { buf: bytes, start: 0, end: bytes.length, tailStart: 0, tailEnd: 0, length: bytes.length };
   }
-  const { frame, original } = s;
-  const attrs = rec.log.attributes;
+  const { frame, list, from } = s;
   const tailStart = scratch.pos;
-  for (let i = original; i < attrs.length; i++) appendAttribute(scratch, attrs[i]);
+  for (let i = from; i < list.length; i++) appendAttribute(scratch, list[i]);
   const length = frame.end - frame.start + scratch.pos - tailStart;
   return { buf: frame.buf, start: frame.start, end: frame.end, tailStart, tailEnd: scratch.pos, length };
 }
@@ -393,21 +392,21 @@ function remember(t: Turn, i: number, rec: ReadonlyRecord): void {
     t.count[i] = 0;
     return;
   }
-  const attrs = rec.log.attributes;
+  const { list, from } = s;
   t.from[i] = t.appended.length;
-  t.count[i] = attrs.length - s.original;
-  for (let k = s.original; k < attrs.length; k++) t.appended.push(attrs[k]);
+  t.count[i] = list.length - from;
+  for (let k = from; k < list.length; k++) t.appended.push(list[k]);
 }
 
 function reusable(t: Turn, i: number, rec: ReadonlyRecord): boolean {
   if (t.records[i] !== rec || t.from[i] < 0) return false;
   const s = spliceableAttributes(rec);
   if (s === undefined || t.parts[i].buf !== s.frame.buf || t.parts[i].start !== s.frame.start) return false;
-  const attrs = rec.log.attributes;
+  const { list, from } = s;
   const n = t.count[i];
-  if (attrs.length - s.original !== n) return false;
-  const from = t.from[i];
-  for (let k = 0; k < n; k++) if (t.appended[from + k] !== attrs[s.original + k]) return false;
+  if (list.length - from !== n) return false;
+  const at = t.from[i];
+  for (let k = 0; k < n; k++) if (t.appended[at + k] !== list[from + k]) return false;
   return true;
 }
 

@@ -8,20 +8,15 @@
 // that change a record by hand) and a cheap check of the record against its
 // frame finds nothing changed: the same LogRecord object, every scalar field
 // and the body the same values or objects, the original attributes the same
-// KeyValue objects in the same places. Anything else takes the slow path.
+// KeyValue objects in the same places. Anything else takes the slow path. A
+// record whose attributes and body were never read (record.ts UndecodedParts)
+// is checked without decoding them: its appends are the delta kept beside its
+// bytes, and the accessors that would have changed them decode them first.
 import type { Immutable, KeyValue, LogRecord, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
-import { isRewritten } from '../pipeline/record.js';
+import { isRewritten, undecodedParts } from '../pipeline/record.js';
 
 /** A LogRecord's bytes in the request, and its fields as decoded. */
-export interface RecordFrame {
-  /** The request the record arrived in; the LogRecord message is buf[start, end) (without tag and length). */
-  readonly buf: Uint8Array;
-  readonly start: number;
-  readonly end: number;
-  readonly log: LogRecord;
-  /** The decoded attribute list, as it was (the first entries of log.attributes while only appends happened). */
-  readonly attrs: readonly KeyValue[];
-  readonly body: unknown;
+export class RecordFrame {
   readonly time: unknown;
   readonly observed: unknown;
   readonly severityNumber: unknown;
@@ -31,29 +26,53 @@ export interface RecordFrame {
   readonly traceId: unknown;
   readonly spanId: unknown;
   readonly eventName: unknown;
-  /** The bytes hold an encoding protobufjs reads leniently (wire-record.ts): never spliced, as other decoders would read them otherwise. */
-  readonly lenient: boolean;
+  /** An eagerly decoded record's attribute list and body as they came (a lazily decoded one keeps them in its UndecodedParts). */
+  readonly #attrs: readonly KeyValue[] | undefined;
+  readonly #body: unknown;
+
+  /**
+   * `buf` is the request the record arrived in; the LogRecord message is
+   * buf[start, end) (without tag and length). `lenient`: the bytes hold an
+   * encoding protobufjs reads leniently (wire-record.ts), so they are never
+   * spliced, as other decoders would read them otherwise.
+   */
+  constructor(
+    readonly buf: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+    readonly log: LogRecord,
+    readonly lenient = false,
+  ) {
+    const lazy = undecodedParts(log) !== undefined;
+    this.#attrs = lazy ? undefined : log.attributes.slice();
+    this.#body = lazy ? undefined : log.body;
+    this.time = log.timeUnixNano;
+    this.observed = log.observedTimeUnixNano;
+    this.severityNumber = log.severityNumber;
+    this.severityText = log.severityText;
+    this.dropped = log.droppedAttributesCount;
+    this.flags = log.flags;
+    this.traceId = log.traceId;
+    this.spanId = log.spanId;
+    this.eventName = log.eventName;
+  }
+
+  /** The decoded attribute list, as it came (decoding a lazy record's attributes if nothing has yet). */
+  get attrs(): readonly KeyValue[] {
+    const p = undecodedParts(this.log);
+    if (p === undefined) return this.#attrs!;
+    if (p.attributes === undefined) void this.log.attributes;
+    return p.original;
+  }
+
+  /** An eagerly decoded record's body as it came. */
+  get eagerBody(): unknown {
+    return this.#body;
+  }
 }
 
 export function recordFrame(buf: Uint8Array, start: number, end: number, log: LogRecord, lenient = false): RecordFrame {
-  return {
-    lenient,
-    buf,
-    start,
-    end,
-    log,
-    attrs: log.attributes.slice(),
-    body: log.body,
-    time: log.timeUnixNano,
-    observed: log.observedTimeUnixNano,
-    severityNumber: log.severityNumber,
-    severityText: log.severityText,
-    dropped: log.droppedAttributesCount,
-    flags: log.flags,
-    traceId: log.traceId,
-    spanId: log.spanId,
-    eventName: log.eventName,
-  };
+  return new RecordFrame(buf, start, end, log, lenient);
 }
 
 /** A record as the wire decoder builds it: a VigilRecord that knows its frame (invisible to everything else). */
@@ -75,18 +94,28 @@ export class FramedRecord implements VigilRecord {
   }
 }
 
+/** A spliceable record's appended attributes: `list[from…]`, in order. */
+export interface Spliceable {
+  frame: RecordFrame;
+  list: readonly Immutable<KeyValue>[];
+  from: number;
+}
+
+const NONE: readonly KeyValue[] = Object.freeze([]);
+
 /**
- * The record's frame and the number of leading attributes that are its original
- * ones, unchanged, when the record may be spliced; undefined when it must be
- * encoded from its objects.
+ * The record's frame and its appended attributes when the record may be
+ * spliced (its original bytes + the appended attributes); undefined when it
+ * must be encoded from its objects. A record whose attributes and body were
+ * never read is answered without decoding them: its appends are the delta kept
+ * beside its bytes.
  */
-export function spliceableAttributes(rec: Immutable<VigilRecord>): { frame: RecordFrame; original: number } | undefined {
+export function spliceableAttributes(rec: Immutable<VigilRecord>): Spliceable | undefined {
   const f = FramedRecord.frameOf(rec);
   if (f === undefined || f.lenient) return undefined;
   const log = rec.log;
   if (log !== f.log || isRewritten(log)) return undefined;
   if (
-    log.body !== f.body ||
     log.timeUnixNano !== f.time ||
     log.observedTimeUnixNano !== f.observed ||
     log.severityNumber !== f.severityNumber ||
@@ -99,11 +128,19 @@ export function spliceableAttributes(rec: Immutable<VigilRecord>): { frame: Reco
   ) {
     return undefined;
   }
-  const attrs = log.attributes;
-  const orig = f.attrs;
+  const p = undecodedParts(log);
+  if (p === undefined) return log.body === f.eagerBody ? appendedAfter(f, log.attributes, f.attrs) : undefined;
+  // Without a body field the record has no body accessor: an assigned body is an own data property.
+  if (!p.bodyField && log.body !== null) return undefined;
+  if (p.attributes === undefined) return { frame: f, list: p.appended ?? NONE, from: 0 };
+  return p.body === p.originalBody ? appendedAfter(f, p.attributes, p.original) : undefined;
+}
+
+/** The appended attributes when `attrs` starts with the original KeyValues, in their places. */
+function appendedAfter(f: RecordFrame, attrs: readonly Immutable<KeyValue>[], orig: readonly KeyValue[]): Spliceable | undefined {
   if (!Array.isArray(attrs) || attrs.length < orig.length) return undefined;
   for (let i = 0; i < orig.length; i++) if (attrs[i] !== orig[i]) return undefined;
-  return { frame: f, original: orig.length };
+  return { frame: f, list: attrs, from: orig.length };
 }
 
 /** A resource's or scope's message bytes in the request (when it came as one field), and its fields as decoded. */

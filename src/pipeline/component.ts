@@ -19,6 +19,12 @@ export interface Consumer {
   consume(batch: LogBatch): Promise<void>;
   /** Throws a Refusal when a request of this cost cannot be taken, before it is decoded (memory_limiter). */
   admit?(cost: RequestCost): void;
+  /**
+   * Whether it reads every record's attributes and body (a pipeline with audit
+   * or anomaly): its receiver then decodes them at once, which costs less than
+   * leaving them as bytes (validated) and decoding them on first read.
+   */
+  readonly readsRecords?: boolean;
 }
 
 export interface Lifecycle {
@@ -106,6 +112,13 @@ export interface Factory<C = unknown, T = unknown> {
    * exporter (exporters take records read-only).
    */
   mutatesData?: boolean;
+  /**
+   * Whether its instances read every record's attributes or body (see
+   * Consumer.readsRecords). Unset means true for a processor (the safe guess:
+   * decoding at once costs less than decoding on first read when everything is
+   * read) and false otherwise (exporters read as they encode).
+   */
+  readsRecords?: boolean;
 }
 
 export type ReceiverFactory<C = any> = Factory<C, Receiver> & { kind: 'receiver' };
@@ -118,6 +131,11 @@ export type AnyFactory = ReceiverFactory | ProcessorFactory | ExporterFactory | 
 export function componentType(id: string): string {
   const slash = id.indexOf('/');
   return slash < 0 ? id : id.slice(0, slash);
+}
+
+/** What a component's factory declared (or the kind's default): whether it reads every record's attributes or body. */
+export function readsRecords(factory: Pick<AnyFactory, 'kind' | 'readsRecords'>): boolean {
+  return factory.readsRecords ?? factory.kind === 'processor';
 }
 
 /** What a component's factory declared (or the kind's default): whether it changes the records it is given. */

@@ -246,16 +246,97 @@ export function markRewritten(target: LogRecord | KeyValue[]): void {
 
 /** Whether `markRewritten` was called on the record or on its current attribute list. */
 export function isRewritten(log: Immutable<LogRecord>): boolean {
-  return rewritten.has(log) || rewritten.has(log.attributes);
+  if (rewritten.has(log)) return true;
+  const parts = undecodedParts(log);
+  // An attribute list nobody has read yet is one nobody could have marked.
+  const attrs = parts === undefined ? log.attributes : parts.attributes;
+  return attrs !== undefined && rewritten.has(attrs);
 }
 
 /**
  * Adds an attribute after the others, whether or not its key is already there
  * (the caller knows it is not: appending skips the scan). A KeyValue made by
- * `sharedAttribute` is appended as is, to be shared by every record.
+ * `sharedAttribute` is appended as is, to be shared by every record. Given the
+ * LogRecord rather than its list, an append to a record whose attributes are
+ * still undecoded (see UndecodedParts) is kept beside the bytes, without
+ * decoding them; reading the attributes later shows it after the originals.
  */
-export function appendAttribute(attrs: KeyValue[], kv: KeyValue): void {
-  attrs.push(kv);
+export function appendAttribute(target: KeyValue[] | LogRecord, kv: KeyValue): void {
+  if (Array.isArray(target)) {
+    target.push(kv);
+    return;
+  }
+  const parts = undecodedParts(target);
+  if (parts !== undefined && parts.attributes === undefined) (parts.appended ??= []).push(kv);
+  else target.attributes.push(kv);
+}
+
+// ---- records decoded lazily ------------------------------------------------------
+//
+// A LogRecord decoded from protobuf by the wire decoder (src/otlp/wire-record.ts)
+// arrives with its scalar fields set and its attributes and body undecoded: they
+// are own accessor properties (enumerable, in the places a decoder would have put
+// them) that decode the record's bytes on first read, once, into the very objects
+// an eager decode builds, and from then on read and write those. What the
+// accessors work on lives beside the record, out of sight of Object.keys,
+// reflection and copies (a private field stamped onto the protobufjs object).
+
+/** A LogRecord's bytes and the state of its attributes and body, for a record decoded lazily. */
+export interface UndecodedParts {
+  /** The request the record arrived in; the LogRecord message is buf[start, end). */
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  /** The message's nesting depth in the request (for the decoder's recursion limit). */
+  readonly depth: number;
+  /** Whether the record has a body field (a `body` accessor; without one, `body` is the prototype's null until assigned). */
+  readonly bodyField: boolean;
+  /** The attribute list, once decoded (undefined: not yet read). */
+  attributes: KeyValue[] | undefined;
+  /** The decoded attributes as they came (the first entries of `attributes` while only appends happened). */
+  original: readonly KeyValue[];
+  /** The body, once decoded (null when the record has none). */
+  body: AnyValue | null;
+  /** The body as decoded. */
+  originalBody: AnyValue | null;
+  /** Attributes appended (appendAttribute) while the originals were undecoded, in order. */
+  appended: KeyValue[] | undefined;
+}
+
+/** Returns the object it is given, so that a subclass's private field can be stamped onto any object. */
+class Adopt {
+  constructor(o: object) {
+    return o as Adopt;
+  }
+}
+
+class WithParts extends Adopt {
+  readonly #parts: UndecodedParts;
+
+  constructor(log: LogRecord, parts: UndecodedParts) {
+    super(log);
+    this.#parts = parts;
+  }
+
+  static of(log: object): UndecodedParts | undefined {
+    return #parts in log ? (log as WithParts).#parts : undefined;
+  }
+}
+
+/** Attaches a lazily decoded LogRecord's parts to it (the wire decoder, once per record). */
+export function attachUndecodedParts(log: LogRecord, parts: UndecodedParts): void {
+  new WithParts(log, parts);
+}
+
+/** The parts of a LogRecord decoded lazily, whether or not read since; undefined for any other record. */
+export function undecodedParts(log: Immutable<LogRecord>): UndecodedParts | undefined {
+  return WithParts.of(log);
+}
+
+/** Whether the record's attributes and body are still the bytes they arrived as (nothing has read them). */
+export function attributesUndecoded(log: Immutable<LogRecord>): boolean {
+  const parts = WithParts.of(log);
+  return parts !== undefined && parts.attributes === undefined;
 }
 
 /** Replaces the first attribute with the KeyValue's key, in its position; false (nothing changed) when the key is absent. */

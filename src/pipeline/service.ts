@@ -6,7 +6,7 @@
 import type { ComponentConfig, PipelineConfig, VigilConfig } from '../config/load.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/metrics.js';
-import { mutatesData, type Consumer, type CreateContext, type Exporter, type Extension, type Host, type Lifecycle, type Processor, type Receiver, type RequestCost, type ServiceState } from './component.js';
+import { mutatesData, readsRecords, type Consumer, type CreateContext, type Exporter, type Extension, type Host, type Lifecycle, type Processor, type Receiver, type RequestCost, type ServiceState } from './component.js';
 import { Refusal } from './errors.js';
 import { fanOut, fanOutTo, type Target } from './fan-out.js';
 import type { LogBatch } from './record.js';
@@ -18,15 +18,18 @@ export { fanOut };
 export class Pipeline implements Consumer {
   /** Whether a batch given to this pipeline may come out changed: some processor or exporter of it mutates. */
   readonly mutatesData: boolean;
+  /** Whether some processor of it reads every record (Consumer.readsRecords). */
+  readonly readsRecords: boolean;
 
   constructor(
     readonly id: string,
-    private readonly processors: { id: string; processor: Processor; mutatesData: boolean }[],
+    private readonly processors: { id: string; processor: Processor; mutatesData: boolean; readsRecords: boolean }[],
     private readonly exporters: Target[],
     private readonly telemetry: Telemetry,
     private readonly checkReadOnly = false,
   ) {
     this.mutatesData = processors.some((p) => p.mutatesData) || exporters.some((e) => e.mutatesData);
+    this.readsRecords = processors.some((p) => p.readsRecords);
   }
 
   /** Runs the processors only (what `vigil replay` uses). */
@@ -58,11 +61,14 @@ export class Pipeline implements Consumer {
  */
 class MultiPipelineConsumer implements Consumer {
   private readonly targets: Target[];
+  /** One pipeline reading every record is enough: a copy for a mutating one reads the original anyway. */
+  readonly readsRecords: boolean;
   constructor(
     private readonly pipelines: Pipeline[],
     private readonly checkReadOnly: boolean,
   ) {
     this.targets = pipelines.map((p) => ({ id: `pipeline ${p.id}`, consumer: p, mutatesData: p.mutatesData }));
+    this.readsRecords = pipelines.some((p) => p.readsRecords);
   }
   admit(cost: RequestCost): void {
     for (const p of this.pipelines) p.admit(cost);
@@ -155,11 +161,11 @@ export class Service implements Host {
   ): Promise<Pipeline> {
     // Processors are per pipeline (as in the Collector): state such as anomaly
     // baselines belongs to the pipeline that feeds it.
-    const processors: { id: string; processor: Processor; mutatesData: boolean }[] = [];
+    const processors: { id: string; processor: Processor; mutatesData: boolean; readsRecords: boolean }[] = [];
     for (const id of p.processors) {
       const c = this.config.processors.get(id)!;
       const processor = (await c.factory.create(c.config, ctx(c))) as Processor;
-      processors.push({ id, processor, mutatesData: mutatesData(c.factory) });
+      processors.push({ id, processor, mutatesData: mutatesData(c.factory), readsRecords: readsRecords(c.factory) });
       this.processors.push({ id: `${p.id}/${id}`, instance: processor });
     }
     const exps = p.exporters.filter((id) => exporters.has(id)).map((id) => exporters.get(id)!);

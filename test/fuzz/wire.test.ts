@@ -15,4 +15,10 @@ describe('wire path fuzzing', () => {
     const r = fuzz('wire.splice', 1500);
     expect(r.outcomes.accepted).toBeGreaterThan(300);
   });
+
+  it('records left undecoded, appended to and encoded, are the records read first and protobufjs\'s (1,000 cases)', () => {
+    const r = fuzz('wire.lazy', 1000);
+    expect(r.outcomes.accepted).toBeGreaterThan(200);
+    expect(r.outcomes.refused).toBeGreaterThan(50);
+  });
 });

@@ -190,6 +190,7 @@ export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig
   kind: 'processor',
   type: 'memory_limiter',
   mutatesData: false, // passes a batch on untouched, or refuses it whole
+  readsRecords: false, // looks at sizes and counts, never at a record
   configSchema: memoryLimiterConfigSchema,
   create: (config, ctx) => createMemoryLimiter(ctx.id, config, { logger: ctx.logger, registry: ctx.telemetry.registry }),
 };

@@ -17,8 +17,8 @@ export interface ExportRequest {
   bytes: number;
   /** Its log records, counted by walking the encoding without decoding; may stop counting above `stopAbove`. */
   count(stopAbove: number): number;
-  /** Its records; throws a Refusal when it is malformed. */
-  decode(): DecodedBatch;
+  /** Its records; throws a Refusal when it is malformed. `eager`: the consumer reads every record (Consumer.readsRecords). */
+  decode(eager: boolean): DecodedBatch;
 }
 
 export class ExportHandler {
@@ -82,7 +82,7 @@ export class ExportHandler {
     }
     let decoded: DecodedBatch;
     try {
-      decoded = request.decode();
+      decoded = request.decode(this.next.readsRecords === true);
     } catch (err) {
       throw this.refuse(transport, asMalformed(err), 0);
     }

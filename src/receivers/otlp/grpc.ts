@@ -165,7 +165,7 @@ export class OtlpGrpcServer {
   private async export(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
     try {
       const bytes = call.request;
-      const request = { bytes: bytes.length, count: (stopAbove: number) => countProtobufLogRecords(bytes, stopAbove), decode: () => decodeProtobufBatch(bytes) };
+      const request = { bytes: bytes.length, count: (stopAbove: number) => countProtobufLogRecords(bytes, stopAbove), decode: (eager: boolean) => decodeProtobufBatch(bytes, eager) };
       const result = await this.handler.handle('grpc', request, this.config.max_request_records);
       callback(null, Buffer.from(encodeExportResponse(result)));
     } catch (err) {

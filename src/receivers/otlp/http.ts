@@ -244,7 +244,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** The request as the handler takes it; a JSON body must be valid UTF-8 (refused with 400, never altered). */
 function exportRequest(body: Buffer, encoding: Encoding): ExportRequest {
   if (encoding === 'protobuf') {
-    return { bytes: body.length, count: (stopAbove) => countProtobufLogRecords(body, stopAbove), decode: () => decodeProtobufBatch(body) };
+    return { bytes: body.length, count: (stopAbove) => countProtobufLogRecords(body, stopAbove), decode: (eager) => decodeProtobufBatch(body, eager) };
   }
   let text: string;
   try {
