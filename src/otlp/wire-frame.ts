@@ -188,3 +188,20 @@ export function originalScopeBytes(ctx: Immutable<ScopeContext>): Uint8Array | u
   const s = ctx.scope;
   return s === f.message && s.droppedAttributesCount === f.f1 && s.name === f.f2 && s.version === f.f3 && sameAttributes(f, s.attributes) ? f.bytes : undefined;
 }
+
+/**
+ * Gives `copy` (a deep copy of `ctx`) the frame of `ctx` when `ctx` is still
+ * its original bytes, so the copy is spliced from them too; the copy's frame
+ * checks the copy's own objects from then on.
+ */
+export function copyContextFrame(ctx: Immutable<ResourceContext> | Immutable<ScopeContext>, copy: ResourceContext | ScopeContext): void {
+  const f = contextFrames.get(ctx as ResourceContext);
+  if (f === undefined) return;
+  if ('resource' in copy) {
+    const bytes = originalResourceBytes(ctx as Immutable<ResourceContext>);
+    if (bytes !== undefined) setResourceFrame(copy, bytes);
+  } else {
+    const bytes = originalScopeBytes(ctx as Immutable<ScopeContext>);
+    if (bytes !== undefined) setScopeFrame(copy, bytes);
+  }
+}

@@ -590,3 +590,38 @@ export function decodeLogRecordLazy(r: Reader, length: number, depth: number): L
   attachUndecodedParts(m, new LogParts(r.buf, start, r.pos, depth, hasBody));
   return m;
 }
+
+// ---- records decoded again from bytes already received ---------------------------------
+
+/**
+ * The LogRecord in buf[start, end) (bytes received, and so validated, before:
+ * wire-decode.ts), decoded again: lazily, as decodeLogRecordLazy would decode
+ * it but without walking its attributes and body again, or (`eager`) at once,
+ * as decodeLogRecord would. A fresh record over the same bytes: what a
+ * copy-on-write copy (wire-copy.ts) is made of.
+ */
+export function redecodeLogRecord(buf: Uint8Array, start: number, end: number, depth: number, eager: boolean): LogRecord {
+  const wasLenient = lenient;
+  const r = readerOver(buf, start, end);
+  let m: LogRecord;
+  if (eager) m = decodeLogRecord(r, end - start, depth);
+  else {
+    m = new LazyLogRecord();
+    Object.defineProperty(m, 'attributes', ATTRIBUTES);
+    let hasBody = false;
+    while (r.pos < r.len) {
+      const t = r.tag();
+      const wire = t & 7;
+      const field = t >>> 3;
+      if (wire === LEN && (field === 5 || field === 6)) {
+        r.skip(r.size());
+        if (field === 5 && !hasBody) Object.defineProperty(m, 'body', BODY);
+        if (field === 5) hasBody = true;
+      } else if (!readScalarField(r, m, field, wire)) r.skipType(wire, depth, field);
+    }
+    attachUndecodedParts(m, new LogParts(buf, start, end, depth, hasBody));
+  }
+  lenient = wasLenient;
+  r.buf = EMPTY_BYTES; // holds no request
+  return m;
+}

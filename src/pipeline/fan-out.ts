@@ -18,6 +18,8 @@ export interface Target {
   id: string;
   consumer: Consumer;
   mutatesData: boolean;
+  /** Whether it reads every record (Consumer.readsRecords): its copy, if it gets one, is decoded at once. Unset: as the original is. */
+  readsRecords?: boolean;
 }
 
 /**
@@ -26,9 +28,13 @@ export interface Target {
  * original (one copy fewer). All copies exist before this returns.
  */
 export function batchesFor(targets: readonly Target[], batch: LogBatch): LogBatch[] {
-  const anyReader = targets.some((t) => !t.mutatesData);
-  const lastMutator = anyReader ? -1 : targets.length - 1;
-  return targets.map((t, i) => (t.mutatesData && i !== lastMutator ? cloneBatch(batch) : batch));
+  return targets.map((t, i) => (takesOriginal(targets, i) ? batch : cloneBatch(batch, t.readsRecords)));
+}
+
+/** Whether target i is given the original batch rather than a copy (see batchesFor). */
+export function takesOriginal(targets: readonly Target[], i: number): boolean {
+  if (!targets[i].mutatesData) return true;
+  return i === targets.length - 1 && targets.every((t) => t.mutatesData);
 }
 
 /**

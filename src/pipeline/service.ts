@@ -8,7 +8,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/metrics.js';
 import { mutatesData, readsRecords, type Consumer, type CreateContext, type Exporter, type Extension, type Host, type Lifecycle, type Processor, type Receiver, type RequestCost, type ServiceState } from './component.js';
 import { Refusal } from './errors.js';
-import { fanOut, fanOutTo, type Target } from './fan-out.js';
+import { fanOut, fanOutTo, takesOriginal, type Target } from './fan-out.js';
 import type { LogBatch } from './record.js';
 
 export type { ServiceState };
@@ -61,14 +61,19 @@ export class Pipeline implements Consumer {
  */
 class MultiPipelineConsumer implements Consumer {
   private readonly targets: Target[];
-  /** One pipeline reading every record is enough: a copy for a mutating one reads the original anyway. */
+  /**
+   * Whether a pipeline given the original batch reads every record: the
+   * receiver decodes at once for it. A copy is decoded again from the
+   * original's bytes (at once for a pipeline that reads every record), so an
+   * original only a copy is made from is left undecoded.
+   */
   readonly readsRecords: boolean;
   constructor(
     private readonly pipelines: Pipeline[],
     private readonly checkReadOnly: boolean,
   ) {
-    this.targets = pipelines.map((p) => ({ id: `pipeline ${p.id}`, consumer: p, mutatesData: p.mutatesData }));
-    this.readsRecords = pipelines.some((p) => p.readsRecords);
+    this.targets = pipelines.map((p) => ({ id: `pipeline ${p.id}`, consumer: p, mutatesData: p.mutatesData, readsRecords: p.readsRecords }));
+    this.readsRecords = pipelines.some((p, i) => p.readsRecords && takesOriginal(this.targets, i));
   }
   admit(cost: RequestCost): void {
     for (const p of this.pipelines) p.admit(cost);
