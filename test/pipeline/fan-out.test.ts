@@ -10,10 +10,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defaultRegistry } from '../../src/components.js';
 import { validateConfig } from '../../src/config/load.js';
-import { encodeBatchProtobuf } from '../../src/otlp/convert.js';
+import { decodeProtobufRequest, encodeBatchProtobuf, requestToBatch } from '../../src/otlp/convert.js';
+import { decodeProtobufBatch } from '../../src/otlp/wire-decode.js';
+import { assertSameMeaning, setSpliceCheck } from '../../src/otlp/wire-encode.js';
 import type { ExporterFactory } from '../../src/pipeline/component.js';
 import { batchesFor, fanOutTo, type Target } from '../../src/pipeline/fan-out.js';
-import { type LogBatch, type LogRecord, type ReadonlyBatch, putAttribute } from '../../src/pipeline/record.js';
+import {
+  appendAttribute,
+  attributesUndecoded,
+  dropAttribute,
+  type LogBatch,
+  type LogRecord,
+  type ReadonlyBatch,
+  putAttribute,
+  replaceAttribute,
+} from '../../src/pipeline/record.js';
 import { Service } from '../../src/pipeline/service.js';
 import type { OtlpReceiver } from '../../src/receivers/otlp/otlp.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -39,6 +50,16 @@ const LINES = [
 function request(): Uint8Array {
   return encodeBatchProtobuf(LINES.map((line, i) => makeRecord({ body: { stringValue: line }, attrs: { 'log.file.name': `access-${i}.log` } })));
 }
+
+const read = (batch: LogBatch): LogBatch => batch.filter((r) => r.log.attributes.length >= 0);
+const appended = (batch: LogBatch): LogBatch => {
+  for (const r of batch) appendAttribute(r.log, kv('up.stream', 'x'));
+  return batch;
+};
+const rewritten = (batch: LogBatch): LogBatch => {
+  for (const r of batch) dropAttribute(r.log.attributes, 'log.file.name');
+  return batch;
+};
 
 const attributeKeys = (logs: LogRecord[]) => logs.map((l) => l.attributes.map((a) => a.key));
 const bodies = (logs: LogRecord[]) => logs.map((l) => l.body?.stringValue);
@@ -139,6 +160,56 @@ describe('fan-out to several pipelines', () => {
     for (const rec of down.records()) expect(rec.log.attributes.map((a) => a.key)).toEqual(expect.arrayContaining(['audit.record_id', 'anomaly.score']));
   });
 
+  for (const order of [
+    ['logs/audited', 'logs/raw'],
+    ['logs/raw', 'logs/audited'],
+  ]) {
+    it(`copies for the audited pipeline from the bytes: the raw pipeline's records are never decoded, and forwarded as they came (pipelines ${order.join(', ')})`, async () => {
+      const dir = tempDir();
+      const down = await startGrpcDownstream();
+      downstreams.push(down);
+      const kept: ReadonlyBatch[] = [];
+      const keeping: ExporterFactory<Record<string, never>> = {
+        kind: 'exporter',
+        type: 'keeping',
+        mutatesData: false,
+        configSchema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+        create: () => ({ consume: async (batch: ReadonlyBatch) => void kept.push(batch) }),
+      };
+      const spec = {
+        'logs/audited': { receivers: ['otlp'], processors: ['audit'], exporters: ['file/audited'] },
+        'logs/raw': { receivers: ['otlp'], processors: [], exporters: ['keeping', 'otlp_grpc'] },
+      };
+      const cfg = validateConfig(
+        {
+          receivers: { otlp: { protocols: { grpc: { endpoint: '127.0.0.1:0' } } } },
+          processors: { audit: {} },
+          exporters: {
+            'file/audited': { path: join(dir, 'audited.jsonl') },
+            otlp_grpc: { endpoint: down.address, tls: { insecure: true }, retry_on_failure: { enabled: false }, sending_queue: { enabled: false } },
+            keeping: {},
+          },
+          service: { pipelines: Object.fromEntries(order.map((id) => [id, spec[id as keyof typeof spec]])) },
+        },
+        defaultRegistry([keeping]),
+      );
+      // Without checkReadOnly, which encodes the shared batch from its objects (and so reads every record).
+      const svc = await Service.build(cfg, silentLogger(), new Telemetry({ processMetrics: false }));
+      services.push(svc);
+      await svc.start();
+      const r = await grpcExport((svc.receivers[0].instance as OtlpReceiver).grpcAddress()!, request());
+      expect(r.code).toBe(status.OK);
+      // The receiver decoded lazily (the pipeline given the original reads nothing), and the audited copy decoded none of it.
+      expect(kept).toHaveLength(1);
+      expect(kept[0].filter((rec) => !attributesUndecoded(rec.log))).toHaveLength(0);
+      expect(attributeKeys(down.records().map((rec) => rec.log))).toEqual([['log.file.name'], ['log.file.name']]);
+      expect(bodies(down.records().map((rec) => rec.log))).toEqual(LINES);
+      const audited = logsOfJsonLines(join(dir, 'audited.jsonl'));
+      expect(bodies(audited)).toEqual(LINES);
+      for (const keys of attributeKeys(audited)) expect(keys).toEqual(expect.arrayContaining(['log.file.name', 'audit.record_id']));
+    });
+  }
+
   it('acknowledges an Export only after every pipeline took it, and refuses it when one pipeline did not', async () => {
     const dir = tempDir();
     const down = await startGrpcDownstream();
@@ -198,6 +269,65 @@ describe('fanOutTo', () => {
       expect(shared).toBe(order.some((id) => id.startsWith('r')) ? order.filter((id) => id.startsWith('r')).length : 1);
       await fanOutTo(targets, batch, true);
       for (const id of order) expect(seen.get(id), `${id} in ${order.join(',')}`).toEqual([[], []]);
+    }
+  });
+
+  it('keeps consumers apart on batches decoded from protobuf, lazily or at once, read or not, appended to or rewritten', async () => {
+    const bytes = encodeBatchProtobuf(
+      LINES.map((line, i) =>
+        makeRecord({ body: { stringValue: line }, attrs: { 'log.file.name': `access-${i}.log`, 'http.response.status_code': 200 + i } }),
+      ),
+    );
+    const states: Record<string, () => LogBatch> = {
+      'lazy, unread': () => decodeProtobufBatch(bytes).records,
+      'lazy, appended to unread': () => appended(decodeProtobufBatch(bytes).records),
+      'lazy, read': () => read(decodeProtobufBatch(bytes).records),
+      eager: () => decodeProtobufBatch(bytes, true).records,
+      'eager, appended to': () => appended(decodeProtobufBatch(bytes, true).records),
+      'eager, rewritten': () => rewritten(decodeProtobufBatch(bytes, true).records),
+    };
+    const expected = (name: string) => (name.includes('appended') ? ['log.file.name', 'http.response.status_code', 'up.stream'] : name.includes('rewritten') ? ['http.response.status_code'] : ['log.file.name', 'http.response.status_code']);
+    setSpliceCheck(true);
+    try {
+      for (const [name, make] of Object.entries(states)) {
+        for (const order of [
+          ['m1', 'r1', 'm2'],
+          ['m1', 'm2'],
+        ]) {
+          const seen = new Map<string, string[][]>();
+          const encoded = new Map<string, Buffer>();
+          const batch = make();
+          const reference = requestToBatch(decodeProtobufRequest(encodeBatchProtobuf(batch))).records;
+          const targets = order.map((id): Target => {
+            const mutates = id.startsWith('m');
+            return {
+              id,
+              mutatesData: mutates,
+              readsRecords: id === 'm1' ? true : undefined,
+              consumer: {
+                consume: async (b) => {
+                  // What it was given, encoded (spliced where it may be, checked against the objects), then read.
+                  encoded.set(id, Buffer.from(encodeBatchProtobuf(b)));
+                  seen.set(id, b.map((r) => r.log.attributes.map((a) => a.key)));
+                  if (!mutates) return;
+                  for (const r of b) {
+                    appendAttribute(r.log, kv(`by.${id}`, true));
+                    if (r.log.traceId && r.log.traceId.length > 0) r.log.traceId[0] ^= 0xff;
+                    replaceAttribute(r.log.attributes, kv('http.response.status_code', id));
+                  }
+                },
+              },
+            };
+          });
+          await fanOutTo(targets, batch);
+          for (const id of order) {
+            expect(seen.get(id), `${name}: ${id} in ${order.join(',')}`).toEqual([expected(name), expected(name)]);
+            assertSameMeaning(encoded.get(id)!, encodeBatchProtobuf(reference));
+          }
+        }
+      }
+    } finally {
+      setSpliceCheck(false);
     }
   });
 
