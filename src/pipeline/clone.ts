@@ -6,16 +6,15 @@
 //
 // A record decoded from protobuf that is still its original bytes plus
 // appended attributes is copied as bytes + delta (src/otlp/wire-copy.ts): a
-// fresh record decoded again from the same bytes, with copies of its appended
-// attributes, spliced on encode as the original is. Its attributes and body
-// are decoded at once when the consumer reads every record (`eager`), else on
-// first read; unset: at once unless the original's are still undecoded too.
-// Every other record (rewritten, built in memory, decoded from JSON) is copied
-// object by object. What cannot change is shared, not copied: strings and
+// record over the same bytes with copies of its appended attributes, spliced on
+// encode as the original is; copying an unread record decodes neither it nor
+// (unless `eager`: the consumer reads every record) the copy. Every other
+// record (rewritten, built in memory, decoded from JSON) is copied object by
+// object. What cannot change is shared, not copied: strings and
 // numbers, long.js values (immutable), frozen shared attributes
 // (`sharedAttribute`) and a request's bytes. Byte arrays are copied.
-import type { KeyValue, LogBatch, ResourceContext, ScopeContext, VigilRecord } from './record.js';
-import { Long, attributesUndecoded } from './record.js';
+import type { LogBatch, ResourceContext, ScopeContext, VigilRecord } from './record.js';
+import { Long } from './record.js';
 import { copyAsBytes } from '../otlp/wire-copy.js';
 import { copyContextFrame } from '../otlp/wire-frame.js';
 
@@ -29,7 +28,7 @@ export function cloneBatch(batch: LogBatch, eager?: boolean): LogBatch {
     if (resource === undefined) resources.set(r.resource, (resource = copyContext(r.resource)));
     let scope = scopes.get(r.scope);
     if (scope === undefined) scopes.set(r.scope, (scope = copyContext(r.scope)));
-    out[i] = copyAsBytes(r, resource, scope, eager ?? !attributesUndecoded(r.log), copyKeyValue) ?? { resource, scope, log: deepCopy(r.log) };
+    out[i] = copyAsBytes(r, resource, scope, eager, deepCopy) ?? { resource, scope, log: deepCopy(r.log) };
   }
   return out;
 }
@@ -40,8 +39,6 @@ function copyContext<C extends ResourceContext | ScopeContext>(ctx: C): C {
   copyContextFrame(ctx, copy);
   return copy;
 }
-
-const copyKeyValue = (kv: KeyValue): KeyValue => deepCopy(kv);
 
 function deepCopy<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
