@@ -19,6 +19,7 @@ import {
   markRewritten,
   replaceAttribute,
   sharedAttribute,
+  undecodedParts,
   type LogBatch,
 } from '../../src/pipeline/record.js';
 import { kv, makeBatch } from '../helpers/records.js';
@@ -294,6 +295,8 @@ describe('cloneBatch: records copied as bytes + delta', () => {
 
   it('copies the copy of an unread record without decoding either, and each keeps its own appends', () => {
     const batch = decodeProtobufBatch(fullBytes()).records;
+    // wire-copy.ts decodes a record read at once again at this depth (a lazy one keeps its own).
+    expect(batch.map((r) => undecodedParts(r.log)?.depth)).toEqual(batch.map(() => 3));
     const copy = cloneBatch(batch);
     appendAttribute(copy[0].log, kv('copy.only', true));
     const copy2 = cloneBatch(copy);
