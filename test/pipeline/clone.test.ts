@@ -6,6 +6,7 @@ import Long from 'long';
 import { describe, expect, it } from 'vitest';
 import { mutatedProtobuf, validRequest } from '../../src/fuzz/arbitraries.js';
 import { officialRequest } from '../../src/fuzz/otel-arbitraries.js';
+import { firstDifference } from '../../src/fuzz/wire-differential.js';
 import { batchToRequest, decodeProtobufRequest, encodeBatchProtobuf, encodeProtobufRequest, requestToBatch } from '../../src/otlp/convert.js';
 import { decodeJsonRequest, encodeJsonRequest } from '../../src/otlp/json.js';
 import { decodeProtobufBatch } from '../../src/otlp/wire-decode.js';
@@ -108,25 +109,9 @@ function walkCopy<T>(v: T): T {
   return out as T;
 }
 
-/** Field by field: the same prototypes, own keys in the same order, values (Longs and bytes by value). */
+/** Field by field (prototypes, own keys in order, Longs and bytes by value): the wire path's differential helper. */
 function expectSame(actual: unknown, expected: unknown, path: string): void {
-  if (expected === null || typeof expected !== 'object') {
-    expect(actual, path).toBe(expected);
-    return;
-  }
-  expect(actual !== null && typeof actual === 'object', path).toBe(true);
-  expect(Object.getPrototypeOf(actual), `${path}: prototype`).toBe(Object.getPrototypeOf(expected));
-  if (Long.isLong(expected)) {
-    expect((actual as Long).equals(expected) && (actual as Long).unsigned === expected.unsigned, path).toBe(true);
-    return;
-  }
-  if (expected instanceof Uint8Array) {
-    expect(Buffer.from(actual as Uint8Array).equals(Buffer.from(expected)), path).toBe(true);
-    return;
-  }
-  const keys = Object.keys(expected);
-  expect(Object.keys(actual as object), `${path}: keys`).toEqual(keys);
-  for (const k of keys) expectSame((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${path}.${k}`);
+  expect(firstDifference(actual, expected, path)).toBeUndefined();
 }
 
 /** Every object reachable from a batch that a change in place could alter (frozen values and Longs cannot be). */
