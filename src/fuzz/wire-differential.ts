@@ -11,6 +11,7 @@ import { ExportLogsServiceRequest, root } from '../otlp/schema.js';
 import { decodeProtobufBatch } from '../otlp/wire-decode.js';
 import { encodeBatchSpliced, encodeRecordsSpliced } from '../otlp/wire-encode.js';
 import { FramedRecord } from '../otlp/wire-frame.js';
+import { cloneBatch } from '../pipeline/clone.js';
 import { Refusal } from '../pipeline/errors.js';
 import { appendAttribute, attributesUndecoded, dropAttribute, type KeyValue, type LogBatch, Long, markRewritten, type ReadonlyBatch, replaceAttribute } from '../pipeline/record.js';
 import { describeError, Violation, type Outcome } from './contracts.js';
@@ -240,4 +241,57 @@ export function checkLazyDecode(bytes: Uint8Array, appends: readonly KeyValue[])
     if (d !== undefined) throw new Violation(`a record read after its appends differs from the eagerly decoded one at ${d}`);
   }
   return unread.rejected > 0 ? 'partial' : 'accepted';
+}
+
+/** How a batch is copied in the wire.copy target: read first or not, and for which consumer. */
+export interface CopyPlan {
+  /** Attributes appended to every record before the copy (kept as the delta of records not yet read). */
+  appends: KeyValue[];
+  /** Read every record before the copy (its attributes and body decoded). */
+  readFirst: boolean;
+  /** cloneBatch's `eager`: the consumer reads every record, does not, or unknown. */
+  eager: boolean | undefined;
+}
+
+/**
+ * A fan-out's copy (cloneBatch) of a wire-decoded batch: copying leaves an
+ * unread original unread, the copy reads field by field as the eagerly
+ * decoded records with the same appends, is encoded (spliced where it is
+ * still its bytes) to what they mean, and an append or rewrite on the copy
+ * changes neither the original's objects nor its encoding.
+ */
+export function checkWireCopy(bytes: Uint8Array, plan: CopyPlan): Outcome {
+  let decoded: DecodedBatch;
+  try {
+    decoded = decodeProtobufBatch(bytes);
+  } catch {
+    return 'refused';
+  }
+  const batch = decoded.records;
+  const eager = requestToBatch(decodeProtobufRequest(bytes)).records;
+  for (const b of [batch, eager]) for (const rec of b) for (const kv of plan.appends) appendAttribute(rec.log, kv);
+  if (plan.readFirst) for (const rec of batch) void rec.log.attributes;
+  const copy = cloneBatch(batch, plan.eager);
+  batch.forEach((rec, i) => {
+    // A copy with a frame was made from the bytes; one without (a lenient encoding) is a deep copy, which reads the original.
+    const asBytes = FramedRecord.frameOf(copy[i]) !== undefined;
+    if (asBytes && !plan.readFirst && !attributesUndecoded(rec.log)) throw new Violation(`copying record ${i} decoded the original's attributes`);
+  });
+  const before = Buffer.from(encodeBatchSpliced(batch));
+  for (let i = 0; i < eager.length; i++) {
+    const d = firstDifference(copy[i].log, eager[i].log, `copy[${i}].log`) ?? firstDifference(copy[i].resource, eager[i].resource, `copy[${i}].resource`);
+    if (d !== undefined) throw new Violation(`a copy differs from the eagerly decoded record at ${d}`);
+  }
+  if (!canonicalProtobuf(encodeBatchSpliced(copy)).equals(objectEncoding(eager))) throw new Violation('the copy encodes to something else than the eagerly decoded records');
+  for (const rec of copy) {
+    appendAttribute(rec.log, { key: 'copy.only', value: { boolValue: true } });
+    if (rec.log.attributes.length > 1) dropAttribute(rec.log.attributes, rec.log.attributes[0].key);
+    if (rec.log.traceId && rec.log.traceId.length > 0) rec.log.traceId[0] ^= 0xff;
+  }
+  if (!Buffer.from(encodeBatchSpliced(batch)).equals(before)) throw new Violation("a change to the copy reached the original's encoding");
+  for (let i = 0; i < eager.length; i++) {
+    const d = firstDifference(batch[i].log, eager[i].log, `records[${i}].log`);
+    if (d !== undefined) throw new Violation(`a change to the copy reached the original at ${d}`);
+  }
+  return decoded.rejected > 0 ? 'partial' : 'accepted';
 }

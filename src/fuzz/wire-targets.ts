@@ -3,14 +3,15 @@
 // of the same records, and records left undecoded (appended to, encoded) against
 // the same records read first and against protobufjs's, on requests from Vigil's generator, from the
 // OpenTelemetry SDK's serializer (an encoder Vigil does not own), mutated and
-// random bytes. The checks are in wire-differential.ts.
+// random bytes; and a fan-out's copy of such records against the records
+// themselves. The checks are in wire-differential.ts.
 import fc from 'fast-check';
 import { encodeProtobufRequest } from '../otlp/convert.js';
 import { keyValue, mutatedProtobuf, randomBytes, validRequest } from './arbitraries.js';
 import { serialise } from './json-mutate.js';
 import { officialRequest } from './otel-arbitraries.js';
 import type { FuzzTarget } from './targets.js';
-import { checkLazyDecode, checkWireDecode, checkWireSplice, type SplicePlan } from './wire-differential.js';
+import { checkLazyDecode, checkWireCopy, checkWireDecode, checkWireSplice, type CopyPlan, type SplicePlan } from './wire-differential.js';
 import { type KeyValue, sharedAttribute } from '../pipeline/record.js';
 
 const showBytes = (b: Uint8Array) => `${b.length} bytes: ${Buffer.from(b).toString('hex').slice(0, 2000)}`;
@@ -30,6 +31,12 @@ const appended = fc.oneof(
 const plan: fc.Arbitrary<SplicePlan> = fc.record({
   appends: fc.array(fc.array(appended, { maxLength: 5 }), { maxLength: 4 }),
   rewrite: fc.constantFrom<SplicePlan['rewrite']>('none', 'none', 'none', 'replace', 'drop', 'body', 'time', 'by-hand', 'marked'),
+});
+
+const copyPlan: fc.Arbitrary<CopyPlan> = fc.record({
+  appends: fc.array(appended, { maxLength: 4 }),
+  readFirst: fc.boolean(),
+  eager: fc.constantFrom(undefined, false, true),
 });
 
 export function wireTargets(): FuzzTarget[] {
@@ -65,6 +72,19 @@ export function wireTargets(): FuzzTarget[] {
       show: (input) => {
         const [bytes, appends] = input as [Uint8Array, KeyValue[]];
         return `${showBytes(bytes)} appends=${serialise(appends).slice(0, 2000)}`;
+      },
+    },
+    {
+      name: 'wire.copy',
+      weight: 2,
+      arbitrary: fc.tuple(requestBytes, copyPlan),
+      check: (input) => {
+        const [bytes, p] = input as [Uint8Array, CopyPlan];
+        return checkWireCopy(bytes, p);
+      },
+      show: (input) => {
+        const [bytes, p] = input as [Uint8Array, CopyPlan];
+        return `${showBytes(bytes)} plan=${serialise(p).slice(0, 2000)}`;
       },
     },
   ] as FuzzTarget[];

@@ -21,4 +21,9 @@ describe('wire path fuzzing', () => {
     expect(r.outcomes.accepted).toBeGreaterThan(200);
     expect(r.outcomes.refused).toBeGreaterThan(50);
   });
+
+  it("a fan-out's copies read and encode as the records they copy, and changes to them stay theirs (1,000 cases)", () => {
+    const r = fuzz('wire.copy', 1000);
+    expect(r.outcomes.accepted).toBeGreaterThan(200);
+  });
 });
