@@ -30,7 +30,7 @@ export type CopyValue = <T>(value: T) => T;
  * every record (true), does not (false), or unknown (undefined: as the
  * original is).
  */
-export function copyAsBytes(rec: VigilRecord, resource: ResourceContext, scope: ScopeContext, eager: boolean | undefined, copyValue: CopyValue): VigilRecord | undefined {
+export function copyOverBytes(rec: VigilRecord, resource: ResourceContext, scope: ScopeContext, eager: boolean | undefined, copyValue: CopyValue): VigilRecord | undefined {
   const s = spliceableAttributes(rec);
   if (s === undefined) return undefined;
   if (!attributesUndecoded(rec.log) && eager !== false) return copyObjects(rec.log, s, resource, scope, copyValue);

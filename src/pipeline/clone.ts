@@ -15,7 +15,7 @@
 // (`sharedAttribute`) and a request's bytes. Byte arrays are copied.
 import type { LogBatch, ResourceContext, ScopeContext, VigilRecord } from './record.js';
 import { Long } from './record.js';
-import { copyAsBytes } from '../otlp/wire-copy.js';
+import { copyOverBytes } from '../otlp/wire-copy.js';
 import { copyContextFrame } from '../otlp/wire-frame.js';
 
 export function cloneBatch(batch: LogBatch, eager?: boolean): LogBatch {
@@ -28,7 +28,7 @@ export function cloneBatch(batch: LogBatch, eager?: boolean): LogBatch {
     if (resource === undefined) resources.set(r.resource, (resource = copyContext(r.resource)));
     let scope = scopes.get(r.scope);
     if (scope === undefined) scopes.set(r.scope, (scope = copyContext(r.scope)));
-    out[i] = copyAsBytes(r, resource, scope, eager, deepCopy) ?? { resource, scope, log: deepCopy(r.log) };
+    out[i] = copyOverBytes(r, resource, scope, eager, deepCopy) ?? { resource, scope, log: deepCopy(r.log) };
   }
   return out;
 }
