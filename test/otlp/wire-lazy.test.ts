@@ -88,6 +88,14 @@ describe('a lazily decoded record is the eagerly decoded one', () => {
     expect(rec.log.attributes).toBe(rec.log.attributes);
     expect(rec.log.body).toBe(rec.log.body);
   });
+
+  it('a record holding an encoding protobufjs reads leniently is read to be encoded from its objects (never spliced), its neighbours left undecoded', () => {
+    // intValue (3) as a 10-byte varint whose last byte holds more than the 64th bit (wire-record.ts): found by the wire.lazy fuzz target, seed 7.
+    const overflow = cat(encodeVarint(3 << 3), Array(9).fill(0xff), [0x03]);
+    const bytes = request(len(6, keyValue('plain', str(1, 'v'))), len(6, keyValue('n', overflow)));
+    expect(checkWireDecode(bytes)).toBe('accepted');
+    expect(checkLazyDecode(bytes, APPENDS)).toBe('accepted');
+  });
 });
 
 describe('decoding eagerly (a consumer that reads every record)', () => {
