@@ -1,12 +1,14 @@
 // bin/vigil.js starts verify's worker threads ahead only for `vigil verify` of
 // a local archive with enough sealed data for workers to pay (as verify itself
 // decides), wherever the archive stands among the options.
+import { existsSync } from 'node:fs';
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prestartVerify } from '../../src/cli/verify-prestart.js';
 import { segmentFileName } from '../../src/exporters/worm/layout.js';
 import { tempDir } from '../exporters/worm/helpers.js';
+import { VIGIL_BIN, vigilSync } from '../helpers/cli.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -47,4 +49,20 @@ describe('prestartVerify', () => {
     expect(prestartVerify(argv('query', await archive('queried', 4, 8)))).toBe(false);
     expect(prestartVerify(argv())).toBe(false);
   });
+});
+
+const built = existsSync(join(VIGIL_BIN, '../../dist/src/cli/verify-prestart.js'));
+
+// The workers started ahead must not keep the process alive: verify may stop
+// before taking them into a pool (a usage error), and then it must still exit.
+// The bound on the child (vigilSync's 60 s) only catches a hang.
+describe.skipIf(!built)('`vigil verify` of a local archive large enough for the head start', () => {
+  it('exits 2 on a usage error found before any segment is checked (no --public-key)', async () => {
+    const d = await archive('usage', 3, 6);
+    expect(prestartVerify(['node', 'vigil', 'verify', d])).toBe(true); // the head start does apply
+    const r = vigilSync(['verify', d]);
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--public-key');
+  }, 90_000);
 });

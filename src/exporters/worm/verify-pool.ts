@@ -73,7 +73,6 @@ export function prestartWorkers(ahead: readonly { object: string; path: string; 
   if (!compiled) return;
   for (let i = spares.length; i < defaultThreads() - 1; i++) {
     const worker = newWorker();
-    worker.unref();
     const spare: Spare = {
       worker,
       job: undefined,
@@ -92,6 +91,9 @@ export function prestartWorkers(ahead: readonly { object: string; path: string; 
       },
     };
     worker.on('message', spare.listen).on('error', spare.fail).on('exit', spare.exited);
+    // After the listeners: adding a 'message' listener refs the worker again, and a verify that stops
+    // before taking it into a pool (a usage error) would then never exit.
+    worker.unref();
     const input = ahead[i];
     if (input) {
       const early = new Promise<JobResult>((resolve, reject) => {
