@@ -5,8 +5,10 @@
 // (verify takes that result when it asks for exactly that file and manifest):
 // bin/vigil.js calls this before importing the CLI. Only this module and the
 // pool's are loaded for it; any doubt (not a local archive, too small for
-// workers to pay) starts nothing.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+// workers to pay) starts nothing. The archive's rules hold here too: only
+// regular files are read or handed to a worker, never through a link (a named
+// pipe under a segment's name would block the open for ever).
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSegmentFileName, segmentFileName } from '../exporters/worm/layout.js';
 import type { Manifest } from '../exporters/worm/manifest.js';
@@ -42,12 +44,17 @@ function sealedFiles(dir: string): { bytes: number; files: { name: string; segme
   for (const name of names) {
     const parsed = parseSegmentFileName(name);
     if (parsed?.kind !== 'sealed') continue;
-    files.push({ name, segment: parsed.segment, format: parsed.format });
+    let size: number;
     try {
-      bytes += statSync(join(dir, name)).size;
+      // lstat, regular files only: what LocalSource.list takes (verify names anything else as foreign).
+      const st = lstatSync(join(dir, name));
+      if (!st.isFile()) continue;
+      size = st.size;
     } catch {
-      // gone since the listing: verify will say so
+      continue; // gone since the listing: verify will say so
     }
+    files.push({ name, segment: parsed.segment, format: parsed.format });
+    bytes += size;
   }
   return { bytes, files: files.sort((a, b) => a.segment - b.segment) };
 }
@@ -57,11 +64,23 @@ function firstSegments(dir: string, files: readonly { name: string; segment: num
   const out: { object: string; path: string; manifest: Manifest }[] = [];
   for (const f of files.slice(0, 8)) {
     try {
-      const { manifest } = JSON.parse(readFileSync(join(dir, segmentFileName(f.segment, 'manifest', f.format)), 'utf8')) as { manifest?: Manifest };
+      const text = readRegularFile(join(dir, segmentFileName(f.segment, 'manifest', f.format)));
+      if (text === undefined) continue;
+      const { manifest } = JSON.parse(text) as { manifest?: Manifest };
       if (manifest && typeof manifest === 'object' && manifest.encryption === undefined) out.push({ object: f.name, path: join(dir, f.name), manifest });
     } catch {
       // no manifest (yet), or not one: verify reports it
     }
   }
   return out;
+}
+
+/** The file's text when it is a regular file, opened without following a link or waiting on a pipe; undefined otherwise. */
+function readRegularFile(path: string): string | undefined {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0));
+  try {
+    return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -180,22 +180,34 @@ export class SendingQueue {
 
   private async work(): Promise<void> {
     const signals: DeliverySignals = { retry: this.retryAbort.signal, send: this.sendAbort.signal };
-    for (let batch = await this.take(); batch; batch = await this.take()) {
-      const outcome = await this.deliverOne(batch, signals);
-      if (outcome === 'kept') {
-        this.insert(batch);
-        // Normally only a stopping queue keeps batches; after an unexpected error, pause rather than spin.
-        if (!this.stopping) await sleep(1000, undefined, { signal: this.sendAbort.signal }).catch(() => undefined);
-        continue;
-      }
-      try {
-        await this.o.store.remove(batch);
-      } catch (err) {
-        this.o.logger.error({ err: (err as Error).message, seq: batch.seq }, 'cannot remove a delivered batch from the queue; it will be delivered again after a restart');
-      }
-      this.occupied--;
-      this.updateGauge();
+    while (await this.workOne(signals));
+  }
+
+  /**
+   * Takes the next batch and delivers it; false once there is none to take. A
+   * frame of its own per batch, entered before the wait in take(): an async
+   * frame keeps its locals while suspended, and a loop variable of work() held
+   * the batch last delivered (with its payload, in an in-memory queue) while
+   * the consumer waited for the next.
+   */
+  private async workOne(signals: DeliverySignals): Promise<boolean> {
+    const batch = await this.take();
+    if (!batch) return false;
+    const outcome = await this.deliverOne(batch, signals);
+    if (outcome === 'kept') {
+      this.insert(batch);
+      // Normally only a stopping queue keeps batches; after an unexpected error, pause rather than spin.
+      if (!this.stopping) await sleep(1000, undefined, { signal: this.sendAbort.signal }).catch(() => undefined);
+      return true;
     }
+    try {
+      await this.o.store.remove(batch);
+    } catch (err) {
+      this.o.logger.error({ err: (err as Error).message, seq: batch.seq }, 'cannot remove a delivered batch from the queue; it will be delivered again after a restart');
+    }
+    this.occupied--;
+    this.updateGauge();
+    return true;
   }
 
   /**

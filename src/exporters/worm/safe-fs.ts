@@ -24,6 +24,25 @@ export async function openNoFollow(path: string, flags: number, mode?: number): 
   }
 }
 
+/**
+ * Opens a file that must be a regular one (a segment, a manifest) for reading,
+ * without following a link and without waiting on anything else: O_NONBLOCK
+ * (no effect on a regular file) makes a named pipe under such a name open at
+ * once instead of blocking until a writer comes, and it is then refused, as a
+ * device or a directory is.
+ */
+export async function openRegularNoFollow(path: string): Promise<FileHandle> {
+  const fh = await openNoFollow(path, READ_NOFOLLOW | (constants.O_NONBLOCK ?? 0));
+  try {
+    if ((await fh.stat()).isFile()) return fh;
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  await fh.close();
+  throw new Error(`${path} is not a regular file: an archive holds only the files Vigil writes`);
+}
+
 export async function readFileNoFollow(path: string): Promise<Buffer> {
   const fh = await openNoFollow(path, READ_NOFOLLOW);
   try {

@@ -9,7 +9,7 @@ import { createHash, hash as oneShotHash } from 'node:crypto';
 import { contentLimit, decompressFilePieces, decompressPieces } from './compression.js';
 import { formatOfName } from './layout.js';
 import type { Manifest } from './manifest.js';
-import { READ_NOFOLLOW, openNoFollow } from './safe-fs.js';
+import { openRegularNoFollow } from './safe-fs.js';
 import { IntactFramesCheck } from './verify-frames.js';
 import { FILE_ALTERED, type Finding } from './verify-findings.js';
 import type { IntactChainCheck } from './verify-intact.js';
@@ -48,7 +48,7 @@ export async function checkSegmentFile(path: string, object: string, m: Manifest
     bytesRead += chunk.length;
   };
   try {
-    const file = await openNoFollow(path, READ_NOFOLLOW);
+    const file = await openRegularNoFollow(path); // a pipe put there since the listing must not hold a thread-pool thread for ever
     try {
       if (!(await decompressFilePieces(formatOfName(object), file, onInput, feedWithin(check, m)))) return undefined;
     } finally {

@@ -25,6 +25,9 @@ export interface DataChecker {
 /** What a thread is asked: one segment's bytes (`data`) or its local file (`path`). */
 export type JobInput = { segment: number; object: string; manifest: Manifest } & ({ data: Buffer; path?: undefined } | { path: string; data?: undefined });
 type JobResult = DataCheckResult | FileCheckResult | undefined;
+/** A worker's answer to job `id`: its result, or why its check failed (that job only). */
+type JobMessage = { id: number; result: JobResult; error?: undefined } | { id: number; error: string; result?: undefined };
+const failure = (message: string) => new Error(`verify: a segment check failed on a worker thread: ${message}`);
 
 /** Runs a job in this thread. */
 export function runJob(job: JobInput): Promise<JobResult> {
@@ -49,7 +52,7 @@ interface Spare {
   worker: Worker;
   job: Job | undefined;
   /** Settle `job` until a pool takes the worker (and with it the job). */
-  listen: (message: { id: number; result: JobResult }) => void;
+  listen: (message: JobMessage) => void;
   fail: (err: Error) => void;
   /** A worker that stopped before a pool took it is dropped (a pool would wait on it forever). */
   exited: () => void;
@@ -73,13 +76,13 @@ export function prestartWorkers(ahead: readonly { object: string; path: string; 
   if (!compiled) return;
   for (let i = spares.length; i < defaultThreads() - 1; i++) {
     const worker = newWorker();
-    worker.unref();
     const spare: Spare = {
       worker,
       job: undefined,
-      listen: ({ id, result }) => {
+      listen: ({ id, result, error }) => {
         if (spare.job?.id !== id) return;
-        spare.job.resolve(result);
+        if (error === undefined) spare.job.resolve(result);
+        else spare.job.reject(failure(error));
         spare.job = undefined;
       },
       fail: (err) => {
@@ -92,6 +95,9 @@ export function prestartWorkers(ahead: readonly { object: string; path: string; 
       },
     };
     worker.on('message', spare.listen).on('error', spare.fail).on('exit', spare.exited);
+    // After the listeners: adding a 'message' listener refs the worker again, and a verify that stops
+    // before taking it into a pool (a usage error) would then never exit.
+    worker.unref();
     const input = ahead[i];
     if (input) {
       const early = new Promise<JobResult>((resolve, reject) => {
@@ -189,8 +195,8 @@ class ThreadPool implements DataChecker {
           }
         },
       };
-      worker.on('message', ({ id, result }: { id: number; result: JobResult }) => {
-        if (slot.job?.id === id) this.done(slot, slot.job, result);
+      worker.on('message', ({ id, result, error }: JobMessage) => {
+        if (slot.job?.id === id) this.done(slot, slot.job, result, error === undefined ? undefined : failure(error));
       });
       worker.on('error', (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
       worker.on('exit', (code) => {

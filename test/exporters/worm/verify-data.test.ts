@@ -4,8 +4,10 @@
 // order, whatever the chunk and piece boundaries, and prove a segment intact
 // only when the bytes path (checkSegmentBytes) would; anything else is left to
 // the bytes path, which names the break.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,4 +114,33 @@ describe('checkSegmentFile', () => {
       expect(await checkSegmentFile(join(d, 'archive', 'nothing.vlog.zst'), name, m)).toBeUndefined();
     });
   }
+});
+
+describe('checkSegmentFile on what is not a regular file', () => {
+  // A named pipe put under a segment's name (after verify listed a regular file
+  // there, or under a head start: cli/verify-prestart.ts) must be left to the
+  // bytes path, which refuses it, and not hold a thread-pool thread in its open
+  // until a writer comes. (On failure this test does not finish: the open waits.)
+  it('a named pipe or a directory: not proven, at once', async () => {
+    const pipe = join(dir, 'pipe.vlog.zst');
+    try {
+      execFileSync('mkfifo', [pipe]);
+    } catch {
+      console.warn('skipped: no mkfifo here');
+      return;
+    }
+    const m = { segment: 1, entries: 0, first_seq: 1, chain_prev: '0'.repeat(64), merkle_root: '0'.repeat(64), segment_sha256: '0'.repeat(64) } as unknown as Manifest;
+    try {
+      expect(await checkSegmentFile(pipe, 'segment-000000000001.vlog.zst', m)).toBeUndefined();
+      const directory = join(dir, 'directory.vlog.zst');
+      await mkdir(directory);
+      expect(await checkSegmentFile(directory, 'segment-000000000001.vlog.zst', m)).toBeUndefined();
+    } finally {
+      try {
+        closeSync(openSync(pipe, constants.O_WRONLY | constants.O_NONBLOCK)); // lets go of an open waiting on it
+      } catch {
+        // nothing waiting on it
+      }
+    }
+  }, 20_000);
 });

@@ -77,6 +77,32 @@ describe.skipIf(!built)('verify worker pool (compiled)', () => {
     ]);
     expect(broken).toEqual(await report(tampered, 0));
   });
+  it('a check that throws on a worker (a manifest forged without chain_prev) fails that job only, as on this thread: the pool goes on', async () => {
+    // verify starts the checks of the next segments before it has read their manifests, so a forged
+    // one reaches a thread; it is then named as malformed and its job's failure never awaited.
+    const pool = (await import(pathToFileURL(compiled('verify-pool.js')).href)) as typeof PoolModule;
+    const path = archivePath(dir, 2, 'sealed');
+    const object = path.split('/').pop()!;
+    const data = await readFile(path);
+    const m = (JSON.parse(await readFile(archivePath(dir, 2, 'manifest'), 'utf8')) as { manifest: Manifest }).manifest;
+    const { chain_prev: _gone, ...forged } = m;
+    const checker = pool.createDataChecker(2);
+    try {
+      // An idle worker takes the first job waiting, this thread the second: a forged manifest on each.
+      const failed = await Promise.allSettled([checker.checkFile(2, object, path, forged as Manifest), checker.check(2, object, Buffer.from(data), forged as Manifest)]);
+      expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      const expected = await checkSegmentBytes(2, object, Buffer.from(data), m);
+      expect(expected.validRecords).toBe(25);
+      expect(await Promise.all([checker.check(2, object, Buffer.from(data), m), checker.check(2, object, Buffer.from(data), m)])).toEqual([expected, expected]);
+      expect(await Promise.all([checker.checkFile(2, object, path, m), checker.checkFile(2, object, path, m)])).toEqual([
+        { ...expected, bytesRead: data.length },
+        { ...expected, bytesRead: data.length },
+      ]);
+    } finally {
+      await checker.close();
+    }
+  });
+
   it('a worker proves a local segment file intact as this thread does, and leaves a changed one to the bytes path', async () => {
     const pool = (await import(pathToFileURL(compiled('verify-pool.js')).href)) as typeof PoolModule;
     const path = archivePath(dir, 2, 'sealed');
