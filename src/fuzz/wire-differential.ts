@@ -168,6 +168,15 @@ function applyPlan(batch: LogBatch, plan: SplicePlan): void {
   });
 }
 
+/** The wire decoder's reading of a request, or undefined when it refuses the request (the decoders' agreement on refusals is checkWireDecode's). */
+function wireDecodedOrUndefined(bytes: Uint8Array): DecodedBatch | undefined {
+  try {
+    return decodeProtobufBatch(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Splicing is invisible: a request decoded by the wire decoder, appended to and
  * changed per `plan`, encodes (encodeBatchProtobuf, and each record alone with
@@ -176,12 +185,8 @@ function applyPlan(batch: LogBatch, plan: SplicePlan): void {
  * agreement is checkWireDecode's).
  */
 export function checkWireSplice(bytes: Uint8Array, plan: SplicePlan): Outcome {
-  let decoded: DecodedBatch;
-  try {
-    decoded = decodeProtobufBatch(bytes);
-  } catch {
-    return 'refused';
-  }
+  const decoded = wireDecodedOrUndefined(bytes);
+  if (decoded === undefined) return 'refused';
   const batch = decoded.records;
   applyPlan(batch, plan);
   const expected = objectEncoding(batch);
@@ -264,12 +269,8 @@ export interface CopyPlan {
  * changes neither the original's objects nor its encoding.
  */
 export function checkWireCopy(bytes: Uint8Array, plan: CopyPlan): Outcome {
-  let decoded: DecodedBatch;
-  try {
-    decoded = decodeProtobufBatch(bytes);
-  } catch {
-    return 'refused';
-  }
+  const decoded = wireDecodedOrUndefined(bytes);
+  if (decoded === undefined) return 'refused';
   const batch = decoded.records;
   const eager = requestToBatch(decodeProtobufRequest(bytes)).records;
   for (const b of [batch, eager]) for (const rec of b) for (const kv of plan.appends) appendAttribute(rec.log, kv);
