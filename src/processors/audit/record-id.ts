@@ -12,7 +12,7 @@
 // k counts earlier byte-identical records in the same batch: two identical lines
 // in one request stay two records, and a resend of the request gives the same ids.
 import { hash } from 'node:crypto';
-import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, ResourceContext, ScopeContext, VigilRecord } from '../../pipeline/record.js';
+import type { AnyValue, KeyValue, LogRecord, ResourceContext, ScopeContext, VigilRecord } from '../../pipeline/record.js';
 import { anyValueKind, int64Text } from '../../pipeline/record.js';
 import { JsonWriter } from '../../otlp/json-writer.js';
 
@@ -108,7 +108,8 @@ function keyValues(w: JsonWriter, kvs: readonly KeyValue[]): void {
   w.ascii('}');
 }
 
-function canonResource(w: JsonWriter, r: Resource, schemaUrl: string): void {
+function canonResource(w: JsonWriter, ctx: ResourceContext): void {
+  const r = ctx.resource;
   w.ascii('R');
   keyValues(w, r.attributes ?? []);
   n(w, r.droppedAttributesCount);
@@ -120,17 +121,18 @@ function canonResource(w: JsonWriter, r: Resource, schemaUrl: string): void {
     s(w, (e.descriptionKeys ?? []).join('\u0000'));
   }
   w.ascii(';');
-  s(w, schemaUrl);
+  s(w, ctx.schemaUrl);
 }
 
-function canonScope(w: JsonWriter, sc: InstrumentationScope, schemaUrl: string): void {
+function canonScope(w: JsonWriter, ctx: ScopeContext): void {
+  const sc = ctx.scope;
   w.ascii('S');
   s(w, sc.name);
   s(w, sc.version);
   keyValues(w, sc.attributes ?? []);
   n(w, sc.droppedAttributesCount);
   w.ascii(';');
-  s(w, schemaUrl);
+  s(w, ctx.schemaUrl);
 }
 
 function canonLog(w: JsonWriter, l: LogRecord): void {
@@ -157,22 +159,22 @@ function canonLog(w: JsonWriter, l: LogRecord): void {
 
 const sha256Hex = (w: JsonWriter): string => hash('sha256', w.written(), 'hex');
 
+/** The hash of a shared resource or scope's canonical text, computed once per object (`w` is overwritten when it is not known yet). */
+function memoisedHash<K extends object>(w: JsonWriter, cache: WeakMap<K, string>, key: K, canon: (w: JsonWriter, key: K) => void): string {
+  let h = cache.get(key);
+  if (h === undefined) {
+    w.reset();
+    canon(w, key);
+    h = sha256Hex(w);
+    cache.set(key, h);
+  }
+  return h;
+}
+
 /** Writes the canonical text of a whole record into `w` (resource and scope memoised per shared object, as their hashes). */
 function writeCanonical(w: JsonWriter, rec: VigilRecord): void {
-  let r = resourceCanon.get(rec.resource);
-  if (r === undefined) {
-    w.reset();
-    canonResource(w, rec.resource.resource, rec.resource.schemaUrl);
-    r = sha256Hex(w);
-    resourceCanon.set(rec.resource, r);
-  }
-  let sc = scopeCanon.get(rec.scope);
-  if (sc === undefined) {
-    w.reset();
-    canonScope(w, rec.scope.scope, rec.scope.schemaUrl);
-    sc = sha256Hex(w);
-    scopeCanon.set(rec.scope, sc);
-  }
+  const r = memoisedHash(w, resourceCanon, rec.resource, canonResource);
+  const sc = memoisedHash(w, scopeCanon, rec.scope, canonScope);
   w.reset();
   w.ascii(r);
   w.ascii(sc);
