@@ -5,6 +5,10 @@
 // The segment's descriptor used to stay open for ever; once the connections
 // go, Vigil opened the same segment again: two descriptors on one file. Now
 // exactly one remains, and appends carry on.
+// Nothing here depends on speed: the seal is a size seal, set off by a record
+// sent over a connection opened before the exhaustion, and descriptors are
+// topped up until none is left (a timed seal used to race the exhaustion on a
+// slow machine and leave a descriptor free).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -16,7 +20,7 @@ import { VIGIL_BIN } from '../helpers/cli.js';
 import { until } from '../helpers/downstream.js';
 import { tempDir } from '../helpers/tmp.js';
 import { encodeProtobufRequest } from '../../src/otlp/convert.js';
-import { grpcExport } from '../receivers/otlp/clients.js';
+import { grpcExport, grpcSession } from '../receivers/otlp/clients.js';
 import { rawConnect } from '../security/clients.js';
 
 const LIMIT = 200;
@@ -51,7 +55,7 @@ describe.skipIf(!hasPrlimit)('vigil run out of file descriptors', () => {
       cfg,
       stringify({
         receivers: { otlp: { protocols: { grpc: { endpoint: '127.0.0.1:0', max_connections: 0 } } } },
-        exporters: { worm: { directory: archive, segment: { max_age: '4s' }, signing: { key_file: join(dir, 'keys', 'archive.key') } } },
+        exporters: { worm: { directory: archive, segment: { max_bytes: 4096, max_age: '1h' }, signing: { key_file: join(dir, 'keys', 'archive.key') } } },
         service: { telemetry: { metrics: { address: null }, logs: { level: 'info' } }, pipelines: { logs: { receivers: ['otlp'], exporters: ['worm'] } } },
       }),
     );
@@ -62,27 +66,49 @@ describe.skipIf(!hasPrlimit)('vigil run out of file descriptors', () => {
     await until(() => /vigil ready/.test(out), 'vigil to be ready', 30_000);
     const address = /OTLP\/gRPC (\d+\.\d+\.\d+\.\d+:\d+)/.exec(out)![1];
     const pid = child.pid!;
-    const request = encodeProtobufRequest({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ logRecords: [{ body: { stringValue: 'x' }, attributes: [] }] }] }] });
-    const first = await grpcExport(address, request);
-    expect(first.code, `${first.details}\n${out}`).toBe(grpc.status.OK);
+    const record = (body: string) => encodeProtobufRequest({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ logRecords: [{ body: { stringValue: body }, attributes: [] }] }] }] });
+    const request = record('x');
+    // Opened now, used once every descriptor is taken: it needs none of its own then.
+    const session = grpcSession(address);
+    try {
+      const first = await session.send(request);
+      expect(first.code, `${first.details}\n${out}`).toBe(grpc.status.OK);
 
-    // Take every descriptor Vigil has with idle connections (those past the limit it accepts and drops).
-    for (let i = 0; i < LIMIT; i++) {
-      const s = await rawConnect(address).catch(() => undefined);
-      if (s) {
+      // Take every descriptor Vigil has with idle connections (those past the limit it accepts and drops).
+      // One more connection each time a descriptor is still free, until none is.
+      const connect = async (): Promise<void> => {
+        const s = await rawConnect(address).catch(() => undefined);
+        if (!s) return;
         s.on('error', () => undefined);
         sockets.push(s);
-      }
+      };
+      for (let i = 0; i < LIMIT; i++) await connect();
+      let topUps = 0;
+      await until(
+        async () => {
+          if (fdTargets(pid).length >= LIMIT) return true;
+          if (topUps++ < LIMIT) await connect();
+          return false;
+        },
+        `every descriptor to be taken (${LIMIT})`,
+        30_000,
+      );
+
+      // A record past segment.max_bytes: the append is acknowledged, and the size seal that follows can open
+      // the next segment file but not fsync the directory.
+      const logged = out.length;
+      const big = await session.send(record('y'.repeat(8192)));
+      expect(big.code, big.details).toBe(grpc.status.OK);
+      await until(() => /cannot open the next segment yet/.test(out.slice(logged)), 'a seal that cannot open the next segment', 20_000);
+    } finally {
+      session.close();
     }
-    await until(() => fdTargets(pid).length >= LIMIT, 'every descriptor to be taken', 20_000);
-    // The first timed seal (max_age: the exhaustion above takes far less) cannot open the next segment for
-    // good: the directory fsync finds no descriptor. No earlier seal competes for descriptors.
-    const logged = out.length;
-    await until(() => /cannot open the next segment yet/.test(out.slice(logged)), 'a seal that cannot open the next segment', 20_000);
 
     for (const s of sockets.splice(0)) s.destroy();
     await until(async () => (await grpcExport(address, request)).code === grpc.status.OK, 'appends to resume', 30_000);
     const openSegments = fdTargets(pid).filter((t) => t.startsWith(archive) && (t.endsWith('.jsonl') || t.endsWith('.vlog')));
     expect(openSegments, `descriptors on open segments: ${openSegments.join(', ')}`).toHaveLength(1);
+    // A leaked FileHandle that a garbage collection happened to close first is still a leak.
+    expect(out).not.toMatch(/Closing file descriptor \d+ on garbage collection/);
   }, 120_000);
 });

@@ -16,25 +16,36 @@ export interface GrpcOutcome {
 
 const identity = (b: Buffer) => b;
 
+/** A gRPC client whose connection stays open between sends (grpcExport opens one per call). */
+export function grpcSession(address: string, opts: { gzip?: boolean } = {}): { send(body: Uint8Array, metadata?: Record<string, string>): Promise<GrpcOutcome>; close(): void } {
+  const channelOptions: grpc.ChannelOptions = { 'grpc.max_send_message_length': -1 };
+  if (opts.gzip) channelOptions['grpc.default_compression_algorithm'] = 2; // gzip
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), channelOptions);
+  return {
+    send: (body, metadata = {}) => {
+      const md = new grpc.Metadata();
+      for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+      return new Promise<GrpcOutcome>((resolve) => {
+        client.makeUnaryRequest(EXPORT_METHOD_PATH, identity, identity, Buffer.from(body), md, { deadline: Date.now() + 30_000 }, (err, response) => {
+          if (err) resolve({ code: err.code, details: err.details, metadata: err.metadata });
+          else resolve({ code: grpc.status.OK, details: '', metadata: new grpc.Metadata(), response });
+        });
+      });
+    },
+    close: () => client.close(),
+  };
+}
+
 export async function grpcExport(
   address: string,
   body: Uint8Array,
   opts: { gzip?: boolean; metadata?: Record<string, string> } = {},
 ): Promise<GrpcOutcome> {
-  const channelOptions: grpc.ChannelOptions = { 'grpc.max_send_message_length': -1 };
-  if (opts.gzip) channelOptions['grpc.default_compression_algorithm'] = 2; // gzip
-  const client = new grpc.Client(address, grpc.credentials.createInsecure(), channelOptions);
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(opts.metadata ?? {})) md.set(k, v);
+  const session = grpcSession(address, opts);
   try {
-    return await new Promise<GrpcOutcome>((resolve) => {
-      client.makeUnaryRequest(EXPORT_METHOD_PATH, identity, identity, Buffer.from(body), md, { deadline: Date.now() + 30_000 }, (err, response) => {
-        if (err) resolve({ code: err.code, details: err.details, metadata: err.metadata });
-        else resolve({ code: grpc.status.OK, details: '', metadata: new grpc.Metadata(), response });
-      });
-    });
+    return await session.send(body, opts.metadata);
   } finally {
-    client.close();
+    session.close();
   }
 }
 
