@@ -45,6 +45,21 @@ export class JsonWriter {
     this.pos = p + n;
   }
 
+  /** Bytes as lower-case hex, as Buffer#toString('hex') writes them, without the string. */
+  hex(b: Uint8Array): void {
+    const n = b.length;
+    this.reserve(2 * n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const hi = b[i] >> 4;
+      const lo = b[i] & 15;
+      buf[p++] = hi < 10 ? 0x30 + hi : 0x57 + hi;
+      buf[p++] = lo < 10 ? 0x30 + lo : 0x57 + lo;
+    }
+    this.pos = p;
+  }
+
   /** Any text, as UTF-8 (text that is already JSON, such as JSON.stringify's output). */
   text(s: string): void {
     const n = s.length;

@@ -14,6 +14,15 @@ describe('JsonWriter', () => {
     );
   });
 
+  it('writes bytes as hex exactly as Buffer#toString(\'hex\') does, after other text', () => {
+    const w = new JsonWriter();
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    w.ascii('x');
+    w.hex(all);
+    w.hex(new Uint8Array(0));
+    expect(w.takeText()).toBe(`x${Buffer.from(all).toString('hex')}`);
+  });
+
   it('grows past its first buffer and keeps everything written, in order', () => {
     const w = new JsonWriter();
     const pieces: string[] = [];

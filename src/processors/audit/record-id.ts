@@ -39,12 +39,26 @@ function n(w: JsonWriter, v: number | undefined | null): void {
   w.ascii(v ? String(v) : '0');
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** Lower-case hex, as Buffer#toString('hex') writes it. */
 function bytes(w: JsonWriter, b: Uint8Array | undefined | null): void {
-  if (!b) return;
-  for (let i = 0; i < b.length; i++) w.ascii(HEX[b[i]]);
+  if (b) w.hex(b);
+}
+
+// Attribute keys repeat from record to record: each one's length-prefixed text
+// is encoded once. Bounded, since a sender may make every key unique.
+const KEY_CACHE_LIMIT = 4096;
+const keyTexts = new Map<string, Uint8Array>();
+
+/** An attribute key, length-prefixed as `s` writes it. */
+function key(w: JsonWriter, k: string | undefined | null): void {
+  if (typeof k !== 'string') return s(w, k);
+  let b = keyTexts.get(k);
+  if (b === undefined) {
+    if (keyTexts.size >= KEY_CACHE_LIMIT) return s(w, k);
+    b = Buffer.from(`${k.length}:${k}`, 'utf8');
+    keyTexts.set(k, b);
+  }
+  w.bytes(b);
 }
 
 function anyValue(w: JsonWriter, v: AnyValue | null | undefined): void {
@@ -102,7 +116,7 @@ function keyValues(w: JsonWriter, kvs: readonly KeyValue[]): void {
   w.uint(kvs.length);
   w.ascii('{');
   for (const kv of kvs) {
-    s(w, kv?.key);
+    key(w, kv?.key);
     anyValue(w, kv?.value);
   }
   w.ascii('}');

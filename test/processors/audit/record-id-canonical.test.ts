@@ -102,6 +102,17 @@ describe('audit.record_id written into a buffer = the canonical text hashed as o
     );
   });
 
+  it('keys past the key cache (every record with keys of its own) hash as the text did', () => {
+    const resource = { resource: { attributes: [] }, schemaUrl: '' };
+    const scope = { scope: {}, schemaUrl: '' };
+    const batch: VigilRecord[] = Array.from({ length: 5000 }, (_, i) => ({
+      resource,
+      scope,
+      log: { attributes: [{ key: `k-${i}-é`, value: { stringValue: 'v' } }, { key: 'common', value: { intValue: i } }] },
+    }));
+    expect(recordIds(batch)).toEqual(referenceIds(batch));
+  });
+
   it('canonicalRecord gives the reference text for well-formed records', () => {
     fc.assert(
       fc.property(recordsOf(validRequest({ nonEmpty: true })), (batch) => {
