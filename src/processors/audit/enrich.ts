@@ -10,8 +10,10 @@
 // This is the hot path (hundreds of thousands of records per second per core):
 // attributes are appended in one go, the enumerated ones (outcome, action,
 // method, status, OCSF ids…) as shared frozen KeyValue objects, so that most of
-// the ~25 attributes cost no allocation. Attribute objects are immutable:
-// replace them (record.ts setAttribute does), never mutate them in place.
+// the ~25 attributes cost no allocation (audit.resource too: routes and
+// collapsed paths repeat, and encoders reuse a shared attribute's bytes).
+// Attribute objects are immutable: replace them (record.ts setAttribute does),
+// never mutate them in place.
 // Any change other than appending attributes (limits, dropped sender audit.*,
 // pseudonyms, a filled-in timestamp) marks the record rewritten (record.ts
 // `markRewritten`): encoders then write it from its objects, not its bytes.
@@ -80,6 +82,7 @@ function sharedValues(key: string): SharedValues {
 const SCHEMA = sharedValues('audit.schema_version').get(SCHEMA_VERSION);
 const OUTCOME = sharedValues('audit.outcome');
 const ACTION = sharedValues('audit.action');
+const RESOURCE = sharedValues('audit.resource'); // routes and collapsed paths: few, by design
 const PARSE_STATUS = sharedValues('audit.parse_status');
 const PARSE_ISSUE = sharedValues('audit.parse_issue');
 const OCSF_CLASS = sharedValues('ocsf.class_uid');
@@ -320,7 +323,13 @@ const USER_AGENTS = [F.userAgent, F.oldUserAgent];
 
 /** What semconv attributes (current names, then deprecated ones) already say. */
 function readSemconv(a: SenderAttrs): AccessFields {
-  const f: AccessFields = {};
+  // Every field it (or applyTarget) may set, present from the start: one allocation,
+  // where adding them one by one grew the object's property store several times.
+  // Only read through `!== undefined` (merged, parseStatusOf).
+  const f: AccessFields = {
+    method: undefined, target: undefined, path: undefined, query: undefined, fullUrl: undefined, route: undefined, status: undefined,
+    size: undefined, durationS: undefined, client: undefined, user: undefined, session: undefined, userAgent: undefined, outcome: undefined,
+  };
   const method = a.string(F.method) === '_OTHER' ? a.string(F.methodOriginal) : firstString(a, METHODS);
   if (method !== undefined) f.method = method;
   const path = a.string(F.path);
@@ -497,11 +506,14 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   out.own(SCHEMA);
   out.own(OUTCOME.get(outcome));
   out.own(ACTION.get(action));
-  if (resource !== undefined) out.own({ key: 'audit.resource', value: { stringValue: capString(resource, s.limits.maxValueLength, marks, 'audit.resource') } });
+  if (resource !== undefined) out.own(RESOURCE.get(capString(resource, s.limits.maxValueLength, marks, 'audit.resource')));
   out.own(PARSE_STATUS.get(status.status));
   if (status.issue !== undefined) out.own(PARSE_ISSUE.get(capString(status.issue, s.limits.maxValueLength, marks, 'audit.parse_issue')));
   out.own(ingestedAt);
-  if (s.ocsf) for (const kv of ocsfAttributes(action, method, outcome, log.severityNumber)) out.own(kv);
+  if (s.ocsf) {
+    const ocsf = ocsfAttributes(action, method, outcome, log.severityNumber);
+    for (let i = 0; i < ocsf.length; i++) out.own(ocsf[i]); // indexed: for-of over the frozen array allocated an iterator result per attribute
+  }
   if (marks.length > 0) {
     const values = marks.map((m) => ({ stringValue: capString(m, s.limits.maxValueLength, [], '') }));
     out.own({ key: 'audit.limits_applied', value: { arrayValue: { values } } });

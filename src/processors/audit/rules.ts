@@ -45,7 +45,11 @@ export function statusTest(patterns: readonly string[]): StatusTest {
     const code = Number(p);
     return (s) => s === code;
   });
-  return (s) => tests.some((t) => t(s));
+  // A loop, not tests.some(t => t(s)): that built a closure per record.
+  return (s) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i](s)) return true;
+    return false;
+  };
 }
 
 export function compileRules(c: AuditConfig): CompiledRules {
