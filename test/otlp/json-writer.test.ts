@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonWriter } from '../../src/otlp/json-writer.js';
+import { int64Decimal, Long } from '../../src/pipeline/record.js';
 
 describe('JsonWriter', () => {
   it('writes a string literal as exactly the UTF-8 of JSON.stringify (escapes, non-ASCII, lone surrogates)', () => {
@@ -12,6 +13,31 @@ describe('JsonWriter', () => {
       }),
       { numRuns: 2000, seed: 20261204 },
     );
+  });
+
+  it('writes a 64-bit integer as its halves exactly as long.js (and int64Decimal) spell it', () => {
+    const w = new JsonWriter();
+    const edges = [0, 1, -1, 9, 10, 999999, 1000000, 0x1fffff, 0x200000, -0x200000, -0x200001, 0x7fffffff, -0x80000000, 967296, -967296];
+    const half = fc.oneof(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.constantFrom(...edges));
+    fc.assert(
+      fc.property(half, half, fc.boolean(), (low, high, unsigned) => {
+        w.int64(low, high, unsigned);
+        const expected = Long.fromBits(low, high, unsigned).toString();
+        expect(w.takeText()).toBe(expected);
+        expect(int64Decimal(low, high, unsigned)).toBe(expected);
+      }),
+      { numRuns: 20000, seed: 0x64 },
+    );
+    for (const t of ['1000000000000000000', '10000000000000000', '9007199254740993', '18446744073709551615', '1793491200003000000']) {
+      const v = Long.fromString(t, true);
+      w.int64(v.low, v.high, true);
+      expect(w.takeText()).toBe(t);
+    }
+    for (const t of ['-9223372036854775808', '-1000000000000000000', '-9007199254740993', '-4294967296']) {
+      const v = Long.fromString(t, false);
+      w.int64(v.low, v.high, false);
+      expect(w.takeText()).toBe(t);
+    }
   });
 
   it('writes bytes as hex exactly as Buffer#toString(\'hex\') does, after other text', () => {

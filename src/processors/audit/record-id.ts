@@ -13,7 +13,7 @@
 // in one request stay two records, and a resend of the request gives the same ids.
 import { hash } from 'node:crypto';
 import type { AnyValue, KeyValue, LogRecord, ResourceContext, ScopeContext, VigilRecord } from '../../pipeline/record.js';
-import { anyValueKind, int64Text } from '../../pipeline/record.js';
+import { anyValueKind, int64Text, type Long } from '../../pipeline/record.js';
 import { JsonWriter } from '../../otlp/json-writer.js';
 
 // The canonical text is written as UTF-8 straight into one reused buffer and
@@ -37,6 +37,12 @@ function s(w: JsonWriter, v: string | undefined | null): void {
 
 function n(w: JsonWriter, v: number | undefined | null): void {
   w.ascii(v ? String(v) : '0');
+}
+
+/** A 64-bit integer field as int64Text writes it; a Long (as decoded) without building the string. */
+function int64(w: JsonWriter, v: Long | number | string | null | undefined, unsigned: boolean): void {
+  if (v != null && typeof v === 'object') w.int64(v.low, v.high, unsigned); // a Long, from whichever copy of long.js
+  else w.text(int64Text(v, unsigned));
 }
 
 /** Lower-case hex, as Buffer#toString('hex') writes it. */
@@ -78,7 +84,7 @@ function anyValue(w: JsonWriter, v: AnyValue | null | undefined): void {
       return;
     case 'int':
       w.ascii('i');
-      w.text(int64Text(v!.intValue, false));
+      int64(w, v!.intValue, false);
       w.ascii(';');
       return;
     case 'double':
@@ -151,9 +157,9 @@ function canonScope(w: JsonWriter, ctx: ScopeContext): void {
 
 function canonLog(w: JsonWriter, l: LogRecord): void {
   w.ascii('L');
-  w.text(int64Text(l.timeUnixNano, true));
+  int64(w, l.timeUnixNano, true);
   w.ascii(';');
-  w.text(int64Text(l.observedTimeUnixNano, true));
+  int64(w, l.observedTimeUnixNano, true);
   w.ascii(';');
   n(w, l.severityNumber);
   w.ascii(';');
