@@ -18,7 +18,7 @@
 // pseudonyms, a filled-in timestamp) marks the record rewritten (record.ts
 // `markRewritten`): encoders then write it from its objects, not its bytes.
 import type { AnyValue, KeyValue, LogRecord, ResourceContext, VigilRecord } from '../../pipeline/record.js';
-import { findAttribute, markRewritten, nanosToMillis, scalarOf, sharedAttribute } from '../../pipeline/record.js';
+import { anyValue, findAttribute, markRewritten, nanosToMillis, scalarOf, sharedAttribute } from '../../pipeline/record.js';
 import type { BodyOptions } from './body.js';
 import { parseBody } from './body.js';
 import type { AccessFields, BodyParse, Outcome, ParseStatus } from './fields.js';
@@ -55,7 +55,12 @@ export interface EnrichResult {
 
 const MEMO_LIMIT = 512;
 
-/** Frozen KeyValue objects for one key, shared by every record with the same (low-cardinality) value. */
+/**
+ * Frozen KeyValue objects for one key, shared by every record with the same
+ * (low-cardinality) value. Past MEMO_LIMIT values a new value gets a plain
+ * KeyValue of its own: a frozen one would have every encoder encode it once
+ * more and keep its bytes for one record.
+ */
 class SharedValues {
   private readonly byValue = new Map<string | number, KeyValue>();
 
@@ -64,8 +69,9 @@ class SharedValues {
   get(value: string | number): KeyValue {
     let kv = this.byValue.get(value);
     if (kv === undefined) {
+      if (this.byValue.size >= MEMO_LIMIT) return { key: this.key, value: anyValue(value) };
       kv = sharedAttribute(this.key, value);
-      if (this.byValue.size < MEMO_LIMIT) this.byValue.set(value, kv);
+      this.byValue.set(value, kv);
     }
     return kv;
   }

@@ -5,7 +5,7 @@ import { ConfigError } from '../../../src/config/errors.js';
 import { defaultRegistry } from '../../../src/components.js';
 import { batchToRequest, decodeProtobufRequest, encodeProtobufRequest, requestToBatch } from '../../../src/otlp/convert.js';
 import { decodeJsonRequest, encodeJsonRequest } from '../../../src/otlp/json.js';
-import { anyValue, nanosToMillis } from '../../../src/pipeline/record.js';
+import { anyValue, isSharedAttribute, nanosToMillis } from '../../../src/pipeline/record.js';
 import type { KeyValue, VigilRecord } from '../../../src/pipeline/record.js';
 import { Telemetry } from '../../../src/telemetry/metrics.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
@@ -155,6 +155,17 @@ describe('audit processor: outcome, action, resource rules', () => {
     expect(run('GET', '/static/app.v2.js', 200)['audit.resource']).toBe('/static/app.v2.js');
     expect(run('GET', '/t/ABC-123', 200, { resource: { id_patterns: ['[A-Z]+-\\d+'], placeholder: ':id' } })['audit.resource']).toBe('/t/:id');
     expect(run('GET', '/api/v1/request/440', 200, { resource: { collapse_ids: false } })['audit.resource']).toBe('/api/v1/request/440');
+  });
+
+  it('shares one frozen audit.resource between records (encoders encode it once), and past 512 distinct resources gives new ones plain attributes', () => {
+    const resourceOf = (rec: VigilRecord) => rec.log.attributes.find((a) => a.key === 'audit.resource')!;
+    const get = (path: string) => record(undefined, [kv('http.request.method', 'GET'), kv('url.path', path), kv('http.response.status_code', 200)]);
+    const recs = enrich([get('/shared/route'), get('/shared/route'), ...Array.from({ length: 600 }, (_, i) => get(`/distinct/r${i}`))]);
+    expect(resourceOf(recs[0])).toBe(resourceOf(recs[1]));
+    expect(isSharedAttribute(resourceOf(recs[0]))).toBe(true);
+    const last = resourceOf(recs[recs.length - 1]);
+    expect(last).toEqual({ key: 'audit.resource', value: { stringValue: '/distinct/r599' } });
+    expect(isSharedAttribute(last)).toBe(false);
   });
 
   it('applies configured outcome rules and failure statuses', () => {
