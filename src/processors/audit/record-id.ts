@@ -51,13 +51,15 @@ function bytes(w: JsonWriter, b: Uint8Array | undefined | null): void {
 }
 
 // Attribute keys repeat from record to record: each one's length-prefixed text
-// is encoded once. Bounded, since a sender may make every key unique.
+// is encoded once. Bounded in count and in key length (the id is computed before
+// the limits cut anything), since a sender may make every key unique or huge.
 const KEY_CACHE_LIMIT = 4096;
+const MAX_CACHED_KEY = 128;
 const keyTexts = new Map<string, Uint8Array>();
 
 /** An attribute key, length-prefixed as `s` writes it. */
 function key(w: JsonWriter, k: string | undefined | null): void {
-  if (typeof k !== 'string') return s(w, k);
+  if (typeof k !== 'string' || k.length > MAX_CACHED_KEY) return s(w, k);
   let b = keyTexts.get(k);
   if (b === undefined) {
     if (keyTexts.size >= KEY_CACHE_LIMIT) return s(w, k);

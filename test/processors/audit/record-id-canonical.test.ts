@@ -102,13 +102,13 @@ describe('audit.record_id written into a buffer = the canonical text hashed as o
     );
   });
 
-  it('keys past the key cache (every record with keys of its own) hash as the text did', () => {
+  it('keys past the key cache (every record with keys of its own, keys too long to cache) hash as the text did', () => {
     const resource = { resource: { attributes: [] }, schemaUrl: '' };
     const scope = { scope: {}, schemaUrl: '' };
     const batch: VigilRecord[] = Array.from({ length: 5000 }, (_, i) => ({
       resource,
       scope,
-      log: { attributes: [{ key: `k-${i}-é`, value: { stringValue: 'v' } }, { key: 'common', value: { intValue: i } }] },
+      log: { attributes: [{ key: `k-${i}-é`, value: { stringValue: 'v' } }, { key: 'common', value: { intValue: i } }, { key: `${'long-'.repeat(30)}${i % 3}`, value: { boolValue: true } }] },
     }));
     expect(recordIds(batch)).toEqual(referenceIds(batch));
   });
