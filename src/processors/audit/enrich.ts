@@ -489,7 +489,8 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   // 3. geo, on the address as received; 4. pseudonyms (computed here, written below).
   const geo = s.geo !== undefined && f.client !== undefined && !sender?.has(F.geo) ? s.geo.country(f.client) : undefined;
   const ps = s.pseudonymiser;
-  const pseudo = ps ? pseudonymsFor(f, s) : undefined;
+  const rotating = ps?.rotating === true; // the clock read once per record
+  const pseudo = ps ? pseudonymsFor(f, s, rotating) : undefined;
 
   const out = new Out(list, sender, s.limits.maxValueLength, marks);
   fillSemconv(out, sender, f, p, pseudo);
@@ -499,7 +500,7 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
     if (env !== undefined) out.fillShared(F.environment, env);
   }
   if (ps) pseudonymise(log, sender, s, pseudo!);
-  if (ps?.rotating) addPreviousPseudonyms(list, ps, pseudo!);
+  if (rotating) addPreviousPseudonyms(list, ps!, pseudo!);
 
   // 5. audit and OCSF fields.
   const method = f.method;
@@ -555,14 +556,14 @@ interface Pseudonyms {
   user?: string;
   session?: string;
   originals: [string, string][];
-  /** [attribute, original value] of each pseudonymised attribute (for the previous key's pseudonyms during a rotation). */
-  byAttribute: [string, string][];
+  /** [attribute, original value] of each pseudonymised attribute, for the previous key's pseudonyms: only during a rotation. */
+  byAttribute: [string, string][] | undefined;
 }
 
 /** During a key rotation's overlap: `vigil.previous_pseudonym.<attribute>` with the previous key's pseudonym, so old and new pseudonyms link. */
 function addPreviousPseudonyms(list: KeyValue[], ps: Pseudonymiser, p: Pseudonyms): void {
   const done = new Set<string>();
-  for (const [attribute, original] of p.byAttribute) {
+  for (const [attribute, original] of p.byAttribute ?? []) {
     if (done.has(attribute)) continue;
     done.add(attribute);
     const prev = ps.previousPseudonym(attribute, original);
@@ -570,22 +571,24 @@ function addPreviousPseudonyms(list: KeyValue[], ps: Pseudonymiser, p: Pseudonym
   }
 }
 
-function pseudonymsFor(f: AccessFields, s: EnrichSettings): Pseudonyms {
-  const out: Pseudonyms = { originals: [], byAttribute: [] };
+function pseudonymsFor(f: AccessFields, s: EnrichSettings, rotating: boolean): Pseudonyms {
+  const out: Pseudonyms = { client: undefined, user: undefined, session: undefined, originals: [], byAttribute: rotating ? [] : undefined };
   const ps = s.pseudonymiser!;
-  const one = (key: string, v: string | undefined): string | undefined => {
-    if (v === undefined || isPseudonym(v)) return undefined;
-    const p = ps.pseudonym(key, v);
-    out.byAttribute.push([key, v]);
-    if (p !== v) out.originals.push([v, p]);
-    return p;
-  };
   for (const key of s.pseudonymised) {
-    if (key === 'client.address') out.client = one(key, f.client);
-    else if (key === 'user.id') out.user = one(key, f.user);
-    else if (key === 'session.id') out.session = one(key, f.session);
+    if (key === 'client.address') out.client = pseudonymOf(out, ps, key, f.client);
+    else if (key === 'user.id') out.user = pseudonymOf(out, ps, key, f.user);
+    else if (key === 'session.id') out.session = pseudonymOf(out, ps, key, f.session);
   }
   return out;
+}
+
+/** One merged field's pseudonym, noted in `out` (a function, not a closure per record). */
+function pseudonymOf(out: Pseudonyms, ps: Pseudonymiser, key: string, v: string | undefined): string | undefined {
+  if (v === undefined || isPseudonym(v)) return undefined;
+  const p = ps.pseudonym(key, v);
+  out.byAttribute?.push([key, v]);
+  if (p !== v) out.originals.push([v, p]);
+  return p;
 }
 
 /** Fills the semconv attributes the record lacks from the merged fields (pseudonyms in place of the configured ones). */
@@ -636,9 +639,6 @@ const PSEUDONYMISED_ALIASES: Record<string, readonly string[]> = {
 function pseudonymise(log: LogRecord, sender: SenderAttrs | undefined, s: EnrichSettings, filled: Pseudonyms): void {
   const ps = s.pseudonymiser!;
   const replacements: [string, string][] = [];
-  const note = (orig: string, p: string) => {
-    if (p !== orig && !replacements.some(([o]) => o === orig)) replacements.push([orig, p]);
-  };
   if (sender) {
     const list = sender.list;
     for (const key of s.pseudonymised) {
@@ -655,14 +655,14 @@ function pseudonymise(log: LogRecord, sender: SenderAttrs | undefined, s: Enrich
         const p = ps.pseudonym(key, orig);
         list[i] = { key: k, value: { stringValue: p } };
         markRewritten(list);
-        note(orig, p);
-        if (n < 0) filled.byAttribute.push([key, orig]);
+        noteReplacement(replacements, orig, p);
+        if (n < 0) filled.byAttribute?.push([key, orig]);
       }
     }
   }
   if (!s.pseudonymiseBody || log.body == null) return;
   // Values Vigil read from the body and wrote as pseudonyms.
-  for (const [orig, p] of filled.originals) note(orig, p);
+  for (const [orig, p] of filled.originals) noteReplacement(replacements, orig, p);
   if (replacements.length === 0) return;
   if (!s.pseudonymiseBody || replacements.length === 0 || log.body == null) return;
   const body = log.body;
@@ -674,6 +674,13 @@ function pseudonymise(log: LogRecord, sender: SenderAttrs | undefined, s: Enrich
     replaceInValue(body, replacements, 0);
     markRewritten(log); // values inside the body replaced in place
   }
+}
+
+/** Adds [original, pseudonym] unless the original is listed already or unchanged (a loop: `some` built a closure per call). */
+function noteReplacement(replacements: [string, string][], orig: string, p: string): void {
+  if (p === orig) return;
+  for (let i = 0; i < replacements.length; i++) if (replacements[i][0] === orig) return;
+  replacements.push([orig, p]);
 }
 
 function startsWithBrace(text: string): boolean {
