@@ -205,19 +205,24 @@ let generation = 0;
 
 /**
  * The sender's attributes, looked up by field (through the index) or by any key
- * (a scan, or a Map when there are many). Building it drops the sender's values
- * of the attributes Vigil writes itself (spoofed ids, stale outcomes), marking
- * the list rewritten when there were any, in the same pass as the indexing.
+ * (a scan, or a Map when there are many). Starting it on a record drops the
+ * sender's values of the attributes Vigil writes itself (spoofed ids, stale
+ * outcomes), marking the list rewritten when there were any, in the same pass
+ * as the indexing.
  */
 class SenderAttrs {
+  list: KeyValue[] = [];
   private index: Map<string, number> | undefined;
-  private readonly generation: number;
+  private generation = 0;
   /** Whether any attribute readSemconv reads is there. */
-  readonly semconv: boolean;
+  semconv = false;
   /** How many attributes the sender's are (those after are Vigil's). */
-  readonly count: number;
+  count = 0;
 
-  constructor(readonly list: KeyValue[]) {
+  /** Indexes the next record's attributes (one instance serves every record: enrichment is synchronous). */
+  start(list: KeyValue[]): this {
+    this.list = list;
+    this.index = undefined;
     if (generation === 0xffffffff) {
       slotStamp.fill(0); // a stamp from 2^32 records ago must not read as current
       generation = 0;
@@ -243,6 +248,7 @@ class SenderAttrs {
     }
     this.count = w;
     this.semconv = semconv;
+    return this;
   }
 
   /** Index of the first attribute with the field's key (or the key), -1 when absent. */
@@ -386,14 +392,24 @@ const OK = Object.freeze({ status: 'ok' as const });
 
 // ---- writing ------------------------------------------------------------------------
 
-/** Appends Vigil's attributes after the sender's; fills semconv ones only where the sender had none. */
+/**
+ * Appends Vigil's attributes after the sender's; fills semconv ones only where
+ * the sender had none. One instance, started afresh for each record
+ * (enrichment is synchronous), so that no record allocates it.
+ */
 class Out {
-  constructor(
-    private readonly list: KeyValue[],
-    private readonly sender: SenderAttrs | undefined,
-    private readonly maxLen: number,
-    readonly marks: Marks,
-  ) {}
+  private list: KeyValue[] = [];
+  private sender: SenderAttrs | undefined;
+  private maxLen = 0;
+  marks: Marks = [];
+
+  start(list: KeyValue[], sender: SenderAttrs | undefined, maxLen: number, marks: Marks): this {
+    this.list = list;
+    this.sender = sender;
+    this.maxLen = maxLen;
+    this.marks = marks;
+    return this;
+  }
 
   private senderHas(f: Field): boolean {
     return this.sender !== undefined && this.sender.has(f);
@@ -424,6 +440,18 @@ class Out {
   own(kv: KeyValue): void {
     this.list.push(kv);
   }
+}
+
+const recordSender = new SenderAttrs();
+const recordOut = new Out();
+
+/** The result of the record just enriched: one object reused (the processor reads it before the next record). */
+const lastResult: EnrichResult = { status: undefined, marks: 0 };
+
+function result(status: ParseStatus | undefined, marks: number): EnrichResult {
+  lastResult.status = status;
+  lastResult.marks = marks;
+  return lastResult;
 }
 
 /** The marks of the record being enriched: one array reused (enrichment is synchronous; audit.limits_applied gets a copy). */
@@ -461,13 +489,13 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   const log: LogRecord = rec.log;
   if (!Array.isArray(log.attributes)) log.attributes = [];
   const list = log.attributes;
-  if (s.skipEnriched && list.length > 0 && alreadyEnriched(list)) return { status: undefined, marks: 0 };
+  if (s.skipEnriched && list.length > 0 && alreadyEnriched(list)) return result(undefined, 0);
 
   // 1. limits on what was sent.
   const marks = recordMarks;
   marks.length = 0;
   capRecord(log, s.limits, marks);
-  let sender = list.length > 0 ? new SenderAttrs(list) : undefined;
+  let sender = list.length > 0 ? recordSender.start(list) : undefined;
   if (sender?.count === 0) sender = undefined;
 
   // 2. what the attributes say, then what the body says; attributes win.
@@ -492,7 +520,7 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
   const rotating = ps?.rotating === true; // the clock read once per record
   const pseudo = ps ? pseudonymsFor(f, s, rotating) : undefined;
 
-  const out = new Out(list, sender, s.limits.maxValueLength, marks);
+  const out = recordOut.start(list, sender, s.limits.maxValueLength, marks);
   fillSemconv(out, sender, f, p, pseudo);
   if (geo !== undefined) out.fillShared(F.geo, geo);
   if (!sender?.has(F.environment)) {
@@ -525,7 +553,7 @@ export function enrichRecord(rec: VigilRecord, recordId: string, ingestedAt: Key
     const values = marks.map((m) => ({ stringValue: capString(m, s.limits.maxValueLength, [], '') }));
     out.own({ key: 'audit.limits_applied', value: { arrayValue: { values } } });
   }
-  return { status: status.status, marks: marks.length };
+  return result(status.status, marks.length);
 }
 
 /** deployment.environment.name (or its deprecated name) of a resource, looked up once per resource. */
