@@ -104,11 +104,14 @@ export async function startHttpDownstream(): Promise<Downstream> {
   return d;
 }
 
-/** Polls until `cond()` holds, failing after `timeoutMs` with `what`. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls until `cond()` holds, failing after `timeoutMs` with `what`; as a function, `what` is called
+ * only on failure, so that the message can say what was observed last (a count, a size).
+ */
+export async function until(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
