@@ -175,5 +175,5 @@ describe('status page', () => {
       await browser?.close();
       rmSync(profile, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 180_000);
 });
