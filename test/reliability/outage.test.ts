@@ -183,7 +183,7 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
     expect(await refusedGrpc()).toBeGreaterThan(grpcBase);
     // The SDK exporters retry five times, about 5 s at Vigil's Retry-After, then drop the batch: they
     // start only once the gRPC client (which retries for ever) has been refused, so that the downstream
-    // returns right after their first refusal, well within those 5 s however slow the machine.
+    // returns right after their first refusal, well within those 5 s even on a slow machine.
     const sdk = [
       sdkSend(new HttpProtoLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-proto'),
       sdkSend(new HttpJsonLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-json'),
