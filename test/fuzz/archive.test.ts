@@ -22,7 +22,7 @@ const FIELDS = {
 };
 
 describe('archive fuzzing', () => {
-  it('verify never reports a mutated archive intact, nor throws (300 cases)', { timeout: 120_000 }, async () => {
+  it('verify never reports a mutated archive intact, nor throws (300 cases)', { timeout: 300_000 }, async () => {
     const r = await fuzzAsync('archive.verify-mutated', 300);
     expect(r.outcomes.refused).toBeGreaterThan(150); // mutations caught as breaks (240 at this seed)
     expect(r.outcomes.accepted).toBeGreaterThan(20); // untouched copies and mutations outside what is signed (60)

@@ -34,8 +34,14 @@ export async function startVigilProcess(
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   const ready = opts.ready ?? /vigil ready/;
+  // 60 s: a start-up (the geo database, recovering an archive or a queue) took over 30 s on a loaded machine.
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vigil did not become ready:\n${out}\n${err}`)), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => {
+      // Not left running behind the failed test, taking CPU from the next ones.
+      child.kill('SIGKILL');
+      reject(new Error(`vigil did not become ready within ${timeoutMs} ms:\n${out}\n${err}`));
+    }, timeoutMs);
     const check = () => {
       if (ready.test(out)) {
         clearTimeout(timer);

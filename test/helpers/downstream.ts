@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { CHECKPOINT_EVENT } from '../../src/exporters/worm/checkpoint.js';
 import { decodeProtobufRequest, requestToBatch } from '../../src/otlp/convert.js';
 import { decodeJsonRequest } from '../../src/otlp/json.js';
 import { RAW_LOGS_SERVICE } from '../../src/otlp/grpc-service.js';
@@ -104,11 +105,23 @@ export async function startHttpDownstream(): Promise<Downstream> {
   return d;
 }
 
-/** Polls until `cond()` holds, failing after `timeoutMs` with `what`. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * The records that are not the archive's signed checkpoints. The worm exporter sends one to its sibling
+ * exporters at the first tick (within a second) after its first records, at each seal and heartbeat:
+ * on a slow machine it can reach a downstream among, or before, the records a test sent.
+ */
+export function withoutCheckpoints(records: LogBatch): LogBatch {
+  return records.filter((r) => r.log.eventName !== CHECKPOINT_EVENT);
+}
+
+/**
+ * Polls until `cond()` holds, failing after `timeoutMs` with `what`; as a function, `what` is called
+ * only on failure, so that the message can say what was observed last (a count, a size).
+ */
+export async function until(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

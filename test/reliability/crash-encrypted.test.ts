@@ -22,7 +22,7 @@ describe.skipIf(!built)('kill -9 under load with encrypted segments', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('loses no acknowledged record, cuts torn chunks, verifies with the key, and keeps no plaintext on disk', { timeout: 120_000 }, async () => {
+  it('loses no acknowledged record, cuts torn chunks, verifies with the key, and keeps no plaintext on disk', { timeout: 300_000 }, async () => {
     const lines: string[] = [];
     const report = await runCrashTrials({ dir, kills: 3, seed: 20261204, moments: ['append', 'seal', 'append'], tornTailRatio: 0.5, encrypted: true, log: (l) => lines.push(l) });
     const summary = `${lines.join('\n')}\n${formatReconciliation(report.reconciliation)}\n${report.verify.text}`;

@@ -27,7 +27,7 @@ describe.skipIf(!built)('kill -9 under load (vigil run as a child process)', () 
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('loses no acknowledged record: all archived and delivered, verify exits 0 and names every recovery', { timeout: 120_000 }, async () => {
+  it('loses no acknowledged record: all archived and delivered, verify exits 0 and names every recovery', { timeout: 300_000 }, async () => {
     const lines: string[] = [];
     const report = await runCrashTrials({
       dir,

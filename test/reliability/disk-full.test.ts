@@ -103,12 +103,12 @@ describe.skipIf(!built)('disk full (a tmpfs holding the archive of vigil run)', 
     );
     const l = load;
     l.start();
-    await until(() => l.acked.size >= 200, 20_000, 'load to be acknowledged');
+    await until(() => l.acked.size >= 200, 20_000, () => `load to be acknowledged (${l.acked.size} of 200 records)`);
 
     const filler = join(mnt, 'filler');
     fill(filler);
     const refusals = () => l.stats().refusals;
-    await until(() => (refusals()['gRPC UNAVAILABLE'] ?? 0) >= 3 && (refusals()['HTTP 503'] ?? 0) >= 3, 20_000, 'both transports to be refused');
+    await until(() => (refusals()['gRPC UNAVAILABLE'] ?? 0) >= 3 && (refusals()['HTTP 503'] ?? 0) >= 3, 20_000, () => `both transports to be refused three times (refusals: ${JSON.stringify(refusals())})`);
     // What a client is told, exactly: retryable, with a delay, saying why.
     const body = encodeProtobufRequest({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: {}, logRecords: Array.from({ length: 50 }, (_, i) => ({ body: { stringValue: 'x'.repeat(500) }, attributes: [{ key: 'test.id', value: { stringValue: `probe-${i}` } }] })) }] }] });
     const g = await grpcExport(v.endpoints.grpc, body);
@@ -124,7 +124,7 @@ describe.skipIf(!built)('disk full (a tmpfs holding the archive of vigil run)', 
     // Space returns: Vigil takes data again without being touched.
     rmSync(filler);
     const ackedAtFree = l.acked.size;
-    await until(() => l.acked.size >= ackedAtFree + 400, 30_000, 'acknowledgements to resume after space returned');
+    await until(() => l.acked.size >= ackedAtFree + 400, 30_000, () => `acknowledgements to resume after space returned (${l.acked.size - ackedAtFree} of 400 records)`);
     await l.finish(30_000);
     expect(l.stats().permanent).toEqual([]);
     expect(await waitDelivered(l.acked, downstream.deliveries, 30_000)).toBe(0);

@@ -46,7 +46,7 @@ function request(n: number): Uint8Array {
   return encodeProtobufRequest(batchToRequest(batch));
 }
 
-describe('memory_limiter under a flood', { timeout: 120_000 }, () => {
+describe('memory_limiter under a flood', { timeout: 300_000 }, () => {
   it('refuses with Retry-After above the soft limit, stays bounded, and archives every acknowledged record', async () => {
     const dir = tempDir('vigil-flood-');
     const cfg = join(dir, 'vigil.yaml');

@@ -86,7 +86,9 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
         transport,
         target: () => vigil?.endpoints,
         recordsPerRequest: 20,
-        maxRequests: 150,
+        // Unbounded: the load must still run when the restarted Vigil is watched queueing, however long
+        // the steps before took on a slow machine; load.finish() ends it.
+        maxRequests: 100_000,
         seed: 11 + i,
         intervalMs: 20,
         maxRetryDelayMs: 250,
@@ -94,12 +96,13 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
     );
     cleanups.push(() => load.kill());
     load.start();
-    await until(() => load.acked.size >= 200, 20_000, 'load to be acknowledged while the downstream is up');
-    await until(() => downstream.delivered >= 100, 20_000, 'deliveries before the outage');
+    await until(() => load.acked.size >= 200, 20_000, () => `load to be acknowledged while the downstream is up (${load.acked.size} of 200 records)`);
+    await until(() => downstream.delivered >= 100, 20_000, () => `deliveries before the outage (${downstream.delivered} of 100 records)`);
 
     await downstream.down();
-    const queued = async () => (await vigil!.metric('vigil_exporter_queue_size', { exporter: 'otlp_grpc' })) ?? 0;
-    await until(async () => (await queued()) >= 20, 20_000, 'the queue to grow during the outage');
+    let size = 0;
+    const queued = async () => (size = (await vigil!.metric('vigil_exporter_queue_size', { exporter: 'otlp_grpc' })) ?? 0);
+    await until(async () => (await queued()) >= 20, 20_000, () => `the queue to grow during the outage (${size} of 20 batches)`);
     // kill -9 in the middle of the outage: what was queued is on disk and comes back.
     const before = await queued();
     await vigil.kill9();
@@ -111,7 +114,7 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
     // request at a time) and one archive checkpoint can be in flight: a loaded machine showed 21 → 20.
     expect(recovered).toBeGreaterThanOrEqual(before - (load.clients.length + 1));
     // The outage goes on: the restarted Vigil keeps queueing on top of what it recovered.
-    await until(async () => (await queued()) >= recovered + 10, 20_000, 'the queue to keep growing after the restart');
+    await until(async () => (await queued()) >= recovered + 10, 20_000, () => `the queue to keep growing after the restart (${size} batches, ${recovered} recovered)`);
 
     await load.finish(30_000);
     const stats = load.stats();
@@ -123,7 +126,7 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
 
     await downstream.up();
     expect(await waitDelivered(load.acked, downstream.deliveries, 30_000)).toBe(0);
-    await until(async () => (await queued()) === 0, 20_000, 'the queue to drain');
+    await until(async () => (await queued()) === 0, 20_000, () => `the queue to drain (${size} batches left)`);
     expect(await vigil.terminate()).toBe(0);
 
     const archived = await queryArchive(archiveDirOf(cfg));
@@ -138,17 +141,21 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
   });
 
   it('a full queue refuses with UNAVAILABLE + RetryInfo / 503 + Retry-After; the clients’ own retries carry the data once the downstream is back', async () => {
-    // The archive sends its signed checkpoints downstream too (at every seal and heartbeat), and each
-    // takes a queue slot: with the harness's 1 s segment age / 2 s heartbeat, a fill phase slowed past
-    // that by a loaded machine found the queue already full. Only the fills may use the queue here.
-    const { downstream, cfg, start } = await setup('full', { queueSize: 3, consumers: 1, segmentMaxAge: '1h', heartbeat: '1h' }, false);
+    // The archive sends its signed checkpoints downstream too, and each takes a queue slot: at every
+    // seal and heartbeat (1 h here, so none), and once at the first tick (every second) after the first
+    // record, since nothing signed covers it yet. That one is waited for below, so that it cannot land
+    // between two fills on a slow machine; after it, only the fills use the queue.
+    const { downstream, cfg, start } = await setup('full', { queueSize: 4, consumers: 1, segmentMaxAge: '1h', heartbeat: '1h' }, false);
     const vigil = await start();
     const { grpc, http } = vigil.endpoints;
     const queued = async () => (await vigil.metric('vigil_exporter_queue_size', { exporter: 'otlp_grpc' })) ?? 0;
-    // Fill the queue: three batches, each durably queued (acknowledged), one slot each.
-    for (let i = 0; i < 3; i++) {
+    expect((await grpcExport(grpc, request('fill0', 5))).code).toBe(0);
+    let seen = 0;
+    await until(async () => (seen = await queued()) === 2, 20_000, () => `fill0 and the archive's first checkpoint of the open segment to be queued (queue size ${seen})`);
+    // Fill the queue: two more batches, each durably queued (acknowledged), one slot each.
+    for (let i = 1; i < 3; i++) {
       expect((await grpcExport(grpc, request(`fill${i}`, 5))).code).toBe(0);
-      expect(await queued()).toBe(i + 1);
+      expect(await queued()).toBe(i + 2);
     }
 
     // gRPC: UNAVAILABLE with a RetryInfo in grpc-status-details-bin.
@@ -167,18 +174,23 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
     const refusedGrpc = async () => (await vigil.metric('vigil_receiver_refused_log_records_total', { transport: 'grpc' })) ?? 0;
     const httpBase = await refusedHttp();
     const grpcBase = await refusedGrpc();
-    // The official exporters (protobuf and JSON over HTTP) and a gRPC client that honours RetryInfo, all while the queue is full.
-    const sdk = [
-      sdkSend(new HttpProtoLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-proto'),
-      sdkSend(new HttpJsonLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-json'),
-    ];
+    // A gRPC client that honours RetryInfo and the official exporters (protobuf and JSON over HTTP), all while the queue is full.
     const acked = new Set<string>();
     const grpcClient = new AckingClient({ name: 'retry', transport: 'grpc', target: () => vigil.endpoints, recordsPerRequest: 5, maxRequests: 2, seed: 3, maxRetryDelayMs: 1000, onAck: (ids) => ids.forEach((id) => acked.add(id)) });
     cleanups.push(() => grpcClient.kill());
     const grpcDone = grpcClient.start();
-    // Both SDK exporters and the gRPC client have been refused at least once...
-    await until(async () => (await refusedHttp()) >= httpBase + 2 && (await refusedGrpc()) > grpcBase, 20_000, 'the clients to be refused');
-    expect(grpcClient.stats.hinted).toBeGreaterThan(0);
+    await until(() => grpcClient.stats.hinted > 0, 20_000, () => `the gRPC client to be refused with a retry hint (refusals: ${JSON.stringify(grpcClient.stats.refusals)})`);
+    expect(await refusedGrpc()).toBeGreaterThan(grpcBase);
+    // The SDK exporters retry five times, about 5 s at Vigil's Retry-After, then drop the batch: they
+    // start only once the gRPC client (which retries for ever) has been refused, so that the downstream
+    // returns right after their first refusal, well within those 5 s even on a slow machine.
+    const sdk = [
+      sdkSend(new HttpProtoLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-proto'),
+      sdkSend(new HttpJsonLogExporter({ url: http, timeoutMillis: 30_000 }), 'sdk-json'),
+    ];
+    // Both SDK exporters have been refused at least once...
+    let refused = 0;
+    await until(async () => (refused = await refusedHttp()) >= httpBase + 2, 20_000, () => `both SDK exporters to be refused (${refused - httpBase} records refused)`);
     // ...then the downstream returns, the queue drains, and their retries get through.
     await downstream.up();
     await Promise.all(sdk);

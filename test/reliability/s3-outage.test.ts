@@ -41,7 +41,7 @@ describe.skipIf(skip !== '')('S3 down (vigil run archiving through its own rados
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('sealed segments wait, survive kill -9, and upload when S3 returns; the S3 copy verifies and holds every acknowledged record', { timeout: 120_000 }, async () => {
+  it('sealed segments wait, survive kill -9, and upload when S3 returns; the S3 copy verifies and holds every acknowledged record', { timeout: 300_000 }, async () => {
     // A gateway of this test's own on the running cluster, so stopping it disturbs nobody else.
     const port = await freePort();
     const gw = `rel${process.pid}`;
@@ -59,24 +59,27 @@ describe.skipIf(skip !== '')('S3 down (vigil run archiving through its own rados
       const config = writeHarnessConfig(cfg);
       const start = () => VigilChild.start({ config, cwd: cfg.dir, logFile: join(cfg.dir, 'vigil.log') });
       vigil = await start();
-      const l = (load = new Load([{ name: 'g', transport: 'grpc', target: () => vigil?.endpoints, recordsPerRequest: 20, maxRequests: 300, seed: 9, intervalMs: 20, maxRetryDelayMs: 250 }]));
-      const backlog = async () => (await vigil!.metric('vigil_worm_upload_backlog_segments')) ?? -1;
+      // Unbounded: the load must still run after the restart, however long stopping the gateway and
+      // restarting Vigil took on a slow machine; l.finish() ends it.
+      const l = (load = new Load([{ name: 'g', transport: 'grpc', target: () => vigil?.endpoints, recordsPerRequest: 20, maxRequests: 100_000, seed: 9, intervalMs: 20, maxRetryDelayMs: 250 }]));
+      let waiting = -1;
+      const backlog = async () => (waiting = (await vigil!.metric('vigil_worm_upload_backlog_segments')) ?? -1);
       l.start();
       await until(async () => ((await vigil!.metric('vigil_worm_uploaded_segments_total')) ?? 0) >= 1, 30_000, 'a first upload');
 
       await stopGw();
       // S3 is down: acknowledgements go on, sealed segments pile up locally.
-      await until(async () => (await backlog()) >= 2, 30_000, 'sealed segments to wait for S3');
+      await until(async () => (await backlog()) >= 2, 30_000, () => `sealed segments to wait for S3 (backlog ${waiting})`);
       const ackedDuringOutage = l.acked.size;
       await vigil.kill9();
       vigil = undefined;
       vigil = await start(); // S3 still down: Vigil must start anyway
-      await until(async () => (await backlog()) >= 2, 10_000, 'the backlog to be picked up again after the restart');
-      await until(() => l.acked.size >= ackedDuringOutage + 100, 20_000, 'acknowledgements with S3 down after the restart');
+      await until(async () => (await backlog()) >= 2, 30_000, () => `the backlog to be picked up again after the restart (backlog ${waiting})`);
+      await until(() => l.acked.size >= ackedDuringOutage + 100, 30_000, () => `acknowledgements with S3 down after the restart (${l.acked.size - ackedDuringOutage} of 100 records)`);
 
       await l.finish(30_000);
       await startGw();
-      await until(async () => (await backlog()) === 0, 60_000, 'the backlog to drain after S3 returned');
+      await until(async () => (await backlog()) === 0, 60_000, () => `the backlog to drain after S3 returned (backlog ${waiting})`);
       expect(await vigil.terminate()).toBe(0);
       vigil = undefined;
 

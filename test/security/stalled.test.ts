@@ -28,6 +28,10 @@ afterAll(async () => {
 
 const BUDGET = 256 * 1024;
 const PART = 60_000;
+// receive_timeout / read_timeout: the stalled requests must still be held while the test checks the
+// refusal and serves an ordinary client (several metric reads and a new gRPC connection: 1.5 s left little
+// room on a machine several times slower); the test then waits this long for the cut.
+const STALL_LIMIT = '5s';
 
 async function start(opts: Parameters<typeof startSecured>[1]): Promise<Secured> {
   const h = await startSecured(dir, { receiver: { max_inflight_bytes: BUDGET }, ...opts });
@@ -83,14 +87,15 @@ describe('the in-flight bytes budget (pure)', () => {
 
 describe('stalled requests against the in-flight budget', () => {
   it('gRPC: stalled streams hold at most the budget; the one that does not fit is refused (retryable), others are served, and receive_timeout cuts the stalled', async () => {
-    const h = await start({ http: null, grpc: { receive_timeout: '1500ms' } });
+    const h = await start({ http: null, grpc: { receive_timeout: STALL_LIMIT } });
     const session = h2connect(`http://${h.grpc}`);
     sessions.push(session);
     session.on('error', () => undefined);
     const stalled: ClientHttp2Stream[] = [];
+    let used = 0;
     for (let i = 0; i < 4; i++) {
       stalled.push(stalledGrpcCall(session));
-      await until(async () => (await inflight(h)) === (i + 1) * (PART + 5), `stalled stream ${i + 1} to be counted`);
+      await until(async () => (used = await inflight(h)) === (i + 1) * (PART + 5), () => `stalled stream ${i + 1} to be counted (${used} bytes in flight)`);
     }
     // The fifth does not fit beside them: cut with REFUSED_STREAM, which gRPC clients retry as UNAVAILABLE.
     const fifth = stalledGrpcCall(session);
@@ -107,7 +112,7 @@ describe('stalled requests against the in-flight budget', () => {
   });
 
   it('shared by both protocols: stalled gRPC streams and HTTP bodies fill it; the next HTTP body gets 503 + Retry-After, ordinary requests are served, read_timeout cuts the stalled bodies', async () => {
-    const h = await start({ grpc: { receive_timeout: '1500ms' }, http: { read_header_timeout: '1s', read_timeout: '1500ms' } });
+    const h = await start({ grpc: { receive_timeout: STALL_LIMIT }, http: { read_header_timeout: '5s', read_timeout: STALL_LIMIT } });
     const session = h2connect(`http://${h.grpc}`);
     sessions.push(session);
     session.on('error', () => undefined);

@@ -133,12 +133,16 @@ describe('certificate reload', () => {
     expect(log.lines.filter((l) => l.msg === 'TLS certificate reloaded').length).toBeGreaterThanOrEqual(2);
 
     // A broken replacement (a key that is not the certificate's) is refused; the server keeps the working one.
+    // Refusals are counted from here: the swap above (key, then certificate) may have been polled half-way
+    // and refused once already, and that earlier line must not stand in for this refusal.
+    const refusals = () => log.lines.filter((l) => l.msg === 'TLS files changed but cannot be used; keeping the previous certificate').length;
+    const refusedBefore = refusals();
     copyFileSync(pki.client.key, key);
-    await until(() => log.lines.some((l) => l.msg === 'TLS files changed but cannot be used; keeping the previous certificate'), 'the refusal to be logged');
+    await until(() => refusals() > refusedBefore, 'the refusal to be logged');
     expect(await peerFingerprint(h.grpc)).toBe(second);
     expect(await peerFingerprint(h.http)).toBe(second);
     expect((await grpcCall(h.grpc, { credentials: sslCreds(true) })).code).toBe(grpc.status.OK);
-    const refusal = log.lines.find((l) => l.msg === 'TLS files changed but cannot be used; keeping the previous certificate');
+    const refusal = log.lines.filter((l) => l.msg === 'TLS files changed but cannot be used; keeping the previous certificate')[refusedBefore];
     expect(refusal).toMatchObject({ level: 'error', key: expect.stringMatching(/^receivers\.otlp\.protocols\.(grpc|http)\.tls\.key_file$/) });
     // Key material never reaches the log.
     expect(log.text()).not.toContain('PRIVATE KEY');

@@ -23,11 +23,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls until `cond` holds, failing after a bounded deadline (never a fixed sleep). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * Polls until `cond` holds, failing after a bounded deadline (never a fixed sleep); as a function,
+ * `what` is called only on failure, so that the message can say what was observed last.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

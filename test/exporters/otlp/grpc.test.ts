@@ -135,12 +135,14 @@ describe('otlp_grpc exporter', () => {
 
   it('gives up after max_elapsed_time and counts the batch as failed', async () => {
     down.fallback = { code: grpc.status.UNAVAILABLE };
+    // 2 s, not tens of ms: the first attempt (a new gRPC connection) alone can take longer than 60 ms on
+    // a loaded machine, and the exporter would then give up before any retry.
     const { exporter, telemetry, lines } = await buildExporter('otlp_grpc', {
       ...base(),
-      retry_on_failure: { ...FAST_RETRY, max_elapsed_time: '60ms' },
+      retry_on_failure: { ...FAST_RETRY, max_elapsed_time: '2s' },
     });
     await exporter.consume(makeBatch(4));
-    await waitFor(async () => (await metric(telemetry, FAILED, 'otlp_grpc')) === 4, 'give-up counted');
+    await waitFor(async () => (await metric(telemetry, FAILED, 'otlp_grpc')) === 4, () => `give-up counted (${down.attempts.length} attempts)`);
     expect(down.attempts.length).toBeGreaterThan(1);
     expect(lines.find((l) => l.level === 'error')?.msg).toMatch(/giving up/);
     await exporter.shutdown!(deadline(5000));

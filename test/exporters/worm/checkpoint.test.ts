@@ -39,7 +39,7 @@ describe.skipIf(!built)('checkpoints against real vigil run processes', () => {
   beforeAll(async () => ({ dir, cleanup } = await tempDir('vigil-checkpoint-')));
   afterAll(async () => cleanup?.());
 
-  it('a tail deleted after an earlier clean shutdown is caught with the checkpoint kept downstream', { timeout: 120_000 }, async () => {
+  it('a tail deleted after an earlier clean shutdown is caught with the checkpoint kept downstream', { timeout: 300_000 }, async () => {
     const archive = join(dir, 'archive');
     const siem = join(dir, 'siem.jsonl');
     const config = join(dir, 'vigil.yaml');

@@ -153,11 +153,14 @@ export function forgeLine(line: string, edit: (entry: Record<string, any>) => vo
   return `{"hash":"${hash}","entry":${entry}}`;
 }
 
-/** Polls until `cond` holds, failing after `timeoutMs` (a bounded wait, not a sleep). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Polls until `cond` holds, failing after `timeoutMs` (a bounded wait, not a sleep); as a function,
+ * `what` is called only on failure, so that the message can say what was observed last.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -120,7 +120,7 @@ export async function runCrashTrials(o: CrashOptions): Promise<CrashReport> {
       // Under load first: some requests (3 to 20, drawn) acknowledged by this incarnation.
       const before = load.acked.size;
       const requests = 3 + Math.floor(r() * 18);
-      await until(() => load.acked.size >= before + requests * per || !current.running, 30_000, `load to be acknowledged after start ${n}`);
+      await until(() => load.acked.size >= before + requests * per || !current.running, 30_000, () => `load to be acknowledged after start ${n} (${load.acked.size - before} of ${requests * per} records)`);
       if (!current.running) throw new Error(`vigil exited on its own (${await current.exited}); see ${logFile}`);
       const bornAt = Date.now();
       const outcome = await killAt(effective, { vigil: current, archiveDir, downstream, random: r, acked: () => load.acked.size });

@@ -67,9 +67,11 @@ export class VigilChild {
       log.write(d);
       errTail = (errTail + d.toString()).slice(-4000);
     });
+    // 60 s: a restart that recovers a torn archive and a queue took over 30 s on a loaded machine.
+    const readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`vigil did not print its banner within ${o.readyTimeoutMs ?? 30_000} ms:\n${out}\n${errTail}`)), o.readyTimeoutMs ?? 30_000);
+        const timer = setTimeout(() => reject(new Error(`vigil did not print its banner within ${readyTimeoutMs} ms:\n${out}\n${errTail}`)), readyTimeoutMs);
         child.stdout!.on('data', (d: Buffer) => {
           out += d.toString();
           // The banner ends with the metrics line (or the last exporter line when metrics are off).

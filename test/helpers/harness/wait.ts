@@ -1,11 +1,14 @@
 // Bounded waiting: poll a condition until it holds or a deadline passes.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Polls `cond` every 25 ms; rejects naming `what` after `timeoutMs`. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Polls `cond` every 25 ms; rejects naming `what` after `timeoutMs`. `what` may be a function, called
+ * only on failure, so that the message can say what was observed last (a count, a size).
+ */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(25);
   }
 }

@@ -16,6 +16,9 @@ export interface GrpcOutcome {
 
 const identity = (b: Buffer) => b;
 
+/** Per call: a multi-megabyte request that Vigil enriches before acknowledging took tens of seconds on a loaded machine. */
+const CALL_DEADLINE_MS = 120_000;
+
 /** A gRPC client whose connection stays open between sends (grpcExport opens one per call). */
 export function grpcSession(address: string, opts: { gzip?: boolean } = {}): { send(body: Uint8Array, metadata?: Record<string, string>): Promise<GrpcOutcome>; close(): void } {
   const channelOptions: grpc.ChannelOptions = { 'grpc.max_send_message_length': -1 };
@@ -26,7 +29,7 @@ export function grpcSession(address: string, opts: { gzip?: boolean } = {}): { s
       const md = new grpc.Metadata();
       for (const [k, v] of Object.entries(metadata)) md.set(k, v);
       return new Promise<GrpcOutcome>((resolve) => {
-        client.makeUnaryRequest(EXPORT_METHOD_PATH, identity, identity, Buffer.from(body), md, { deadline: Date.now() + 30_000 }, (err, response) => {
+        client.makeUnaryRequest(EXPORT_METHOD_PATH, identity, identity, Buffer.from(body), md, { deadline: Date.now() + CALL_DEADLINE_MS }, (err, response) => {
           if (err) resolve({ code: err.code, details: err.details, metadata: err.metadata });
           else resolve({ code: grpc.status.OK, details: '', metadata: new grpc.Metadata(), response });
         });

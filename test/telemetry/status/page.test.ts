@@ -116,8 +116,11 @@ describe('status page', () => {
         headless: true,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
         viewport: { width: 1280, height: 1000 },
+        // Playwright's 30 s defaults (launch, navigation, each read) are the whole budget of a slow machine.
+        timeout: 120_000,
       });
       const page = await browser.newPage();
+      page.setDefaultTimeout(60_000);
       const problems: string[] = [];
       page.on('console', (m) => {
         if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
@@ -175,5 +178,5 @@ describe('status page', () => {
       await browser?.close();
       rmSync(profile, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 180_000);
 });
