@@ -86,8 +86,8 @@ describe.skipIf(!built)('downstream outages (vigil run as a child process)', () 
         transport,
         target: () => vigil?.endpoints,
         recordsPerRequest: 20,
-        // Unbounded: the load must still run when the restarted Vigil is watched queueing, however long
-        // the steps before took on a slow machine; load.finish() ends it.
+        // Bounded far past need (100,000 requests, and killed at cleanup): the load must still run when the
+        // restarted Vigil is watched queueing, however long the steps before took on a slow machine; load.finish() ends it.
         maxRequests: 100_000,
         seed: 11 + i,
         intervalMs: 20,

@@ -59,8 +59,8 @@ describe.skipIf(skip !== '')('S3 down (vigil run archiving through its own rados
       const config = writeHarnessConfig(cfg);
       const start = () => VigilChild.start({ config, cwd: cfg.dir, logFile: join(cfg.dir, 'vigil.log') });
       vigil = await start();
-      // Unbounded: the load must still run after the restart, however long stopping the gateway and
-      // restarting Vigil took on a slow machine; l.finish() ends it.
+      // Bounded far past need (100,000 requests, and killed at cleanup): the load must still run after the
+      // restart, however long stopping the gateway and restarting Vigil took on a slow machine; l.finish() ends it.
       const l = (load = new Load([{ name: 'g', transport: 'grpc', target: () => vigil?.endpoints, recordsPerRequest: 20, maxRequests: 100_000, seed: 9, intervalMs: 20, maxRetryDelayMs: 250 }]));
       let waiting = -1;
       const backlog = async () => (waiting = (await vigil!.metric('vigil_worm_upload_backlog_segments')) ?? -1);
