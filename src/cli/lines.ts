@@ -1,6 +1,9 @@
 // Lines of a byte stream, with bounded memory: a line longer than the cap is
 // cut (and said so) instead of being buffered whole. LF and CRLF line ends;
-// invalid UTF-8 decodes to U+FFFD.
+// invalid UTF-8 decodes to U+FFFD. The lines of each chunk read come as one
+// array: a step of an async generator per line cost `vigil replay` ~1 µs a
+// line (200,000 Combined lines: 180-390 ms of CPU, against 50-70 ms for the
+// same split done synchronously chunk by chunk).
 
 export interface Line {
   text: string;
@@ -13,11 +16,12 @@ export interface Line {
 const LF = 0x0a;
 const CR = 0x0d;
 
-export async function* readLines(
+/** The lines of `input`, in order, as one array per chunk read (empty arrays are skipped). */
+export async function* readLineBatches(
   input: AsyncIterable<Buffer | string>,
   maxLineBytes: number,
   onBytes: (n: number) => void = () => {},
-): AsyncGenerator<Line> {
+): AsyncGenerator<Line[]> {
   let parts: Buffer[] = [];
   let partBytes = 0;
   let truncated = false;
@@ -46,6 +50,7 @@ export async function* readLines(
   for await (const raw of input) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     onBytes(chunk.length);
+    const lines: Line[] = [];
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(LF, start);
@@ -55,10 +60,11 @@ export async function* readLines(
         keep(piece);
         piece = Buffer.alloc(0);
       }
-      yield emit(piece);
+      lines.push(emit(piece));
       start = nl + 1;
     }
     if (start < chunk.length) keep(chunk.subarray(start));
+    if (lines.length > 0) yield lines;
   }
-  if (partBytes > 0 || truncated) yield emit(Buffer.alloc(0));
+  if (partBytes > 0 || truncated) yield [emit(Buffer.alloc(0))];
 }
