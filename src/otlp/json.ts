@@ -109,13 +109,14 @@ export function writeAnyValue(w: JsonWriter, v: Immutable<AnyValue> | null | und
 }
 
 function writeKeyValue(w: JsonWriter, kv: Immutable<KeyValue>): void {
+  // Looked up first: a hit skips isSharedAttribute's checks, and a miss is cheap (an object never used as a key has no hash yet).
+  const b = sharedBytes.get(kv);
+  if (b !== undefined) return w.bytes(b);
   if (!isSharedAttribute(kv)) {
     writeKeyHead(w, kv.key);
     writeAnyValue(w, kv.value);
     return w.ascii('}');
   }
-  const b = sharedBytes.get(kv);
-  if (b !== undefined) return w.bytes(b);
   const start = w.length;
   writeKeyHead(w, kv.key);
   writeAnyValue(w, kv.value);
