@@ -55,6 +55,13 @@ export async function* readLineBatches(
     for (;;) {
       const nl = chunk.indexOf(LF, start);
       if (nl < 0) break;
+      if (parts.length === 0 && !truncated && nl - start <= maxLineBytes) {
+        // The usual line, whole in this chunk: decoded in place, without a Buffer view of it.
+        const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+        lines.push({ text: chunk.toString('utf8', start, end), number: ++number, truncated: false });
+        start = nl + 1;
+        continue;
+      }
       let piece = chunk.subarray(start, nl);
       if (partBytes + piece.length > maxLineBytes) {
         keep(piece);
