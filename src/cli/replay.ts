@@ -32,7 +32,7 @@ import { Telemetry } from '../telemetry/metrics.js';
 import { readLineBatches } from './lines.js';
 import { UsageError } from './usage.js';
 import { progressBar } from './progress.js';
-import { fileSink, type ReplaySink, streamSink } from './replay-sink.js';
+import { descriptorSink, fileSink, regularFileDescriptor, type ReplaySink, streamSink } from './replay-sink.js';
 
 /**
  * Text lines per batch. Small enough that a batch's enriched records die in
@@ -225,7 +225,10 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
 }
 
 function openOutput(output: string | undefined, stdout: Writable): ReplaySink {
-  if (output === undefined) return streamSink(stdout);
+  if (output === undefined) {
+    const fd = regularFileDescriptor(stdout);
+    return fd === undefined ? streamSink(stdout) : descriptorSink(fd, false);
+  }
   try {
     return fileSink(output);
   } catch (err) {
