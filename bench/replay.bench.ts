@@ -113,8 +113,22 @@ async function child(build: string, input: string, output: string): Promise<void
   process.stdout.write(JSON.stringify(result));
 }
 
+/**
+ * Each run in a directory of its own: the default config keeps the anomaly
+ * baselines in ./vigil-data, and a run that restored the previous runs'
+ * snapshot (tens of MB after a few) paid seconds the first did not.
+ */
 function runChild(build: string, input: string, output: string): RunResult {
-  const r = spawnSync(process.execPath, [self, '--child', build, input, output], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const cwd = mkdtempSync(join(dirname(output), 'run-'));
+  try {
+    return runChildIn(cwd, build, input, output);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+function runChildIn(cwd: string, build: string, input: string, output: string): RunResult {
+  const r = spawnSync(process.execPath, [self, '--child', build, input, output], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`replay bench child (${build}) exited with ${r.status ?? r.signal}`);
   return JSON.parse(r.stdout) as RunResult;
 }

@@ -8,7 +8,7 @@ import { fileExporterFactory } from './exporters/file/file.js';
 import { wormConfigSchema } from './exporters/worm/config.js';
 import { otlpGrpcConfigSchema, otlpHttpConfigSchema } from './exporters/otlp/config.js';
 import { fileStorageExtensionFactory } from './extensions/file_storage/file_storage.js';
-import { healthCheckExtensionFactory } from './extensions/health_check/health_check.js';
+import { healthCheckConfigSchema } from './extensions/health_check/config.js';
 import { bearerTokenAuthExtensionFactory } from './extensions/bearertokenauth/bearertokenauth.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/memory_limiter.js';
 import { auditProcessorFactory } from './processors/audit/processor.js';
@@ -19,10 +19,10 @@ import { otlpReceiverConfigSchema } from './receivers/otlp/config.js';
 /**
  * A factory whose implementation is imported by its first `create`: loading
  * and validating a config needs only the schema, and the archive, the OTLP
- * exporters and the receiver pull in gRPC and dozens of modules that `vigil
- * replay` or `vigil validate` never run. What it declares (kind, type,
- * mutatesData, the schema) must be the loaded factory's: test/config/lazy-
- * components.test.ts compares them.
+ * exporters, the receiver and the health check pull in gRPC, node:http and
+ * dozens of modules that `vigil replay` or `vigil validate` never run. What it
+ * declares (kind, type, mutatesData, the schema) must be the loaded factory's:
+ * test/config/lazy-components.test.ts compares them.
  */
 function loadedOnCreate<F extends AnyFactory>(declared: Omit<F, 'create'>, load: () => Promise<F>): F {
   return {
@@ -43,6 +43,10 @@ export const lazyFactories = {
     { kind: 'exporter', type: 'otlp_http', mutatesData: false, configSchema: otlpHttpConfigSchema },
     async () => (await import('./exporters/otlp/otlp.js')).otlpHttpExporterFactory,
   ),
+  healthCheckExtension: loadedOnCreate(
+    { kind: 'extension', type: 'health_check', configSchema: healthCheckConfigSchema },
+    async () => (await import('./extensions/health_check/health_check.js')).healthCheckExtensionFactory,
+  ),
 };
 
 export const factories: AnyFactory[] = [
@@ -53,7 +57,7 @@ export const factories: AnyFactory[] = [
   lazyFactories.otlpGrpcExporter,
   lazyFactories.otlpHttpExporter,
   fileStorageExtensionFactory,
-  healthCheckExtensionFactory,
+  lazyFactories.healthCheckExtension,
   bearerTokenAuthExtensionFactory,
   memoryLimiterProcessorFactory,
   auditProcessorFactory,

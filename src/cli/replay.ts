@@ -24,15 +24,15 @@ import type { ExportRequestMessage, ResourceLogsMessage, ScopeLogsMessage } from
 import { requestToBatch } from '../otlp/convert.js';
 import { decodeJsonRequest, withJsonLine } from '../otlp/json.js';
 import { Refusal } from '../pipeline/errors.js';
-import type { LogBatch, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
-import { findAttribute, Long, scalarOf } from '../pipeline/record.js';
+import type { KeyValue, LogBatch, ResourceContext, ScopeContext, VigilRecord } from '../pipeline/record.js';
+import { findAttribute, Long, scalarOf, sharedAttribute } from '../pipeline/record.js';
 import { type Pipeline, Service } from '../pipeline/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
-import { readLines } from './lines.js';
+import { readLineBatches } from './lines.js';
 import { UsageError } from './usage.js';
 import { progressBar } from './progress.js';
-import { fileSink, type ReplaySink, streamSink } from './replay-sink.js';
+import { descriptorSink, fileSink, regularFileDescriptor, type ReplaySink, streamSink } from './replay-sink.js';
 
 /**
  * Text lines per batch. Small enough that a batch's enriched records die in
@@ -169,6 +169,8 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
     for (const input of inputs) {
       const resource: ResourceContext = { resource: { attributes: [] }, schemaUrl: '' };
       const scope: ScopeContext = { scope: {}, schemaUrl: '' };
+      // One attribute object for every record of the input: the encoders reuse its bytes (see sharedAttribute).
+      const fileName = input.path === undefined ? undefined : sharedAttribute('log.file.name', input.name);
       let text: VigilRecord[] = [];
       const flush = async () => {
         if (text.length === 0) return;
@@ -177,25 +179,27 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
         await write(await pipeline.process(batch));
       };
       const stream = input.path === undefined ? io.stdin : createReadStream(input.path, { highWaterMark: 1024 * 1024 });
-      for await (const line of readLines(stream as AsyncIterable<Buffer>, MAX_LINE_BYTES, (n) => (bytes += n))) {
-        summary.lines++;
-        if (line.truncated) warn(`${input.name}:${line.number}: line longer than ${MAX_LINE_BYTES} bytes, the rest of it dropped`);
-        const t = line.text;
-        if (t.trim() === '') continue;
-        if (t.charCodeAt(0) === 123 /* { */ && OTLP_KEY.test(t)) {
-          const batch = decodeOtlpLine(t, input, line.number, warn);
-          if (batch) {
-            await flush();
-            summary.otlpLines++;
-            await write(await pipeline.process(batch));
-            bar.update(bytes, summary.records);
-            continue;
+      for await (const lines of readLineBatches(stream as AsyncIterable<Buffer>, MAX_LINE_BYTES, (n) => (bytes += n))) {
+        for (const line of lines) {
+          summary.lines++;
+          if (line.truncated) warn(`${input.name}:${line.number}: line longer than ${MAX_LINE_BYTES} bytes, the rest of it dropped`);
+          const t = line.text;
+          if (t.trim() === '') continue;
+          if (t.charCodeAt(0) === 123 /* { */ && OTLP_KEY.test(t)) {
+            const batch = decodeOtlpLine(t, input, line.number, warn);
+            if (batch) {
+              await flush();
+              summary.otlpLines++;
+              await write(await pipeline.process(batch));
+              bar.update(bytes, summary.records);
+              continue;
+            }
           }
-        }
-        text.push(textRecord(t, input, line.number, resource, scope));
-        if (text.length >= TEXT_BATCH) {
-          await flush();
-          bar.update(bytes, summary.records);
+          text.push(textRecord(t, input, line.number, resource, scope, fileName));
+          if (text.length >= TEXT_BATCH) {
+            await flush();
+            bar.update(bytes, summary.records);
+          }
         }
       }
       await flush();
@@ -221,7 +225,10 @@ export async function replay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayS
 }
 
 function openOutput(output: string | undefined, stdout: Writable): ReplaySink {
-  if (output === undefined) return streamSink(stdout);
+  if (output === undefined) {
+    const fd = regularFileDescriptor(stdout);
+    return fd === undefined ? streamSink(stdout) : descriptorSink(fd, false);
+  }
   try {
     return fileSink(output);
   } catch (err) {
@@ -244,13 +251,13 @@ function decodeOtlpLine(text: string, input: Input, n: number, warn: (m: string)
   }
 }
 
-function textRecord(text: string, input: Input, n: number, resource: ResourceContext, scope: ScopeContext): VigilRecord {
-  const attributes = [{ key: 'log.record.uid', value: { stringValue: `${input.name}:${n}` } }];
-  if (input.path !== undefined) attributes.unshift({ key: 'log.file.name', value: { stringValue: input.name } });
+/** `fileName`: the input's shared `log.file.name` attribute, none for stdin. */
+function textRecord(text: string, input: Input, n: number, resource: ResourceContext, scope: ScopeContext, fileName: KeyValue | undefined): VigilRecord {
+  const uid: KeyValue = { key: 'log.record.uid', value: { stringValue: `${input.name}:${n}` } };
   return {
     resource,
     scope,
-    log: { timeUnixNano: Long.UZERO, observedTimeUnixNano: Long.UZERO, body: { stringValue: text }, attributes },
+    log: { timeUnixNano: Long.UZERO, observedTimeUnixNano: Long.UZERO, body: { stringValue: text }, attributes: fileName === undefined ? [uid] : [fileName, uid] },
   };
 }
 

@@ -29,8 +29,17 @@ export { bytesToHex };
 // test/otlp/json-pin.test.ts pins the bytes); shared attributes (frozen, see
 // `sharedAttribute`) are encoded once and their bytes reused.
 
-/** `{"key":<name>,"value":` per attribute name. Names are a small vocabulary; the bounds keep a sender's made-up ones from growing it. */
-const keyHeads = new Map<string, Uint8Array>();
+/**
+ * Per attribute name, its `{"key":<name>,"value":` and the same followed by
+ * `{"stringValue":` (most values are strings: one copy instead of two pieces).
+ * Names are a small vocabulary; the bounds keep a sender's made-up ones from
+ * growing it.
+ */
+interface KeyHeads {
+  value: Uint8Array;
+  stringValue: Uint8Array;
+}
+const keyHeads = new Map<string, KeyHeads>();
 const MAX_KEY_HEADS = 4096;
 const MAX_CACHED_KEY_LENGTH = 256;
 const sharedBytes = new WeakMap<Immutable<KeyValue>, Uint8Array>();
@@ -47,19 +56,25 @@ function fresh(): JsonWriter {
   return shared;
 }
 
-function writeKeyHead(w: JsonWriter, key: string | undefined): void {
-  if (key === undefined) return w.ascii('{"value":');
+/** The cached heads of `key`, or undefined when it is not to be cached. */
+function cachedKeyHeads(key: string): KeyHeads | undefined {
   let h = keyHeads.get(key);
   if (h === undefined) {
-    if (keyHeads.size >= MAX_KEY_HEADS || key.length > MAX_CACHED_KEY_LENGTH) {
-      w.ascii('{"key":');
-      w.string(key);
-      return w.ascii(',"value":');
-    }
-    h = Buffer.from(`{"key":${JSON.stringify(key)},"value":`, 'utf8');
+    if (keyHeads.size >= MAX_KEY_HEADS || key.length > MAX_CACHED_KEY_LENGTH) return undefined;
+    const head = `{"key":${JSON.stringify(key)},"value":`;
+    h = { value: Buffer.from(head, 'utf8'), stringValue: Buffer.from(`${head}{"stringValue":`, 'utf8') };
     keyHeads.set(key, h);
   }
-  w.bytes(h);
+  return h;
+}
+
+function writeKeyHead(w: JsonWriter, key: string | undefined): void {
+  if (key === undefined) return w.ascii('{"value":');
+  const h = cachedKeyHeads(key);
+  if (h !== undefined) return w.bytes(h.value);
+  w.ascii('{"key":');
+  w.string(key);
+  w.ascii(',"value":');
 }
 
 function writeDouble(w: JsonWriter, d: number): void {
@@ -109,13 +124,25 @@ export function writeAnyValue(w: JsonWriter, v: Immutable<AnyValue> | null | und
 }
 
 function writeKeyValue(w: JsonWriter, kv: Immutable<KeyValue>): void {
-  if (!isSharedAttribute(kv)) {
-    writeKeyHead(w, kv.key);
-    writeAnyValue(w, kv.value);
-    return w.ascii('}');
-  }
+  // Looked up first: a hit skips isSharedAttribute's checks, and a miss is cheap (an object never used as a key has no hash yet).
   const b = sharedBytes.get(kv);
   if (b !== undefined) return w.bytes(b);
+  if (!isSharedAttribute(kv)) {
+    const key = kv.key;
+    const v = kv.value;
+    // A string value (what anyValueKind calls 'string'): the key's cached heads in one copy.
+    if (typeof key === 'string' && v != null && typeof v.stringValue === 'string' && Object.hasOwn(v, 'stringValue')) {
+      const h = cachedKeyHeads(key);
+      if (h !== undefined) {
+        w.bytes(h.stringValue);
+        w.string(v.stringValue);
+        return w.ascii('}}');
+      }
+    }
+    writeKeyHead(w, key);
+    writeAnyValue(w, v);
+    return w.ascii('}');
+  }
   const start = w.length;
   writeKeyHead(w, kv.key);
   writeAnyValue(w, kv.value);

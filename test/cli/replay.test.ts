@@ -1,6 +1,7 @@
 // `vigil replay` end to end: the built CLI (node bin/vigil.js, after `npm run build`)
 // over real corpora, stdin, mixed formats and bad input.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeJsonRequest, encodeJsonRequest } from '../../src/otlp/json.js';
@@ -94,6 +95,28 @@ describe('vigil replay', () => {
     expect(recs[1].attrs['log.record.uid']).toBeUndefined();
     expect(recs[2].attrs).toMatchObject({ 'http.request.method': 'DELETE', 'audit.resource': '/items/{id}', 'log.record.uid': 'stdin:3' });
     expect(recs[4].log.body?.stringValue).toBe('\u0000\uFFFD binary-ish junk');
+  });
+
+  it('writes to stdout redirected to a file (in place, like --output) the same lines as --output', () => {
+    const input = join(dir, 'redirect-in.log');
+    writeFileSync(input, Array.from({ length: 300 }, (_, i) => `10.0.${i % 7}.${i % 250} - - [01/Jan/2024:00:${String(i % 60).padStart(2, '0')}:00 +0000] "GET /p/${i} HTTP/1.1" 200 ${i}`).join('\n'));
+    const strip = (s: string) => s.replace(/"audit\.ingested_at","value":\{"stringValue":"[^"]+"\}/g, '');
+    const viaOption = join(dir, 'redirect-option.jsonl');
+    expect(vigilSync(['replay', '-c', config, '-q', '-o', viaOption, input]).status).toBe(0);
+    const viaStdout = join(dir, 'redirect-stdout.jsonl');
+    // Something already there, as a shell's `>>` leaves it: written after it, not over it.
+    writeFileSync(viaStdout, 'before\n');
+    const fd = openSync(viaStdout, 'a');
+    try {
+      const r = spawnSync(process.execPath, [VIGIL_BIN, 'replay', '-c', config, '-q', input], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+    const written = readFileSync(viaStdout, 'utf8');
+    expect(written.startsWith('before\n')).toBe(true);
+    expect(strip(written.slice('before\n'.length))).toBe(strip(readFileSync(viaOption, 'utf8')));
+    expect(recordsOf(written.slice('before\n'.length))).toHaveLength(300);
   });
 
   it('is deterministic: the same input gives the same output but for audit.ingested_at', () => {

@@ -7,6 +7,7 @@ import { defaultRegistry, lazyFactories } from '../../src/components.js';
 import { otlpReceiverFactory } from '../../src/receivers/otlp/otlp.js';
 import { wormExporterFactory } from '../../src/exporters/worm/worm.js';
 import { otlpGrpcExporterFactory, otlpHttpExporterFactory } from '../../src/exporters/otlp/otlp.js';
+import { healthCheckExtensionFactory } from '../../src/extensions/health_check/health_check.js';
 import type { AnyFactory } from '../../src/pipeline/component.js';
 
 const declared = (f: AnyFactory) => ({ kind: f.kind, type: f.type, mutatesData: f.mutatesData, configSchema: f.configSchema });
@@ -18,6 +19,7 @@ describe('components loaded on first create', () => {
       [lazyFactories.wormExporter, wormExporterFactory],
       [lazyFactories.otlpGrpcExporter, otlpGrpcExporterFactory],
       [lazyFactories.otlpHttpExporter, otlpHttpExporterFactory],
+      [lazyFactories.healthCheckExtension, healthCheckExtensionFactory],
     ];
     const registry = defaultRegistry();
     for (const [lazy, real] of pairs) {

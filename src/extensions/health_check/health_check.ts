@@ -6,27 +6,15 @@
 // Vigil server, timeouts against slow clients and a small connection cap.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
 import type { Extension, ExtensionFactory, Host } from '../../pipeline/component.js';
-import { hostPort, splitHostPort } from '../../config/units.js';
-import { type ServerAuthenticator, httpHeaders, refuseUnauthenticated, resolveAuthenticator, serverAuthSchema } from '../../security/auth.js';
+import { splitHostPort } from '../../config/units.js';
+import { type ServerAuthenticator, httpHeaders, refuseUnauthenticated, resolveAuthenticator } from '../../security/auth.js';
 import { type HttpLimits, createHardenedServer } from '../../security/http-server.js';
 import { SecurityMetrics } from '../../security/metrics.js';
-import { ServerTls, tlsServerSchema } from '../../security/tls.js';
+import { ServerTls } from '../../security/tls.js';
 import { type Logger, silentLogger } from '../../telemetry/logger.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
-
-export const healthCheckConfigSchema = z
-  .object({
-    endpoint: hostPort().default('127.0.0.1:13133'),
-    path: z.string().startsWith('/', 'path must start with /').default('/'),
-    /** TLS for the endpoint (probes then use scheme: HTTPS). */
-    tls: tlsServerSchema.optional(),
-    /** `authenticator: <extension id>`: only callers with a token get an answer (probes usually cannot send one). */
-    auth: serverAuthSchema.optional(),
-  })
-  .strict();
-export type HealthCheckConfig = z.infer<typeof healthCheckConfigSchema>;
+import { type HealthCheckConfig, healthCheckConfigSchema } from './config.js';
 
 /** Probes are tiny and few. */
 export const HEALTH_LIMITS: HttpLimits = { readHeaderTimeoutMs: 5_000, readTimeoutMs: 5_000, idleTimeoutMs: 30_000, maxConnections: 64 };
