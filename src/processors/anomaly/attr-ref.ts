@@ -55,6 +55,11 @@ export class AttributeView {
     for (const seen of this.fromResource.values()) seen.value = undefined;
   }
 
+  /** Changes whenever the view is pointed at a record or released: what per-record memos are keyed on. */
+  get generation(): number {
+    return this.gen;
+  }
+
   get record(): VigilRecord {
     return this.rec!;
   }

@@ -27,6 +27,8 @@ export interface CompiledDetector {
   name: string;
   config: DetectorConfig;
   keyRefs: AttrRef[];
+  /** The key as read from the record being scored, shared by the detectors keyed alike. */
+  recordKey: RecordKey;
   where: Predicate | undefined;
   detector: Detector;
   table: KeyTable;
@@ -60,10 +62,115 @@ const VALUE_SUPPRESS_DEFAULT = 8 * 3_600_000;
 
 export function compileDetectors(cfg: AnomalyConfig): CompiledDetector[] {
   const list = cfg.detectors ?? defaultDetectors(cfg.sensitive_routes);
-  return list.map((d) => compileDetector(d, cfg));
+  const shared = new SharedReads(list);
+  return list.map((d) => compileDetector(d, cfg, shared));
 }
 
-function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetector {
+/**
+ * What several detectors read from each record, read once per record: a key
+ * (the default detectors use three keys among ten detectors) and a condition
+ * (login failures, sensitive routes). Both are pure functions of the record.
+ */
+class SharedReads {
+  private readonly keys = new Map<string, RecordKey>();
+  private readonly conditions = new Map<string, Predicate>();
+  private readonly conditionUses = new Map<string, number>();
+
+  constructor(list: readonly DetectorConfig[]) {
+    const use = (text: string) => this.conditionUses.set(text, (this.conditionUses.get(text) ?? 0) + 1);
+    for (const d of list) {
+      const kind = kindOf(d);
+      if (d.where !== undefined) use(d.where);
+      if (kind === 'ratio') use(d.ratio!);
+      if (kind === 'hour_of_week') sensitiveList(d.sensitive).forEach(use);
+    }
+  }
+
+  key(refs: AttrRef[]): RecordKey {
+    const id = refs.map((r) => r.text).join(KEY_SEPARATOR);
+    let k = this.keys.get(id);
+    if (k === undefined) this.keys.set(id, (k = new RecordKey(refs)));
+    return k;
+  }
+
+  condition(text: string): Predicate {
+    let p = this.conditions.get(text);
+    if (p === undefined) {
+      p = parseCondition(text);
+      if (this.conditionUses.get(text)! > 1) p = oncePerRecord(p);
+      this.conditions.set(text, p);
+    }
+    return p;
+  }
+}
+
+/** A predicate evaluated at most once per record (the view's generation says which record). */
+function oncePerRecord(p: Predicate): Predicate {
+  let seen: AttributeView | undefined;
+  let gen = -1;
+  let result = false;
+  return (view) => {
+    if (view !== seen || view.generation !== gen) {
+      seen = view;
+      gen = view.generation;
+      result = p(view);
+    }
+    return result;
+  };
+}
+
+/** A detector key read from the record being scored: its string and its attribute values. */
+export class RecordKey {
+  /** The key's attribute values for the record (for reasons and alert attributes). */
+  readonly values: Scalar[] = [];
+  private key: string | undefined;
+  private seen: AttributeView | undefined;
+  private gen = -1;
+
+  constructor(readonly refs: AttrRef[]) {}
+
+  /** The record's key, or undefined when one of its attributes is missing. */
+  of(view: AttributeView): string | undefined {
+    if (view !== this.seen || view.generation !== this.gen) {
+      this.seen = view;
+      this.gen = view.generation;
+      this.key = this.read(view);
+    }
+    return this.key;
+  }
+
+  /** The key as displayed in reasons and alerts. */
+  display(): string {
+    return this.values.length === 1 ? String(this.values[0]) : this.values.join(', ');
+  }
+
+  /** Lets go of the view (and so of its record). */
+  release(): void {
+    this.seen = undefined;
+  }
+
+  private read(view: AttributeView): string | undefined {
+    const refs = this.refs;
+    this.values.length = 0;
+    if (refs.length === 1) {
+      // The usual key: one attribute, whose value is the key (no string built).
+      const v = refs[0].get(view);
+      if (v === undefined || v === '') return undefined;
+      this.values.push(v);
+      return typeof v === 'string' ? v : String(v);
+    }
+    let key = '';
+    for (let i = 0; i < refs.length; i++) {
+      const v = refs[i].get(view);
+      if (v === undefined || v === '') return undefined;
+      this.values.push(v);
+      key = i === 0 ? String(v) : `${key}${KEY_SEPARATOR}${String(v)}`;
+    }
+    return key;
+  }
+}
+
+function compileDetector(d: DetectorConfig, cfg: AnomalyConfig, shared: SharedReads): CompiledDetector {
   const kind = kindOf(d);
   const warmup = d.warmup ?? cfg.warmup ?? WARMUP_DEFAULTS[kind];
   const halfLifeMs = d.half_life ?? cfg.half_life;
@@ -94,7 +201,7 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
       break;
     case 'ratio':
       detector = new RatioDetector({
-        condition: parseCondition(d.ratio!),
+        condition: shared.condition(d.ratio!),
         conditionText: d.ratio!,
         windowMs: d.window ?? 300_000,
         halfLifeMs,
@@ -115,14 +222,16 @@ function compileDetector(d: DetectorConfig, cfg: AnomalyConfig): CompiledDetecto
       detector = new NoveltyDetector({ attr: parseAttrRef(d.novelty!), halfLifeMs, warmup });
       break;
     case 'hour_of_week':
-      detector = new HourOfWeekDetector({ halfLifeMs, warmup, sensitive: sensitiveList(d.sensitive).map(parseCondition), sensitiveText: sensitiveList(d.sensitive) });
+      detector = new HourOfWeekDetector({ halfLifeMs, warmup, sensitive: sensitiveList(d.sensitive).map((text) => shared.condition(text)), sensitiveText: sensitiveList(d.sensitive) });
       break;
   }
+  const keyRefs = d.key.map(parseAttrRef);
   return {
     name: d.name,
     config: d,
-    keyRefs: d.key.map(parseAttrRef),
-    where: d.where === undefined ? undefined : parseCondition(d.where),
+    keyRefs,
+    recordKey: shared.key(keyRefs),
+    where: d.where === undefined ? undefined : shared.condition(d.where),
     detector,
     table: new KeyTable(d.max_keys ?? cfg.max_keys, BASE + detector.f64Cells, detector.u32Cells),
     threshold,
@@ -189,6 +298,8 @@ const CONTINUE_MIN = 2;
 
 const KEY_SEPARATOR = '\u001f';
 const DETECTED = sharedAttribute('anomaly.detected', true);
+/** Most records score 0: they share one frozen attribute (sharedAttribute would make 0 an int). */
+const ZERO_SCORE: KeyValue = Object.freeze({ key: 'anomaly.score', value: Object.freeze({ doubleValue: 0 }) });
 const NOT_DETECTED = sharedAttribute('anomaly.detected', false);
 const LEARNING = sharedAttribute('anomaly.learning', true);
 
@@ -201,7 +312,6 @@ export type ScoreListener = (detector: string, key: string, score: number, reaso
 export class Scorer {
   /** The latest event time seen: the time of records that carry none. */
   lastTime = 0;
-  private readonly values: Scalar[] = [];
   private readonly view = new AttributeView();
   /** Optional observer of notable scores (off the hot path: called only for scores ≥ NOTABLE_SCORE). */
   listener: ScoreListener | undefined;
@@ -217,6 +327,7 @@ export class Scorer {
   /** Called after a batch's last record: the scorer keeps no reference to any record between batches. */
   endBatch(): void {
     this.view.release();
+    for (const c of this.detectors) c.recordKey.release();
   }
 
   /** Scores a record in place and appends the alerts it raises; returns its score. */
@@ -229,11 +340,13 @@ export class Scorer {
     let max = 0;
     let detected = false;
     let learning = false;
-    let reasons: string[] | undefined;
-    let alertIds: string[] | undefined;
+    // Built as the attributes' values directly (no list of strings mapped afterwards).
+    let reasons: AnyValue[] | undefined;
+    let alertIds: AnyValue[] | undefined;
     for (const c of this.detectors) {
       if (c.where !== undefined && !c.where(view)) continue;
-      const key = this.keyOf(c.keyRefs, view);
+      const recordKey = c.recordKey;
+      const key = recordKey.of(view);
       if (key === undefined) continue;
       const d = c.detector;
       const x = d.input(view);
@@ -291,7 +404,7 @@ export class Scorer {
       const opening = openedAt < 0 && surprise >= alertAt;
       const inEpisode = opening || (openedAt >= 0 && surprise >= Math.max(CONTINUE_MIN, CONTINUE_SHARE * alertAt));
       if (!inEpisode) {
-        if (score >= NOTABLE_SCORE && this.listener) this.listener(c.name, this.display(), score, undefined, t);
+        if (score >= NOTABLE_SCORE && this.listener) this.listener(c.name, recordKey.display(), score, undefined, t);
         continue;
       }
       if (opening) {
@@ -300,18 +413,18 @@ export class Scorer {
       }
       f[o + CELL_EVIDENCE] = t;
       detected = true;
-      const display = this.display();
+      const display = recordKey.display();
       const reason = `${c.name} [${display}]: ${d.explain()} (score ${score.toFixed(3)})`;
       const alertId = c.episodeIds.get(slot, key, openedAt);
-      (reasons ??= []).push(reason);
-      (alertIds ??= []).push(alertId);
+      (reasons ??= []).push({ stringValue: reason });
+      (alertIds ??= []).push({ stringValue: alertId });
       this.listener?.(c.name, display, score, reason, t);
       if (opening) {
         alerts.push({
           detector: c.name,
           kind: d.kind,
           key: display,
-          keyAttributes: c.keyRefs.map((r, i) => [r.text, this.values[i]]),
+          keyAttributes: c.keyRefs.map((r, i) => [r.text, recordKey.values[i]]),
           score,
           reason,
           timeMs: t,
@@ -321,10 +434,10 @@ export class Scorer {
       }
     }
     const attrs = rec.log.attributes;
-    put(view, attrs, { key: 'anomaly.score', value: { doubleValue: max } });
+    put(view, attrs, max === 0 ? ZERO_SCORE : { key: 'anomaly.score', value: { doubleValue: max } });
     put(view, attrs, detected ? DETECTED : NOT_DETECTED);
-    if (reasons) put(view, attrs, { key: 'anomaly.reasons', value: stringArray(reasons) });
-    if (alertIds) put(view, attrs, { key: 'anomaly.alert_id', value: stringArray(alertIds) });
+    if (reasons) put(view, attrs, { key: 'anomaly.reasons', value: { arrayValue: { values: reasons } } });
+    if (alertIds) put(view, attrs, { key: 'anomaly.alert_id', value: { arrayValue: { values: alertIds } } });
     if (learning) {
       put(view, attrs, LEARNING);
       this.learningRecords++;
@@ -341,30 +454,6 @@ export class Scorer {
     const model = c.detector.budgetSurprise(recordsPerDay, budget);
     if (!c.tail.settled) return model + COLD_START_DECADES;
     return c.detector.judgedPerKeyDayAgainstPeers ? model : Math.max(model, c.tail.level(budget / 24));
-  }
-
-  private display(): string {
-    return this.values.length === 1 ? String(this.values[0]) : this.values.join(', ');
-  }
-
-  /** The key of a record for a detector (its values also left in this.values), or undefined when one is missing. */
-  private keyOf(refs: AttrRef[], view: AttributeView): string | undefined {
-    this.values.length = 0;
-    if (refs.length === 1) {
-      // The usual key: one attribute, whose value is the key (no string built).
-      const v = refs[0].get(view);
-      if (v === undefined || v === '') return undefined;
-      this.values.push(v);
-      return typeof v === 'string' ? v : String(v);
-    }
-    let key = '';
-    for (let i = 0; i < refs.length; i++) {
-      const v = refs[i].get(view);
-      if (v === undefined || v === '') return undefined;
-      this.values.push(v);
-      key = i === 0 ? String(v) : `${key}${KEY_SEPARATOR}${String(v)}`;
-    }
-    return key;
   }
 }
 

@@ -85,7 +85,16 @@ export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(2);
-  return String(Number(x.toPrecision(3)));
+  // What String(Number(x.toPrecision(3))) gives, without parsing and printing the number again
+  // (reasons print several numbers, a measurable share of a flagged record's cost): the digits
+  // less their trailing zeros. Only an exponent form (x ≥ 999.5) takes the long way.
+  const s = x.toPrecision(3);
+  if (s.includes('e')) return String(Number(s));
+  if (!s.includes('.')) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (s.charCodeAt(end - 1) === 46 /* . */) end--;
+  return s.slice(0, end);
 }
 
 /** The numeric value of a record attribute, NaN when absent or not a number. */

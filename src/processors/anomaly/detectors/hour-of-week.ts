@@ -242,8 +242,12 @@ export class HourOfWeekDetector implements Detector {
    */
   private depth(bins: Float32Array, b0: number, total: number, hd: number): number {
     const day = this.day;
-    day.fill(0);
-    for (let j = 0; j < HOURS; j++) day[j % 24] += bins[b0 + j];
+    // Each hour of day summed over the week's days in order (the sums of a loop over j % 24, without the modulo).
+    for (let h = 0; h < 24; h++) {
+      let sum = 0;
+      for (let j = b0 + h; j < b0 + HOURS; j += 24) sum += bins[j];
+      day[h] = sum;
+    }
     const prior = this.popDayTotal > 0 ? PRIOR_HOURS / this.popDayTotal : 0;
     let sum = 0;
     for (let k = 0; k < 24; k++) {

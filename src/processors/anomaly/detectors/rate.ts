@@ -68,11 +68,14 @@ export class RateDetector implements Detector {
   private lastCount = 0;
   private lastNorm = 0;
   private lastSd = 0;
+  /** The fixed words of a reason (what is counted, over which window). */
+  private readonly explainMiddle: string;
 
   constructor(private readonly p: RateParams) {
     this.warmup = p.warmup;
     this.tauLong = p.halfLifeMs / Math.LN2;
     this.fingerprint = `rate/v4/nb/${p.weight ? 'weighted' : 'count'}`;
+    this.explainMiddle = ` ${p.weight ? `${p.weight.text} sum` : 'records'} in ~${fmtDuration(p.windowMs)} vs baseline `;
   }
 
   budgetSurprise(recordsPerDay: number, budget: number): number {
@@ -195,8 +198,7 @@ export class RateDetector implements Detector {
   }
 
   explain(): string {
-    const what = this.p.weight ? `${this.p.weight.text} sum` : 'records';
-    return `${fmt(this.lastCount)} ${what} in ~${fmtDuration(this.p.windowMs)} vs baseline ${fmt(this.lastNorm)} ±${fmt(this.lastSd)}`;
+    return `${fmt(this.lastCount)}${this.explainMiddle}${fmt(this.lastNorm)} ±${fmt(this.lastSd)}`;
   }
 
   saveGlobal(): number[] {
